@@ -1,0 +1,47 @@
+//! Declaring an incident: store it with its commander and first timeline entry, and queue the
+//! Slack effects that open its channel.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::AnyConnection;
+
+use super::effects::{self, Effect};
+use crate::domain::incident::DeclareIncident;
+use crate::store::incidents::{self, IncidentRecord};
+
+/// What a declaration led to.
+#[derive(Debug)]
+pub enum Declared {
+    /// A new incident; its channel is on the way.
+    New(IncidentRecord),
+    /// The same message was already turned into this incident (delivered twice).
+    Already(i64),
+}
+
+/// Opens an incident inside the caller's transaction.
+#[tracing::instrument(name = "Declaring an incident", skip_all, fields(team = %d.team, declarer = %d.declarer))]
+pub async fn declare(conn: &mut AnyConnection, d: &DeclareIncident, now: DateTime<Utc>) -> anyhow::Result<Declared> {
+    if let Some(id) = incidents::find_by_origin(conn, &d.team, &d.origin).await? {
+        return Ok(Declared::Already(id));
+    }
+    let incident = incidents::insert(conn, d, now).await?;
+    for assignment in d.initial_roles() {
+        incidents::assign_role(conn, &d.team, incident.id, &assignment).await?;
+    }
+    incidents::add_timeline(
+        conn,
+        &d.team,
+        incident.id,
+        "declared",
+        Some(&d.declarer),
+        d.at,
+        json!({
+            "title": d.title.as_ref().map(|t| t.as_str()),
+            "origin_channel": d.origin.channel().as_str(),
+        }),
+    )
+    .await?;
+    effects::queue(conn, &incident, &[Effect::CreateChannel], now).await?;
+    tracing::info!(number = incident.number, "Incident declared");
+    Ok(Declared::New(incident))
+}

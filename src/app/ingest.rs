@@ -1,0 +1,79 @@
+//! What a delivered event means to hereby: for now, a person's message that declares an
+//! incident. Runs inside the transaction that marks the delivery processed.
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+
+use super::declare::{declare, Declared};
+use crate::domain::incident::{DeclareIncident, Origin};
+use crate::domain::trigger::find_declaration;
+use crate::slack::events::{Event, PostedMessage};
+use crate::store::incidents;
+
+/// What processing an event did, for the log and the delivery's note.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Declared { number: i64 },
+    AlreadyDeclared,
+    Ignored(&'static str),
+}
+
+/// Applies one decoded event.
+pub async fn apply(conn: &mut AnyConnection, event: &Event, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
+    match event {
+        Event::MessagePosted(m) => message_posted(conn, m, now).await,
+        Event::Other(_) => Ok(Outcome::Ignored("not an event hereby acts on")),
+    }
+}
+
+async fn message_posted(conn: &mut AnyConnection, m: &PostedMessage, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
+    // Bots (hereby included) see their own messages as events; acting on them would loop.
+    if m.from_bot {
+        return Ok(Outcome::Ignored("message from a bot"));
+    }
+    let Some(user) = &m.user else {
+        return Ok(Outcome::Ignored("message without an author"));
+    };
+    let Some(declaration) = find_declaration(&m.text) else {
+        return Ok(Outcome::Ignored("no declaration"));
+    };
+    if incidents::by_channel(conn, &m.team, &m.channel).await?.is_some() {
+        return Ok(Outcome::Ignored("declaration inside an incident channel"));
+    }
+    let d = DeclareIncident {
+        team: m.team.clone(),
+        declarer: user.clone(),
+        title: declaration.title,
+        origin: Origin::Message {
+            channel: m.channel.clone(),
+            ts: m.ts.clone(),
+            thread_ts: m.thread_ts.clone(),
+        },
+        at: ts_to_time(&m.ts).unwrap_or(now),
+    };
+    Ok(match declare(conn, &d, now).await? {
+        Declared::New(i) => Outcome::Declared { number: i.number },
+        Declared::Already(_) => Outcome::AlreadyDeclared,
+    })
+}
+
+/// A Slack `ts` ("1610261539.000900") as a time.
+pub fn ts_to_time(ts: &str) -> Option<DateTime<Utc>> {
+    let (secs, frac) = ts.split_once('.').unwrap_or((ts, "0"));
+    let secs: i64 = secs.parse().ok()?;
+    let micros: u32 = format!("{frac:0<6}").get(..6)?.parse().ok()?;
+    DateTime::from_timestamp(secs, micros * 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slack_timestamps_become_times() {
+        let t = ts_to_time("1610261539.000900").unwrap();
+        assert_eq!(t.timestamp(), 1_610_261_539);
+        assert_eq!(t.timestamp_subsec_micros(), 900);
+        assert!(ts_to_time("nonsense").is_none());
+    }
+}

@@ -1,0 +1,39 @@
+//! Use cases: each loads what it needs, applies the domain, persists the result together with
+//! the Slack effects it calls for, and wakes the workers that carry those out.
+
+pub mod declare;
+pub mod commands;
+pub mod effects;
+pub mod ingest;
+
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use tokio::sync::Notify;
+
+use crate::domain::channel_name::ChannelPrefix;
+use crate::domain::ChannelId;
+use crate::slack::api::SlackGateway;
+use crate::store::Store;
+
+/// Workspace-independent settings the use cases need.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub timezone: Tz,
+    pub channel_prefix: ChannelPrefix,
+    pub announce_channel: Option<ChannelId>,
+    /// Extra roles the team configured, besides the built-in ones.
+    pub custom_roles: Vec<String>,
+}
+
+/// Everything a use case or worker needs, cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub slack: SlackGateway,
+    pub settings: Arc<Settings>,
+    /// Wakes the delivery worker when a new delivery is stored.
+    pub deliveries_waiting: Arc<Notify>,
+    /// Wakes the outbox worker when effects are queued.
+    pub effects_waiting: Arc<Notify>,
+}

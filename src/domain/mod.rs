@@ -1,0 +1,45 @@
+//! The pure core of hereby: incidents, roles, the `/incident` grammar, the declaration phrase
+//! and channel naming. Nothing here does I/O or reads a clock; the shell passes times in.
+
+pub mod channel_name;
+pub mod command;
+pub mod incident;
+pub mod roles;
+pub mod trigger;
+
+macro_rules! slack_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new(raw: impl Into<String>) -> Self {
+                Self(raw.into())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+slack_id!(
+    /// A Slack workspace (`T…`). Every incident and every stored row belongs to one.
+    TeamId
+);
+slack_id!(
+    /// A Slack user (`U…` or `W…`).
+    UserId
+);
+slack_id!(
+    /// A Slack conversation (`C…` public, `G…` private).
+    ChannelId
+);

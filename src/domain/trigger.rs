@@ -1,0 +1,194 @@
+//! Recognising "I hereby declare this an incident" in a message, and the title after it.
+//!
+//! The phrase counts anywhere in a message, in any case and with any spacing (Slack clients
+//! wrap and people bold things), optionally followed by `:`, `-` or `—` and a title. The title is
+//! the rest of that line, without trailing punctuation; Slack's `&amp;`-style escapes are undone.
+
+use super::incident::Title;
+
+const PHRASE: [&str; 6] = ["i", "hereby", "declare", "this", "an", "incident"];
+
+/// A declaration found in a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declaration {
+    /// The title that followed the phrase, if any.
+    pub title: Option<Title>,
+}
+
+/// Looks for the declaration phrase in a message's mrkdwn text.
+pub fn find_declaration(text: &str) -> Option<Declaration> {
+    let words: Vec<(usize, &str)> = words_with_offsets(text).collect();
+    for start in 0..words.len() {
+        if start + PHRASE.len() > words.len() {
+            break;
+        }
+        let window = &words[start..start + PHRASE.len()];
+        let matches = window.iter().zip(PHRASE).enumerate().all(|(i, ((_, w), p))| {
+            let core = word_core(w, i == 0, i == PHRASE.len() - 1);
+            core.eq_ignore_ascii_case(p)
+        });
+        if matches {
+            let (offset, last) = window[PHRASE.len() - 1];
+            // The rest starts right after the letters of "incident" in the last word.
+            let lead = last.len() - last.trim_start_matches(is_decoration).len();
+            let rest = &text[offset + lead + "incident".len()..];
+            return Some(Declaration {
+                title: title_from(rest),
+            });
+        }
+    }
+    None
+}
+
+fn words_with_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split_whitespace()
+        .map(move |w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
+}
+
+/// Formatting characters people wrap words in: `*bold*`, `_italic_`, `~strike~`, quotes.
+fn is_decoration(c: char) -> bool {
+    matches!(c, '*' | '_' | '~' | '"' | '\'' | '“' | '”' | '‘' | '’' | '(' | '`' | '>')
+}
+
+/// The letters of a word without surrounding formatting; the last word of the phrase may be
+/// followed by anything ("incident:", "incident—", "incident*.").
+fn word_core(word: &str, _first: bool, last: bool) -> &str {
+    let w = word.trim_start_matches(is_decoration);
+    if last {
+        let end = w
+            .char_indices()
+            .find(|(_, c)| !c.is_alphabetic())
+            .map_or(w.len(), |(i, _)| i);
+        &w[..end]
+    } else {
+        w.trim_end_matches(|c: char| is_decoration(c) || matches!(c, ',' | ')'))
+    }
+}
+
+fn title_from(rest: &str) -> Option<Title> {
+    let rest = rest.trim_start_matches(|c: char| {
+        (c.is_whitespace() && c != '\n')
+            || is_decoration(c)
+            || matches!(c, ':' | '-' | '—' | '–' | ',' | '.' | '!')
+    });
+    let line = rest.lines().next().unwrap_or("");
+    let unescaped = unescape_mrkdwn(line);
+    let trimmed = unescaped.trim_end_matches(|c: char| {
+        c.is_whitespace()
+            || is_decoration(c)
+            || matches!(c, '.' | '!' | '?' | ',' | ';' | ':' | '…' | ')' | '-' | '—')
+    });
+    Title::parse(trimmed).ok()
+}
+
+/// Undoes the three escapes Slack applies to message text.
+pub fn unescape_mrkdwn(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn title(text: &str) -> Option<String> {
+        find_declaration(text)
+            .expect("the phrase should be recognised")
+            .title
+            .map(|t| t.as_str().to_string())
+    }
+
+    #[test]
+    fn the_plain_phrase_with_a_colon_and_title_is_recognised() {
+        assert_eq!(
+            title("I hereby declare this an incident: Checkout payments failing"),
+            Some("Checkout payments failing".into())
+        );
+    }
+
+    #[test]
+    fn case_and_spacing_do_not_matter() {
+        assert_eq!(
+            title("i   HEREBY\ndeclare  This\tan INCIDENT - db down"),
+            Some("db down".into())
+        );
+    }
+
+    #[test]
+    fn dashes_and_em_dashes_separate_the_title() {
+        assert_eq!(title("I hereby declare this an incident — API 5xx"), Some("API 5xx".into()));
+        assert_eq!(title("I hereby declare this an incident—API 5xx"), Some("API 5xx".into()));
+        assert_eq!(title("I hereby declare this an incident -- API 5xx"), Some("API 5xx".into()));
+    }
+
+    #[test]
+    fn the_phrase_counts_anywhere_in_the_message() {
+        assert_eq!(
+            title("ok folks, I hereby declare this an incident: login broken"),
+            Some("login broken".into())
+        );
+    }
+
+    #[test]
+    fn trailing_punctuation_is_not_part_of_the_title() {
+        assert_eq!(
+            title("I hereby declare this an incident: payments down!!!"),
+            Some("payments down".into())
+        );
+        assert_eq!(title("I hereby declare this an incident: why?..."), Some("why".into()));
+    }
+
+    #[test]
+    fn bold_phrases_are_recognised() {
+        assert_eq!(
+            title("*I hereby declare this an incident*: search is slow"),
+            Some("search is slow".into())
+        );
+    }
+
+    #[test]
+    fn only_the_first_line_is_the_title() {
+        assert_eq!(
+            title("I hereby declare this an incident: queue backlog\nit started at 9:00"),
+            Some("queue backlog".into())
+        );
+    }
+
+    #[test]
+    fn slack_escapes_are_undone_in_the_title() {
+        assert_eq!(
+            title("I hereby declare this an incident: R&amp;D &lt;wiki&gt; down"),
+            Some("R&D <wiki> down".into())
+        );
+    }
+
+    #[test]
+    fn a_declaration_without_a_title_has_none() {
+        assert_eq!(title("I hereby declare this an incident"), None);
+        assert_eq!(title("I hereby declare this an incident."), None);
+        assert_eq!(title("I hereby declare this an incident:   "), None);
+        assert_eq!(title("I hereby declare this an incident!\nmore text"), None);
+    }
+
+    #[test]
+    fn near_misses_are_not_declarations() {
+        for text in [
+            "I hereby declare this a incident",
+            "I declare this an incident",
+            "hereby declare this an incident",
+            "I hereby declare this an incidental finding",
+            "I hereby declare this an",
+            "",
+        ] {
+            assert_eq!(find_declaration(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn ten_thousand_character_titles_are_shortened() {
+        let text = format!("I hereby declare this an incident: {}", "word ".repeat(2000));
+        let t = title(&text).unwrap();
+        assert!(t.chars().count() <= Title::MAX_CHARS, "{}", t.len());
+    }
+}

@@ -1,0 +1,84 @@
+//! Processes stored deliveries after they were acknowledged, oldest first, each exactly once:
+//! its effects and the "processed" mark commit in one transaction.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+
+use super::{backoff, idle, later, Outcome};
+use crate::app::{ingest, App};
+use crate::slack::events;
+use crate::store::Store;
+
+/// How long a claimed delivery stays with one worker before another may take it.
+const LEASE_SECS: i64 = 30;
+
+pub struct DeliveryWorker {
+    app: App,
+    id: String,
+    retry_base: Duration,
+}
+
+impl DeliveryWorker {
+    pub fn new(app: App, retry_base: Duration) -> Self {
+        DeliveryWorker { app, id: super::worker_id("deliveries"), retry_base }
+    }
+
+    /// Processes the oldest waiting delivery, if any.
+    pub async fn run_once(&self) -> anyhow::Result<Outcome> {
+        let now = Utc::now();
+        let Some(d) = self.app.store.claim_delivery(&self.id, now, chrono::Duration::seconds(LEASE_SECS)).await? else {
+            return Ok(Outcome::Idle);
+        };
+        let span = tracing::info_span!("Processing a delivery", event_id = %d.event_id, attempt = d.attempts);
+        let _enter = span.enter();
+        let result = async {
+            let mut tx = self.app.store.begin_write().await?;
+            let note = match events::decode(&d.payload) {
+                Ok(event) => format!("{:?}", ingest::apply(&mut tx, &event, now).await?),
+                Err(e) => format!("undecodable: {e}"),
+            };
+            if Store::finish_delivery(&mut tx, d.id, &self.id, Utc::now(), Some(&note)).await? {
+                tx.commit().await.context("Failed to commit a processed delivery")?;
+                tracing::info!(outcome = %note, "Delivery processed");
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        drop(_enter);
+        match result {
+            Ok(()) => self.app.effects_waiting.notify_one(),
+            Err(e) => {
+                tracing::error!(error = ?e, event_id = %d.event_id, "Processing a delivery failed; it will be retried");
+                let retry_at = later(backoff(self.retry_base, d.attempts));
+                self.app.store.release_delivery(d.id, &self.id, retry_at, &format!("{e:#}")).await?;
+            }
+        }
+        Ok(Outcome::Worked)
+    }
+
+    /// Works until shutdown; also picks up what an earlier run stored but never processed.
+    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            match self.run_once().await {
+                Ok(Outcome::Worked) => {
+                    if *shutdown.borrow() {
+                        return;
+                    }
+                }
+                Ok(Outcome::Idle) => {
+                    if idle(&self.app.deliveries_waiting, Duration::from_secs(1), &mut shutdown).await {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = ?e, "The delivery worker could not reach the database");
+                    if idle(&self.app.deliveries_waiting, Duration::from_secs(2), &mut shutdown).await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Background work: processing stored deliveries and carrying out the outbox. Each worker has
+//! a `run_once` that does one unit of work (so tests can drive it a step at a time) and a `run`
+//! loop that sleeps until woken, polled or told to stop.
+
+pub mod deliveries;
+pub mod outbox;
+
+use std::time::Duration;
+
+/// What one `run_once` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Did one unit of work.
+    Worked,
+    /// Nothing was due.
+    Idle,
+}
+
+/// A name for this process's workers in leases, unique across replicas.
+pub fn worker_id(role: &str) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    format!("{host}-{}-{role}-{:08x}", std::process::id(), rand::random::<u32>())
+}
+
+/// Exponential back-off: `base`, 2×, 4×, … capped at five minutes, with a little jitter so
+/// that replicas do not retry in step.
+pub fn backoff(base: Duration, attempts: i64) -> Duration {
+    let exp = attempts.clamp(1, 16) as u32 - 1;
+    let raw = base.saturating_mul(1u32 << exp.min(12));
+    let capped = raw.min(Duration::from_secs(300));
+    let jitter = capped.as_millis() as u64 / 10;
+    capped + Duration::from_millis(if jitter > 0 { rand::random::<u64>() % jitter } else { 0 })
+}
+
+/// The moment `d` from now.
+pub fn later(d: Duration) -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// Waits until woken, `poll` passes, or shutdown; `true` means stop.
+pub(crate) async fn idle(
+    wake: &tokio::sync::Notify,
+    poll: Duration,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    if *shutdown.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = wake.notified() => false,
+        _ = tokio::time::sleep(poll) => false,
+        _ = shutdown.changed() => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let base = Duration::from_millis(100);
+        assert!(backoff(base, 1) >= Duration::from_millis(100) && backoff(base, 1) < Duration::from_millis(111));
+        assert!(backoff(base, 3) >= Duration::from_millis(400));
+        assert!(backoff(base, 40) <= Duration::from_secs(330));
+    }
+}

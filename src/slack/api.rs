@@ -1,0 +1,274 @@
+//! The Web API gateway: the few Slack calls hereby makes, through slack-morphism, with errors
+//! sorted into what to do next (wait, retry, or give up) and a time limit on every call.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use slack_morphism::errors::SlackClientError;
+use slack_morphism::prelude::*;
+use tokio::sync::OnceCell;
+
+use crate::config::Secret;
+use crate::domain::{ChannelId, UserId};
+
+type Connector = SlackClientHyperConnector<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+>;
+
+/// Why a Slack call did not succeed, sorted by what the caller should do.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// Slack asked us to slow down (HTTP 429); try again after `retry_after`.
+    #[error("rate limited by Slack; retry after {retry_after:?}")]
+    RateLimited { retry_after: Duration },
+    /// Slack or the network failed (5xx, timeout, connection); the call may or may not have
+    /// taken effect, and should be retried.
+    #[error("Slack is unavailable: {0}")]
+    Unavailable(String),
+    /// Slack answered `ok: false` with this error code; retrying the same call will not help.
+    #[error("Slack refused the call: {code}")]
+    Refused { code: String },
+}
+
+impl CallError {
+    /// The `error` code Slack answered with, if it answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            CallError::Refused { code } => Some(code),
+            _ => None,
+        }
+    }
+
+    fn from_client(err: SlackClientError) -> CallError {
+        match err {
+            SlackClientError::RateLimitError(e) => CallError::RateLimited {
+                retry_after: e.retry_after.unwrap_or(Duration::from_secs(1)),
+            },
+            SlackClientError::ApiError(e) => match e.code.as_str() {
+                // Codes Slack documents as passing trouble on its side.
+                "ratelimited" | "internal_error" | "fatal_error" | "service_unavailable"
+                | "request_timeout" | "team_added_to_org" => CallError::Unavailable(e.code),
+                _ => CallError::Refused { code: e.code },
+            },
+            other => CallError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// A message hereby posts.
+#[derive(Debug, Clone, Default)]
+pub struct OutgoingMessage {
+    /// Plain text: the notification and the fallback for clients without blocks.
+    pub text: String,
+    /// Block Kit blocks as JSON, if any.
+    pub blocks: Option<serde_json::Value>,
+    /// Reply in this thread.
+    pub thread_ts: Option<String>,
+    /// Names the effect this message is; stored as message metadata so that a retry after an
+    /// uncertain outcome can find the message instead of posting it twice.
+    pub key: String,
+}
+
+/// The Slack Web API, as hereby uses it.
+#[derive(Clone)]
+pub struct SlackGateway {
+    client: Arc<SlackClient<Connector>>,
+    token: SlackApiToken,
+    timeout: Duration,
+    bot_user: Arc<OnceCell<UserId>>,
+}
+
+/// The metadata event type on every message hereby posts.
+pub const METADATA_EVENT_TYPE: &str = "hereby_effect";
+
+impl SlackGateway {
+    /// A gateway to the Web API at `api_url` (which may be plain http, for a local fake or a
+    /// proxy), authenticated with the bot token.
+    pub fn new(api_url: &url::Url, bot_token: &Secret, timeout: Duration) -> anyhow::Result<Self> {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .context("Failed to load the system's TLS root certificates")?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let base = api_url.as_str().trim_end_matches('/').to_string();
+        let connector = SlackClientHyperConnector::with_connector(https).with_slack_api_url(&base);
+        Ok(SlackGateway {
+            client: Arc::new(SlackClient::new(connector)),
+            token: SlackApiToken::new(SlackApiTokenValue::new(bot_token.expose().to_string())),
+            timeout,
+            bot_user: Arc::new(OnceCell::new()),
+        })
+    }
+
+    async fn call<T, F>(&self, method: &'static str, fut: F) -> Result<T, CallError>
+    where
+        F: std::future::Future<Output = ClientResult<T>>,
+    {
+        match tokio::time::timeout(self.timeout, fut).await {
+            Err(_) => {
+                tracing::warn!(method, "Slack call timed out");
+                Err(CallError::Unavailable(format!("{method} timed out")))
+            }
+            Ok(Err(e)) => {
+                let e = CallError::from_client(e);
+                tracing::warn!(method, error = %e, "Slack call failed");
+                Err(e)
+            }
+            Ok(Ok(v)) => Ok(v),
+        }
+    }
+
+    /// The bot's own user ID (`auth.test`), asked once.
+    #[tracing::instrument(name = "Asking Slack who the bot is", skip(self))]
+    pub async fn bot_user(&self) -> Result<UserId, CallError> {
+        self.bot_user
+            .get_or_try_init(|| async {
+                let session = self.client.open_session(&self.token);
+                let r = self.call("auth.test", session.auth_test()).await?;
+                Ok(UserId::new(r.user_id.0))
+            })
+            .await
+            .cloned()
+    }
+
+    /// `conversations.create` for a public channel.
+    #[tracing::instrument(name = "Creating a Slack channel", skip(self))]
+    pub async fn create_channel(&self, name: &str) -> Result<ChannelId, CallError> {
+        let session = self.client.open_session(&self.token);
+        let req = SlackApiConversationsCreateRequest::new(name.to_string()).with_is_private(false);
+        let r = self.call("conversations.create", session.conversations_create(&req)).await?;
+        Ok(ChannelId::new(r.channel.id.0))
+    }
+
+    /// Finds a channel by exact name among all public channels, archived too, with its
+    /// creator (`conversations.list`, paginated).
+    #[tracing::instrument(name = "Looking up a Slack channel by name", skip(self))]
+    pub async fn find_channel(&self, name: &str) -> Result<Option<(ChannelId, Option<UserId>)>, CallError> {
+        let session = self.client.open_session(&self.token);
+        let mut cursor = None;
+        loop {
+            let req = SlackApiConversationsListRequest::new()
+                .with_limit(1000)
+                .with_exclude_archived(false)
+                .with_types(vec![SlackConversationType::Public])
+                .opt_cursor(cursor);
+            let r = self.call("conversations.list", session.conversations_list(&req)).await?;
+            if let Some(c) = r.channels.iter().find(|c| c.name.as_deref() == Some(name)) {
+                return Ok(Some((
+                    ChannelId::new(c.id.0.clone()),
+                    c.creator.as_ref().map(|u| UserId::new(u.0.clone())),
+                )));
+            }
+            cursor = r.response_metadata.and_then(|m| m.next_cursor).filter(|c| !c.0.is_empty());
+            if cursor.is_none() {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// `conversations.invite`; someone already in the channel counts as invited.
+    #[tracing::instrument(name = "Inviting to a Slack channel", skip(self))]
+    pub async fn invite(&self, channel: &ChannelId, users: &[UserId]) -> Result<(), CallError> {
+        let session = self.client.open_session(&self.token);
+        let req = SlackApiConversationsInviteRequest::new(
+            SlackChannelId::new(channel.to_string()),
+            users.iter().map(|u| SlackUserId::new(u.to_string())).collect(),
+        );
+        match self.call("conversations.invite", session.conversations_invite(&req)).await {
+            Err(CallError::Refused { code }) if code == "already_in_channel" || code == "cant_invite_self" => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// `conversations.setTopic`.
+    #[tracing::instrument(name = "Setting a Slack channel topic", skip(self))]
+    pub async fn set_topic(&self, channel: &ChannelId, topic: &str) -> Result<(), CallError> {
+        let session = self.client.open_session(&self.token);
+        let req = SlackApiConversationsSetTopicRequest::new(
+            SlackChannelId::new(channel.to_string()),
+            topic.to_string(),
+        );
+        self.call("conversations.setTopic", session.conversations_set_topic(&req))
+            .await
+            .map(|_| ())
+    }
+
+    /// `chat.postMessage`; returns the message's `ts`.
+    #[tracing::instrument(name = "Posting a Slack message", skip(self, message), fields(key = %message.key))]
+    pub async fn post_message(&self, channel: &ChannelId, message: &OutgoingMessage) -> Result<String, CallError> {
+        let blocks = match &message.blocks {
+            Some(b) => Some(
+                serde_json::from_value::<Vec<SlackBlock>>(b.clone())
+                    .map_err(|e| CallError::Refused { code: format!("invalid_blocks: {e}") })?,
+            ),
+            None => None,
+        };
+        let metadata = SlackMessageMetadata::new(METADATA_EVENT_TYPE.to_string()).with_event_payload(
+            [("key".to_string(), message.key.clone())].into_iter().collect(),
+        );
+        let content = SlackMessageContent::new()
+            .with_text(message.text.clone())
+            .opt_blocks(blocks)
+            .with_metadata(metadata);
+        let req = SlackApiChatPostMessageRequest::new(SlackChannelId::new(channel.to_string()), content)
+            .opt_thread_ts(message.thread_ts.clone().map(SlackTs::new))
+            .with_unfurl_links(false);
+        let session = self.client.open_session(&self.token);
+        let r = self.call("chat.postMessage", session.chat_post_message(&req)).await?;
+        Ok(r.ts.0)
+    }
+
+    /// Looks for a message this bot already posted for `key` (after an attempt whose outcome
+    /// is unknown), among recent messages of the channel or thread.
+    #[tracing::instrument(name = "Looking for a message already posted", skip(self))]
+    pub async fn find_posted(
+        &self,
+        channel: &ChannelId,
+        thread_ts: Option<&str>,
+        key: &str,
+        text: &str,
+    ) -> Result<Option<String>, CallError> {
+        let bot = self.bot_user().await?;
+        let session = self.client.open_session(&self.token);
+        let messages = match thread_ts {
+            Some(ts) => {
+                let req = SlackApiConversationsRepliesRequest::new(
+                    SlackChannelId::new(channel.to_string()),
+                    SlackTs::new(ts.to_string()),
+                )
+                .with_limit(200);
+                self.call("conversations.replies", session.conversations_replies(&req)).await?.messages
+            }
+            None => {
+                let req = SlackApiConversationsHistoryRequest::new()
+                    .with_channel(SlackChannelId::new(channel.to_string()))
+                    .with_limit(200)
+                    .with_include_all_metadata(true);
+                self.call("conversations.history", session.conversations_history(&req)).await?.messages
+            }
+        };
+        let found = messages.into_iter().find(|m| {
+            let by_key = m.content.metadata.as_ref().is_some_and(|md| {
+                md.event_type == METADATA_EVENT_TYPE
+                    && md.event_payload.as_ref().and_then(|p| p.get("key")).map(String::as_str) == Some(key)
+            });
+            let by_text = m.sender.user.as_ref().map(|u| u.0.as_str()) == Some(bot.as_str())
+                && m.content.text.as_deref() == Some(text);
+            by_key || by_text
+        });
+        Ok(found.map(|m| m.origin.ts.0))
+    }
+
+    /// `pins.add`; an already pinned message counts as pinned.
+    #[tracing::instrument(name = "Pinning a Slack message", skip(self))]
+    pub async fn pin(&self, channel: &ChannelId, ts: &str) -> Result<(), CallError> {
+        let session = self.client.open_session(&self.token);
+        let req = SlackApiPinsAddRequest::new(SlackChannelId::new(channel.to_string()), SlackTs::new(ts.to_string()));
+        match self.call("pins.add", session.pins_add(&req)).await {
+            Err(CallError::Refused { code }) if code == "already_pinned" => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Everything that speaks Slack: verifying and receiving requests, decoding events, the Web
+//! API gateway and the messages hereby posts.
+
+pub mod api;
+pub mod events;
+pub mod ingress;
+pub mod verify;
+pub mod views;

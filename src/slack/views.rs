@@ -1,0 +1,122 @@
+//! What hereby says in Slack: message texts and Block Kit layouts, built from stored state.
+
+use serde_json::{json, Value};
+
+use crate::domain::command::SPECS;
+use crate::domain::roles::Role;
+use crate::domain::UserId;
+use crate::store::incidents::IncidentRecord;
+
+/// "Incident #12: Checkout payments failing" (or "Incident #12 (untitled)").
+pub fn incident_label(i: &IncidentRecord) -> String {
+    match &i.title {
+        Some(t) => format!("Incident #{}: {}", i.number, t),
+        None => format!("Incident #{} (untitled)", i.number),
+    }
+}
+
+/// Slack mrkdwn needs `&`, `<` and `>` escaped in text people typed.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn holder(roles: &[(Role, UserId)], role: &Role) -> Option<UserId> {
+    roles.iter().find(|(r, _)| r == role).map(|(_, u)| u.clone())
+}
+
+/// The channel topic: title, status, severity and commander, within Slack's 250 characters.
+pub fn topic(i: &IncidentRecord, roles: &[(Role, UserId)]) -> String {
+    let mut parts = vec![incident_label(i), format!("Status: {}", i.status.as_str())];
+    if let Some(s) = i.severity {
+        parts.push(format!("Severity: {}", s.as_str().to_uppercase()));
+    }
+    if let Some(c) = holder(roles, &Role::Commander) {
+        parts.push(format!("Commander: <@{c}>"));
+    }
+    let topic = parts.join(" | ");
+    topic.chars().take(250).collect()
+}
+
+/// The welcome message's notification text.
+pub fn welcome_text(i: &IncidentRecord, roles: &[(Role, UserId)]) -> String {
+    let commander = holder(roles, &Role::Commander)
+        .map(|c| format!(" <@{c}> is incident commander."))
+        .unwrap_or_default();
+    format!("{} declared by <@{}>.{commander}", escape(&incident_label(i)), i.declared_by)
+}
+
+/// The pinned welcome message: what the incident is, who holds which role, how to use hereby.
+pub fn welcome_blocks(i: &IncidentRecord, roles: &[(Role, UserId)], custom_roles: &[String]) -> Value {
+    let role_lines: Vec<String> = Role::all(custom_roles)
+        .iter()
+        .map(|r| match holder(roles, r) {
+            Some(u) => format!("• *{}*: <@{u}>", capitalise(&r.display_name())),
+            None => format!("• *{}*: _unfilled_ (`/incident role {} me`)", capitalise(&r.display_name()), r.key()),
+        })
+        .collect();
+    let mut blocks = vec![
+        json!({"type": "header", "text": {"type": "plain_text", "text": truncate(&format!(":rotating_light: {}", incident_label(i)), 150), "emoji": true}}),
+        json!({"type": "section", "fields": [
+            {"type": "mrkdwn", "text": format!("*Status*\n{}", i.status.as_str())},
+            {"type": "mrkdwn", "text": format!("*Severity*\n{}", i.severity.map_or("not set".to_string(), |s| s.as_str().to_uppercase()))},
+            {"type": "mrkdwn", "text": format!("*Declared by*\n<@{}>", i.declared_by)},
+            {"type": "mrkdwn", "text": format!("*Declared*\n<!date^{}^{{date_short_pretty}} at {{time}}|{}>", i.declared_at.timestamp(), i.declared_at.format("%Y-%m-%d %H:%M UTC"))},
+        ]}),
+        json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("*Roles*\n{}", role_lines.join("\n"))}}),
+    ];
+    if i.title.is_none() {
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": ":pencil2: This incident has no title yet. Give it one with `/incident rename <title>`."}}));
+    }
+    let commands: Vec<String> = SPECS.iter().map(|s| format!("`/incident {}`", s.name)).collect();
+    blocks.push(json!({"type": "divider"}));
+    blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!(
+        "Everything said in this channel is recorded for the post-mortem. Commands: {}. `/incident help` explains each.",
+        commands.join(", ")
+    )}]}));
+    Value::Array(blocks)
+}
+
+/// The threaded reply under the declaring message (or the message in the channel where
+/// `/incident declare` was typed).
+pub fn pointer_text(i: &IncidentRecord) -> String {
+    let channel = i
+        .channel
+        .as_ref()
+        .map(|c| format!("<#{}>", c.id))
+        .unwrap_or_else(|| "its own channel".into());
+    let mut text = format!(
+        ":rotating_light: {} is declared. Follow and help in {channel}; <@{}> is incident commander.",
+        escape(&incident_label(i)),
+        i.declared_by
+    );
+    if i.title.is_none() {
+        text.push_str(" It has no title yet: `/incident rename <title>` in that channel gives it one.");
+    }
+    text
+}
+
+/// The announcement channel's message about a new incident.
+pub fn announcement_text(i: &IncidentRecord) -> String {
+    let channel = i.channel.as_ref().map(|c| format!(" in <#{}>", c.id)).unwrap_or_default();
+    format!(
+        ":rotating_light: New incident declared{channel}: *{}*. Commander: <@{}>.",
+        escape(&incident_label(i)),
+        i.declared_by
+    )
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        s.chars().take(max - 1).collect::<String>() + "…"
+    }
+}

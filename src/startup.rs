@@ -1,0 +1,116 @@
+//! Builds the running service from a [`Config`]: database, Slack gateway, HTTP server and
+//! workers, and stops them in order on shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinSet;
+
+use crate::app::{App, Settings};
+use crate::config::Config;
+use crate::jobs::deliveries::DeliveryWorker;
+use crate::jobs::outbox::OutboxWorker;
+use crate::slack::api::SlackGateway;
+use crate::slack::ingress::{router, Ingress};
+use crate::store::Store;
+
+/// How many effects one process carries out at a time; claims keep them from colliding.
+const OUTBOX_WORKERS: usize = 4;
+
+/// A bound, migrated service, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    app: App,
+    config: Config,
+}
+
+impl Application {
+    /// Connects and migrates the database and binds the listener (port 0 picks a free port).
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let store = Store::connect(config.database_url.expose()).await?;
+        store.migrate().await?;
+        let slack = SlackGateway::new(&config.slack_api_url, &config.bot_token, config.slack_timeout)?;
+        let app = App {
+            store,
+            slack,
+            settings: Arc::new(Settings {
+                timezone: config.timezone,
+                channel_prefix: config.channel_prefix.clone(),
+                announce_channel: config.announce_channel.clone(),
+                custom_roles: Vec::new(),
+            }),
+            deliveries_waiting: Arc::new(Notify::new()),
+            effects_waiting: Arc::new(Notify::new()),
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("Failed to listen on {} (HEREBY_LISTEN)", config.listen))?;
+        Ok(Application { listener, app, config })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listener.local_addr().context("Failed to read the listening address")
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests and the unit of work
+    /// each worker is on finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut workers = JoinSet::new();
+        let retry = self.config.retry_base;
+        workers.spawn(DeliveryWorker::new(self.app.clone(), retry).run(stop_rx.clone()));
+        for _ in 0..OUTBOX_WORKERS {
+            workers.spawn(OutboxWorker::new(self.app.clone(), retry).run(stop_rx.clone()));
+        }
+        let ingress = Ingress { app: self.app.clone(), signing_secret: self.config.signing_secret.clone() };
+        tracing::info!(addr = %self.local_addr()?, "hereby is listening");
+        axum::serve(self.listener, router(ingress))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("The HTTP server failed")?;
+        tracing::info!("Shutting down: finishing work in progress");
+        let _ = stop_tx.send(true);
+        let drained = tokio::time::timeout(Duration::from_secs(20), async {
+            while workers.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("Workers did not finish in 20 s; what they held is picked up at the next start");
+        }
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "Cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "Cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

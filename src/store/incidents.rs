@@ -1,0 +1,273 @@
+//! Incidents, their roles and their timeline.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{from_millis, opt_text, to_millis};
+use crate::domain::incident::{DeclareIncident, Origin, Severity, Status, Title};
+use crate::domain::roles::{Role, RoleAssignment};
+use crate::domain::{ChannelId, TeamId, UserId};
+
+/// An incident as stored.
+#[derive(Debug, Clone)]
+pub struct IncidentRecord {
+    pub id: i64,
+    pub team: TeamId,
+    /// Counts up per workspace: "incident #12".
+    pub number: i64,
+    pub title: Option<Title>,
+    pub status: Status,
+    pub severity: Option<Severity>,
+    pub declared_by: UserId,
+    pub declared_at: DateTime<Utc>,
+    pub origin: Origin,
+    /// The incident channel, once Slack created it.
+    pub channel: Option<IncidentChannel>,
+    /// The pinned welcome message in the incident channel.
+    pub welcome_ts: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentChannel {
+    pub id: ChannelId,
+    pub name: String,
+}
+
+const COLUMNS: &str = "id, team_id, number, title, status, severity, declared_by, declared_at, \
+                       origin_channel, origin_ts, origin_thread, channel_id, channel_name, welcome_ts";
+
+fn incident_from_row(r: &AnyRow) -> anyhow::Result<IncidentRecord> {
+    let origin_channel = ChannelId::new(r.try_get::<String, _>("origin_channel")?);
+    let origin = match opt_text(r, "origin_ts")? {
+        Some(ts) => Origin::Message {
+            channel: origin_channel,
+            ts,
+            thread_ts: opt_text(r, "origin_thread")?,
+        },
+        None => Origin::Command { channel: origin_channel },
+    };
+    let status: String = r.try_get("status")?;
+    let channel = match (opt_text(r, "channel_id")?, opt_text(r, "channel_name")?) {
+        (Some(id), Some(name)) => Some(IncidentChannel { id: ChannelId::new(id), name }),
+        _ => None,
+    };
+    Ok(IncidentRecord {
+        id: r.try_get("id")?,
+        team: TeamId::new(r.try_get::<String, _>("team_id")?),
+        number: r.try_get("number")?,
+        title: opt_text(r, "title")?.and_then(|t| Title::parse(&t).ok()),
+        status: Status::parse(&status).with_context(|| format!("Unknown stored status {status}"))?,
+        severity: opt_text(r, "severity")?.and_then(|s| Severity::parse(&s)),
+        declared_by: UserId::new(r.try_get::<String, _>("declared_by")?),
+        declared_at: from_millis(r.try_get("declared_at")?),
+        origin,
+        channel,
+        welcome_ts: opt_text(r, "welcome_ts")?,
+    })
+}
+
+/// The incident a message declared, if that message already declared one.
+pub async fn find_by_origin(conn: &mut AnyConnection, team: &TeamId, origin: &Origin) -> anyhow::Result<Option<i64>> {
+    let Origin::Message { channel, ts, .. } = origin else {
+        return Ok(None);
+    };
+    let row = sqlx::query("SELECT id FROM incidents WHERE team_id = $1 AND origin_channel = $2 AND origin_ts = $3")
+        .bind(team.to_string())
+        .bind(channel.to_string())
+        .bind(ts.clone())
+        .fetch_optional(conn)
+        .await
+        .context("Failed to look up the incident a message declared")?;
+    row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
+}
+
+/// Stores a new incident under the workspace's next number.
+#[tracing::instrument(name = "Storing a new incident", skip_all)]
+pub async fn insert(conn: &mut AnyConnection, d: &DeclareIncident, now: DateTime<Utc>) -> anyhow::Result<IncidentRecord> {
+    let number: i64 = sqlx::query(
+        "INSERT INTO team_counters (team_id, last_number) VALUES ($1, 1)
+         ON CONFLICT (team_id) DO UPDATE SET last_number = team_counters.last_number + 1
+         RETURNING last_number",
+    )
+    .bind(d.team.to_string())
+    .fetch_one(&mut *conn)
+    .await
+    .context("Failed to number a new incident")?
+    .try_get("last_number")?;
+    let (origin_ts, origin_thread) = match &d.origin {
+        Origin::Message { ts, thread_ts, .. } => (Some(ts.clone()), thread_ts.clone()),
+        Origin::Command { .. } => (None, None),
+    };
+    let row = sqlx::query(
+        "INSERT INTO incidents (team_id, number, title, status, severity, declared_by, declared_at,
+                                origin_channel, origin_ts, origin_thread, created_at)
+         VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10)
+         RETURNING id",
+    )
+    .bind(d.team.to_string())
+    .bind(number)
+    .bind(d.title.as_ref().map(|t| t.as_str().to_string()))
+    .bind(Status::Investigating.as_str())
+    .bind(d.declarer.to_string())
+    .bind(to_millis(d.at))
+    .bind(d.origin.channel().to_string())
+    .bind(origin_ts)
+    .bind(origin_thread)
+    .bind(to_millis(now))
+    .fetch_one(&mut *conn)
+    .await
+    .context("Failed to store a new incident")?;
+    let id: i64 = row.try_get("id")?;
+    get(conn, &d.team, id).await
+}
+
+/// One incident of a workspace.
+pub async fn get(conn: &mut AnyConnection, team: &TeamId, id: i64) -> anyhow::Result<IncidentRecord> {
+    let sql = format!("SELECT {COLUMNS} FROM incidents WHERE team_id = $1 AND id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(team.to_string())
+        .bind(id)
+        .fetch_one(conn)
+        .await
+        .with_context(|| format!("Failed to load incident {id}"))?;
+    incident_from_row(&row)
+}
+
+/// The incident whose channel this is, if any.
+pub async fn by_channel(conn: &mut AnyConnection, team: &TeamId, channel: &ChannelId) -> anyhow::Result<Option<IncidentRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM incidents WHERE team_id = $1 AND channel_id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(team.to_string())
+        .bind(channel.to_string())
+        .fetch_optional(conn)
+        .await
+        .context("Failed to look up an incident by channel")?;
+    row.as_ref().map(incident_from_row).transpose()
+}
+
+/// Records the channel Slack created for an incident.
+pub async fn set_channel(conn: &mut AnyConnection, team: &TeamId, id: i64, channel: &IncidentChannel) -> anyhow::Result<()> {
+    sqlx::query("UPDATE incidents SET channel_id = $1, channel_name = $2 WHERE team_id = $3 AND id = $4")
+        .bind(channel.id.to_string())
+        .bind(channel.name.clone())
+        .bind(team.to_string())
+        .bind(id)
+        .execute(conn)
+        .await
+        .context("Failed to record an incident's channel")?;
+    Ok(())
+}
+
+/// Changes an incident's title.
+pub async fn set_title(conn: &mut AnyConnection, team: &TeamId, id: i64, title: &Title) -> anyhow::Result<()> {
+    sqlx::query("UPDATE incidents SET title = $1 WHERE team_id = $2 AND id = $3")
+        .bind(title.as_str().to_string())
+        .bind(team.to_string())
+        .bind(id)
+        .execute(conn)
+        .await
+        .context("Failed to retitle an incident")?;
+    Ok(())
+}
+
+/// Records the pinned welcome message.
+pub async fn set_welcome_ts(conn: &mut AnyConnection, team: &TeamId, id: i64, ts: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE incidents SET welcome_ts = $1 WHERE team_id = $2 AND id = $3")
+        .bind(ts.to_string())
+        .bind(team.to_string())
+        .bind(id)
+        .execute(conn)
+        .await
+        .context("Failed to record an incident's welcome message")?;
+    Ok(())
+}
+
+/// Hands a role to someone; the history of who held it stays.
+pub async fn assign_role(conn: &mut AnyConnection, team: &TeamId, incident: i64, a: &RoleAssignment) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE role_assignments SET unassigned_at = $1
+         WHERE team_id = $2 AND incident_id = $3 AND role = $4 AND unassigned_at IS NULL",
+    )
+    .bind(to_millis(a.at))
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(a.role.key().to_string())
+    .execute(&mut *conn)
+    .await
+    .context("Failed to end the previous role holder")?;
+    sqlx::query(
+        "INSERT INTO role_assignments (team_id, incident_id, role, user_id, assigned_by, assigned_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(a.role.key().to_string())
+    .bind(a.user.to_string())
+    .bind(a.assigned_by.to_string())
+    .bind(to_millis(a.at))
+    .execute(conn)
+    .await
+    .context("Failed to assign a role")?;
+    Ok(())
+}
+
+/// Who holds which role now.
+pub async fn current_roles(conn: &mut AnyConnection, team: &TeamId, incident: i64, custom: &[String]) -> anyhow::Result<Vec<(Role, UserId)>> {
+    let rows = sqlx::query(
+        "SELECT role, user_id FROM role_assignments
+         WHERE team_id = $1 AND incident_id = $2 AND unassigned_at IS NULL ORDER BY id",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .fetch_all(conn)
+    .await
+    .context("Failed to load an incident's roles")?;
+    rows.iter()
+        .map(|r| {
+            let key: String = r.try_get("role")?;
+            let role = Role::parse(&key, custom).unwrap_or(Role::Custom(key));
+            Ok((role, UserId::new(r.try_get::<String, _>("user_id")?)))
+        })
+        .collect()
+}
+
+/// Appends to an incident's timeline.
+pub async fn add_timeline(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    kind: &str,
+    actor: Option<&UserId>,
+    at: DateTime<Utc>,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO timeline_entries (team_id, incident_id, kind, actor, occurred_at, detail)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(kind.to_string())
+    .bind(actor.map(|a| a.to_string()))
+    .bind(to_millis(at))
+    .bind(detail.to_string())
+    .execute(conn)
+    .await
+    .context("Failed to add to an incident's timeline")?;
+    Ok(())
+}
+
+/// The timeline kinds of an incident, in order (for tests and the summary).
+pub async fn timeline_kinds(conn: &mut AnyConnection, team: &TeamId, incident: i64) -> anyhow::Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT kind FROM timeline_entries WHERE team_id = $1 AND incident_id = $2 ORDER BY occurred_at, id",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .fetch_all(conn)
+    .await
+    .context("Failed to load an incident's timeline")?;
+    rows.iter().map(|r| r.try_get("kind").map_err(Into::into)).collect()
+}

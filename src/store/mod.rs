@@ -1,0 +1,127 @@
+//! Storage: one SQL text for SQLite and PostgreSQL through sqlx's `Any` driver.
+//!
+//! Times are stored as milliseconds since the Unix epoch so that both databases agree on them.
+//! Every query names its `team_id`: no query crosses workspaces.
+
+pub mod deliveries;
+pub mod incidents;
+pub mod outbox;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+/// The database engine behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool of connections to hereby's database.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+impl Store {
+    /// Connects to `sqlite://path` (the file is created if missing) or `postgres://…`.
+    #[tracing::instrument(name = "Connecting to the database", skip_all)]
+    pub async fn connect(url: &str) -> anyhow::Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_string(),
+        };
+        let max = match backend {
+            Backend::Sqlite => 4,
+            Backend::Postgres => 10,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect(&url)
+            .await
+            .context("Failed to connect to the database (check DATABASE_URL)")?;
+        if backend == Backend::Sqlite {
+            // WAL lets the HTTP handlers read and write while workers hold transactions; it
+            // stays set in the file.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await
+                .context("Failed to switch SQLite to WAL mode")?;
+        }
+        Ok(Store { pool, backend })
+    }
+
+    /// Brings the schema up to date; safe to run at every start and from several replicas.
+    #[tracing::instrument(name = "Running migrations", skip_all)]
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("Failed to run database migrations")?;
+        Ok(())
+    }
+
+    /// `true` when the database answers a query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a transaction that writes. On SQLite it takes the write lock at once, so two
+    /// writers queue on the busy timeout instead of failing when one upgrades its lock.
+    pub async fn begin_write(&self) -> anyhow::Result<Tx> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        };
+        tx.context("Failed to begin a database transaction")
+    }
+}
+
+/// Milliseconds since the epoch, as stored.
+pub fn to_millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// A stored time back as a `DateTime`; out-of-range values (never written by hereby) become
+/// the epoch rather than failing a whole read.
+pub fn from_millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Reads an optional text column.
+pub(crate) fn opt_text(row: &AnyRow, col: &str) -> anyhow::Result<Option<String>> {
+    row.try_get::<Option<String>, _>(col)
+        .with_context(|| format!("Failed to read column {col}"))
+}
+
+/// Is this error a unique-constraint violation (the row is already there)?
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
