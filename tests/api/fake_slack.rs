@@ -1,0 +1,288 @@
+//! A small stateful stand-in for Slack's Web API, served over loopback, answering with the
+//! shapes of Slack's documentation, recording every call and failing on request.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+
+pub const BOT_USER: &str = "UHEREBY";
+pub const BOT_ID: &str = "BHEREBY";
+pub const BOT_TOKEN: &str = "xoxb-test-token";
+
+/// One Web API call as the fake received it.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub params: Value,
+}
+
+/// How the fake fails the next call of a method.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    /// HTTP status with an empty body (500, 503, …).
+    Status(u16),
+    /// HTTP 429 with `Retry-After: secs`.
+    RateLimited { retry_after_secs: u64 },
+    /// Does the work, then answers only after this long (the caller times out).
+    Hang(Duration),
+    /// `ok: false` with this error code.
+    Error(&'static str),
+}
+
+#[derive(Debug, Clone)]
+pub struct Channel {
+    pub id: String,
+    pub name: String,
+    pub creator: String,
+    pub topic: String,
+    pub members: Vec<String>,
+    pub pins: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub channel: String,
+    pub ts: String,
+    pub thread_ts: Option<String>,
+    pub text: String,
+    pub user: String,
+    pub metadata: Option<Value>,
+}
+
+#[derive(Default)]
+struct FakeState {
+    calls: Vec<Call>,
+    channels: Vec<Channel>,
+    messages: Vec<Message>,
+    failures: HashMap<String, VecDeque<Failure>>,
+    next_ts: u64,
+}
+
+/// The fake, running on its own port.
+#[derive(Clone)]
+pub struct FakeSlack {
+    state: Arc<Mutex<FakeState>>,
+    pub url: String,
+}
+
+impl FakeSlack {
+    pub async fn start() -> FakeSlack {
+        let state = Arc::new(Mutex::new(FakeState { next_ts: 1_790_000_000_000_100, ..FakeState::default() }));
+        let app = Router::new().route("/api/{method}", any(handle)).with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        FakeSlack { state, url: format!("http://{addr}/api") }
+    }
+
+    /// Fails the next calls of `method`, in order.
+    pub fn fail_next(&self, method: &str, failures: impl IntoIterator<Item = Failure>) {
+        let mut s = self.state.lock().unwrap();
+        s.failures.entry(method.to_string()).or_default().extend(failures);
+    }
+
+    /// A channel that exists before the test (for name collisions).
+    pub fn add_channel(&self, name: &str, creator: &str) -> String {
+        let mut s = self.state.lock().unwrap();
+        let id = format!("C{:08}", s.channels.len() + 1);
+        s.channels.push(Channel { id: id.clone(), name: name.into(), creator: creator.into(), topic: String::new(), members: vec![], pins: vec![] });
+        id
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.state.lock().unwrap().calls.clone()
+    }
+
+    pub fn calls_to(&self, method: &str) -> Vec<Call> {
+        self.calls().into_iter().filter(|c| c.method == method).collect()
+    }
+
+    pub fn channels(&self) -> Vec<Channel> {
+        self.state.lock().unwrap().channels.clone()
+    }
+
+    pub fn channel_named(&self, name: &str) -> Option<Channel> {
+        self.channels().into_iter().find(|c| c.name == name)
+    }
+
+    /// Every message that was posted (failed calls post nothing).
+    pub fn messages(&self) -> Vec<Message> {
+        self.state.lock().unwrap().messages.clone()
+    }
+
+    pub fn messages_in(&self, channel: &str) -> Vec<Message> {
+        self.state.lock().unwrap().messages.iter().filter(|m| m.channel == channel).cloned().collect()
+    }
+}
+
+fn params(query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Value {
+    let mut map = Map::new();
+    if let Some(q) = query {
+        for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {
+            map.insert(k.into_owned(), Value::String(v.into_owned()));
+        }
+    }
+    let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if ct.starts_with("application/json") {
+        if let Ok(Value::Object(o)) = serde_json::from_slice::<Value>(body) {
+            map.extend(o);
+        }
+    } else if !body.is_empty() {
+        for (k, v) in url::form_urlencoded::parse(body) {
+            map.insert(k.into_owned(), Value::String(v.into_owned()));
+        }
+    }
+    Value::Object(map)
+}
+
+fn channel_json(c: &Channel) -> Value {
+    json!({
+        "id": c.id, "name": c.name, "is_channel": true, "is_group": false, "is_im": false,
+        "created": 1790000000, "is_archived": false, "is_general": false, "unlinked": 0,
+        "name_normalized": c.name, "is_shared": false, "creator": c.creator,
+        "is_ext_shared": false, "is_org_shared": false, "is_member": true, "is_private": false,
+        "is_mpim": false, "topic": {"value": c.topic, "creator": "", "last_set": 0},
+        "purpose": {"value": "", "creator": "", "last_set": 0}, "previous_names": [],
+    })
+}
+
+fn message_json(m: &Message) -> Value {
+    let mut v = json!({"type": "message", "user": m.user, "bot_id": BOT_ID, "text": m.text, "ts": m.ts});
+    if let Some(t) = &m.thread_ts {
+        v["thread_ts"] = json!(t);
+    }
+    if let Some(md) = &m.metadata {
+        v["metadata"] = md.clone();
+    }
+    v
+}
+
+fn str_param<'a>(p: &'a Value, k: &str) -> &'a str {
+    p.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+async fn handle(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    Path(method): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let p = params(query, &headers, &body);
+    let auth_ok = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {BOT_TOKEN}"));
+    let (failure, result) = {
+        let mut s = state.lock().unwrap();
+        s.calls.push(Call { method: method.clone(), params: p.clone() });
+        let failure = s.failures.get_mut(&method).and_then(VecDeque::pop_front);
+        match failure {
+            Some(Failure::Status(code)) => return StatusCode::from_u16(code).unwrap().into_response(),
+            Some(Failure::RateLimited { retry_after_secs }) => {
+                return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", retry_after_secs.to_string())], Json(json!({"ok": false, "error": "ratelimited"}))).into_response()
+            }
+            Some(Failure::Error(code)) => return Json(json!({"ok": false, "error": code})).into_response(),
+            _ => {}
+        }
+        let result = if auth_ok { apply(&mut s, &method, &p) } else { json!({"ok": false, "error": "invalid_auth"}) };
+        (failure, result)
+    };
+    if let Some(Failure::Hang(d)) = failure {
+        tokio::time::sleep(d).await;
+    }
+    Json(result).into_response()
+}
+
+fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
+    match method {
+        "auth.test" => json!({"ok": true, "url": "https://test.slack.com/", "team": "Test", "user": "hereby", "team_id": "T111", "user_id": BOT_USER, "bot_id": BOT_ID}),
+        "conversations.create" => {
+            let name = str_param(p, "name").to_string();
+            if s.channels.iter().any(|c| c.name == name) {
+                return json!({"ok": false, "error": "name_taken"});
+            }
+            let id = format!("C{:08}", s.channels.len() + 1);
+            let c = Channel { id, name, creator: BOT_USER.into(), topic: String::new(), members: vec![BOT_USER.into()], pins: vec![] };
+            let out = json!({"ok": true, "channel": channel_json(&c)});
+            s.channels.push(c);
+            out
+        }
+        "conversations.invite" => {
+            let id = str_param(p, "channel");
+            let users: Vec<String> = match p.get("users") {
+                Some(Value::Array(a)) => a.iter().filter_map(|u| u.as_str().map(String::from)).collect(),
+                Some(Value::String(s)) => s.split(',').map(String::from).collect(),
+                _ => vec![],
+            };
+            let Some(c) = s.channels.iter_mut().find(|c| c.id == id) else {
+                return json!({"ok": false, "error": "channel_not_found"});
+            };
+            if users.iter().all(|u| c.members.contains(u)) {
+                return json!({"ok": false, "error": "already_in_channel"});
+            }
+            c.members.extend(users);
+            json!({"ok": true, "channel": channel_json(c)})
+        }
+        "conversations.setTopic" => {
+            let id = str_param(p, "channel");
+            let topic = str_param(p, "topic").to_string();
+            match s.channels.iter_mut().find(|c| c.id == id) {
+                Some(c) => {
+                    c.topic = topic.clone();
+                    json!({"ok": true, "topic": topic})
+                }
+                None => json!({"ok": false, "error": "channel_not_found"}),
+            }
+        }
+        "chat.postMessage" => {
+            s.next_ts += 100;
+            let ts = format!("{}.{:06}", s.next_ts / 1_000_000, s.next_ts % 1_000_000);
+            let m = Message {
+                channel: str_param(p, "channel").into(),
+                ts: ts.clone(),
+                thread_ts: p.get("thread_ts").and_then(Value::as_str).map(String::from),
+                text: str_param(p, "text").into(),
+                user: BOT_USER.into(),
+                metadata: p.get("metadata").cloned(),
+            };
+            let out = json!({"ok": true, "channel": m.channel, "ts": ts, "message": message_json(&m)});
+            s.messages.push(m);
+            out
+        }
+        "pins.add" => {
+            let id = str_param(p, "channel");
+            let ts = str_param(p, "timestamp").to_string();
+            match s.channels.iter_mut().find(|c| c.id == id) {
+                Some(c) if c.pins.contains(&ts) => json!({"ok": false, "error": "already_pinned"}),
+                Some(c) => {
+                    c.pins.push(ts);
+                    json!({"ok": true})
+                }
+                None => json!({"ok": true}),
+            }
+        }
+        "conversations.list" => {
+            let channels: Vec<Value> = s.channels.iter().map(channel_json).collect();
+            json!({"ok": true, "channels": channels, "response_metadata": {"next_cursor": ""}})
+        }
+        "conversations.history" | "conversations.replies" => {
+            let channel = str_param(p, "channel");
+            let thread = p.get("ts").and_then(Value::as_str);
+            let msgs: Vec<Value> = s
+                .messages
+                .iter()
+                .rev()
+                .filter(|m| m.channel == channel && (thread.is_none() || m.thread_ts.as_deref() == thread))
+                .map(message_json)
+                .collect();
+            json!({"ok": true, "messages": msgs, "has_more": false, "response_metadata": {"next_cursor": ""}})
+        }
+        _ => json!({"ok": false, "error": "unknown_method"}),
+    }
+}

@@ -1,0 +1,205 @@
+//! `spawn_app()`: the real server on a free port with its own SQLite file and fake Slack, and
+//! typed helpers that sign requests exactly as Slack does.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use hereby::config::Config;
+use hereby::startup::Application;
+use hereby::store::Store;
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::fake_slack::{FakeSlack, BOT_TOKEN};
+
+pub const SIGNING_SECRET: &str = "test-signing-secret-0123456789";
+pub const TEAM: &str = "T111";
+
+/// Slack's signature: `v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{body}`.
+pub fn slack_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(b"v0:");
+    mac.update(timestamp.as_bytes());
+    mac.update(b":");
+    mac.update(body);
+    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+pub fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+pub struct TestApp {
+    pub addr: String,
+    pub slack: FakeSlack,
+    pub db_url: String,
+    pub client: reqwest::Client,
+    dir_handle: std::sync::Arc<tempfile::TempDir>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+    extra: Vec<(String, String)>,
+}
+
+/// Options for [`spawn_app_with`].
+#[derive(Default)]
+pub struct Options {
+    pub env: Vec<(&'static str, String)>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(opts: Options) -> TestApp {
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let db_url = format!("sqlite://{}", dir.path().join("hereby.db").display());
+    let slack = FakeSlack::start().await;
+    let extra = opts.env.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    start(dir, db_url, slack, extra).await
+}
+
+async fn start(dir: std::sync::Arc<tempfile::TempDir>, db_url: String, slack: FakeSlack, extra: Vec<(String, String)>) -> TestApp {
+    let mut vars: HashMap<String, String> = [
+        ("SLACK_BOT_TOKEN", BOT_TOKEN.to_string()),
+        ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_string()),
+        ("SLACK_API_URL", slack.url.clone()),
+        ("DATABASE_URL", db_url.clone()),
+        ("HEREBY_LISTEN", "127.0.0.1:0".to_string()),
+        ("HEREBY_ANNOUNCE_CHANNEL", "CANNOUNCE".to_string()),
+        ("HEREBY_RETRY_BASE_MS", "50".to_string()),
+        ("HEREBY_SLACK_TIMEOUT_MS", "1500".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    for (k, v) in &extra {
+        vars.insert(k.clone(), v.clone());
+    }
+    let config = Config::from_vars(&vars).expect("test configuration is valid");
+    let app = Application::build(config).await.expect("the application starts");
+    let addr = format!("http://{}", app.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        slack,
+        db_url,
+        client: reqwest::Client::new(),
+        dir_handle: dir,
+        stop: Some(stop),
+        task: Some(task),
+        extra,
+    }
+}
+
+impl TestApp {
+    /// Stops the server gracefully.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Stops this server and starts a new one on the same database and fake Slack.
+    pub async fn restart(mut self) -> TestApp {
+        self.stop().await;
+        start(self.dir_handle.clone(), self.db_url.clone(), self.slack.clone(), self.extra.clone()).await
+    }
+
+    /// The database, opened beside the server.
+    pub async fn store(&self) -> Store {
+        Store::connect(&self.db_url).await.unwrap()
+    }
+
+    /// POSTs `body` to `path`, signed as Slack signs it at `timestamp`.
+    pub async fn post_signed_at(&self, path: &str, body: &str, content_type: &str, timestamp: i64, extra: &[(&str, &str)]) -> reqwest::Response {
+        let ts = timestamp.to_string();
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.addr))
+            .header("content-type", content_type)
+            .header("x-slack-request-timestamp", &ts)
+            .header("x-slack-signature", slack_signature(SIGNING_SECRET, &ts, body.as_bytes()));
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        req.body(body.to_string()).send().await.unwrap()
+    }
+
+    pub async fn post_event(&self, payload: &Value) -> reqwest::Response {
+        self.post_signed_at("/slack/events", &payload.to_string(), "application/json", now_secs(), &[]).await
+    }
+
+    /// Sends `/incident <text>` as `user` from `channel`; returns Slack's view of the answer.
+    pub async fn command(&self, channel: &str, user: &str, text: &str) -> Value {
+        let form = include_str!("../fixtures/slash_command.form.txt").trim();
+        let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes()).into_owned().collect();
+        for (k, v) in pairs.iter_mut() {
+            match k.as_str() {
+                "text" => *v = text.to_string(),
+                "channel_id" => *v = channel.to_string(),
+                "user_id" => *v = user.to_string(),
+                _ => {}
+            }
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        let r = self.post_signed_at("/slack/commands", &body, "application/x-www-form-urlencoded", now_secs(), &[]).await;
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
+    /// Waits (a bounded while) until `check` holds; the suite's workers run in the background.
+    pub async fn eventually(&self, what: &str, mut check: impl FnMut(&FakeSlack) -> bool) {
+        for _ in 0..200 {
+            if check(&self.slack) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting until {what}; Slack saw: {:#?}", self.slack.calls());
+    }
+
+    /// Lets the workers run for a moment (to show that something does *not* happen).
+    pub async fn settle(&self) {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
+
+    /// Counts rows of a table (for "nothing was stored").
+    pub async fn count(&self, table: &str) -> i64 {
+        use sqlx::Row;
+        let store = self.store().await;
+        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(store.pool()).await.unwrap().get("n")
+    }
+}
+
+/// A message event (from the fixture) with this text, author, channel, ts and event_id.
+pub fn message_event(event_id: &str, channel: &str, user: &str, ts: &str, text: &str) -> Value {
+    let mut v: Value = serde_json::from_str(include_str!("../fixtures/message_event.json")).unwrap();
+    v["event_id"] = event_id.into();
+    v["event"]["channel"] = channel.into();
+    v["event"]["user"] = user.into();
+    v["event"]["ts"] = ts.into();
+    v["event"]["event_ts"] = ts.into();
+    v["event"]["text"] = text.into();
+    v["event"]["blocks"] = serde_json::json!([]);
+    v
+}
+
+/// A Slack ts for "now" plus `n` microseconds, so that channel dates are today's.
+pub fn ts(n: u64) -> String {
+    format!("{}.{:06}", now_secs(), n)
+}
+
+/// Today's date in UTC, as in channel names.
+pub fn today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}

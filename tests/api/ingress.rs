@@ -1,0 +1,169 @@
+//! Authenticity, limits and the delivery guarantees of `/slack/*`.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[test]
+fn our_signing_reproduces_slacks_documented_example() {
+    let body = include_str!("../fixtures/slack_docs_signature_vector.body.txt");
+    assert_eq!(
+        slack_signature("8f742231b10e8888abcd99yyyzzz85a5", "1531420618", body.as_bytes()),
+        "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+    );
+}
+
+#[tokio::test]
+async fn url_verification_is_answered_with_the_challenge() {
+    let app = spawn_app().await;
+    let body = json!({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"});
+    let r = app.post_event(&body).await;
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["challenge"], "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+}
+
+#[tokio::test]
+async fn slacks_documented_request_is_refused_as_stale_today() {
+    let app = spawn_app().await;
+    let body = include_str!("../fixtures/slack_docs_signature_vector.body.txt");
+    let r = app
+        .client
+        .post(format!("{}/slack/commands", app.addr))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-request-timestamp", "1531420618")
+        .header("x-slack-signature", "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn a_forged_delivery_gets_401_and_is_not_stored() {
+    let app = spawn_app().await;
+    let payload = message_event("EvForged", "C111", "W1", &ts(1), "I hereby declare this an incident: forged").to_string();
+    let now = now_secs().to_string();
+    let r = app
+        .client
+        .post(format!("{}/slack/events", app.addr))
+        .header("content-type", "application/json")
+        .header("x-slack-request-timestamp", &now)
+        .header("x-slack-signature", slack_signature("not-the-secret", &now, payload.as_bytes()))
+        .body(payload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let unsigned = app.client.post(format!("{}/slack/events", app.addr)).body("{}").send().await.unwrap();
+    assert_eq!(unsigned.status(), 401);
+    app.settle().await;
+    assert_eq!(app.count("deliveries").await, 0);
+    assert!(app.slack.calls_to("conversations.create").is_empty());
+}
+
+#[tokio::test]
+async fn a_tampered_body_gets_401() {
+    let app = spawn_app().await;
+    let payload = message_event("EvT", "C111", "W1", &ts(1), "hello").to_string();
+    let now = now_secs().to_string();
+    let sig = slack_signature(SIGNING_SECRET, &now, payload.as_bytes());
+    let tampered = payload.replace("hello", "I hereby declare this an incident");
+    let r = app
+        .client
+        .post(format!("{}/slack/events", app.addr))
+        .header("x-slack-request-timestamp", &now)
+        .header("x-slack-signature", sig)
+        .body(tampered)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(app.count("deliveries").await, 0);
+}
+
+#[tokio::test]
+async fn a_replayed_delivery_older_than_five_minutes_gets_401() {
+    let app = spawn_app().await;
+    let payload = message_event("EvOld", "C111", "W1", &ts(1), "hi").to_string();
+    let r = app.post_signed_at("/slack/events", &payload, "application/json", now_secs() - 301, &[]).await;
+    assert_eq!(r.status(), 401);
+    let future = app.post_signed_at("/slack/events", &payload, "application/json", now_secs() + 301, &[]).await;
+    assert_eq!(future.status(), 401);
+    assert_eq!(app.count("deliveries").await, 0);
+}
+
+#[tokio::test]
+async fn a_body_over_one_mebibyte_is_refused() {
+    let app = spawn_app().await;
+    let huge = message_event("EvHuge", "C111", "W1", &ts(1), &"x".repeat(1024 * 1024 + 10)).to_string();
+    let r = app.post_signed_at("/slack/events", &huge, "application/json", now_secs(), &[]).await;
+    assert_eq!(r.status(), 413);
+    assert_eq!(app.count("deliveries").await, 0);
+}
+
+#[tokio::test]
+async fn a_signed_body_that_is_not_an_event_gets_400() {
+    let app = spawn_app().await;
+    for body in ["{not json", "[1,2,3]", r#"{"type":"event_callback"}"#] {
+        let r = app.post_signed_at("/slack/events", body, "application/json", now_secs(), &[]).await;
+        assert_eq!(r.status(), 400, "{body}");
+    }
+    assert_eq!(app.count("deliveries").await, 0);
+}
+
+#[tokio::test]
+async fn a_retried_delivery_is_stored_and_processed_once() {
+    let app = spawn_app().await;
+    let payload = message_event("EvRetry", "C111", "W111", &ts(5), "I hereby declare this an incident: retried").to_string();
+    let first = app.post_signed_at("/slack/events", &payload, "application/json", now_secs(), &[]).await;
+    assert_eq!(first.status(), 200);
+    for n in ["1", "2"] {
+        let again = app
+            .post_signed_at("/slack/events", &payload, "application/json", now_secs(), &[("x-slack-retry-num", n), ("x-slack-retry-reason", "http_timeout")])
+            .await;
+        assert_eq!(again.status(), 200);
+    }
+    app.eventually("the announcement is posted", |s| !s.messages_in("CANNOUNCE").is_empty()).await;
+    app.settle().await;
+    assert_eq!(app.count("deliveries").await, 1);
+    assert_eq!(app.count("incidents").await, 1);
+    assert_eq!(app.slack.calls_to("conversations.create").len(), 1);
+}
+
+#[tokio::test]
+async fn healthz_is_ok_while_the_database_answers() {
+    let app = spawn_app().await;
+    let r = app.client.get(format!("{}/healthz", app.addr)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn interactions_are_verified_too() {
+    let app = spawn_app().await;
+    let r = app.client.post(format!("{}/slack/interactions", app.addr)).body("payload=%7B%7D").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let ok = app
+        .post_signed_at("/slack/interactions", "payload=%7B%22type%22%3A%22block_actions%22%7D", "application/x-www-form-urlencoded", now_secs(), &[])
+        .await;
+    assert_eq!(ok.status(), 200);
+}
+
+#[test]
+fn a_missing_token_stops_hereby_with_status_2_and_says_where_to_find_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hereby"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SLACK_BOT_TOKEN is not set"), "{stderr}");
+    assert!(stderr.contains("OAuth & Permissions"), "{stderr}");
+    assert!(stderr.contains("manifest.yml"), "{stderr}");
+    assert!(stderr.contains("SLACK_SIGNING_SECRET is not set"), "{stderr}");
+}
