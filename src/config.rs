@@ -116,7 +116,9 @@ impl Config {
             }
             other => other.map(Secret::new),
         };
-        let slack_api_url = match Url::parse(get("SLACK_API_URL").unwrap_or("https://slack.com/api")) {
+        let slack_api_url = match Url::parse(
+            get("SLACK_API_URL").unwrap_or("https://slack.com/api"),
+        ) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
             _ => {
                 problems.push("SLACK_API_URL must be an http(s) URL such as https://slack.com/api (GovSlack: https://slack-gov.com/api).".to_string());
@@ -124,10 +126,16 @@ impl Config {
             }
         };
         let database_url = get("DATABASE_URL").unwrap_or("sqlite://hereby.db");
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
             problems.push("DATABASE_URL must start with sqlite:// (for example sqlite://hereby.db, created if missing) or postgres://user:password@host/db.".to_string());
         }
-        let listen = match get("HEREBY_LISTEN").unwrap_or("0.0.0.0:3000").parse::<SocketAddr>() {
+        let listen = match get("HEREBY_LISTEN")
+            .unwrap_or("0.0.0.0:3000")
+            .parse::<SocketAddr>()
+        {
             Ok(a) => Some(a),
             Err(_) => {
                 problems.push("HEREBY_LISTEN must be an address and port such as 0.0.0.0:3000 or 127.0.0.1:8080.".to_string());
@@ -142,19 +150,23 @@ impl Config {
             }
         };
         let announce_channel = match get("HEREBY_ANNOUNCE_CHANNEL") {
-            Some(c) if !(c.starts_with('C') || c.starts_with('G')) || !c.chars().all(|ch| ch.is_ascii_alphanumeric()) => {
+            Some(c)
+                if !(c.starts_with('C') || c.starts_with('G'))
+                    || !c.chars().all(|ch| ch.is_ascii_alphanumeric()) =>
+            {
                 problems.push(format!("HEREBY_ANNOUNCE_CHANNEL '{c}' should be a channel ID such as C0123456789 (in Slack: open the channel's details; the ID is at the bottom), not a #name."));
                 None
             }
             other => other.map(ChannelId::new),
         };
-        let channel_prefix = match ChannelPrefix::parse(get("HEREBY_CHANNEL_PREFIX").unwrap_or("incident")) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                problems.push(format!("HEREBY_CHANNEL_PREFIX: {e}."));
-                None
-            }
-        };
+        let channel_prefix =
+            match ChannelPrefix::parse(get("HEREBY_CHANNEL_PREFIX").unwrap_or("incident")) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    problems.push(format!("HEREBY_CHANNEL_PREFIX: {e}."));
+                    None
+                }
+            };
         let log_json = match get("HEREBY_LOG_FORMAT").unwrap_or("text") {
             "text" => false,
             "json" => true,
@@ -174,25 +186,35 @@ impl Config {
         let retry_base = millis("HEREBY_RETRY_BASE_MS", 1000);
         let slack_timeout = millis("HEREBY_SLACK_TIMEOUT_MS", 10_000);
 
-        match (bot_token, signing_secret, slack_api_url, listen, timezone, channel_prefix) {
-            (Some(bot_token), Some(signing_secret), Some(slack_api_url), Some(listen), Some(timezone), Some(channel_prefix))
-                if problems.is_empty() =>
-            {
-                Ok(Config {
-                    bot_token,
-                    signing_secret,
-                    app_token,
-                    slack_api_url,
-                    database_url: Secret::new(database_url),
-                    listen,
-                    timezone,
-                    announce_channel,
-                    channel_prefix,
-                    log_json,
-                    retry_base,
-                    slack_timeout,
-                })
-            }
+        match (
+            bot_token,
+            signing_secret,
+            slack_api_url,
+            listen,
+            timezone,
+            channel_prefix,
+        ) {
+            (
+                Some(bot_token),
+                Some(signing_secret),
+                Some(slack_api_url),
+                Some(listen),
+                Some(timezone),
+                Some(channel_prefix),
+            ) if problems.is_empty() => Ok(Config {
+                bot_token,
+                signing_secret,
+                app_token,
+                slack_api_url,
+                database_url: Secret::new(database_url),
+                listen,
+                timezone,
+                announce_channel,
+                channel_prefix,
+                log_json,
+                retry_base,
+                slack_timeout,
+            }),
             _ => Err(ConfigError { problems }),
         }
     }
@@ -203,11 +225,17 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn minimal() -> HashMap<String, String> {
-        vars(&[("SLACK_BOT_TOKEN", "xoxb-1-2-abc"), ("SLACK_SIGNING_SECRET", "s3cr3t")])
+        vars(&[
+            ("SLACK_BOT_TOKEN", "xoxb-1-2-abc"),
+            ("SLACK_SIGNING_SECRET", "s3cr3t"),
+        ])
     }
 
     #[test]

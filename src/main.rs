@@ -55,7 +55,12 @@ fn main() -> ExitCode {
 
 async fn run(cmd: Cmd, config: Config) -> anyhow::Result<()> {
     match cmd {
-        Cmd::Serve => Application::build(config).await?.run_until(shutdown_signal()).await,
+        Cmd::Serve => {
+            Application::build(config)
+                .await?
+                .run_until(shutdown_signal())
+                .await
+        }
         Cmd::Migrate => {
             let store = Store::connect(config.database_url.expose()).await?;
             store.migrate().await?;

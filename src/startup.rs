@@ -34,7 +34,11 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let store = Store::connect(config.database_url.expose()).await?;
         store.migrate().await?;
-        let slack = SlackGateway::new(&config.slack_api_url, &config.bot_token, config.slack_timeout)?;
+        let slack = SlackGateway::new(
+            &config.slack_api_url,
+            &config.bot_token,
+            config.slack_timeout,
+        )?;
         let app = App {
             store,
             slack,
@@ -50,17 +54,26 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("Failed to listen on {} (HEREBY_LISTEN)", config.listen))?;
-        Ok(Application { listener, app, config })
+        Ok(Application {
+            listener,
+            app,
+            config,
+        })
     }
 
     /// The address the server listens on.
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
-        self.listener.local_addr().context("Failed to read the listening address")
+        self.listener
+            .local_addr()
+            .context("Failed to read the listening address")
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests and the unit of work
     /// each worker is on finish.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut workers = JoinSet::new();
         let retry = self.config.retry_base;
@@ -68,7 +81,10 @@ impl Application {
         for _ in 0..OUTBOX_WORKERS {
             workers.spawn(OutboxWorker::new(self.app.clone(), retry).run(stop_rx.clone()));
         }
-        let ingress = Ingress { app: self.app.clone(), signing_secret: self.config.signing_secret.clone() };
+        let ingress = Ingress {
+            app: self.app.clone(),
+            signing_secret: self.config.signing_secret.clone(),
+        };
         tracing::info!(addr = %self.local_addr()?, "hereby is listening");
         axum::serve(self.listener, router(ingress))
             .with_graceful_shutdown(shutdown)
@@ -81,7 +97,9 @@ impl Application {
         })
         .await;
         if drained.is_err() {
-            tracing::warn!("Workers did not finish in 20 s; what they held is picked up at the next start");
+            tracing::warn!(
+                "Workers did not finish in 20 s; what they held is picked up at the next start"
+            );
         }
         Ok(())
     }

@@ -47,7 +47,9 @@ pub async fn run(app: &App, inv: &Invocation, now: DateTime<Utc>) -> anyhow::Res
                 team: inv.team.clone(),
                 declarer: inv.user.clone(),
                 title,
-                origin: Origin::Command { channel: inv.channel.clone() },
+                origin: Origin::Command {
+                    channel: inv.channel.clone(),
+                },
                 at: now,
             };
             match declare(&mut tx, &d, now).await? {
@@ -64,10 +66,30 @@ pub async fn run(app: &App, inv: &Invocation, now: DateTime<Utc>) -> anyhow::Res
                 return Ok(Reply::Ephemeral(NOT_AN_INCIDENT_CHANNEL.into()));
             };
             incidents::set_title(&mut tx, &inv.team, i.id, &title).await?;
-            incidents::add_timeline(&mut tx, &inv.team, i.id, "renamed", Some(&inv.user), now, json!({"from": i.title.as_ref().map(|t| t.as_str()), "to": title.as_str()})).await?;
+            incidents::add_timeline(
+                &mut tx,
+                &inv.team,
+                i.id,
+                "renamed",
+                Some(&inv.user),
+                now,
+                json!({"from": i.title.as_ref().map(|t| t.as_str()), "to": title.as_str()}),
+            )
+            .await?;
             i.title = Some(title);
-            queue_again(&mut tx, &i, &[Effect::SetTopic], now.timestamp_millis(), now).await?;
-            Reply::InChannel(format!("<@{}> renamed this incident to *{}*.", inv.user, views::escape(&views::incident_label(&i))))
+            queue_again(
+                &mut tx,
+                &i,
+                &[Effect::SetTopic],
+                now.timestamp_millis(),
+                now,
+            )
+            .await?;
+            Reply::InChannel(format!(
+                "<@{}> renamed this incident to *{}*.",
+                inv.user,
+                views::escape(&views::incident_label(&i))
+            ))
         }
     };
     tx.commit().await.context("Failed to commit a command")?;

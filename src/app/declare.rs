@@ -13,14 +13,18 @@ use crate::store::incidents::{self, IncidentRecord};
 #[derive(Debug)]
 pub enum Declared {
     /// A new incident; its channel is on the way.
-    New(IncidentRecord),
+    New(Box<IncidentRecord>),
     /// The same message was already turned into this incident (delivered twice).
     Already(i64),
 }
 
 /// Opens an incident inside the caller's transaction.
 #[tracing::instrument(name = "Declaring an incident", skip_all, fields(team = %d.team, declarer = %d.declarer))]
-pub async fn declare(conn: &mut AnyConnection, d: &DeclareIncident, now: DateTime<Utc>) -> anyhow::Result<Declared> {
+pub async fn declare(
+    conn: &mut AnyConnection,
+    d: &DeclareIncident,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Declared> {
     if let Some(id) = incidents::find_by_origin(conn, &d.team, &d.origin).await? {
         return Ok(Declared::Already(id));
     }
@@ -43,5 +47,5 @@ pub async fn declare(conn: &mut AnyConnection, d: &DeclareIncident, now: DateTim
     .await?;
     effects::queue(conn, &incident, &[Effect::CreateChannel], now).await?;
     tracing::info!(number = incident.number, "Incident declared");
-    Ok(Declared::New(incident))
+    Ok(Declared::New(Box::new(incident)))
 }

@@ -56,17 +56,34 @@ impl Effect {
 
 /// Queues effects of an incident inside the caller's transaction; each happens once per
 /// incident.
-pub async fn queue(conn: &mut AnyConnection, incident: &IncidentRecord, effects: &[Effect], now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn queue(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    effects: &[Effect],
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     queue_keyed(conn, incident, effects, "", now).await
 }
 
 /// Queues effects that happen again whenever the incident changes (the topic after a rename);
 /// `revision` tells one change from the next.
-pub async fn queue_again(conn: &mut AnyConnection, incident: &IncidentRecord, effects: &[Effect], revision: i64, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn queue_again(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    effects: &[Effect],
+    revision: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     queue_keyed(conn, incident, effects, &format!(":{revision}"), now).await
 }
 
-async fn queue_keyed(conn: &mut AnyConnection, incident: &IncidentRecord, effects: &[Effect], suffix: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
+async fn queue_keyed(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    effects: &[Effect],
+    suffix: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     for e in effects {
         let new = NewEffect {
             team: incident.team.clone(),
@@ -104,9 +121,20 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
     let effect: Effect = serde_json::from_value(claimed.effect.clone())
         .with_context(|| format!("Unknown effect {}", claimed.effect))?;
     let incident_id = claimed.incident.context("Effect without an incident")?;
-    let mut conn = app.store.pool().acquire().await.context("Failed to get a database connection")?;
+    let mut conn = app
+        .store
+        .pool()
+        .acquire()
+        .await
+        .context("Failed to get a database connection")?;
     let incident = incidents::get(&mut conn, &claimed.team, incident_id).await?;
-    let roles = incidents::current_roles(&mut conn, &claimed.team, incident_id, &app.settings.custom_roles).await?;
+    let roles = incidents::current_roles(
+        &mut conn,
+        &claimed.team,
+        incident_id,
+        &app.settings.custom_roles,
+    )
+    .await?;
     drop(conn);
 
     let channel = incident.channel.as_ref().map(|c| c.id.clone());
@@ -114,25 +142,43 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
     let done = match effect {
         Effect::CreateChannel => create_channel(app, claimed, worker, &incident).await?,
         Effect::InviteDeclarer => {
-            app.slack.invite(&need_channel()?, std::slice::from_ref(&incident.declared_by)).await?;
+            app.slack
+                .invite(
+                    &need_channel()?,
+                    std::slice::from_ref(&incident.declared_by),
+                )
+                .await?;
             Completion::default()
         }
         Effect::SetTopic => {
-            app.slack.set_topic(&need_channel()?, &views::topic(&incident, &roles)).await?;
+            app.slack
+                .set_topic(&need_channel()?, &views::topic(&incident, &roles))
+                .await?;
             Completion::default()
         }
         Effect::PostWelcome => {
             let message = OutgoingMessage {
                 text: views::welcome_text(&incident, &roles),
-                blocks: Some(views::welcome_blocks(&incident, &roles, &app.settings.custom_roles)),
+                blocks: Some(views::welcome_blocks(
+                    &incident,
+                    &roles,
+                    &app.settings.custom_roles,
+                )),
                 thread_ts: None,
                 key: claimed.dedupe_key.clone(),
             };
             let ts = post_once(app, claimed, worker, &need_channel()?, &message).await?;
-            Completion { welcome_ts: Some(ts), then: vec![Effect::PinWelcome], ..Completion::default() }
+            Completion {
+                welcome_ts: Some(ts),
+                then: vec![Effect::PinWelcome],
+                ..Completion::default()
+            }
         }
         Effect::PinWelcome => {
-            let ts = incident.welcome_ts.clone().context("The welcome message is not posted yet")?;
+            let ts = incident
+                .welcome_ts
+                .clone()
+                .context("The welcome message is not posted yet")?;
             app.slack.pin(&need_channel()?, &ts).await?;
             Completion::default()
         }
@@ -163,19 +209,36 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
     Ok(())
 }
 
-async fn complete(app: &App, claimed: &ClaimedEffect, worker: &str, incident: &IncidentRecord, done: Completion) -> anyhow::Result<()> {
+async fn complete(
+    app: &App,
+    claimed: &ClaimedEffect,
+    worker: &str,
+    incident: &IncidentRecord,
+    done: Completion,
+) -> anyhow::Result<()> {
     let now = Utc::now();
     let mut tx = app.store.begin_write().await?;
     if let Some(channel) = &done.channel {
         incidents::set_channel(&mut tx, &incident.team, incident.id, channel).await?;
-        incidents::add_timeline(&mut tx, &incident.team, incident.id, "channel_created", None, now, json!({"channel": channel.id.as_str(), "name": channel.name})).await?;
+        incidents::add_timeline(
+            &mut tx,
+            &incident.team,
+            incident.id,
+            "channel_created",
+            None,
+            now,
+            json!({"channel": channel.id.as_str(), "name": channel.name}),
+        )
+        .await?;
     }
     if let Some(ts) = &done.welcome_ts {
         incidents::set_welcome_ts(&mut tx, &incident.team, incident.id, ts).await?;
     }
     queue(&mut tx, incident, &done.then, now).await?;
     if outbox::complete(&mut tx, claimed.id, worker, now).await? {
-        tx.commit().await.context("Failed to commit an effect's result")?;
+        tx.commit()
+            .await
+            .context("Failed to commit an effect's result")?;
         if !done.then.is_empty() {
             app.effects_waiting.notify_one();
         }
@@ -203,16 +266,37 @@ fn first_attempt() -> u32 {
 /// How many `-N` suffixes to try before giving up on a name.
 const MAX_NAME_ATTEMPTS: u32 = 50;
 
-async fn create_channel(app: &App, claimed: &ClaimedEffect, worker: &str, incident: &IncidentRecord) -> Result<Completion, EffectError> {
-    let mut progress: CreateProgress = serde_json::from_value(claimed.progress.clone()).unwrap_or_default();
+async fn create_channel(
+    app: &App,
+    claimed: &ClaimedEffect,
+    worker: &str,
+    incident: &IncidentRecord,
+) -> Result<Completion, EffectError> {
+    let mut progress: CreateProgress =
+        serde_json::from_value(claimed.progress.clone()).unwrap_or_default();
     progress.attempt = progress.attempt.max(1);
-    let date = incident.declared_at.with_timezone(&app.settings.timezone).date_naive();
+    let date = incident
+        .declared_at
+        .with_timezone(&app.settings.timezone)
+        .date_naive();
     let s = &app.settings;
     loop {
-        let name = ChannelName::for_incident(&s.channel_prefix, date, incident.title.as_ref().map(|t| t.as_str()), incident.number, progress.attempt);
+        let name = ChannelName::for_incident(
+            &s.channel_prefix,
+            date,
+            incident.title.as_ref().map(|t| t.as_str()),
+            incident.number,
+            progress.attempt,
+        );
         let was_uncertain = progress.uncertain.as_deref() == Some(name.as_str());
         progress.uncertain = Some(name.to_string());
-        app.store.save_progress(claimed.id, worker, &serde_json::to_value(&progress).context("progress")?).await?;
+        app.store
+            .save_progress(
+                claimed.id,
+                worker,
+                &serde_json::to_value(&progress).context("progress")?,
+            )
+            .await?;
         match app.slack.create_channel(name.as_str()).await {
             Ok(id) => return Ok(created(id, name)),
             Err(CallError::Refused { code }) if code == "name_taken" => {
@@ -223,7 +307,10 @@ async fn create_channel(app: &App, claimed: &ClaimedEffect, worker: &str, incide
                     }
                 }
                 if progress.attempt >= MAX_NAME_ATTEMPTS {
-                    return Err(CallError::Refused { code: format!("name_taken ({MAX_NAME_ATTEMPTS} names tried)") }.into());
+                    return Err(CallError::Refused {
+                        code: format!("name_taken ({MAX_NAME_ATTEMPTS} names tried)"),
+                    }
+                    .into());
                 }
                 progress.attempt += 1;
                 progress.uncertain = None;
@@ -231,7 +318,13 @@ async fn create_channel(app: &App, claimed: &ClaimedEffect, worker: &str, incide
             Err(CallError::RateLimited { retry_after }) => {
                 // Slack refused before creating anything.
                 progress.uncertain = None;
-                app.store.save_progress(claimed.id, worker, &serde_json::to_value(&progress).context("progress")?).await?;
+                app.store
+                    .save_progress(
+                        claimed.id,
+                        worker,
+                        &serde_json::to_value(&progress).context("progress")?,
+                    )
+                    .await?;
                 return Err(CallError::RateLimited { retry_after }.into());
             }
             Err(e) => return Err(e.into()),
@@ -241,14 +334,27 @@ async fn create_channel(app: &App, claimed: &ClaimedEffect, worker: &str, incide
 
 fn created(id: ChannelId, name: ChannelName) -> Completion {
     Completion {
-        channel: Some(IncidentChannel { id, name: name.to_string() }),
-        then: vec![Effect::InviteDeclarer, Effect::SetTopic, Effect::PostWelcome, Effect::PointOrigin, Effect::Announce],
+        channel: Some(IncidentChannel {
+            id,
+            name: name.to_string(),
+        }),
+        then: vec![
+            Effect::InviteDeclarer,
+            Effect::SetTopic,
+            Effect::PostWelcome,
+            Effect::PointOrigin,
+            Effect::Announce,
+        ],
         ..Completion::default()
     }
 }
 
 /// The channel called `name`, if this bot created it and no other incident owns it.
-async fn adoptable(app: &App, incident: &IncidentRecord, name: &str) -> Result<Option<ChannelId>, EffectError> {
+async fn adoptable(
+    app: &App,
+    incident: &IncidentRecord,
+    name: &str,
+) -> Result<Option<ChannelId>, EffectError> {
     let Some((id, creator)) = app.slack.find_channel(name).await? else {
         return Ok(None);
     };
@@ -256,19 +362,41 @@ async fn adoptable(app: &App, incident: &IncidentRecord, name: &str) -> Result<O
     if creator.as_ref() != Some(&bot) {
         return Ok(None);
     }
-    let mut conn = app.store.pool().acquire().await.context("Failed to get a database connection")?;
+    let mut conn = app
+        .store
+        .pool()
+        .acquire()
+        .await
+        .context("Failed to get a database connection")?;
     let owner = incidents::by_channel(&mut conn, &incident.team, &id).await?;
     Ok(owner.is_none().then_some(id))
 }
 
 /// Posts a message once: if an earlier attempt may have posted it, looks for it first.
-async fn post_once(app: &App, claimed: &ClaimedEffect, worker: &str, channel: &ChannelId, message: &OutgoingMessage) -> Result<String, EffectError> {
+async fn post_once(
+    app: &App,
+    claimed: &ClaimedEffect,
+    worker: &str,
+    channel: &ChannelId,
+    message: &OutgoingMessage,
+) -> Result<String, EffectError> {
     if claimed.progress.get("posting").and_then(|p| p.as_bool()) == Some(true) {
-        if let Some(ts) = app.slack.find_posted(channel, message.thread_ts.as_deref(), &message.key, &message.text).await? {
+        if let Some(ts) = app
+            .slack
+            .find_posted(
+                channel,
+                message.thread_ts.as_deref(),
+                &message.key,
+                &message.text,
+            )
+            .await?
+        {
             tracing::info!(%ts, "Found the message an interrupted attempt posted");
             return Ok(ts);
         }
     }
-    app.store.save_progress(claimed.id, worker, &json!({"posting": true})).await?;
+    app.store
+        .save_progress(claimed.id, worker, &json!({"posting": true}))
+        .await?;
     Ok(app.slack.post_message(channel, message).await?)
 }

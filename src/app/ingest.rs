@@ -19,14 +19,22 @@ pub enum Outcome {
 }
 
 /// Applies one decoded event.
-pub async fn apply(conn: &mut AnyConnection, event: &Event, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
+pub async fn apply(
+    conn: &mut AnyConnection,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Outcome> {
     match event {
         Event::MessagePosted(m) => message_posted(conn, m, now).await,
         Event::Other(_) => Ok(Outcome::Ignored("not an event hereby acts on")),
     }
 }
 
-async fn message_posted(conn: &mut AnyConnection, m: &PostedMessage, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
+async fn message_posted(
+    conn: &mut AnyConnection,
+    m: &PostedMessage,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Outcome> {
     // Bots (hereby included) see their own messages as events; acting on them would loop.
     if m.from_bot {
         return Ok(Outcome::Ignored("message from a bot"));
@@ -37,7 +45,10 @@ async fn message_posted(conn: &mut AnyConnection, m: &PostedMessage, now: DateTi
     let Some(declaration) = find_declaration(&m.text) else {
         return Ok(Outcome::Ignored("no declaration"));
     };
-    if incidents::by_channel(conn, &m.team, &m.channel).await?.is_some() {
+    if incidents::by_channel(conn, &m.team, &m.channel)
+        .await?
+        .is_some()
+    {
         return Ok(Outcome::Ignored("declaration inside an incident channel"));
     }
     let d = DeclareIncident {

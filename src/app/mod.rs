@@ -1,8 +1,8 @@
 //! Use cases: each loads what it needs, applies the domain, persists the result together with
 //! the Slack effects it calls for, and wakes the workers that carry those out.
 
-pub mod declare;
 pub mod commands;
+pub mod declare;
 pub mod effects;
 pub mod ingest;
 

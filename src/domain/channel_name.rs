@@ -177,7 +177,10 @@ mod tests {
     #[test]
     fn accents_are_transliterated_and_emoji_dropped() {
         assert_eq!(name("Café down ☕🔥", 1), "incident-2026-11-21-cafe-down");
-        assert_eq!(name("🔥🔥 Straße — Zürich!!", 1), "incident-2026-11-21-strasse-zurich");
+        assert_eq!(
+            name("🔥🔥 Straße — Zürich!!", 1),
+            "incident-2026-11-21-strasse-zurich"
+        );
     }
 
     #[test]
@@ -191,7 +194,10 @@ mod tests {
 
     #[test]
     fn non_latin_scripts_are_transliterated() {
-        assert_eq!(name("Москва недоступна", 1), "incident-2026-11-21-moskva-nedostupna");
+        assert_eq!(
+            name("Москва недоступна", 1),
+            "incident-2026-11-21-moskva-nedostupna"
+        );
     }
 
     #[test]
@@ -202,7 +208,10 @@ mod tests {
         assert!(n.starts_with("incident-2026-11-21-the-payment-service"));
         assert!(!n.ends_with('-'));
         let slug = n.trim_start_matches("incident-2026-11-21-");
-        assert!(slugify(title).starts_with(&format!("{slug}-")), "{slug} is not cut at a word");
+        assert!(
+            slugify(title).starts_with(&format!("{slug}-")),
+            "{slug} is not cut at a word"
+        );
     }
 
     #[test]
@@ -244,10 +253,18 @@ mod tests {
 
     #[test]
     fn every_name_uses_only_slack_characters() {
-        for title in ["ÅÄÖ", "日本語のタイトル", "a_b", "tab\there", "\u{0}\u{7}ctl", "👩‍👩‍👧 family"] {
+        for title in [
+            "ÅÄÖ",
+            "日本語のタイトル",
+            "a_b",
+            "tab\there",
+            "\u{0}\u{7}ctl",
+            "👩‍👩‍👧 family",
+        ] {
             let n = name(title, 1);
             assert!(
-                n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'),
+                n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'),
                 "{n}"
             );
             assert!(!n.contains("--"), "{n}");

@@ -48,7 +48,6 @@ pub enum Command {
     Help,
 }
 
-
 /// What was wrong with a command, said so the person can fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
@@ -94,10 +93,12 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
             title: Title::parse(&super::trigger::unescape_mrkdwn(rest)).ok(),
         },
         "rename" => Command::Rename {
-            title: Title::parse(&super::trigger::unescape_mrkdwn(rest)).map_err(|_| ParseError::MissingArgument {
-                name: "rename",
-                what: "a title",
-                usage: spec.usage,
+            title: Title::parse(&super::trigger::unescape_mrkdwn(rest)).map_err(|_| {
+                ParseError::MissingArgument {
+                    name: "rename",
+                    what: "a title",
+                    usage: spec.usage,
+                }
             })?,
         },
         _ => Command::Help,
@@ -113,9 +114,14 @@ pub fn help_text() -> String {
         } else {
             format!(" {}", spec.usage)
         };
-        out.push_str(&format!("• `/incident {}{}` — {}\n", spec.name, usage, spec.summary));
+        out.push_str(&format!(
+            "• `/incident {}{}` — {}\n",
+            spec.name, usage, spec.summary
+        ));
     }
-    out.push_str("Or write \"I hereby declare this an incident: <title>\" in any channel hereby is in.");
+    out.push_str(
+        "Or write \"I hereby declare this an incident: <title>\" in any channel hereby is in.",
+    );
     out
 }
 
@@ -140,7 +146,10 @@ mod tests {
 
     #[test]
     fn subcommands_are_case_insensitive_and_have_aliases() {
-        assert!(matches!(parse("DECLARE x").unwrap(), Command::Declare { .. }));
+        assert!(matches!(
+            parse("DECLARE x").unwrap(),
+            Command::Declare { .. }
+        ));
         assert!(matches!(parse("new x").unwrap(), Command::Declare { .. }));
     }
 
@@ -148,10 +157,15 @@ mod tests {
     fn rename_needs_a_title_and_says_so() {
         assert_eq!(
             parse("rename DB failover").unwrap(),
-            Command::Rename { title: Title::parse("DB failover").unwrap() }
+            Command::Rename {
+                title: Title::parse("DB failover").unwrap()
+            }
         );
         let err = parse("rename  ").unwrap_err();
-        assert_eq!(err.reply(), "`/incident rename` needs a title: `/incident rename <title>`.");
+        assert_eq!(
+            err.reply(),
+            "`/incident rename` needs a title: `/incident rename <title>`."
+        );
     }
 
     #[test]
@@ -173,7 +187,11 @@ mod tests {
     fn help_lists_every_subcommand() {
         let help = help_text();
         for spec in SPECS {
-            assert!(help.contains(&format!("/incident {}", spec.name)), "{}", spec.name);
+            assert!(
+                help.contains(&format!("/incident {}", spec.name)),
+                "{}",
+                spec.name
+            );
         }
     }
 }

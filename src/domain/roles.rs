@@ -58,9 +58,23 @@ impl Role {
         match self {
             Role::Commander => &["ic", "incident-commander", "lead", "incident-lead"],
             Role::Deputy => &["deputy-commander", "backup", "second"],
-            Role::Comms => &["communications", "communication", "comms-lead", "communications-lead", "cl"],
+            Role::Comms => &[
+                "communications",
+                "communication",
+                "comms-lead",
+                "communications-lead",
+                "cl",
+            ],
             Role::Scribe => &["notes", "note-taker", "notetaker", "recorder"],
-            Role::Ops => &["operations", "tech", "tech-lead", "technical-lead", "ops-lead", "operations-lead", "sme"],
+            Role::Ops => &[
+                "operations",
+                "tech",
+                "tech-lead",
+                "technical-lead",
+                "ops-lead",
+                "operations-lead",
+                "sme",
+            ],
             Role::Custom(_) => &[],
         }
     }
@@ -72,7 +86,12 @@ impl Role {
         Role::BUILT_IN
             .into_iter()
             .find(|r| r.key() == raw || r.aliases().contains(&raw.as_str()))
-            .or_else(|| custom.iter().find(|c| **c == raw).map(|c| Role::Custom(c.clone())))
+            .or_else(|| {
+                custom
+                    .iter()
+                    .find(|c| **c == raw)
+                    .map(|c| Role::Custom(c.clone()))
+            })
     }
 
     /// Every role a team has, built-in first.

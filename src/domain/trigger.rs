@@ -23,10 +23,14 @@ pub fn find_declaration(text: &str) -> Option<Declaration> {
             break;
         }
         let window = &words[start..start + PHRASE.len()];
-        let matches = window.iter().zip(PHRASE).enumerate().all(|(i, ((_, w), p))| {
-            let core = word_core(w, i == 0, i == PHRASE.len() - 1);
-            core.eq_ignore_ascii_case(p)
-        });
+        let matches = window
+            .iter()
+            .zip(PHRASE)
+            .enumerate()
+            .all(|(i, ((_, w), p))| {
+                let core = word_core(w, i == 0, i == PHRASE.len() - 1);
+                core.eq_ignore_ascii_case(p)
+            });
         if matches {
             let (offset, last) = window[PHRASE.len() - 1];
             // The rest starts right after the letters of "incident" in the last word.
@@ -47,7 +51,10 @@ fn words_with_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// Formatting characters people wrap words in: `*bold*`, `_italic_`, `~strike~`, quotes.
 fn is_decoration(c: char) -> bool {
-    matches!(c, '*' | '_' | '~' | '"' | '\'' | '“' | '”' | '‘' | '’' | '(' | '`' | '>')
+    matches!(
+        c,
+        '*' | '_' | '~' | '"' | '\'' | '“' | '”' | '‘' | '’' | '(' | '`' | '>'
+    )
 }
 
 /// The letters of a word without surrounding formatting; the last word of the phrase may be
@@ -117,9 +124,18 @@ mod tests {
 
     #[test]
     fn dashes_and_em_dashes_separate_the_title() {
-        assert_eq!(title("I hereby declare this an incident — API 5xx"), Some("API 5xx".into()));
-        assert_eq!(title("I hereby declare this an incident—API 5xx"), Some("API 5xx".into()));
-        assert_eq!(title("I hereby declare this an incident -- API 5xx"), Some("API 5xx".into()));
+        assert_eq!(
+            title("I hereby declare this an incident — API 5xx"),
+            Some("API 5xx".into())
+        );
+        assert_eq!(
+            title("I hereby declare this an incident—API 5xx"),
+            Some("API 5xx".into())
+        );
+        assert_eq!(
+            title("I hereby declare this an incident -- API 5xx"),
+            Some("API 5xx".into())
+        );
     }
 
     #[test]
@@ -136,7 +152,10 @@ mod tests {
             title("I hereby declare this an incident: payments down!!!"),
             Some("payments down".into())
         );
-        assert_eq!(title("I hereby declare this an incident: why?..."), Some("why".into()));
+        assert_eq!(
+            title("I hereby declare this an incident: why?..."),
+            Some("why".into())
+        );
     }
 
     #[test]
@@ -187,7 +206,10 @@ mod tests {
 
     #[test]
     fn ten_thousand_character_titles_are_shortened() {
-        let text = format!("I hereby declare this an incident: {}", "word ".repeat(2000));
+        let text = format!(
+            "I hereby declare this an incident: {}",
+            "word ".repeat(2000)
+        );
         let t = title(&text).unwrap();
         assert!(t.chars().count() <= Title::MAX_CHARS, "{}", t.len());
     }

@@ -22,13 +22,22 @@ pub struct DeliveryWorker {
 
 impl DeliveryWorker {
     pub fn new(app: App, retry_base: Duration) -> Self {
-        DeliveryWorker { app, id: super::worker_id("deliveries"), retry_base }
+        DeliveryWorker {
+            app,
+            id: super::worker_id("deliveries"),
+            retry_base,
+        }
     }
 
     /// Processes the oldest waiting delivery, if any.
     pub async fn run_once(&self) -> anyhow::Result<Outcome> {
         let now = Utc::now();
-        let Some(d) = self.app.store.claim_delivery(&self.id, now, chrono::Duration::seconds(LEASE_SECS)).await? else {
+        let Some(d) = self
+            .app
+            .store
+            .claim_delivery(&self.id, now, chrono::Duration::seconds(LEASE_SECS))
+            .await?
+        else {
             return Ok(Outcome::Idle);
         };
         let span = tracing::info_span!("Processing a delivery", event_id = %d.event_id, attempt = d.attempts);
@@ -40,7 +49,9 @@ impl DeliveryWorker {
                 Err(e) => format!("undecodable: {e}"),
             };
             if Store::finish_delivery(&mut tx, d.id, &self.id, Utc::now(), Some(&note)).await? {
-                tx.commit().await.context("Failed to commit a processed delivery")?;
+                tx.commit()
+                    .await
+                    .context("Failed to commit a processed delivery")?;
                 tracing::info!(outcome = %note, "Delivery processed");
             }
             anyhow::Ok(())
@@ -52,7 +63,10 @@ impl DeliveryWorker {
             Err(e) => {
                 tracing::error!(error = ?e, event_id = %d.event_id, "Processing a delivery failed; it will be retried");
                 let retry_at = later(backoff(self.retry_base, d.attempts));
-                self.app.store.release_delivery(d.id, &self.id, retry_at, &format!("{e:#}")).await?;
+                self.app
+                    .store
+                    .release_delivery(d.id, &self.id, retry_at, &format!("{e:#}"))
+                    .await?;
             }
         }
         Ok(Outcome::Worked)
@@ -68,13 +82,25 @@ impl DeliveryWorker {
                     }
                 }
                 Ok(Outcome::Idle) => {
-                    if idle(&self.app.deliveries_waiting, Duration::from_secs(1), &mut shutdown).await {
+                    if idle(
+                        &self.app.deliveries_waiting,
+                        Duration::from_secs(1),
+                        &mut shutdown,
+                    )
+                    .await
+                    {
                         return;
                     }
                 }
                 Err(e) => {
                     tracing::error!(error = ?e, "The delivery worker could not reach the database");
-                    if idle(&self.app.deliveries_waiting, Duration::from_secs(2), &mut shutdown).await {
+                    if idle(
+                        &self.app.deliveries_waiting,
+                        Duration::from_secs(2),
+                        &mut shutdown,
+                    )
+                    .await
+                    {
                         return;
                     }
                 }

@@ -19,7 +19,11 @@ pub enum Outcome {
 /// A name for this process's workers in leases, unique across replicas.
 pub fn worker_id(role: &str) -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
-    format!("{host}-{}-{role}-{:08x}", std::process::id(), rand::random::<u32>())
+    format!(
+        "{host}-{}-{role}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
 }
 
 /// Exponential back-off: `base`, 2×, 4×, … capped at five minutes, with a little jitter so
@@ -29,7 +33,12 @@ pub fn backoff(base: Duration, attempts: i64) -> Duration {
     let raw = base.saturating_mul(1u32 << exp.min(12));
     let capped = raw.min(Duration::from_secs(300));
     let jitter = capped.as_millis() as u64 / 10;
-    capped + Duration::from_millis(if jitter > 0 { rand::random::<u64>() % jitter } else { 0 })
+    capped
+        + Duration::from_millis(if jitter > 0 {
+            rand::random::<u64>() % jitter
+        } else {
+            0
+        })
 }
 
 /// The moment `d` from now.
@@ -60,7 +69,10 @@ mod tests {
     #[test]
     fn backoff_doubles_and_is_capped() {
         let base = Duration::from_millis(100);
-        assert!(backoff(base, 1) >= Duration::from_millis(100) && backoff(base, 1) < Duration::from_millis(111));
+        assert!(
+            backoff(base, 1) >= Duration::from_millis(100)
+                && backoff(base, 1) < Duration::from_millis(111)
+        );
         assert!(backoff(base, 3) >= Duration::from_millis(400));
         assert!(backoff(base, 40) <= Duration::from_secs(330));
     }

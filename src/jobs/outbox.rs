@@ -21,13 +21,22 @@ pub struct OutboxWorker {
 
 impl OutboxWorker {
     pub fn new(app: App, retry_base: Duration) -> Self {
-        OutboxWorker { app, id: super::worker_id("outbox"), retry_base }
+        OutboxWorker {
+            app,
+            id: super::worker_id("outbox"),
+            retry_base,
+        }
     }
 
     /// Carries out the next due effect, if any.
     pub async fn run_once(&self) -> anyhow::Result<Outcome> {
         let now = Utc::now();
-        let Some(e) = self.app.store.claim_effect(&self.id, now, chrono::Duration::seconds(LEASE_SECS)).await? else {
+        let Some(e) = self
+            .app
+            .store
+            .claim_effect(&self.id, now, chrono::Duration::seconds(LEASE_SECS))
+            .await?
+        else {
             return Ok(Outcome::Idle);
         };
         match effects::execute(&self.app, &e, &self.id).await {
@@ -35,17 +44,26 @@ impl OutboxWorker {
             Err(EffectError::Slack(CallError::RateLimited { retry_after })) => {
                 tracing::warn!(key = %e.dedupe_key, ?retry_after, "Slack rate-limited an effect; waiting as asked");
                 let at = later(retry_after);
-                self.app.store.retry_effect(e.id, &self.id, at, "rate limited").await?;
+                self.app
+                    .store
+                    .retry_effect(e.id, &self.id, at, "rate limited")
+                    .await?;
             }
             Err(EffectError::Slack(CallError::Refused { code })) => {
                 tracing::error!(key = %e.dedupe_key, %code, "Slack refused an effect; giving up on it");
-                self.app.store.fail_effect(e.id, &self.id, Utc::now(), &code).await?;
+                self.app
+                    .store
+                    .fail_effect(e.id, &self.id, Utc::now(), &code)
+                    .await?;
             }
             Err(err) => {
                 let wait = backoff(self.retry_base, e.attempts);
                 tracing::warn!(key = %e.dedupe_key, error = %format!("{err:#}"), ?wait, "An effect failed; retrying");
                 let at = later(wait);
-                self.app.store.retry_effect(e.id, &self.id, at, &format!("{err:#}")).await?;
+                self.app
+                    .store
+                    .retry_effect(e.id, &self.id, at, &format!("{err:#}"))
+                    .await?;
             }
         }
         Ok(Outcome::Worked)
@@ -61,13 +79,25 @@ impl OutboxWorker {
                     }
                 }
                 Ok(Outcome::Idle) => {
-                    if idle(&self.app.effects_waiting, Duration::from_millis(500), &mut shutdown).await {
+                    if idle(
+                        &self.app.effects_waiting,
+                        Duration::from_millis(500),
+                        &mut shutdown,
+                    )
+                    .await
+                    {
                         return;
                     }
                 }
                 Err(e) => {
                     tracing::error!(error = ?e, "The outbox worker could not reach the database");
-                    if idle(&self.app.effects_waiting, Duration::from_secs(2), &mut shutdown).await {
+                    if idle(
+                        &self.app.effects_waiting,
+                        Duration::from_secs(2),
+                        &mut shutdown,
+                    )
+                    .await
+                    {
                         return;
                     }
                 }

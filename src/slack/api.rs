@@ -47,8 +47,12 @@ impl CallError {
             },
             SlackClientError::ApiError(e) => match e.code.as_str() {
                 // Codes Slack documents as passing trouble on its side.
-                "ratelimited" | "internal_error" | "fatal_error" | "service_unavailable"
-                | "request_timeout" | "team_added_to_org" => CallError::Unavailable(e.code),
+                "ratelimited"
+                | "internal_error"
+                | "fatal_error"
+                | "service_unavailable"
+                | "request_timeout"
+                | "team_added_to_org" => CallError::Unavailable(e.code),
                 _ => CallError::Refused { code: e.code },
             },
             other => CallError::Unavailable(other.to_string()),
@@ -138,14 +142,19 @@ impl SlackGateway {
     pub async fn create_channel(&self, name: &str) -> Result<ChannelId, CallError> {
         let session = self.client.open_session(&self.token);
         let req = SlackApiConversationsCreateRequest::new(name.to_string()).with_is_private(false);
-        let r = self.call("conversations.create", session.conversations_create(&req)).await?;
+        let r = self
+            .call("conversations.create", session.conversations_create(&req))
+            .await?;
         Ok(ChannelId::new(r.channel.id.0))
     }
 
     /// Finds a channel by exact name among all public channels, archived too, with its
     /// creator (`conversations.list`, paginated).
     #[tracing::instrument(name = "Looking up a Slack channel by name", skip(self))]
-    pub async fn find_channel(&self, name: &str) -> Result<Option<(ChannelId, Option<UserId>)>, CallError> {
+    pub async fn find_channel(
+        &self,
+        name: &str,
+    ) -> Result<Option<(ChannelId, Option<UserId>)>, CallError> {
         let session = self.client.open_session(&self.token);
         let mut cursor = None;
         loop {
@@ -154,14 +163,19 @@ impl SlackGateway {
                 .with_exclude_archived(false)
                 .with_types(vec![SlackConversationType::Public])
                 .opt_cursor(cursor);
-            let r = self.call("conversations.list", session.conversations_list(&req)).await?;
+            let r = self
+                .call("conversations.list", session.conversations_list(&req))
+                .await?;
             if let Some(c) = r.channels.iter().find(|c| c.name.as_deref() == Some(name)) {
                 return Ok(Some((
                     ChannelId::new(c.id.0.clone()),
                     c.creator.as_ref().map(|u| UserId::new(u.0.clone())),
                 )));
             }
-            cursor = r.response_metadata.and_then(|m| m.next_cursor).filter(|c| !c.0.is_empty());
+            cursor = r
+                .response_metadata
+                .and_then(|m| m.next_cursor)
+                .filter(|c| !c.0.is_empty());
             if cursor.is_none() {
                 return Ok(None);
             }
@@ -174,10 +188,20 @@ impl SlackGateway {
         let session = self.client.open_session(&self.token);
         let req = SlackApiConversationsInviteRequest::new(
             SlackChannelId::new(channel.to_string()),
-            users.iter().map(|u| SlackUserId::new(u.to_string())).collect(),
+            users
+                .iter()
+                .map(|u| SlackUserId::new(u.to_string()))
+                .collect(),
         );
-        match self.call("conversations.invite", session.conversations_invite(&req)).await {
-            Err(CallError::Refused { code }) if code == "already_in_channel" || code == "cant_invite_self" => Ok(()),
+        match self
+            .call("conversations.invite", session.conversations_invite(&req))
+            .await
+        {
+            Err(CallError::Refused { code })
+                if code == "already_in_channel" || code == "cant_invite_self" =>
+            {
+                Ok(())
+            }
             other => other.map(|_| ()),
         }
     }
@@ -190,33 +214,49 @@ impl SlackGateway {
             SlackChannelId::new(channel.to_string()),
             topic.to_string(),
         );
-        self.call("conversations.setTopic", session.conversations_set_topic(&req))
-            .await
-            .map(|_| ())
+        self.call(
+            "conversations.setTopic",
+            session.conversations_set_topic(&req),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// `chat.postMessage`; returns the message's `ts`.
     #[tracing::instrument(name = "Posting a Slack message", skip(self, message), fields(key = %message.key))]
-    pub async fn post_message(&self, channel: &ChannelId, message: &OutgoingMessage) -> Result<String, CallError> {
+    pub async fn post_message(
+        &self,
+        channel: &ChannelId,
+        message: &OutgoingMessage,
+    ) -> Result<String, CallError> {
         let blocks = match &message.blocks {
             Some(b) => Some(
-                serde_json::from_value::<Vec<SlackBlock>>(b.clone())
-                    .map_err(|e| CallError::Refused { code: format!("invalid_blocks: {e}") })?,
+                serde_json::from_value::<Vec<SlackBlock>>(b.clone()).map_err(|e| {
+                    CallError::Refused {
+                        code: format!("invalid_blocks: {e}"),
+                    }
+                })?,
             ),
             None => None,
         };
-        let metadata = SlackMessageMetadata::new(METADATA_EVENT_TYPE.to_string()).with_event_payload(
-            [("key".to_string(), message.key.clone())].into_iter().collect(),
-        );
+        let metadata = SlackMessageMetadata::new(METADATA_EVENT_TYPE.to_string())
+            .with_event_payload(
+                [("key".to_string(), message.key.clone())]
+                    .into_iter()
+                    .collect(),
+            );
         let content = SlackMessageContent::new()
             .with_text(message.text.clone())
             .opt_blocks(blocks)
             .with_metadata(metadata);
-        let req = SlackApiChatPostMessageRequest::new(SlackChannelId::new(channel.to_string()), content)
-            .opt_thread_ts(message.thread_ts.clone().map(SlackTs::new))
-            .with_unfurl_links(false);
+        let req =
+            SlackApiChatPostMessageRequest::new(SlackChannelId::new(channel.to_string()), content)
+                .opt_thread_ts(message.thread_ts.clone().map(SlackTs::new))
+                .with_unfurl_links(false);
         let session = self.client.open_session(&self.token);
-        let r = self.call("chat.postMessage", session.chat_post_message(&req)).await?;
+        let r = self
+            .call("chat.postMessage", session.chat_post_message(&req))
+            .await?;
         Ok(r.ts.0)
     }
 
@@ -239,20 +279,29 @@ impl SlackGateway {
                     SlackTs::new(ts.to_string()),
                 )
                 .with_limit(200);
-                self.call("conversations.replies", session.conversations_replies(&req)).await?.messages
+                self.call("conversations.replies", session.conversations_replies(&req))
+                    .await?
+                    .messages
             }
             None => {
                 let req = SlackApiConversationsHistoryRequest::new()
                     .with_channel(SlackChannelId::new(channel.to_string()))
                     .with_limit(200)
                     .with_include_all_metadata(true);
-                self.call("conversations.history", session.conversations_history(&req)).await?.messages
+                self.call("conversations.history", session.conversations_history(&req))
+                    .await?
+                    .messages
             }
         };
         let found = messages.into_iter().find(|m| {
             let by_key = m.content.metadata.as_ref().is_some_and(|md| {
                 md.event_type == METADATA_EVENT_TYPE
-                    && md.event_payload.as_ref().and_then(|p| p.get("key")).map(String::as_str) == Some(key)
+                    && md
+                        .event_payload
+                        .as_ref()
+                        .and_then(|p| p.get("key"))
+                        .map(String::as_str)
+                        == Some(key)
             });
             let by_text = m.sender.user.as_ref().map(|u| u.0.as_str()) == Some(bot.as_str())
                 && m.content.text.as_deref() == Some(text);
@@ -265,7 +314,10 @@ impl SlackGateway {
     #[tracing::instrument(name = "Pinning a Slack message", skip(self))]
     pub async fn pin(&self, channel: &ChannelId, ts: &str) -> Result<(), CallError> {
         let session = self.client.open_session(&self.token);
-        let req = SlackApiPinsAddRequest::new(SlackChannelId::new(channel.to_string()), SlackTs::new(ts.to_string()));
+        let req = SlackApiPinsAddRequest::new(
+            SlackChannelId::new(channel.to_string()),
+            SlackTs::new(ts.to_string()),
+        );
         match self.call("pins.add", session.pins_add(&req)).await {
             Err(CallError::Refused { code }) if code == "already_pinned" => Ok(()),
             other => other.map(|_| ()),

@@ -74,7 +74,12 @@ pub enum DecodeError {
 }
 
 /// Message subtypes that are a person or app saying something (others are joins, topics, …).
-const SPOKEN_SUBTYPES: [&str; 4] = ["thread_broadcast", "file_share", "me_message", "bot_message"];
+const SPOKEN_SUBTYPES: [&str; 4] = [
+    "thread_broadcast",
+    "file_share",
+    "me_message",
+    "bot_message",
+];
 
 /// Decodes a stored Events API payload.
 pub fn decode(payload: &str) -> Result<Event, DecodeError> {
@@ -87,7 +92,11 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
         .or_else(|| envelope.team_id.clone())
         .unwrap_or_default();
 
-    if kind == "message" && subtype.as_deref().is_none_or(|s| SPOKEN_SUBTYPES.contains(&s)) {
+    if kind == "message"
+        && subtype
+            .as_deref()
+            .is_none_or(|s| SPOKEN_SUBTYPES.contains(&s))
+    {
         let (Some(channel), Some(ts)) = (str_of(event, "channel"), str_of(event, "ts")) else {
             return Ok(Event::Other("message without channel or ts".into()));
         };
@@ -146,13 +155,22 @@ mod tests {
 
     #[test]
     fn joins_and_edits_are_not_posted_messages() {
-        let join = HUMAN.replace(r#""type":"message","#, r#""type":"message","subtype":"channel_join","#);
-        assert_eq!(decode(&join).unwrap(), Event::Other("message/channel_join".into()));
+        let join = HUMAN.replace(
+            r#""type":"message","#,
+            r#""type":"message","subtype":"channel_join","#,
+        );
+        assert_eq!(
+            decode(&join).unwrap(),
+            Event::Other("message/channel_join".into())
+        );
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert!(decode("{").is_err());
-        assert!(matches!(decode(r#"{"type":"event_callback"}"#), Err(DecodeError::NoEvent)));
+        assert!(matches!(
+            decode(r#"{"type":"event_callback"}"#),
+            Err(DecodeError::NoEvent)
+        ));
     }
 }

@@ -61,7 +61,11 @@ impl IntoResponse for IngressError {
         match &self {
             IngressError::Unverified(e) => {
                 tracing::warn!(reason = %e, "Refused an unverified request");
-                (StatusCode::UNAUTHORIZED, "request signature could not be verified").into_response()
+                (
+                    StatusCode::UNAUTHORIZED,
+                    "request signature could not be verified",
+                )
+                    .into_response()
             }
             IngressError::BadRequest(why) => {
                 tracing::warn!(%why, "Refused a malformed request");
@@ -69,13 +73,21 @@ impl IntoResponse for IngressError {
             }
             IngressError::Unavailable(e) => {
                 tracing::error!(error = ?e, "Could not store a request; answering 503 so that Slack retries");
-                (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable, please retry").into_response()
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily unavailable, please retry",
+                )
+                    .into_response()
             }
         }
     }
 }
 
-fn verified<'a>(state: &Ingress, headers: &HeaderMap, body: &'a Bytes) -> Result<&'a str, IngressError> {
+fn verified<'a>(
+    state: &Ingress,
+    headers: &HeaderMap,
+    body: &'a Bytes,
+) -> Result<&'a str, IngressError> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     verify_request(
         &state.signing_secret,
@@ -88,37 +100,71 @@ fn verified<'a>(state: &Ingress, headers: &HeaderMap, body: &'a Bytes) -> Result
 }
 
 #[tracing::instrument(name = "Receiving an Events API request", skip_all)]
-async fn events(State(state): State<Ingress>, headers: HeaderMap, body: Bytes) -> Result<Response, IngressError> {
+async fn events(
+    State(state): State<Ingress>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, IngressError> {
     let text = verified(&state, &headers, &body)?;
-    let envelope: Envelope = serde_json::from_str(text).map_err(|e| IngressError::BadRequest(format!("not an Events API payload: {e}")))?;
+    let envelope: Envelope = serde_json::from_str(text)
+        .map_err(|e| IngressError::BadRequest(format!("not an Events API payload: {e}")))?;
     match envelope.kind.as_str() {
         "url_verification" => {
-            let challenge = envelope.challenge.clone().ok_or_else(|| IngressError::BadRequest("url_verification without challenge".into()))?;
+            let challenge = envelope.challenge.clone().ok_or_else(|| {
+                IngressError::BadRequest("url_verification without challenge".into())
+            })?;
             Ok(Json(json!({ "challenge": challenge })).into_response())
         }
         "event_callback" => {
-            let (Some(team_id), Some(event_id)) = (envelope.team_id.as_deref(), envelope.event_id.as_deref()) else {
-                return Err(IngressError::BadRequest("event_callback without team_id or event_id".into()));
+            let (Some(team_id), Some(event_id)) =
+                (envelope.team_id.as_deref(), envelope.event_id.as_deref())
+            else {
+                return Err(IngressError::BadRequest(
+                    "event_callback without team_id or event_id".into(),
+                ));
             };
             let retry_num = headers
                 .get("x-slack-retry-num")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<i64>().ok());
-            let delivery = NewDelivery { team_id, event_id, event_type: envelope.event_type(), payload: text, retry_num };
-            match state.app.store.record_delivery(&delivery, Utc::now()).await.map_err(IngressError::Unavailable)? {
+            let delivery = NewDelivery {
+                team_id,
+                event_id,
+                event_type: envelope.event_type(),
+                payload: text,
+                retry_num,
+            };
+            match state
+                .app
+                .store
+                .record_delivery(&delivery, Utc::now())
+                .await
+                .map_err(IngressError::Unavailable)?
+            {
                 Recorded::New => {
-                    tracing::info!(event_id, event_type = delivery.event_type, "Delivery stored");
+                    tracing::info!(
+                        event_id,
+                        event_type = delivery.event_type,
+                        "Delivery stored"
+                    );
                     state.app.deliveries_waiting.notify_one();
                 }
                 Recorded::Duplicate => {
-                    tracing::info!(event_id, ?retry_num, "Redelivery of a stored event acknowledged and ignored");
+                    tracing::info!(
+                        event_id,
+                        ?retry_num,
+                        "Redelivery of a stored event acknowledged and ignored"
+                    );
                 }
             }
             Ok(StatusCode::OK.into_response())
         }
         other => {
             // app_rate_limited and future envelope types need only an acknowledgement.
-            tracing::info!(kind = other, "Acknowledged an Events API request hereby does not act on");
+            tracing::info!(
+                kind = other,
+                "Acknowledged an Events API request hereby does not act on"
+            );
             Ok(StatusCode::OK.into_response())
         }
     }
@@ -135,9 +181,14 @@ struct SlashCommandForm {
 }
 
 #[tracing::instrument(name = "Receiving a slash command", skip_all)]
-async fn commands(State(state): State<Ingress>, headers: HeaderMap, body: Bytes) -> Result<Response, IngressError> {
+async fn commands(
+    State(state): State<Ingress>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, IngressError> {
     let text = verified(&state, &headers, &body)?;
-    let form: SlashCommandForm = serde_urlencoded::from_str(text).map_err(|e| IngressError::BadRequest(format!("not a slash command form: {e}")))?;
+    let form: SlashCommandForm = serde_urlencoded::from_str(text)
+        .map_err(|e| IngressError::BadRequest(format!("not a slash command form: {e}")))?;
     let inv = Invocation {
         team: TeamId::new(form.team_id),
         channel: ChannelId::new(form.channel_id),
@@ -165,11 +216,20 @@ struct InteractionForm {
 
 /// Interactive components (buttons, modals, shortcuts) post here.
 #[tracing::instrument(name = "Receiving an interaction", skip_all)]
-async fn interactions(State(state): State<Ingress>, headers: HeaderMap, body: Bytes) -> Result<Response, IngressError> {
+async fn interactions(
+    State(state): State<Ingress>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, IngressError> {
     let text = verified(&state, &headers, &body)?;
-    let form: InteractionForm = serde_urlencoded::from_str(text).map_err(|e| IngressError::BadRequest(format!("not an interaction form: {e}")))?;
-    let payload: serde_json::Value = serde_json::from_str(&form.payload).map_err(|e| IngressError::BadRequest(format!("interaction payload is not JSON: {e}")))?;
-    let kind = payload.get("type").and_then(|t| t.as_str()).unwrap_or("unknown");
+    let form: InteractionForm = serde_urlencoded::from_str(text)
+        .map_err(|e| IngressError::BadRequest(format!("not an interaction form: {e}")))?;
+    let payload: serde_json::Value = serde_json::from_str(&form.payload)
+        .map_err(|e| IngressError::BadRequest(format!("interaction payload is not JSON: {e}")))?;
+    let kind = payload
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or("unknown");
     tracing::info!(kind, "Interaction acknowledged");
     Ok(StatusCode::OK.into_response())
 }

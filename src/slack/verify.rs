@@ -34,7 +34,10 @@ pub fn verify_request(
     let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
         return Err(VerifyError::Missing);
     };
-    let ts: i64 = timestamp.trim().parse().map_err(|_| VerifyError::BadTimestamp)?;
+    let ts: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| VerifyError::BadTimestamp)?;
     let skew = (now - ts).abs();
     if skew > MAX_SKEW_SECS {
         return Err(VerifyError::Stale(skew));
@@ -59,7 +62,13 @@ mod tests {
     #[test]
     fn slacks_documented_request_is_refused_as_stale_today() {
         let now = 1_790_000_000;
-        let r = verify_request(&Secret::new(DOC_SECRET), Some(DOC_TS), Some(DOC_SIG), DOC_BODY.as_bytes(), now);
+        let r = verify_request(
+            &Secret::new(DOC_SECRET),
+            Some(DOC_TS),
+            Some(DOC_SIG),
+            DOC_BODY.as_bytes(),
+            now,
+        );
         assert!(matches!(r, Err(VerifyError::Stale(_))), "{r:?}");
     }
 
@@ -71,7 +80,13 @@ mod tests {
 
     #[test]
     fn a_timestamp_that_is_not_a_number_is_refused() {
-        let r = verify_request(&Secret::new(DOC_SECRET), Some("soon"), Some(DOC_SIG), b"", 0);
+        let r = verify_request(
+            &Secret::new(DOC_SECRET),
+            Some("soon"),
+            Some(DOC_SIG),
+            b"",
+            0,
+        );
         assert_eq!(r, Err(VerifyError::BadTimestamp));
     }
 }

@@ -17,11 +17,16 @@ pub fn incident_label(i: &IncidentRecord) -> String {
 
 /// Slack mrkdwn needs `&`, `<` and `>` escaped in text people typed.
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn holder(roles: &[(Role, UserId)], role: &Role) -> Option<UserId> {
-    roles.iter().find(|(r, _)| r == role).map(|(_, u)| u.clone())
+    roles
+        .iter()
+        .find(|(r, _)| r == role)
+        .map(|(_, u)| u.clone())
 }
 
 /// The channel topic: title, status, severity and commander, within Slack's 250 characters.
@@ -42,16 +47,28 @@ pub fn welcome_text(i: &IncidentRecord, roles: &[(Role, UserId)]) -> String {
     let commander = holder(roles, &Role::Commander)
         .map(|c| format!(" <@{c}> is incident commander."))
         .unwrap_or_default();
-    format!("{} declared by <@{}>.{commander}", escape(&incident_label(i)), i.declared_by)
+    format!(
+        "{} declared by <@{}>.{commander}",
+        escape(&incident_label(i)),
+        i.declared_by
+    )
 }
 
 /// The pinned welcome message: what the incident is, who holds which role, how to use hereby.
-pub fn welcome_blocks(i: &IncidentRecord, roles: &[(Role, UserId)], custom_roles: &[String]) -> Value {
+pub fn welcome_blocks(
+    i: &IncidentRecord,
+    roles: &[(Role, UserId)],
+    custom_roles: &[String],
+) -> Value {
     let role_lines: Vec<String> = Role::all(custom_roles)
         .iter()
         .map(|r| match holder(roles, r) {
             Some(u) => format!("• *{}*: <@{u}>", capitalise(&r.display_name())),
-            None => format!("• *{}*: _unfilled_ (`/incident role {} me`)", capitalise(&r.display_name()), r.key()),
+            None => format!(
+                "• *{}*: _unfilled_ (`/incident role {} me`)",
+                capitalise(&r.display_name()),
+                r.key()
+            ),
         })
         .collect();
     let mut blocks = vec![
@@ -67,7 +84,10 @@ pub fn welcome_blocks(i: &IncidentRecord, roles: &[(Role, UserId)], custom_roles
     if i.title.is_none() {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": ":pencil2: This incident has no title yet. Give it one with `/incident rename <title>`."}}));
     }
-    let commands: Vec<String> = SPECS.iter().map(|s| format!("`/incident {}`", s.name)).collect();
+    let commands: Vec<String> = SPECS
+        .iter()
+        .map(|s| format!("`/incident {}`", s.name))
+        .collect();
     blocks.push(json!({"type": "divider"}));
     blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!(
         "Everything said in this channel is recorded for the post-mortem. Commands: {}. `/incident help` explains each.",
@@ -90,14 +110,20 @@ pub fn pointer_text(i: &IncidentRecord) -> String {
         i.declared_by
     );
     if i.title.is_none() {
-        text.push_str(" It has no title yet: `/incident rename <title>` in that channel gives it one.");
+        text.push_str(
+            " It has no title yet: `/incident rename <title>` in that channel gives it one.",
+        );
     }
     text
 }
 
 /// The announcement channel's message about a new incident.
 pub fn announcement_text(i: &IncidentRecord) -> String {
-    let channel = i.channel.as_ref().map(|c| format!(" in <#{}>", c.id)).unwrap_or_default();
+    let channel = i
+        .channel
+        .as_ref()
+        .map(|c| format!(" in <#{}>", c.id))
+        .unwrap_or_default();
     format!(
         ":rotating_light: New incident declared{channel}: *{}*. Commander: <@{}>.",
         escape(&incident_label(i)),

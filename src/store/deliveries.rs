@@ -37,7 +37,11 @@ pub struct NewDelivery<'a> {
 impl Store {
     /// Commits a delivery; a second delivery of the same `event_id` is reported, not stored.
     #[tracing::instrument(name = "Storing a delivery", skip(self, d), fields(event_id = d.event_id))]
-    pub async fn record_delivery(&self, d: &NewDelivery<'_>, now: DateTime<Utc>) -> anyhow::Result<Recorded> {
+    pub async fn record_delivery(
+        &self,
+        d: &NewDelivery<'_>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Recorded> {
         let done = sqlx::query(
             "INSERT INTO deliveries (team_id, event_id, event_type, payload, retry_num, received_at)
              VALUES ($1, $2, $3, $4, $5, $6)

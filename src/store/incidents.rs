@@ -46,11 +46,16 @@ fn incident_from_row(r: &AnyRow) -> anyhow::Result<IncidentRecord> {
             ts,
             thread_ts: opt_text(r, "origin_thread")?,
         },
-        None => Origin::Command { channel: origin_channel },
+        None => Origin::Command {
+            channel: origin_channel,
+        },
     };
     let status: String = r.try_get("status")?;
     let channel = match (opt_text(r, "channel_id")?, opt_text(r, "channel_name")?) {
-        (Some(id), Some(name)) => Some(IncidentChannel { id: ChannelId::new(id), name }),
+        (Some(id), Some(name)) => Some(IncidentChannel {
+            id: ChannelId::new(id),
+            name,
+        }),
         _ => None,
     };
     Ok(IncidentRecord {
@@ -58,7 +63,8 @@ fn incident_from_row(r: &AnyRow) -> anyhow::Result<IncidentRecord> {
         team: TeamId::new(r.try_get::<String, _>("team_id")?),
         number: r.try_get("number")?,
         title: opt_text(r, "title")?.and_then(|t| Title::parse(&t).ok()),
-        status: Status::parse(&status).with_context(|| format!("Unknown stored status {status}"))?,
+        status: Status::parse(&status)
+            .with_context(|| format!("Unknown stored status {status}"))?,
         severity: opt_text(r, "severity")?.and_then(|s| Severity::parse(&s)),
         declared_by: UserId::new(r.try_get::<String, _>("declared_by")?),
         declared_at: from_millis(r.try_get("declared_at")?),
@@ -69,23 +75,33 @@ fn incident_from_row(r: &AnyRow) -> anyhow::Result<IncidentRecord> {
 }
 
 /// The incident a message declared, if that message already declared one.
-pub async fn find_by_origin(conn: &mut AnyConnection, team: &TeamId, origin: &Origin) -> anyhow::Result<Option<i64>> {
+pub async fn find_by_origin(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    origin: &Origin,
+) -> anyhow::Result<Option<i64>> {
     let Origin::Message { channel, ts, .. } = origin else {
         return Ok(None);
     };
-    let row = sqlx::query("SELECT id FROM incidents WHERE team_id = $1 AND origin_channel = $2 AND origin_ts = $3")
-        .bind(team.to_string())
-        .bind(channel.to_string())
-        .bind(ts.clone())
-        .fetch_optional(conn)
-        .await
-        .context("Failed to look up the incident a message declared")?;
+    let row = sqlx::query(
+        "SELECT id FROM incidents WHERE team_id = $1 AND origin_channel = $2 AND origin_ts = $3",
+    )
+    .bind(team.to_string())
+    .bind(channel.to_string())
+    .bind(ts.clone())
+    .fetch_optional(conn)
+    .await
+    .context("Failed to look up the incident a message declared")?;
     row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
 }
 
 /// Stores a new incident under the workspace's next number.
 #[tracing::instrument(name = "Storing a new incident", skip_all)]
-pub async fn insert(conn: &mut AnyConnection, d: &DeclareIncident, now: DateTime<Utc>) -> anyhow::Result<IncidentRecord> {
+pub async fn insert(
+    conn: &mut AnyConnection,
+    d: &DeclareIncident,
+    now: DateTime<Utc>,
+) -> anyhow::Result<IncidentRecord> {
     let number: i64 = sqlx::query(
         "INSERT INTO team_counters (team_id, last_number) VALUES ($1, 1)
          ON CONFLICT (team_id) DO UPDATE SET last_number = team_counters.last_number + 1
@@ -124,7 +140,11 @@ pub async fn insert(conn: &mut AnyConnection, d: &DeclareIncident, now: DateTime
 }
 
 /// One incident of a workspace.
-pub async fn get(conn: &mut AnyConnection, team: &TeamId, id: i64) -> anyhow::Result<IncidentRecord> {
+pub async fn get(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    id: i64,
+) -> anyhow::Result<IncidentRecord> {
     let sql = format!("SELECT {COLUMNS} FROM incidents WHERE team_id = $1 AND id = $2");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(team.to_string())
@@ -136,7 +156,11 @@ pub async fn get(conn: &mut AnyConnection, team: &TeamId, id: i64) -> anyhow::Re
 }
 
 /// The incident whose channel this is, if any.
-pub async fn by_channel(conn: &mut AnyConnection, team: &TeamId, channel: &ChannelId) -> anyhow::Result<Option<IncidentRecord>> {
+pub async fn by_channel(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    channel: &ChannelId,
+) -> anyhow::Result<Option<IncidentRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM incidents WHERE team_id = $1 AND channel_id = $2");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(team.to_string())
@@ -148,20 +172,32 @@ pub async fn by_channel(conn: &mut AnyConnection, team: &TeamId, channel: &Chann
 }
 
 /// Records the channel Slack created for an incident.
-pub async fn set_channel(conn: &mut AnyConnection, team: &TeamId, id: i64, channel: &IncidentChannel) -> anyhow::Result<()> {
-    sqlx::query("UPDATE incidents SET channel_id = $1, channel_name = $2 WHERE team_id = $3 AND id = $4")
-        .bind(channel.id.to_string())
-        .bind(channel.name.clone())
-        .bind(team.to_string())
-        .bind(id)
-        .execute(conn)
-        .await
-        .context("Failed to record an incident's channel")?;
+pub async fn set_channel(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    id: i64,
+    channel: &IncidentChannel,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE incidents SET channel_id = $1, channel_name = $2 WHERE team_id = $3 AND id = $4",
+    )
+    .bind(channel.id.to_string())
+    .bind(channel.name.clone())
+    .bind(team.to_string())
+    .bind(id)
+    .execute(conn)
+    .await
+    .context("Failed to record an incident's channel")?;
     Ok(())
 }
 
 /// Changes an incident's title.
-pub async fn set_title(conn: &mut AnyConnection, team: &TeamId, id: i64, title: &Title) -> anyhow::Result<()> {
+pub async fn set_title(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    id: i64,
+    title: &Title,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE incidents SET title = $1 WHERE team_id = $2 AND id = $3")
         .bind(title.as_str().to_string())
         .bind(team.to_string())
@@ -173,7 +209,12 @@ pub async fn set_title(conn: &mut AnyConnection, team: &TeamId, id: i64, title: 
 }
 
 /// Records the pinned welcome message.
-pub async fn set_welcome_ts(conn: &mut AnyConnection, team: &TeamId, id: i64, ts: &str) -> anyhow::Result<()> {
+pub async fn set_welcome_ts(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    id: i64,
+    ts: &str,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE incidents SET welcome_ts = $1 WHERE team_id = $2 AND id = $3")
         .bind(ts.to_string())
         .bind(team.to_string())
@@ -185,7 +226,12 @@ pub async fn set_welcome_ts(conn: &mut AnyConnection, team: &TeamId, id: i64, ts
 }
 
 /// Hands a role to someone; the history of who held it stays.
-pub async fn assign_role(conn: &mut AnyConnection, team: &TeamId, incident: i64, a: &RoleAssignment) -> anyhow::Result<()> {
+pub async fn assign_role(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    a: &RoleAssignment,
+) -> anyhow::Result<()> {
     sqlx::query(
         "UPDATE role_assignments SET unassigned_at = $1
          WHERE team_id = $2 AND incident_id = $3 AND role = $4 AND unassigned_at IS NULL",
@@ -214,7 +260,12 @@ pub async fn assign_role(conn: &mut AnyConnection, team: &TeamId, incident: i64,
 }
 
 /// Who holds which role now.
-pub async fn current_roles(conn: &mut AnyConnection, team: &TeamId, incident: i64, custom: &[String]) -> anyhow::Result<Vec<(Role, UserId)>> {
+pub async fn current_roles(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    custom: &[String],
+) -> anyhow::Result<Vec<(Role, UserId)>> {
     let rows = sqlx::query(
         "SELECT role, user_id FROM role_assignments
          WHERE team_id = $1 AND incident_id = $2 AND unassigned_at IS NULL ORDER BY id",
@@ -260,7 +311,11 @@ pub async fn add_timeline(
 }
 
 /// The timeline kinds of an incident, in order (for tests and the summary).
-pub async fn timeline_kinds(conn: &mut AnyConnection, team: &TeamId, incident: i64) -> anyhow::Result<Vec<String>> {
+pub async fn timeline_kinds(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+) -> anyhow::Result<Vec<String>> {
     let rows = sqlx::query(
         "SELECT kind FROM timeline_entries WHERE team_id = $1 AND incident_id = $2 ORDER BY occurred_at, id",
     )
@@ -269,5 +324,7 @@ pub async fn timeline_kinds(conn: &mut AnyConnection, team: &TeamId, incident: i
     .fetch_all(conn)
     .await
     .context("Failed to load an incident's timeline")?;
-    rows.iter().map(|r| r.try_get("kind").map_err(Into::into)).collect()
+    rows.iter()
+        .map(|r| r.try_get("kind").map_err(Into::into))
+        .collect()
 }

@@ -33,8 +33,17 @@ pub struct ClaimedEffect {
 }
 
 /// Queues an effect, inside the transaction of the change that calls for it.
-pub async fn enqueue(conn: &mut AnyConnection, e: &NewEffect, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let step = e.effect.get("step").and_then(|s| s.as_str()).unwrap_or("unknown").to_string();
+pub async fn enqueue(
+    conn: &mut AnyConnection,
+    e: &NewEffect,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let step = e
+        .effect
+        .get("step")
+        .and_then(|s| s.as_str())
+        .unwrap_or("unknown")
+        .to_string();
     sqlx::query(
         "INSERT INTO outbox (team_id, incident_id, dedupe_key, step, payload, not_before, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6)
@@ -54,7 +63,12 @@ pub async fn enqueue(conn: &mut AnyConnection, e: &NewEffect, now: DateTime<Utc>
 
 impl Store {
     /// Takes the oldest due effect that no live worker holds, for `lease`.
-    pub async fn claim_effect(&self, worker: &str, now: DateTime<Utc>, lease: chrono::Duration) -> anyhow::Result<Option<ClaimedEffect>> {
+    pub async fn claim_effect(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> anyhow::Result<Option<ClaimedEffect>> {
         let row = sqlx::query(
             "UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
              WHERE id = (SELECT id FROM outbox
@@ -86,7 +100,12 @@ impl Store {
 
     /// Saves what an attempt is about to do, before it calls Slack, so that a crash or timeout
     /// leaves a trace the next attempt can act on.
-    pub async fn save_progress(&self, id: i64, worker: &str, progress: &serde_json::Value) -> anyhow::Result<()> {
+    pub async fn save_progress(
+        &self,
+        id: i64,
+        worker: &str,
+        progress: &serde_json::Value,
+    ) -> anyhow::Result<()> {
         sqlx::query("UPDATE outbox SET progress = $1 WHERE id = $2 AND claimed_by = $3")
             .bind(progress.to_string())
             .bind(id)
@@ -98,7 +117,13 @@ impl Store {
     }
 
     /// Puts an effect back to be tried again from `not_before`.
-    pub async fn retry_effect(&self, id: i64, worker: &str, not_before: DateTime<Utc>, error: &str) -> anyhow::Result<()> {
+    pub async fn retry_effect(
+        &self,
+        id: i64,
+        worker: &str,
+        not_before: DateTime<Utc>,
+        error: &str,
+    ) -> anyhow::Result<()> {
         sqlx::query(
             "UPDATE outbox SET not_before = $1, claimed_until = NULL, last_error = $2
              WHERE id = $3 AND claimed_by = $4",
@@ -114,7 +139,13 @@ impl Store {
     }
 
     /// Gives up on an effect Slack refuses for good; it stays visible with its error.
-    pub async fn fail_effect(&self, id: i64, worker: &str, now: DateTime<Utc>, error: &str) -> anyhow::Result<()> {
+    pub async fn fail_effect(
+        &self,
+        id: i64,
+        worker: &str,
+        now: DateTime<Utc>,
+        error: &str,
+    ) -> anyhow::Result<()> {
         sqlx::query(
             "UPDATE outbox SET status = 'failed', done_at = $1, claimed_until = NULL, last_error = $2
              WHERE id = $3 AND claimed_by = $4",
@@ -141,7 +172,12 @@ impl Store {
 
 /// Marks an effect done, in the transaction that records its result; `false` when this worker
 /// no longer holds it.
-pub async fn complete(conn: &mut AnyConnection, id: i64, worker: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
+pub async fn complete(
+    conn: &mut AnyConnection,
+    id: i64,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "UPDATE outbox SET status = 'done', done_at = $1, claimed_until = NULL
          WHERE id = $2 AND claimed_by = $3 AND status = 'pending'",

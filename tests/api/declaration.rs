@@ -16,7 +16,9 @@ fn channel_name(slug: &str) -> String {
 
 async fn declare_by_message(app: &TestApp, event_id: &str, text: &str) -> String {
     let ts = ts(event_id.len() as u64 * 7);
-    let r = app.post_event(&message_event(event_id, "C111", "W111", &ts, text)).await;
+    let r = app
+        .post_event(&message_event(event_id, "C111", "W111", &ts, text))
+        .await;
     assert_eq!(r.status(), 200);
     ts
 }
@@ -33,40 +35,75 @@ fn assert_no_duplicate_posts(app: &TestApp) {
 #[tokio::test]
 async fn the_phrase_opens_a_dated_channel_with_commander_welcome_pointer_and_announcement() {
     let app = spawn_app().await;
-    let declared_ts = declare_by_message(&app, "EvDeclare", "I hereby declare this an incident: Checkout payments failing").await;
+    let declared_ts = declare_by_message(
+        &app,
+        "EvDeclare",
+        "I hereby declare this an incident: Checkout payments failing",
+    )
+    .await;
 
     app.eventually("the welcome is pinned and the announcement posted", |s| {
-        s.channels().iter().any(|c| !c.pins.is_empty()) && !s.messages_in("CANNOUNCE").is_empty() && !s.messages_in("C111").is_empty()
+        s.channels().iter().any(|c| !c.pins.is_empty())
+            && !s.messages_in("CANNOUNCE").is_empty()
+            && !s.messages_in("C111").is_empty()
     })
     .await;
 
-    let channel = app.slack.channel_named(&channel_name("checkout-payments-failing")).expect("the incident channel exists");
+    let channel = app
+        .slack
+        .channel_named(&channel_name("checkout-payments-failing"))
+        .expect("the incident channel exists");
     // The declarer is in it.
     assert!(channel.members.contains(&"W111".to_string()), "{channel:?}");
     // Its topic names the title and the commander.
-    assert!(channel.topic.contains("Checkout payments failing"), "{}", channel.topic);
-    assert!(channel.topic.contains("Commander: <@W111>"), "{}", channel.topic);
+    assert!(
+        channel.topic.contains("Checkout payments failing"),
+        "{}",
+        channel.topic
+    );
+    assert!(
+        channel.topic.contains("Commander: <@W111>"),
+        "{}",
+        channel.topic
+    );
     // A welcome message with blocks, pinned.
     let welcome = app.slack.messages_in(&channel.id);
     assert_eq!(welcome.len(), 1);
     assert_eq!(channel.pins, vec![welcome[0].ts.clone()]);
-    let post = app.slack.calls_to("chat.postMessage").into_iter().find(|c| c.params["channel"] == channel.id.as_str()).unwrap();
+    let post = app
+        .slack
+        .calls_to("chat.postMessage")
+        .into_iter()
+        .find(|c| c.params["channel"] == channel.id.as_str())
+        .unwrap();
     let blocks = post.params["blocks"].to_string();
-    assert!(blocks.contains("Incident #1: Checkout payments failing"), "{blocks}");
+    assert!(
+        blocks.contains("Incident #1: Checkout payments failing"),
+        "{blocks}"
+    );
     assert!(blocks.contains("<@W111>"), "{blocks}");
     assert!(blocks.contains("/incident"), "{blocks}");
     // A threaded reply under the declaring message links the channel.
     let pointer = app.slack.messages_in("C111");
     assert_eq!(pointer.len(), 1);
     assert_eq!(pointer[0].thread_ts.as_deref(), Some(declared_ts.as_str()));
-    assert!(pointer[0].text.contains(&format!("<#{}>", channel.id)), "{}", pointer[0].text);
+    assert!(
+        pointer[0].text.contains(&format!("<#{}>", channel.id)),
+        "{}",
+        pointer[0].text
+    );
     // The announcement channel hears of it.
     let announcement = app.slack.messages_in("CANNOUNCE");
     assert_eq!(announcement.len(), 1);
     assert!(announcement[0].text.contains("Checkout payments failing"));
 
     // Exactly one of each call a declaration makes.
-    for method in ["conversations.create", "conversations.invite", "conversations.setTopic", "pins.add"] {
+    for method in [
+        "conversations.create",
+        "conversations.invite",
+        "conversations.setTopic",
+        "pins.add",
+    ] {
         assert_eq!(app.slack.calls_to(method).len(), 1, "{method}");
     }
     assert_eq!(app.slack.calls_to("chat.postMessage").len(), 3);
@@ -77,21 +114,42 @@ async fn the_phrase_opens_a_dated_channel_with_commander_welcome_pointer_and_ann
 #[tokio::test]
 async fn the_declarer_is_stored_as_commander() {
     let app = spawn_app().await;
-    declare_by_message(&app, "EvCmdr", "I hereby declare this an incident: search slow").await;
-    app.eventually("the channel exists", |s| !s.channels().is_empty()).await;
+    declare_by_message(
+        &app,
+        "EvCmdr",
+        "I hereby declare this an incident: search slow",
+    )
+    .await;
+    app.eventually("the channel exists", |s| !s.channels().is_empty())
+        .await;
     let store = app.store().await;
     let mut conn = store.pool().acquire().await.unwrap();
     let team = hereby::domain::TeamId::new(TEAM);
-    let roles = hereby::store::incidents::current_roles(&mut conn, &team, 1, &[]).await.unwrap();
-    assert_eq!(roles, vec![(hereby::domain::roles::Role::Commander, hereby::domain::UserId::new("W111"))]);
+    let roles = hereby::store::incidents::current_roles(&mut conn, &team, 1, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        roles,
+        vec![(
+            hereby::domain::roles::Role::Commander,
+            hereby::domain::UserId::new("W111")
+        )]
+    );
 }
 
 #[tokio::test]
 async fn hereby_ignores_its_own_messages_and_other_bots() {
     let app = spawn_app().await;
-    let mut own = message_event("EvOwn", "C111", BOT_USER, &ts(1), "I hereby declare this an incident: loop");
+    let mut own = message_event(
+        "EvOwn",
+        "C111",
+        BOT_USER,
+        &ts(1),
+        "I hereby declare this an incident: loop",
+    );
     own["event"]["bot_id"] = "BHEREBY".into();
-    let mut other: serde_json::Value = serde_json::from_str(include_str!("../fixtures/bot_message_event.json")).unwrap();
+    let mut other: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/bot_message_event.json")).unwrap();
     other["event"]["text"] = "I hereby declare this an incident: alert fired".into();
     for payload in [own, other] {
         assert_eq!(app.post_event(&payload).await.status(), 200);
@@ -105,7 +163,12 @@ async fn hereby_ignores_its_own_messages_and_other_bots() {
 #[tokio::test]
 async fn messages_without_the_phrase_declare_nothing() {
     let app = spawn_app().await;
-    declare_by_message(&app, "EvNope", "should I declare this an incident? probably not").await;
+    declare_by_message(
+        &app,
+        "EvNope",
+        "should I declare this an incident? probably not",
+    )
+    .await;
     app.settle().await;
     assert_eq!(app.count("incidents").await, 0);
 }
@@ -113,17 +176,31 @@ async fn messages_without_the_phrase_declare_nothing() {
 #[tokio::test]
 async fn bold_shouted_phrases_with_accents_and_emoji_get_a_clean_slug() {
     let app = spawn_app().await;
-    declare_by_message(&app, "EvCafe", "*i HEREBY   declare this an incident* — Café down ☕🔥!!").await;
+    declare_by_message(
+        &app,
+        "EvCafe",
+        "*i HEREBY   declare this an incident* — Café down ☕🔥!!",
+    )
+    .await;
     let expected = channel_name("cafe-down");
-    app.eventually("the channel exists", |s| s.channel_named(&expected).is_some()).await;
+    app.eventually("the channel exists", |s| {
+        s.channel_named(&expected).is_some()
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_200_character_title_fits_in_80_characters() {
     let app = spawn_app().await;
     let title = "database ".repeat(25);
-    declare_by_message(&app, "EvLong", &format!("I hereby declare this an incident: {title}")).await;
-    app.eventually("the channel exists", |s| !s.channels().is_empty()).await;
+    declare_by_message(
+        &app,
+        "EvLong",
+        &format!("I hereby declare this an incident: {title}"),
+    )
+    .await;
+    app.eventually("the channel exists", |s| !s.channels().is_empty())
+        .await;
     let name = app.slack.channels()[0].name.clone();
     assert!(name.len() <= 80, "{name}");
     assert!(name.ends_with("-database"), "{name}");
@@ -133,41 +210,90 @@ async fn a_200_character_title_fits_in_80_characters() {
 async fn a_taken_name_gets_the_next_free_suffix() {
     let app = spawn_app().await;
     app.slack.add_channel(&channel_name("db-down"), "USOMEONE");
-    app.slack.add_channel(&channel_name("db-down-2"), "USOMEONE");
-    declare_by_message(&app, "EvTaken", "I hereby declare this an incident: DB down").await;
+    app.slack
+        .add_channel(&channel_name("db-down-2"), "USOMEONE");
+    declare_by_message(
+        &app,
+        "EvTaken",
+        "I hereby declare this an incident: DB down",
+    )
+    .await;
     let expected = channel_name("db-down-3");
-    app.eventually("the -3 channel exists", |s| s.channel_named(&expected).is_some()).await;
+    app.eventually("the -3 channel exists", |s| {
+        s.channel_named(&expected).is_some()
+    })
+    .await;
     assert_eq!(app.slack.calls_to("conversations.create").len(), 3);
 }
 
 #[tokio::test]
 async fn two_incidents_with_the_same_title_never_share_a_channel() {
     let app = spawn_app().await;
-    declare_by_message(&app, "EvSame1", "I hereby declare this an incident: API errors").await;
-    declare_by_message(&app, "EvSame22", "I hereby declare this an incident: API errors").await;
+    declare_by_message(
+        &app,
+        "EvSame1",
+        "I hereby declare this an incident: API errors",
+    )
+    .await;
+    declare_by_message(
+        &app,
+        "EvSame22",
+        "I hereby declare this an incident: API errors",
+    )
+    .await;
     let (a, b) = (channel_name("api-errors"), channel_name("api-errors-2"));
-    app.eventually("both channels exist", |s| s.channel_named(&a).is_some() && s.channel_named(&b).is_some()).await;
+    app.eventually("both channels exist", |s| {
+        s.channel_named(&a).is_some() && s.channel_named(&b).is_some()
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn slack_rate_limiting_delays_the_channel_without_duplicating_it() {
     let app = spawn_app().await;
-    app.slack.fail_next("conversations.create", [Failure::RateLimited { retry_after_secs: 1 }]);
-    declare_by_message(&app, "Ev429", "I hereby declare this an incident: rate limited").await;
-    app.eventually("the welcome is pinned", |s| s.channels().iter().any(|c| !c.pins.is_empty())).await;
+    app.slack.fail_next(
+        "conversations.create",
+        [Failure::RateLimited {
+            retry_after_secs: 1,
+        }],
+    );
+    declare_by_message(
+        &app,
+        "Ev429",
+        "I hereby declare this an incident: rate limited",
+    )
+    .await;
+    app.eventually("the welcome is pinned", |s| {
+        s.channels().iter().any(|c| !c.pins.is_empty())
+    })
+    .await;
     assert_eq!(app.slack.channels().len(), 1);
     assert_eq!(app.slack.calls_to("conversations.create").len(), 2);
-    assert!(app.slack.channel_named(&channel_name("rate-limited")).is_some());
+    assert!(app
+        .slack
+        .channel_named(&channel_name("rate-limited"))
+        .is_some());
 }
 
 #[tokio::test]
 async fn a_slack_500_is_retried_without_a_duplicate_channel() {
     let app = spawn_app().await;
-    app.slack.fail_next("conversations.create", [Failure::Status(500)]);
-    app.slack.fail_next("chat.postMessage", [Failure::Status(503), Failure::Error("internal_error")]);
-    declare_by_message(&app, "Ev500", "I hereby declare this an incident: flaky slack").await;
+    app.slack
+        .fail_next("conversations.create", [Failure::Status(500)]);
+    app.slack.fail_next(
+        "chat.postMessage",
+        [Failure::Status(503), Failure::Error("internal_error")],
+    );
+    declare_by_message(
+        &app,
+        "Ev500",
+        "I hereby declare this an incident: flaky slack",
+    )
+    .await;
     app.eventually("all three messages are posted", |s| {
-        s.channels().iter().any(|c| !c.pins.is_empty()) && !s.messages_in("CANNOUNCE").is_empty() && !s.messages_in("C111").is_empty()
+        s.channels().iter().any(|c| !c.pins.is_empty())
+            && !s.messages_in("CANNOUNCE").is_empty()
+            && !s.messages_in("C111").is_empty()
     })
     .await;
     app.settle().await;
@@ -178,9 +304,20 @@ async fn a_slack_500_is_retried_without_a_duplicate_channel() {
 #[tokio::test]
 async fn a_create_that_succeeded_but_timed_out_is_adopted_not_duplicated() {
     let app = spawn_app().await;
-    app.slack.fail_next("conversations.create", [Failure::Hang(Duration::from_secs(3))]);
-    declare_by_message(&app, "EvHang", "I hereby declare this an incident: slow slack").await;
-    app.eventually("the welcome is pinned", |s| s.channels().iter().any(|c| !c.pins.is_empty())).await;
+    app.slack.fail_next(
+        "conversations.create",
+        [Failure::Hang(Duration::from_secs(3))],
+    );
+    declare_by_message(
+        &app,
+        "EvHang",
+        "I hereby declare this an incident: slow slack",
+    )
+    .await;
+    app.eventually("the welcome is pinned", |s| {
+        s.channels().iter().any(|c| !c.pins.is_empty())
+    })
+    .await;
     let names: Vec<String> = app.slack.channels().into_iter().map(|c| c.name).collect();
     assert_eq!(names, vec![channel_name("slow-slack")]);
 }
@@ -188,10 +325,23 @@ async fn a_create_that_succeeded_but_timed_out_is_adopted_not_duplicated() {
 #[tokio::test]
 async fn a_post_that_succeeded_but_timed_out_is_not_posted_twice() {
     let app = spawn_app().await;
-    app.slack.fail_next("chat.postMessage", [Failure::Hang(Duration::from_secs(3)), Failure::Hang(Duration::from_secs(3))]);
-    declare_by_message(&app, "EvHangPost", "I hereby declare this an incident: lost replies").await;
+    app.slack.fail_next(
+        "chat.postMessage",
+        [
+            Failure::Hang(Duration::from_secs(3)),
+            Failure::Hang(Duration::from_secs(3)),
+        ],
+    );
+    declare_by_message(
+        &app,
+        "EvHangPost",
+        "I hereby declare this an incident: lost replies",
+    )
+    .await;
     app.eventually("all three messages are posted", |s| {
-        s.channels().iter().any(|c| !c.pins.is_empty()) && !s.messages_in("CANNOUNCE").is_empty() && !s.messages_in("C111").is_empty()
+        s.channels().iter().any(|c| !c.pins.is_empty())
+            && !s.messages_in("CANNOUNCE").is_empty()
+            && !s.messages_in("C111").is_empty()
     })
     .await;
     app.settle().await;
@@ -204,25 +354,55 @@ async fn a_delivery_stored_before_a_restart_is_processed_at_the_next_start() {
     let mut app = spawn_app().await;
     app.stop().await;
     // Stored and acknowledged, then the process died before processing it.
-    let payload = message_event("EvOrphan", "C111", "W111", &ts(9), "I hereby declare this an incident: orphaned delivery").to_string();
+    let payload = message_event(
+        "EvOrphan",
+        "C111",
+        "W111",
+        &ts(9),
+        "I hereby declare this an incident: orphaned delivery",
+    )
+    .to_string();
     let store = app.store().await;
     store
-        .record_delivery(&NewDelivery { team_id: TEAM, event_id: "EvOrphan", event_type: "message", payload: &payload, retry_num: None }, Utc::now())
+        .record_delivery(
+            &NewDelivery {
+                team_id: TEAM,
+                event_id: "EvOrphan",
+                event_type: "message",
+                payload: &payload,
+                retry_num: None,
+            },
+            Utc::now(),
+        )
         .await
         .unwrap();
     let app = app.restart().await;
     let expected = channel_name("orphaned-delivery");
-    app.eventually("the channel exists", |s| s.channel_named(&expected).is_some()).await;
+    app.eventually("the channel exists", |s| {
+        s.channel_named(&expected).is_some()
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn the_slash_command_declares_from_any_channel() {
     let app = spawn_app().await;
-    let reply = app.command("C222", "W333", "declare Login broken for SSO users").await;
+    let reply = app
+        .command("C222", "W333", "declare Login broken for SSO users")
+        .await;
     assert_eq!(reply["response_type"], "ephemeral");
-    assert!(reply["text"].as_str().unwrap().contains("Incident #1: Login broken for SSO users"), "{reply}");
+    assert!(
+        reply["text"]
+            .as_str()
+            .unwrap()
+            .contains("Incident #1: Login broken for SSO users"),
+        "{reply}"
+    );
     let expected = channel_name("login-broken-for-sso-users");
-    app.eventually("the pointer is posted", |s| s.channel_named(&expected).is_some() && !s.messages_in("C222").is_empty()).await;
+    app.eventually("the pointer is posted", |s| {
+        s.channel_named(&expected).is_some() && !s.messages_in("C222").is_empty()
+    })
+    .await;
     let channel = app.slack.channel_named(&expected).unwrap();
     assert!(channel.members.contains(&"W333".to_string()));
     let pointer = &app.slack.messages_in("C222")[0];
@@ -235,14 +415,22 @@ async fn a_declaration_without_a_title_is_named_by_number_and_asks_for_a_title()
     let app = spawn_app().await;
     declare_by_message(&app, "EvUntitled", "I hereby declare this an incident!").await;
     let expected = channel_name("no-1");
-    app.eventually("the pointer is posted", |s| s.channel_named(&expected).is_some() && !s.messages_in("C111").is_empty()).await;
-    assert!(app.slack.messages_in("C111")[0].text.contains("/incident rename"));
+    app.eventually("the pointer is posted", |s| {
+        s.channel_named(&expected).is_some() && !s.messages_in("C111").is_empty()
+    })
+    .await;
+    assert!(app.slack.messages_in("C111")[0]
+        .text
+        .contains("/incident rename"));
     let channel = app.slack.channel_named(&expected).unwrap();
 
-    let reply = app.command(&channel.id, "W111", "rename Payments &amp; refunds failing").await;
+    let reply = app
+        .command(&channel.id, "W111", "rename Payments &amp; refunds failing")
+        .await;
     assert_eq!(reply["response_type"], "in_channel");
     app.eventually("the topic carries the new title", |s| {
-        s.channel_named(&expected).is_some_and(|c| c.topic.contains("Payments & refunds failing"))
+        s.channel_named(&expected)
+            .is_some_and(|c| c.topic.contains("Payments & refunds failing"))
     })
     .await;
 }
@@ -253,7 +441,10 @@ async fn a_typo_gets_an_ephemeral_reply_with_the_valid_commands() {
     let reply = app.command("C111", "W111", "delcare db down").await;
     assert_eq!(reply["response_type"], "ephemeral");
     let text = reply["text"].as_str().unwrap();
-    assert!(text.starts_with("`delcare` is not an /incident command."), "{text}");
+    assert!(
+        text.starts_with("`delcare` is not an /incident command."),
+        "{text}"
+    );
     assert!(text.contains("/incident declare <title>"), "{text}");
     assert_eq!(app.count("incidents").await, 0);
 }

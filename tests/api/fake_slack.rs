@@ -75,25 +75,43 @@ pub struct FakeSlack {
 
 impl FakeSlack {
     pub async fn start() -> FakeSlack {
-        let state = Arc::new(Mutex::new(FakeState { next_ts: 1_790_000_000_000_100, ..FakeState::default() }));
-        let app = Router::new().route("/api/{method}", any(handle)).with_state(state.clone());
+        let state = Arc::new(Mutex::new(FakeState {
+            next_ts: 1_790_000_000_000_100,
+            ..FakeState::default()
+        }));
+        let app = Router::new()
+            .route("/api/{method}", any(handle))
+            .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        FakeSlack { state, url: format!("http://{addr}/api") }
+        FakeSlack {
+            state,
+            url: format!("http://{addr}/api"),
+        }
     }
 
     /// Fails the next calls of `method`, in order.
     pub fn fail_next(&self, method: &str, failures: impl IntoIterator<Item = Failure>) {
         let mut s = self.state.lock().unwrap();
-        s.failures.entry(method.to_string()).or_default().extend(failures);
+        s.failures
+            .entry(method.to_string())
+            .or_default()
+            .extend(failures);
     }
 
     /// A channel that exists before the test (for name collisions).
     pub fn add_channel(&self, name: &str, creator: &str) -> String {
         let mut s = self.state.lock().unwrap();
         let id = format!("C{:08}", s.channels.len() + 1);
-        s.channels.push(Channel { id: id.clone(), name: name.into(), creator: creator.into(), topic: String::new(), members: vec![], pins: vec![] });
+        s.channels.push(Channel {
+            id: id.clone(),
+            name: name.into(),
+            creator: creator.into(),
+            topic: String::new(),
+            members: vec![],
+            pins: vec![],
+        });
         id
     }
 
@@ -102,7 +120,10 @@ impl FakeSlack {
     }
 
     pub fn calls_to(&self, method: &str) -> Vec<Call> {
-        self.calls().into_iter().filter(|c| c.method == method).collect()
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method)
+            .collect()
     }
 
     pub fn channels(&self) -> Vec<Channel> {
@@ -119,7 +140,14 @@ impl FakeSlack {
     }
 
     pub fn messages_in(&self, channel: &str) -> Vec<Message> {
-        self.state.lock().unwrap().messages.iter().filter(|m| m.channel == channel).cloned().collect()
+        self.state
+            .lock()
+            .unwrap()
+            .messages
+            .iter()
+            .filter(|m| m.channel == channel)
+            .cloned()
+            .collect()
     }
 }
 
@@ -130,7 +158,10 @@ fn params(query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Value {
             map.insert(k.into_owned(), Value::String(v.into_owned()));
         }
     }
-    let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if ct.starts_with("application/json") {
         if let Ok(Value::Object(o)) = serde_json::from_slice::<Value>(body) {
             map.extend(o);
@@ -155,7 +186,8 @@ fn channel_json(c: &Channel) -> Value {
 }
 
 fn message_json(m: &Message) -> Value {
-    let mut v = json!({"type": "message", "user": m.user, "bot_id": BOT_ID, "text": m.text, "ts": m.ts});
+    let mut v =
+        json!({"type": "message", "user": m.user, "bot_id": BOT_ID, "text": m.text, "ts": m.ts});
     if let Some(t) = &m.thread_ts {
         v["thread_ts"] = json!(t);
     }
@@ -177,20 +209,37 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let p = params(query, &headers, &body);
-    let auth_ok = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {BOT_TOKEN}"));
+    let auth_ok = headers.get("authorization").and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {BOT_TOKEN}"));
     let (failure, result) = {
         let mut s = state.lock().unwrap();
-        s.calls.push(Call { method: method.clone(), params: p.clone() });
+        s.calls.push(Call {
+            method: method.clone(),
+            params: p.clone(),
+        });
         let failure = s.failures.get_mut(&method).and_then(VecDeque::pop_front);
         match failure {
-            Some(Failure::Status(code)) => return StatusCode::from_u16(code).unwrap().into_response(),
-            Some(Failure::RateLimited { retry_after_secs }) => {
-                return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", retry_after_secs.to_string())], Json(json!({"ok": false, "error": "ratelimited"}))).into_response()
+            Some(Failure::Status(code)) => {
+                return StatusCode::from_u16(code).unwrap().into_response()
             }
-            Some(Failure::Error(code)) => return Json(json!({"ok": false, "error": code})).into_response(),
+            Some(Failure::RateLimited { retry_after_secs }) => {
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [("retry-after", retry_after_secs.to_string())],
+                    Json(json!({"ok": false, "error": "ratelimited"})),
+                )
+                    .into_response()
+            }
+            Some(Failure::Error(code)) => {
+                return Json(json!({"ok": false, "error": code})).into_response()
+            }
             _ => {}
         }
-        let result = if auth_ok { apply(&mut s, &method, &p) } else { json!({"ok": false, "error": "invalid_auth"}) };
+        let result = if auth_ok {
+            apply(&mut s, &method, &p)
+        } else {
+            json!({"ok": false, "error": "invalid_auth"})
+        };
         (failure, result)
     };
     if let Some(Failure::Hang(d)) = failure {
@@ -201,14 +250,23 @@ async fn handle(
 
 fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
     match method {
-        "auth.test" => json!({"ok": true, "url": "https://test.slack.com/", "team": "Test", "user": "hereby", "team_id": "T111", "user_id": BOT_USER, "bot_id": BOT_ID}),
+        "auth.test" => {
+            json!({"ok": true, "url": "https://test.slack.com/", "team": "Test", "user": "hereby", "team_id": "T111", "user_id": BOT_USER, "bot_id": BOT_ID})
+        }
         "conversations.create" => {
             let name = str_param(p, "name").to_string();
             if s.channels.iter().any(|c| c.name == name) {
                 return json!({"ok": false, "error": "name_taken"});
             }
             let id = format!("C{:08}", s.channels.len() + 1);
-            let c = Channel { id, name, creator: BOT_USER.into(), topic: String::new(), members: vec![BOT_USER.into()], pins: vec![] };
+            let c = Channel {
+                id,
+                name,
+                creator: BOT_USER.into(),
+                topic: String::new(),
+                members: vec![BOT_USER.into()],
+                pins: vec![],
+            };
             let out = json!({"ok": true, "channel": channel_json(&c)});
             s.channels.push(c);
             out
@@ -216,7 +274,10 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
         "conversations.invite" => {
             let id = str_param(p, "channel");
             let users: Vec<String> = match p.get("users") {
-                Some(Value::Array(a)) => a.iter().filter_map(|u| u.as_str().map(String::from)).collect(),
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(|u| u.as_str().map(String::from))
+                    .collect(),
                 Some(Value::String(s)) => s.split(',').map(String::from).collect(),
                 _ => vec![],
             };
@@ -251,7 +312,8 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 user: BOT_USER.into(),
                 metadata: p.get("metadata").cloned(),
             };
-            let out = json!({"ok": true, "channel": m.channel, "ts": ts, "message": message_json(&m)});
+            let out =
+                json!({"ok": true, "channel": m.channel, "ts": ts, "message": message_json(&m)});
             s.messages.push(m);
             out
         }
@@ -278,7 +340,9 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 .messages
                 .iter()
                 .rev()
-                .filter(|m| m.channel == channel && (thread.is_none() || m.thread_ts.as_deref() == thread))
+                .filter(|m| {
+                    m.channel == channel && (thread.is_none() || m.thread_ts.as_deref() == thread)
+                })
                 .map(message_json)
                 .collect();
             json!({"ok": true, "messages": msgs, "has_more": false, "response_metadata": {"next_cursor": ""}})

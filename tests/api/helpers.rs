@@ -57,11 +57,20 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
     let db_url = format!("sqlite://{}", dir.path().join("hereby.db").display());
     let slack = FakeSlack::start().await;
-    let extra = opts.env.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let extra = opts
+        .env
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     start(dir, db_url, slack, extra).await
 }
 
-async fn start(dir: std::sync::Arc<tempfile::TempDir>, db_url: String, slack: FakeSlack, extra: Vec<(String, String)>) -> TestApp {
+async fn start(
+    dir: std::sync::Arc<tempfile::TempDir>,
+    db_url: String,
+    slack: FakeSlack,
+    extra: Vec<(String, String)>,
+) -> TestApp {
     let mut vars: HashMap<String, String> = [
         ("SLACK_BOT_TOKEN", BOT_TOKEN.to_string()),
         ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_string()),
@@ -79,7 +88,9 @@ async fn start(dir: std::sync::Arc<tempfile::TempDir>, db_url: String, slack: Fa
         vars.insert(k.clone(), v.clone());
     }
     let config = Config::from_vars(&vars).expect("test configuration is valid");
-    let app = Application::build(config).await.expect("the application starts");
+    let app = Application::build(config)
+        .await
+        .expect("the application starts");
     let addr = format!("http://{}", app.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until(async {
@@ -111,7 +122,13 @@ impl TestApp {
     /// Stops this server and starts a new one on the same database and fake Slack.
     pub async fn restart(mut self) -> TestApp {
         self.stop().await;
-        start(self.dir_handle.clone(), self.db_url.clone(), self.slack.clone(), self.extra.clone()).await
+        start(
+            self.dir_handle.clone(),
+            self.db_url.clone(),
+            self.slack.clone(),
+            self.extra.clone(),
+        )
+        .await
     }
 
     /// The database, opened beside the server.
@@ -120,14 +137,24 @@ impl TestApp {
     }
 
     /// POSTs `body` to `path`, signed as Slack signs it at `timestamp`.
-    pub async fn post_signed_at(&self, path: &str, body: &str, content_type: &str, timestamp: i64, extra: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post_signed_at(
+        &self,
+        path: &str,
+        body: &str,
+        content_type: &str,
+        timestamp: i64,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
         let ts = timestamp.to_string();
         let mut req = self
             .client
             .post(format!("{}{path}", self.addr))
             .header("content-type", content_type)
             .header("x-slack-request-timestamp", &ts)
-            .header("x-slack-signature", slack_signature(SIGNING_SECRET, &ts, body.as_bytes()));
+            .header(
+                "x-slack-signature",
+                slack_signature(SIGNING_SECRET, &ts, body.as_bytes()),
+            );
         for (k, v) in extra {
             req = req.header(*k, *v);
         }
@@ -135,13 +162,22 @@ impl TestApp {
     }
 
     pub async fn post_event(&self, payload: &Value) -> reqwest::Response {
-        self.post_signed_at("/slack/events", &payload.to_string(), "application/json", now_secs(), &[]).await
+        self.post_signed_at(
+            "/slack/events",
+            &payload.to_string(),
+            "application/json",
+            now_secs(),
+            &[],
+        )
+        .await
     }
 
     /// Sends `/incident <text>` as `user` from `channel`; returns Slack's view of the answer.
     pub async fn command(&self, channel: &str, user: &str, text: &str) -> Value {
         let form = include_str!("../fixtures/slash_command.form.txt").trim();
-        let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes()).into_owned().collect();
+        let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())
+            .into_owned()
+            .collect();
         for (k, v) in pairs.iter_mut() {
             match k.as_str() {
                 "text" => *v = text.to_string(),
@@ -150,8 +186,18 @@ impl TestApp {
                 _ => {}
             }
         }
-        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-        let r = self.post_signed_at("/slack/commands", &body, "application/x-www-form-urlencoded", now_secs(), &[]).await;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        let r = self
+            .post_signed_at(
+                "/slack/commands",
+                &body,
+                "application/x-www-form-urlencoded",
+                now_secs(),
+                &[],
+            )
+            .await;
         assert_eq!(r.status(), 200);
         r.json().await.unwrap()
     }
@@ -164,7 +210,10 @@ impl TestApp {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("timed out waiting until {what}; Slack saw: {:#?}", self.slack.calls());
+        panic!(
+            "timed out waiting until {what}; Slack saw: {:#?}",
+            self.slack.calls()
+        );
     }
 
     /// Lets the workers run for a moment (to show that something does *not* happen).
@@ -177,13 +226,18 @@ impl TestApp {
         use sqlx::Row;
         let store = self.store().await;
         let sql = format!("SELECT COUNT(*) AS n FROM {table}");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(store.pool()).await.unwrap().get("n")
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .get("n")
     }
 }
 
 /// A message event (from the fixture) with this text, author, channel, ts and event_id.
 pub fn message_event(event_id: &str, channel: &str, user: &str, ts: &str, text: &str) -> Value {
-    let mut v: Value = serde_json::from_str(include_str!("../fixtures/message_event.json")).unwrap();
+    let mut v: Value =
+        serde_json::from_str(include_str!("../fixtures/message_event.json")).unwrap();
     v["event_id"] = event_id.into();
     v["event"]["channel"] = channel.into();
     v["event"]["user"] = user.into();

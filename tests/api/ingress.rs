@@ -8,7 +8,11 @@ use crate::helpers::*;
 fn our_signing_reproduces_slacks_documented_example() {
     let body = include_str!("../fixtures/slack_docs_signature_vector.body.txt");
     assert_eq!(
-        slack_signature("8f742231b10e8888abcd99yyyzzz85a5", "1531420618", body.as_bytes()),
+        slack_signature(
+            "8f742231b10e8888abcd99yyyzzz85a5",
+            "1531420618",
+            body.as_bytes()
+        ),
         "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
     );
 }
@@ -20,7 +24,10 @@ async fn url_verification_is_answered_with_the_challenge() {
     let r = app.post_event(&body).await;
     assert_eq!(r.status(), 200);
     let v: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(v["challenge"], "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+    assert_eq!(
+        v["challenge"],
+        "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    );
 }
 
 #[tokio::test]
@@ -32,7 +39,10 @@ async fn slacks_documented_request_is_refused_as_stale_today() {
         .post(format!("{}/slack/commands", app.addr))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("x-slack-request-timestamp", "1531420618")
-        .header("x-slack-signature", "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503")
+        .header(
+            "x-slack-signature",
+            "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",
+        )
         .body(body)
         .send()
         .await
@@ -43,20 +53,36 @@ async fn slacks_documented_request_is_refused_as_stale_today() {
 #[tokio::test]
 async fn a_forged_delivery_gets_401_and_is_not_stored() {
     let app = spawn_app().await;
-    let payload = message_event("EvForged", "C111", "W1", &ts(1), "I hereby declare this an incident: forged").to_string();
+    let payload = message_event(
+        "EvForged",
+        "C111",
+        "W1",
+        &ts(1),
+        "I hereby declare this an incident: forged",
+    )
+    .to_string();
     let now = now_secs().to_string();
     let r = app
         .client
         .post(format!("{}/slack/events", app.addr))
         .header("content-type", "application/json")
         .header("x-slack-request-timestamp", &now)
-        .header("x-slack-signature", slack_signature("not-the-secret", &now, payload.as_bytes()))
+        .header(
+            "x-slack-signature",
+            slack_signature("not-the-secret", &now, payload.as_bytes()),
+        )
         .body(payload)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
-    let unsigned = app.client.post(format!("{}/slack/events", app.addr)).body("{}").send().await.unwrap();
+    let unsigned = app
+        .client
+        .post(format!("{}/slack/events", app.addr))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unsigned.status(), 401);
     app.settle().await;
     assert_eq!(app.count("deliveries").await, 0);
@@ -87,9 +113,25 @@ async fn a_tampered_body_gets_401() {
 async fn a_replayed_delivery_older_than_five_minutes_gets_401() {
     let app = spawn_app().await;
     let payload = message_event("EvOld", "C111", "W1", &ts(1), "hi").to_string();
-    let r = app.post_signed_at("/slack/events", &payload, "application/json", now_secs() - 301, &[]).await;
+    let r = app
+        .post_signed_at(
+            "/slack/events",
+            &payload,
+            "application/json",
+            now_secs() - 301,
+            &[],
+        )
+        .await;
     assert_eq!(r.status(), 401);
-    let future = app.post_signed_at("/slack/events", &payload, "application/json", now_secs() + 301, &[]).await;
+    let future = app
+        .post_signed_at(
+            "/slack/events",
+            &payload,
+            "application/json",
+            now_secs() + 301,
+            &[],
+        )
+        .await;
     assert_eq!(future.status(), 401);
     assert_eq!(app.count("deliveries").await, 0);
 }
@@ -97,8 +139,17 @@ async fn a_replayed_delivery_older_than_five_minutes_gets_401() {
 #[tokio::test]
 async fn a_body_over_one_mebibyte_is_refused() {
     let app = spawn_app().await;
-    let huge = message_event("EvHuge", "C111", "W1", &ts(1), &"x".repeat(1024 * 1024 + 10)).to_string();
-    let r = app.post_signed_at("/slack/events", &huge, "application/json", now_secs(), &[]).await;
+    let huge = message_event(
+        "EvHuge",
+        "C111",
+        "W1",
+        &ts(1),
+        &"x".repeat(1024 * 1024 + 10),
+    )
+    .to_string();
+    let r = app
+        .post_signed_at("/slack/events", &huge, "application/json", now_secs(), &[])
+        .await;
     assert_eq!(r.status(), 413);
     assert_eq!(app.count("deliveries").await, 0);
 }
@@ -107,7 +158,9 @@ async fn a_body_over_one_mebibyte_is_refused() {
 async fn a_signed_body_that_is_not_an_event_gets_400() {
     let app = spawn_app().await;
     for body in ["{not json", "[1,2,3]", r#"{"type":"event_callback"}"#] {
-        let r = app.post_signed_at("/slack/events", body, "application/json", now_secs(), &[]).await;
+        let r = app
+            .post_signed_at("/slack/events", body, "application/json", now_secs(), &[])
+            .await;
         assert_eq!(r.status(), 400, "{body}");
     }
     assert_eq!(app.count("deliveries").await, 0);
@@ -116,16 +169,43 @@ async fn a_signed_body_that_is_not_an_event_gets_400() {
 #[tokio::test]
 async fn a_retried_delivery_is_stored_and_processed_once() {
     let app = spawn_app().await;
-    let payload = message_event("EvRetry", "C111", "W111", &ts(5), "I hereby declare this an incident: retried").to_string();
-    let first = app.post_signed_at("/slack/events", &payload, "application/json", now_secs(), &[]).await;
+    let payload = message_event(
+        "EvRetry",
+        "C111",
+        "W111",
+        &ts(5),
+        "I hereby declare this an incident: retried",
+    )
+    .to_string();
+    let first = app
+        .post_signed_at(
+            "/slack/events",
+            &payload,
+            "application/json",
+            now_secs(),
+            &[],
+        )
+        .await;
     assert_eq!(first.status(), 200);
     for n in ["1", "2"] {
         let again = app
-            .post_signed_at("/slack/events", &payload, "application/json", now_secs(), &[("x-slack-retry-num", n), ("x-slack-retry-reason", "http_timeout")])
+            .post_signed_at(
+                "/slack/events",
+                &payload,
+                "application/json",
+                now_secs(),
+                &[
+                    ("x-slack-retry-num", n),
+                    ("x-slack-retry-reason", "http_timeout"),
+                ],
+            )
             .await;
         assert_eq!(again.status(), 200);
     }
-    app.eventually("the announcement is posted", |s| !s.messages_in("CANNOUNCE").is_empty()).await;
+    app.eventually("the announcement is posted", |s| {
+        !s.messages_in("CANNOUNCE").is_empty()
+    })
+    .await;
     app.settle().await;
     assert_eq!(app.count("deliveries").await, 1);
     assert_eq!(app.count("incidents").await, 1);
@@ -135,17 +215,34 @@ async fn a_retried_delivery_is_stored_and_processed_once() {
 #[tokio::test]
 async fn healthz_is_ok_while_the_database_answers() {
     let app = spawn_app().await;
-    let r = app.client.get(format!("{}/healthz", app.addr)).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}/healthz", app.addr))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 
 #[tokio::test]
 async fn interactions_are_verified_too() {
     let app = spawn_app().await;
-    let r = app.client.post(format!("{}/slack/interactions", app.addr)).body("payload=%7B%7D").send().await.unwrap();
+    let r = app
+        .client
+        .post(format!("{}/slack/interactions", app.addr))
+        .body("payload=%7B%7D")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     let ok = app
-        .post_signed_at("/slack/interactions", "payload=%7B%22type%22%3A%22block_actions%22%7D", "application/x-www-form-urlencoded", now_secs(), &[])
+        .post_signed_at(
+            "/slack/interactions",
+            "payload=%7B%22type%22%3A%22block_actions%22%7D",
+            "application/x-www-form-urlencoded",
+            now_secs(),
+            &[],
+        )
         .await;
     assert_eq!(ok.status(), 200);
 }
@@ -165,5 +262,8 @@ fn a_missing_token_stops_hereby_with_status_2_and_says_where_to_find_it() {
     assert!(stderr.contains("SLACK_BOT_TOKEN is not set"), "{stderr}");
     assert!(stderr.contains("OAuth & Permissions"), "{stderr}");
     assert!(stderr.contains("manifest.yml"), "{stderr}");
-    assert!(stderr.contains("SLACK_SIGNING_SECRET is not set"), "{stderr}");
+    assert!(
+        stderr.contains("SLACK_SIGNING_SECRET is not set"),
+        "{stderr}"
+    );
 }
