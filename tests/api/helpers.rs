@@ -55,7 +55,10 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(opts: Options) -> TestApp {
     let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
-    let db_url = format!("sqlite://{}", dir.path().join("hereby.db").display());
+    let db_url = match std::env::var("HEREBY_TEST_POSTGRES_URL") {
+        Ok(server) if !server.is_empty() => fresh_postgres_database(&server).await,
+        _ => format!("sqlite://{}", dir.path().join("hereby.db").display()),
+    };
     let slack = FakeSlack::start().await;
     let extra = opts
         .env
@@ -63,6 +66,17 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
     start(dir, db_url, slack, extra).await
+}
+
+/// With `HEREBY_TEST_POSTGRES_URL=postgres://user@host:port` the suite runs on PostgreSQL,
+/// each test in a database of its own.
+async fn fresh_postgres_database(server: &str) -> String {
+    use sqlx::Connection;
+    let server = server.trim_end_matches('/');
+    let name = format!("hereby_test_{:016x}", rand::random::<u64>());
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres")).await.expect("PostgreSQL answers");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
+    format!("{server}/{name}")
 }
 
 async fn start(
