@@ -457,3 +457,72 @@ async fn rename_outside_an_incident_channel_says_how_to_declare() {
     assert!(text.contains("not one"), "{text}");
     assert!(text.contains("/incident declare"), "{text}");
 }
+
+#[tokio::test]
+async fn another_workspace_cannot_act_on_this_workspaces_incident() {
+    let app = spawn_app().await;
+    declare_by_message(
+        &app,
+        "EvTeamA",
+        "I hereby declare this an incident: team a outage",
+    )
+    .await;
+    let expected = channel_name("team-a-outage");
+    app.eventually("the channel exists", |s| {
+        s.channel_named(&expected).is_some()
+    })
+    .await;
+    let channel = app.slack.channel_named(&expected).unwrap();
+
+    // The same channel ID, but a command from another workspace: it is not their incident.
+    let form = format!(
+        "team_id=T222&channel_id={}&user_id=W999&command=%2Fincident&text=rename+hijacked",
+        channel.id
+    );
+    let r = app
+        .post_signed_at(
+            "/slack/commands",
+            &form,
+            "application/x-www-form-urlencoded",
+            now_secs(),
+            &[],
+        )
+        .await;
+    let reply: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        reply["text"].as_str().unwrap().contains("not one"),
+        "{reply}"
+    );
+    app.settle().await;
+    let topic = app.slack.channel_named(&expected).unwrap().topic;
+    assert!(!topic.contains("hijacked"), "{topic}");
+
+    // Their own first incident is their #1.
+    let mut other = message_event(
+        "EvTeamB",
+        "C999",
+        "W999",
+        &ts(77),
+        "I hereby declare this an incident: team b outage",
+    );
+    other["team_id"] = "T222".into();
+    other["event"]["team"] = "T222".into();
+    assert_eq!(app.post_event(&other).await.status(), 200);
+    let b = channel_name("team-b-outage");
+    app.eventually("team B's channel exists", |s| s.channel_named(&b).is_some())
+        .await;
+    let b_welcome = app
+        .slack
+        .calls_to("chat.postMessage")
+        .into_iter()
+        .find(|c| c.params["channel"] == app.slack.channel_named(&b).unwrap().id.as_str())
+        .unwrap();
+    assert!(
+        b_welcome.params["text"]
+            .as_str()
+            .unwrap()
+            .contains("Incident #1"),
+        "{:?}",
+        b_welcome.params
+    );
+}

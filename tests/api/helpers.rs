@@ -74,8 +74,13 @@ async fn fresh_postgres_database(server: &str) -> String {
     use sqlx::Connection;
     let server = server.trim_end_matches('/');
     let name = format!("hereby_test_{:016x}", rand::random::<u64>());
-    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres")).await.expect("PostgreSQL answers");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("PostgreSQL answers");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
     format!("{server}/{name}")
 }
 

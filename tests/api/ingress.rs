@@ -267,3 +267,63 @@ fn a_missing_token_stops_hereby_with_status_2_and_says_where_to_find_it() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn a_delivery_the_database_cannot_take_gets_503_so_slack_retries_it() {
+    let app = spawn_app().await;
+    let store = app.store().await;
+    sqlx::query("ALTER TABLE deliveries RENAME TO deliveries_away")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let payload = message_event(
+        "EvDbDown",
+        "C111",
+        "W111",
+        &ts(3),
+        "I hereby declare this an incident: db trouble",
+    )
+    .to_string();
+    let r = app
+        .post_signed_at(
+            "/slack/events",
+            &payload,
+            "application/json",
+            now_secs(),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 503);
+
+    sqlx::query("ALTER TABLE deliveries_away RENAME TO deliveries")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let retry = app
+        .post_signed_at(
+            "/slack/events",
+            &payload,
+            "application/json",
+            now_secs(),
+            &[("x-slack-retry-num", "1")],
+        )
+        .await;
+    assert_eq!(retry.status(), 200);
+    app.eventually("the incident channel exists", |s| !s.channels().is_empty())
+        .await;
+}
+
+#[test]
+fn help_describes_the_commands_without_any_configuration() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hereby"))
+        .arg("--help")
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("serve") && stdout.contains("migrate"),
+        "{stdout}"
+    );
+}
