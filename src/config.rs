@@ -61,6 +61,10 @@ pub struct Config {
     pub announce_channel: Option<ChannelId>,
     /// `HEREBY_CHANNEL_PREFIX`: the first word of incident channel names.
     pub channel_prefix: ChannelPrefix,
+    /// `HEREBY_OPEN_COMMANDS`: when true, anyone may run any command.
+    pub open_commands: bool,
+    /// `HEREBY_ROLES`: extra roles besides the built-in ones (comma-separated).
+    pub custom_roles: Vec<String>,
     /// `HEREBY_LOG_FORMAT`: `text` (default) or `json`.
     pub log_json: bool,
     /// `HEREBY_RETRY_BASE_MS`: the first back-off after a failed Slack call; doubles each time.
@@ -175,6 +179,37 @@ impl Config {
                 false
             }
         };
+        let open_commands = match get("HEREBY_OPEN_COMMANDS")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("false") | Some("0") | Some("no") => false,
+            Some("true") | Some("1") | Some("yes") => true,
+            Some(_) => {
+                problems.push("HEREBY_OPEN_COMMANDS must be true or false.".to_string());
+                false
+            }
+        };
+        let mut custom_roles = Vec::new();
+        for raw in get("HEREBY_ROLES")
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            let key = raw.to_ascii_lowercase().replace(' ', "-");
+            let valid = key.len() <= 30
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            if !valid {
+                problems.push(format!("HEREBY_ROLES: '{raw}' is not a usable role name; use letters, digits and dashes (for example customer-liaison)."));
+            } else if crate::domain::roles::Role::parse(&key, &[]).is_some() {
+                problems.push(format!("HEREBY_ROLES: '{raw}' is already a built-in role (commander, deputy, comms, scribe, ops) or one of their aliases."));
+            } else {
+                custom_roles.push(key);
+            }
+        }
         let mut millis = |key: &str, default: u64| match get(key).map(str::parse::<u64>) {
             None => Duration::from_millis(default),
             Some(Ok(ms)) if ms > 0 => Duration::from_millis(ms),
@@ -211,6 +246,8 @@ impl Config {
                 timezone,
                 announce_channel,
                 channel_prefix,
+                open_commands,
+                custom_roles,
                 log_json,
                 retry_base,
                 slack_timeout,

@@ -46,7 +46,10 @@ impl Application {
                 timezone: config.timezone,
                 channel_prefix: config.channel_prefix.clone(),
                 announce_channel: config.announce_channel.clone(),
-                custom_roles: Vec::new(),
+                custom_roles: config.custom_roles.clone(),
+                policy: crate::domain::transitions::Policy {
+                    open: config.open_commands,
+                },
             }),
             deliveries_waiting: Arc::new(Notify::new()),
             effects_waiting: Arc::new(Notify::new()),

@@ -1,15 +1,16 @@
-//! `/incident` commands: parse what was typed, apply it, and say what happened.
+//! `/incident` commands: parse what was typed, decide, apply, and say what happened.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
+use super::changes;
 use super::declare::{declare, Declared};
-use super::effects::{queue_again, Effect};
 use super::App;
-use crate::domain::command::{self, Command};
-use crate::domain::incident::{DeclareIncident, Origin};
+use crate::domain::command::{self, Assignee, Command};
+use crate::domain::incident::{DeclareIncident, Origin, Status};
+use crate::domain::transitions::{decide, Change};
 use crate::domain::{ChannelId, TeamId, UserId};
+use crate::slack::modals::{declare_modal, DeclareContext};
 use crate::slack::views;
 use crate::store::incidents;
 
@@ -20,6 +21,8 @@ pub struct Invocation {
     pub channel: ChannelId,
     pub user: UserId,
     pub text: String,
+    /// Lets hereby open a form within 3 s of the command.
+    pub trigger_id: Option<String>,
 }
 
 /// The answer to a command.
@@ -27,21 +30,25 @@ pub struct Invocation {
 pub enum Reply {
     /// Only the person who typed it sees this.
     Ephemeral(String),
-    /// Everyone in the channel sees this.
-    InChannel(String),
+    /// Nothing to say (a form opened instead).
+    Nothing,
 }
+
+/// The answer to a command that needs an incident, typed elsewhere.
+pub const NOT_AN_INCIDENT_CHANNEL: &str = "That command works in an incident channel, and this is not one. To start an incident, type `/incident declare <title>` or write \"I hereby declare this an incident: <title>\".";
 
 /// Runs one command. User mistakes become a helpful [`Reply`]; only internal failures are `Err`.
 #[tracing::instrument(name = "Running a command", skip(app), fields(team = %inv.team, user = %inv.user))]
 pub async fn run(app: &App, inv: &Invocation, now: DateTime<Utc>) -> anyhow::Result<Reply> {
-    let cmd = match command::parse(&inv.text) {
+    let cmd = match command::parse(&inv.text, &app.settings.custom_roles) {
         Ok(cmd) => cmd,
         Err(e) => return Ok(Reply::Ephemeral(e.reply())),
     };
-    let mut tx = app.store.begin_write().await?;
-    let incident = incidents::by_channel(&mut tx, &inv.team, &inv.channel).await?;
-    let reply = match cmd {
-        Command::Help => Reply::Ephemeral(command::help_text()),
+    match cmd {
+        Command::Help => Ok(Reply::Ephemeral(command::help_text())),
+        Command::Declare { title: None } if inv.trigger_id.is_some() => {
+            open_declare_form(app, inv).await
+        }
         Command::Declare { title } => {
             let d = DeclareIncident {
                 team: inv.team.clone(),
@@ -52,50 +59,92 @@ pub async fn run(app: &App, inv: &Invocation, now: DateTime<Utc>) -> anyhow::Res
                 },
                 at: now,
             };
-            match declare(&mut tx, &d, now).await? {
+            let mut tx = app.store.begin_write().await?;
+            let reply = match declare(&mut tx, &d, now).await? {
                 Declared::New(i) => Reply::Ephemeral(format!(
                     "Declared {}. Its channel is being created and you will be invited as incident commander.{}",
                     views::escape(&views::incident_label(&i)),
                     if i.title.is_none() { " Give it a title there with `/incident rename <title>`." } else { "" }
                 )),
                 Declared::Already(_) => Reply::Ephemeral("That incident is already declared.".into()),
-            }
-        }
-        Command::Rename { title } => {
-            let Some(mut i) = incident else {
-                return Ok(Reply::Ephemeral(NOT_AN_INCIDENT_CHANNEL.into()));
             };
-            incidents::set_title(&mut tx, &inv.team, i.id, &title).await?;
-            incidents::add_timeline(
-                &mut tx,
-                &inv.team,
-                i.id,
-                "renamed",
-                Some(&inv.user),
-                now,
-                json!({"from": i.title.as_ref().map(|t| t.as_str()), "to": title.as_str()}),
-            )
-            .await?;
-            i.title = Some(title);
-            queue_again(
-                &mut tx,
-                &i,
-                &[Effect::SetTopic],
-                now.timestamp_millis(),
-                now,
-            )
-            .await?;
-            Reply::InChannel(format!(
-                "<@{}> renamed this incident to *{}*.",
-                inv.user,
-                views::escape(&views::incident_label(&i))
-            ))
+            tx.commit()
+                .await
+                .context("Failed to commit a declaration")?;
+            app.effects_waiting.notify_one();
+            Ok(reply)
         }
-    };
-    tx.commit().await.context("Failed to commit a command")?;
-    app.effects_waiting.notify_one();
-    Ok(reply)
+        cmd => in_incident(app, inv, cmd, now).await,
+    }
 }
 
-/// The answer to a command that needs an incident, typed elsewhere.
-pub const NOT_AN_INCIDENT_CHANNEL: &str = "That command works in an incident channel, and this is not one. To start an incident, type `/incident declare <title>` or write \"I hereby declare this an incident: <title>\".";
+async fn in_incident(
+    app: &App,
+    inv: &Invocation,
+    cmd: Command,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Reply> {
+    let custom = &app.settings.custom_roles;
+    let mut tx = app.store.begin_write().await?;
+    let Some(incident) = incidents::by_channel(&mut tx, &inv.team, &inv.channel).await? else {
+        return Ok(Reply::Ephemeral(NOT_AN_INCIDENT_CHANNEL.into()));
+    };
+    let state = changes::load_state(&mut tx, &incident, custom).await?;
+    let change = match cmd {
+        Command::Roles => return Ok(Reply::Ephemeral(views::roles_text(&state.roles, custom))),
+        Command::Summary => {
+            return Ok(Reply::Ephemeral(views::summary_text(
+                &incident,
+                &state.roles,
+                custom,
+                now,
+            )))
+        }
+        Command::Role { role, to } => Change::Assign {
+            role,
+            to: match to {
+                Assignee::Me => inv.user.clone(),
+                Assignee::User(u) => u,
+            },
+        },
+        Command::Unassign { role } => Change::Unassign { role },
+        Command::Severity(s) => Change::Severity(s),
+        Command::Status(s) => Change::Status(s),
+        Command::Update { text } => Change::Update(text),
+        Command::Rename { title } => Change::Rename(title),
+        Command::Resolve => Change::Status(Status::Resolved),
+        Command::Reopen => Change::Reopen,
+        Command::Declare { .. } | Command::Help => {
+            return Ok(Reply::Ephemeral(command::help_text()))
+        }
+    };
+    let facts = match decide(&state, change, &inv.user, app.settings.policy) {
+        Ok(facts) => facts,
+        Err(refusal) => return Ok(Reply::Ephemeral(refusal.to_string())),
+    };
+    let confirmation = changes::apply(&mut tx, &incident, &facts, &inv.user, now).await?;
+    tx.commit().await.context("Failed to commit a command")?;
+    app.effects_waiting.notify_one();
+    Ok(Reply::Ephemeral(confirmation))
+}
+
+/// Opens the declare form; Slack accepts that only within 3 s, so it cannot wait in the outbox.
+async fn open_declare_form(app: &App, inv: &Invocation) -> anyhow::Result<Reply> {
+    let ctx = DeclareContext {
+        channel: inv.channel.to_string(),
+        message_ts: None,
+        thread_ts: None,
+    };
+    let trigger = inv.trigger_id.as_deref().unwrap_or_default();
+    match app
+        .slack
+        .open_view(trigger, &declare_modal(&ctx, None, None))
+        .await
+    {
+        Ok(()) => Ok(Reply::Nothing),
+        Err(e) => {
+            tracing::warn!(error = %e, "Could not open the declare form");
+            Ok(Reply::Ephemeral("Slack did not open the form just now. Declare with a title instead: `/incident declare <title>`.".into()))
+        }
+    }
+}

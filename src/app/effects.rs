@@ -14,14 +14,14 @@ use sqlx::AnyConnection;
 
 use super::App;
 use crate::domain::channel_name::ChannelName;
-use crate::domain::ChannelId;
+use crate::domain::{ChannelId, UserId};
 use crate::slack::api::{CallError, OutgoingMessage};
 use crate::slack::views;
 use crate::store::incidents::{self, IncidentChannel, IncidentRecord};
 use crate::store::outbox::{self, ClaimedEffect, NewEffect};
 
 /// One Slack side effect of an incident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Effect {
     /// `conversations.create`, trying `-2`, `-3`, … on `name_taken`.
@@ -36,12 +36,26 @@ pub enum Effect {
     PinWelcome,
     /// Points the conversation the incident was declared in at the new channel.
     PointOrigin,
-    /// Tells the announcement channel.
+    /// Tells the announcement channel about the new incident.
     Announce,
+    /// Brings someone who was given a role into the channel.
+    Invite { user: String },
+    /// Redraws the pinned live summary (`chat.update`).
+    RefreshSummary,
+    /// Says in the incident channel what changed ("Alice made Bob communications lead").
+    Notice { text: String },
+    /// Tells the announcement channel what changed (severity, status, updates).
+    AnnounceChange { text: String },
+    /// A reply only one person sees (a refused button press).
+    Whisper {
+        channel: String,
+        user: String,
+        text: String,
+    },
 }
 
 impl Effect {
-    fn name(self) -> &'static str {
+    fn name(&self) -> &'static str {
         match self {
             Effect::CreateChannel => "create_channel",
             Effect::InviteDeclarer => "invite_declarer",
@@ -50,6 +64,11 @@ impl Effect {
             Effect::PinWelcome => "pin_welcome",
             Effect::PointOrigin => "point_origin",
             Effect::Announce => "announce",
+            Effect::Invite { .. } => "invite",
+            Effect::RefreshSummary => "refresh_summary",
+            Effect::Notice { .. } => "notice",
+            Effect::AnnounceChange { .. } => "announce_change",
+            Effect::Whisper { .. } => "whisper",
         }
     }
 }
@@ -202,6 +221,56 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 };
                 post_once(app, claimed, worker, announce, &message).await?;
             }
+            Completion::default()
+        }
+        Effect::Invite { user } => {
+            app.slack
+                .invite(&need_channel()?, &[UserId::new(user)])
+                .await?;
+            Completion::default()
+        }
+        Effect::RefreshSummary => {
+            let ts = incident
+                .welcome_ts
+                .clone()
+                .context("The summary is not posted yet")?;
+            let text = views::welcome_text(&incident, &roles);
+            let blocks = views::welcome_blocks(&incident, &roles, &app.settings.custom_roles);
+            app.slack
+                .update_message(&need_channel()?, &ts, &text, &blocks)
+                .await?;
+            Completion::default()
+        }
+        Effect::Notice { text } => {
+            let message = OutgoingMessage {
+                text,
+                blocks: None,
+                thread_ts: None,
+                key: claimed.dedupe_key.clone(),
+            };
+            post_once(app, claimed, worker, &need_channel()?, &message).await?;
+            Completion::default()
+        }
+        Effect::AnnounceChange { text } => {
+            if let Some(announce) = &app.settings.announce_channel {
+                let message = OutgoingMessage {
+                    text,
+                    blocks: None,
+                    thread_ts: None,
+                    key: claimed.dedupe_key.clone(),
+                };
+                post_once(app, claimed, worker, announce, &message).await?;
+            }
+            Completion::default()
+        }
+        Effect::Whisper {
+            channel,
+            user,
+            text,
+        } => {
+            app.slack
+                .post_ephemeral(&ChannelId::new(channel), &UserId::new(user), &text)
+                .await?;
             Completion::default()
         }
     };

@@ -1,10 +1,12 @@
 //! Use cases: each loads what it needs, applies the domain, persists the result together with
 //! the Slack effects it calls for, and wakes the workers that carry those out.
 
+pub mod changes;
 pub mod commands;
 pub mod declare;
 pub mod effects;
 pub mod ingest;
+pub mod interactions;
 
 use std::sync::Arc;
 
@@ -24,6 +26,8 @@ pub struct Settings {
     pub announce_channel: Option<ChannelId>,
     /// Extra roles the team configured, besides the built-in ones.
     pub custom_roles: Vec<String>,
+    /// Who may do what.
+    pub policy: crate::domain::transitions::Policy,
 }
 
 /// Everything a use case or worker needs, cheap to clone.

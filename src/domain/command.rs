@@ -1,7 +1,9 @@
 //! The `/incident` grammar: what people type after the slash command, parsed into a
 //! [`Command`], and the help text generated from the same table so the two cannot drift.
 
-use super::incident::Title;
+use super::incident::{Severity, Status, Title};
+use super::roles::Role;
+use super::UserId;
 
 /// One `/incident` subcommand, as the help lists it and the parser knows it.
 pub struct Spec {
@@ -20,14 +22,69 @@ pub const SPECS: &[Spec] = &[
     Spec {
         name: "declare",
         aliases: &["new", "start", "open"],
-        usage: "<title>",
-        summary: "open a new incident with its own channel (anywhere)",
+        usage: "[title]",
+        summary:
+            "open a new incident with its own channel (anywhere; without a title, a form opens)",
+    },
+    Spec {
+        name: "role",
+        aliases: &["assign"],
+        usage: "<role> <@user|me>",
+        summary: "give a role to someone (or take it yourself)",
+    },
+    Spec {
+        name: "roles",
+        aliases: &["who"],
+        usage: "",
+        summary: "who holds which role, and what is unfilled",
+    },
+    Spec {
+        name: "unassign",
+        aliases: &["unrole"],
+        usage: "<role>",
+        summary: "leave a role unfilled",
+    },
+    Spec {
+        name: "severity",
+        aliases: &["sev"],
+        usage: "<sev1|sev2|sev3|sev4>",
+        summary: "set how bad it is (sev1 is the worst)",
+    },
+    Spec {
+        name: "status",
+        aliases: &["state"],
+        usage: "<investigating|identified|monitoring|resolved>",
+        summary: "say where the response stands",
+    },
+    Spec {
+        name: "update",
+        aliases: &["post"],
+        usage: "<text>",
+        summary: "post a stakeholder update here and in the announcement channel",
     },
     Spec {
         name: "rename",
         aliases: &["title"],
         usage: "<title>",
-        summary: "give the incident a new title (in its channel)",
+        summary: "give the incident a new title",
+    },
+    Spec {
+        name: "summary",
+        aliases: &["info", "show"],
+        usage: "",
+        summary: "the incident at a glance (only you see it)",
+    },
+    Spec {
+        name: "resolve",
+        aliases: &["close", "done"],
+        usage: "",
+        summary: "mark the incident resolved",
+    },
+    Spec {
+        name: "reopen",
+        aliases: &[],
+        usage: "",
+        summary: "reopen a resolved incident",
     },
     Spec {
         name: "help",
@@ -37,15 +94,48 @@ pub const SPECS: &[Spec] = &[
     },
 ];
 
+/// Who a role goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignee {
+    /// The person typing.
+    Me,
+    User(UserId),
+}
+
 /// A parsed `/incident` command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// `/incident declare <title>`: open an incident; the title may be missing.
+    /// `declare [title]`: open an incident; without a title, a form asks for one.
     Declare { title: Option<Title> },
-    /// `/incident rename <title>`: retitle the incident of this channel.
+    /// `role <role> <@user|me>`.
+    Role { role: Role, to: Assignee },
+    /// `roles`.
+    Roles,
+    /// `unassign <role>`.
+    Unassign { role: Role },
+    /// `severity <sev>`.
+    Severity(Severity),
+    /// `status <status>`.
+    Status(Status),
+    /// `update <text>`.
+    Update { text: String },
+    /// `rename <title>`.
     Rename { title: Title },
-    /// `/incident help` or `/incident` alone.
+    /// `summary`.
+    Summary,
+    /// `resolve`.
+    Resolve,
+    /// `reopen`.
+    Reopen,
+    /// `help`, or nothing at all.
     Help,
+}
+
+impl Command {
+    /// Whether the command acts on the incident of the channel it is typed in.
+    pub fn needs_incident(&self) -> bool {
+        !matches!(self, Command::Declare { .. } | Command::Help)
+    }
 }
 
 /// What was wrong with a command, said so the person can fix it.
@@ -54,13 +144,25 @@ pub enum ParseError {
     /// The first word is not a subcommand; the reply shows the help.
     #[error("`{0}` is not an /incident command.")]
     UnknownSubcommand(String),
-    /// A subcommand is missing an argument it needs; the reply shows its usage.
+    /// A subcommand is missing something it needs; the reply shows its usage.
     #[error("`/incident {name}` needs {what}: `/incident {name} {usage}`.")]
-    MissingArgument {
+    Missing {
         name: &'static str,
         what: &'static str,
         usage: &'static str,
     },
+    /// Not a role; the reply lists the roles.
+    #[error("`{given}` is not a role. Roles: {valid}.")]
+    UnknownRole { given: String, valid: String },
+    /// Not a severity.
+    #[error("`{0}` is not a severity. Use sev1, sev2, sev3 or sev4 (sev1 is the worst).")]
+    UnknownSeverity(String),
+    /// Not a status.
+    #[error("`{0}` is not a status. Use investigating, identified, monitoring or resolved.")]
+    UnknownStatus(String),
+    /// Not a person.
+    #[error("`{0}` is not a person. Mention them (`@name`) or write `me`.")]
+    NotAPerson(String),
 }
 
 impl ParseError {
@@ -68,13 +170,61 @@ impl ParseError {
     pub fn reply(&self) -> String {
         match self {
             ParseError::UnknownSubcommand(_) => format!("{self}\n\n{}", help_text()),
-            ParseError::MissingArgument { .. } => self.to_string(),
+            _ => self.to_string(),
         }
     }
 }
 
-/// Parses the text Slack sends after `/incident`.
-pub fn parse(text: &str) -> Result<Command, ParseError> {
+fn spec(name: &str) -> &'static Spec {
+    SPECS
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or(&SPECS[SPECS.len() - 1])
+}
+
+fn missing(name: &'static str, what: &'static str) -> ParseError {
+    ParseError::Missing {
+        name,
+        what,
+        usage: spec(name).usage,
+    }
+}
+
+fn role_arg(raw: &str, custom: &[String]) -> Result<Role, ParseError> {
+    Role::parse(raw, custom).ok_or_else(|| ParseError::UnknownRole {
+        given: raw.to_string(),
+        valid: Role::all(custom)
+            .iter()
+            .map(|r| format!("`{}`", r.key()))
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// A person as typed: `me`, `<@U123>`, `<@U123|name>` (Slack's escaped mention), or a bare ID.
+pub fn parse_assignee(raw: &str) -> Result<Assignee, ParseError> {
+    let raw = raw.trim();
+    if raw.eq_ignore_ascii_case("me") || raw.eq_ignore_ascii_case("myself") {
+        return Ok(Assignee::Me);
+    }
+    let inner = raw.strip_prefix("<@").and_then(|r| r.strip_suffix('>'));
+    let id = inner
+        .map(|i| i.split('|').next().unwrap_or(i))
+        .unwrap_or(raw);
+    let looks_like_id = id.len() >= 3
+        && (id.starts_with('U') || id.starts_with('W'))
+        && id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if looks_like_id {
+        Ok(Assignee::User(UserId::new(id)))
+    } else {
+        Err(ParseError::NotAPerson(raw.to_string()))
+    }
+}
+
+/// Parses the text Slack sends after `/incident`; `custom_roles` are the team's extra roles.
+pub fn parse(text: &str, custom_roles: &[String]) -> Result<Command, ParseError> {
     let text = text.trim();
     let (word, rest) = match text.split_once(char::is_whitespace) {
         Some((w, r)) => (w, r.trim()),
@@ -88,19 +238,61 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
         .iter()
         .find(|s| s.name == lower || s.aliases.contains(&lower.as_str()))
         .ok_or_else(|| ParseError::UnknownSubcommand(word.to_string()))?;
+    let unescaped = super::trigger::unescape_mrkdwn(rest);
+    let args: Vec<&str> = rest.split_whitespace().collect();
     Ok(match spec.name {
         "declare" => Command::Declare {
-            title: Title::parse(&super::trigger::unescape_mrkdwn(rest)).ok(),
+            title: Title::parse(&unescaped).ok(),
         },
+        "role" => {
+            // Role names may be two words ("tech lead"): the person is the last argument.
+            let (role_words, person) = match args.len() {
+                0 => return Err(missing("role", "a role and a person")),
+                1 => return Err(missing("role", "a person")),
+                n => (args[..n - 1].join(" "), args[n - 1]),
+            };
+            Command::Role {
+                role: role_arg(&role_words, custom_roles)?,
+                to: parse_assignee(person)?,
+            }
+        }
+        "roles" => Command::Roles,
+        "unassign" => {
+            if args.is_empty() {
+                return Err(missing("unassign", "a role"));
+            }
+            Command::Unassign {
+                role: role_arg(&args.join(" "), custom_roles)?,
+            }
+        }
+        "severity" => {
+            let raw = args
+                .first()
+                .ok_or_else(|| missing("severity", "a severity"))?;
+            Command::Severity(
+                Severity::parse(raw).ok_or_else(|| ParseError::UnknownSeverity(raw.to_string()))?,
+            )
+        }
+        "status" => {
+            let raw = args.first().ok_or_else(|| missing("status", "a status"))?;
+            Command::Status(
+                Status::parse(raw).ok_or_else(|| ParseError::UnknownStatus(raw.to_string()))?,
+            )
+        }
+        "update" => {
+            if unescaped.trim().is_empty() {
+                return Err(missing("update", "the update's text"));
+            }
+            Command::Update {
+                text: unescaped.trim().to_string(),
+            }
+        }
         "rename" => Command::Rename {
-            title: Title::parse(&super::trigger::unescape_mrkdwn(rest)).map_err(|_| {
-                ParseError::MissingArgument {
-                    name: "rename",
-                    what: "a title",
-                    usage: spec.usage,
-                }
-            })?,
+            title: Title::parse(&unescaped).map_err(|_| missing("rename", "a title"))?,
         },
+        "summary" => Command::Summary,
+        "resolve" => Command::Resolve,
+        "reopen" => Command::Reopen,
         _ => Command::Help,
     })
 }
@@ -129,58 +321,158 @@ pub fn help_text() -> String {
 mod tests {
     use super::*;
 
+    fn p(text: &str) -> Result<Command, ParseError> {
+        parse(text, &[])
+    }
+
     #[test]
     fn declare_takes_the_rest_as_title() {
         assert_eq!(
-            parse("declare  Checkout payments failing ").unwrap(),
+            p("declare  Checkout payments failing ").unwrap(),
             Command::Declare {
                 title: Some(Title::parse("Checkout payments failing").unwrap())
             }
         );
-    }
-
-    #[test]
-    fn declare_without_a_title_is_allowed() {
-        assert_eq!(parse("declare").unwrap(), Command::Declare { title: None });
+        assert_eq!(p("declare").unwrap(), Command::Declare { title: None });
     }
 
     #[test]
     fn subcommands_are_case_insensitive_and_have_aliases() {
-        assert!(matches!(
-            parse("DECLARE x").unwrap(),
-            Command::Declare { .. }
-        ));
-        assert!(matches!(parse("new x").unwrap(), Command::Declare { .. }));
+        assert!(matches!(p("DECLARE x").unwrap(), Command::Declare { .. }));
+        assert!(matches!(p("new x").unwrap(), Command::Declare { .. }));
+        assert_eq!(p("Sev 2").unwrap(), Command::Severity(Severity::Sev2));
+        assert_eq!(p("close").unwrap(), Command::Resolve);
     }
 
     #[test]
-    fn rename_needs_a_title_and_says_so() {
+    fn role_takes_a_role_and_an_escaped_mention() {
         assert_eq!(
-            parse("rename DB failover").unwrap(),
-            Command::Rename {
-                title: Title::parse("DB failover").unwrap()
+            p("role comms <@U123ABC|bob>").unwrap(),
+            Command::Role {
+                role: Role::Comms,
+                to: Assignee::User(UserId::new("U123ABC"))
             }
         );
-        let err = parse("rename  ").unwrap_err();
         assert_eq!(
-            err.reply(),
-            "`/incident rename` needs a title: `/incident rename <title>`."
+            p("role IC <@W42>").unwrap(),
+            Command::Role {
+                role: Role::Commander,
+                to: Assignee::User(UserId::new("W42"))
+            }
         );
+        assert_eq!(
+            p("role scribe me").unwrap(),
+            Command::Role {
+                role: Role::Scribe,
+                to: Assignee::Me
+            }
+        );
+        assert_eq!(
+            p("role tech lead ME").unwrap(),
+            Command::Role {
+                role: Role::Ops,
+                to: Assignee::Me
+            }
+        );
+    }
+
+    #[test]
+    fn an_unknown_role_lists_the_roles() {
+        let e = p("role janitor me").unwrap_err();
+        assert_eq!(
+            e.reply(),
+            "`janitor` is not a role. Roles: `commander`, `deputy`, `comms`, `scribe`, `ops`."
+        );
+        let custom = vec!["liaison".to_string()];
+        assert!(parse("role janitor me", &custom)
+            .unwrap_err()
+            .reply()
+            .contains("`liaison`"));
+        assert_eq!(
+            parse("role liaison me", &custom).unwrap(),
+            Command::Role {
+                role: Role::Custom("liaison".into()),
+                to: Assignee::Me
+            }
+        );
+    }
+
+    #[test]
+    fn role_without_a_person_shows_the_usage() {
+        assert_eq!(
+            p("role comms").unwrap_err().reply(),
+            "`/incident role` needs a person: `/incident role <role> <@user|me>`."
+        );
+        assert_eq!(
+            p("role").unwrap_err().reply(),
+            "`/incident role` needs a role and a person: `/incident role <role> <@user|me>`."
+        );
+        assert_eq!(
+            p("role comms bob").unwrap_err().reply(),
+            "`bob` is not a person. Mention them (`@name`) or write `me`."
+        );
+    }
+
+    #[test]
+    fn severities_and_statuses_name_what_is_valid() {
+        assert_eq!(
+            p("severity SEV1").unwrap(),
+            Command::Severity(Severity::Sev1)
+        );
+        assert!(p("severity critical")
+            .unwrap_err()
+            .reply()
+            .contains("sev1, sev2, sev3 or sev4"));
+        assert!(p("severity")
+            .unwrap_err()
+            .reply()
+            .contains("/incident severity <sev1|sev2|sev3|sev4>"));
+        assert_eq!(
+            p("status Monitoring").unwrap(),
+            Command::Status(Status::Monitoring)
+        );
+        assert!(p("status fixed")
+            .unwrap_err()
+            .reply()
+            .contains("investigating, identified, monitoring or resolved"));
+    }
+
+    #[test]
+    fn unassign_update_rename_need_their_argument() {
+        assert_eq!(
+            p("unassign communications").unwrap(),
+            Command::Unassign { role: Role::Comms }
+        );
+        assert!(p("unassign").unwrap_err().reply().contains("needs a role"));
+        assert_eq!(
+            p("update Rolled back &amp; watching").unwrap(),
+            Command::Update {
+                text: "Rolled back & watching".into()
+            }
+        );
+        assert!(p("update   ")
+            .unwrap_err()
+            .reply()
+            .contains("needs the update's text"));
+        assert!(p("rename").unwrap_err().reply().contains("needs a title"));
     }
 
     #[test]
     fn nothing_or_help_shows_help() {
-        assert_eq!(parse("").unwrap(), Command::Help);
-        assert_eq!(parse("  help ").unwrap(), Command::Help);
+        assert_eq!(p("").unwrap(), Command::Help);
+        assert_eq!(p("  help ").unwrap(), Command::Help);
+        assert_eq!(p("summary").unwrap(), Command::Summary);
+        assert_eq!(p("roles").unwrap(), Command::Roles);
+        assert_eq!(p("reopen").unwrap(), Command::Reopen);
     }
 
     #[test]
     fn an_unknown_subcommand_quotes_it_and_shows_the_help() {
-        let err = parse("delcare db down").unwrap_err();
+        let err = p("delcare db down").unwrap_err();
         assert_eq!(err, ParseError::UnknownSubcommand("delcare".into()));
         let reply = err.reply();
         assert!(reply.starts_with("`delcare` is not an /incident command."));
-        assert!(reply.contains("/incident declare <title>"));
+        assert!(reply.contains("/incident declare [title]"));
     }
 
     #[test]
@@ -193,5 +485,11 @@ mod tests {
                 spec.name
             );
         }
+    }
+
+    #[test]
+    fn only_declare_and_help_work_outside_an_incident() {
+        assert!(!p("declare x").unwrap().needs_incident());
+        assert!(p("roles").unwrap().needs_incident());
     }
 }

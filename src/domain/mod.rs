@@ -5,6 +5,7 @@ pub mod channel_name;
 pub mod command;
 pub mod incident;
 pub mod roles;
+pub mod transitions;
 pub mod trigger;
 
 macro_rules! slack_id {

@@ -310,6 +310,85 @@ impl SlackGateway {
         Ok(found.map(|m| m.origin.ts.0))
     }
 
+    /// `chat.update`: redraws a message hereby posted.
+    #[tracing::instrument(name = "Updating a Slack message", skip(self, text, blocks))]
+    pub async fn update_message(
+        &self,
+        channel: &ChannelId,
+        ts: &str,
+        text: &str,
+        blocks: &serde_json::Value,
+    ) -> Result<(), CallError> {
+        let blocks = serde_json::from_value::<Vec<SlackBlock>>(blocks.clone()).map_err(|e| {
+            CallError::Refused {
+                code: format!("invalid_blocks: {e}"),
+            }
+        })?;
+        let content = SlackMessageContent::new()
+            .with_text(text.to_string())
+            .with_blocks(blocks);
+        let req = SlackApiChatUpdateRequest::new(
+            SlackChannelId::new(channel.to_string()),
+            content,
+            SlackTs::new(ts.to_string()),
+        );
+        let session = self.client.open_session(&self.token);
+        self.call("chat.update", session.chat_update(&req))
+            .await
+            .map(|_| ())
+    }
+
+    /// `chat.postEphemeral`: a message only `user` sees.
+    #[tracing::instrument(name = "Posting an ephemeral Slack message", skip(self, text))]
+    pub async fn post_ephemeral(
+        &self,
+        channel: &ChannelId,
+        user: &UserId,
+        text: &str,
+    ) -> Result<(), CallError> {
+        let req = SlackApiChatPostEphemeralRequest::new(
+            SlackChannelId::new(channel.to_string()),
+            SlackUserId::new(user.to_string()),
+            SlackMessageContent::new().with_text(text.to_string()),
+        );
+        let session = self.client.open_session(&self.token);
+        self.call("chat.postEphemeral", session.chat_post_ephemeral(&req))
+            .await
+            .map(|_| ())
+    }
+
+    /// `chat.getPermalink`.
+    #[tracing::instrument(name = "Asking Slack for a permalink", skip(self))]
+    pub async fn permalink(&self, channel: &ChannelId, ts: &str) -> Result<String, CallError> {
+        let req = SlackApiChatGetPermalinkRequest::new(
+            SlackChannelId::new(channel.to_string()),
+            SlackTs::new(ts.to_string()),
+        );
+        let session = self.client.open_session(&self.token);
+        let r = self
+            .call("chat.getPermalink", session.chat_get_permalink(&req))
+            .await?;
+        Ok(r.permalink.to_string())
+    }
+
+    /// `views.open`: a modal, which Slack only accepts within 3 s of the `trigger_id`.
+    #[tracing::instrument(name = "Opening a Slack modal", skip(self, view))]
+    pub async fn open_view(
+        &self,
+        trigger_id: &str,
+        view: &serde_json::Value,
+    ) -> Result<(), CallError> {
+        let view =
+            serde_json::from_value::<SlackView>(view.clone()).map_err(|e| CallError::Refused {
+                code: format!("invalid_view: {e}"),
+            })?;
+        let req = SlackApiViewsOpenRequest::new(SlackTriggerId::new(trigger_id.to_string()), view);
+        let session = self.client.open_session(&self.token);
+        self.call("views.open", session.views_open(&req))
+            .await
+            .map(|_| ())
+    }
+
     /// `pins.add`; an already pinned message counts as pinned.
     #[tracing::instrument(name = "Pinning a Slack message", skip(self))]
     pub async fn pin(&self, channel: &ChannelId, ts: &str) -> Result<(), CallError> {

@@ -16,6 +16,7 @@ use serde_json::json;
 use super::events::Envelope;
 use super::verify::{verify_request, VerifyError};
 use crate::app::commands::{self, Invocation, Reply};
+use crate::app::interactions::{self, Answer};
 use crate::app::App;
 use crate::config::Secret;
 use crate::domain::{ChannelId, TeamId, UserId};
@@ -178,6 +179,7 @@ struct SlashCommandForm {
     user_id: String,
     #[serde(default)]
     text: String,
+    trigger_id: Option<String>,
 }
 
 #[tracing::instrument(name = "Receiving a slash command", skip_all)]
@@ -194,6 +196,7 @@ async fn commands(
         channel: ChannelId::new(form.channel_id),
         user: UserId::new(form.user_id),
         text: form.text,
+        trigger_id: form.trigger_id,
     };
     let reply = match commands::run(&state.app, &inv, Utc::now()).await {
         Ok(reply) => reply,
@@ -202,11 +205,12 @@ async fn commands(
             Reply::Ephemeral(":warning: hereby could not do that just now (its database did not answer). Nothing was changed; please try again in a moment.".into())
         }
     };
-    let body = match reply {
-        Reply::Ephemeral(text) => json!({ "response_type": "ephemeral", "text": text }),
-        Reply::InChannel(text) => json!({ "response_type": "in_channel", "text": text }),
-    };
-    Ok(Json(body).into_response())
+    Ok(match reply {
+        Reply::Ephemeral(text) => {
+            Json(json!({ "response_type": "ephemeral", "text": text })).into_response()
+        }
+        Reply::Nothing => StatusCode::OK.into_response(),
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -226,12 +230,19 @@ async fn interactions(
         .map_err(|e| IngressError::BadRequest(format!("not an interaction form: {e}")))?;
     let payload: serde_json::Value = serde_json::from_str(&form.payload)
         .map_err(|e| IngressError::BadRequest(format!("interaction payload is not JSON: {e}")))?;
-    let kind = payload
-        .get("type")
-        .and_then(|t| t.as_str())
-        .unwrap_or("unknown");
-    tracing::info!(kind, "Interaction acknowledged");
-    Ok(StatusCode::OK.into_response())
+    let Some(interaction) = super::interactions::decode(&payload) else {
+        let kind = payload
+            .get("type")
+            .and_then(|t| t.as_str())
+            .unwrap_or("unknown");
+        tracing::info!(kind, "Acknowledged an interaction hereby does not act on");
+        return Ok(StatusCode::OK.into_response());
+    };
+    match interactions::handle(&state.app, interaction, Utc::now()).await {
+        Ok(Answer::Ack) => Ok(StatusCode::OK.into_response()),
+        Ok(Answer::Json(v)) => Ok(Json(v).into_response()),
+        Err(e) => Err(IngressError::Unavailable(e)),
+    }
 }
 
 /// 200 when the database answers, 503 otherwise.

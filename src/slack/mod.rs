@@ -4,5 +4,7 @@
 pub mod api;
 pub mod events;
 pub mod ingress;
+pub mod interactions;
+pub mod modals;
 pub mod verify;
 pub mod views;

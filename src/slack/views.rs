@@ -77,10 +77,25 @@ pub fn welcome_blocks(
             {"type": "mrkdwn", "text": format!("*Status*\n{}", i.status.as_str())},
             {"type": "mrkdwn", "text": format!("*Severity*\n{}", i.severity.map_or("not set".to_string(), |s| s.as_str().to_uppercase()))},
             {"type": "mrkdwn", "text": format!("*Declared by*\n<@{}>", i.declared_by)},
-            {"type": "mrkdwn", "text": format!("*Declared*\n<!date^{}^{{date_short_pretty}} at {{time}}|{}>", i.declared_at.timestamp(), i.declared_at.format("%Y-%m-%d %H:%M UTC"))},
+            {"type": "mrkdwn", "text": format!("*Declared*\n<!date^{ts}^{{date_short_pretty}} at {{time}} ({{ago}})|{}>", i.declared_at.format("%Y-%m-%d %H:%M UTC"), ts = i.declared_at.timestamp())},
         ]}),
         json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("*Roles*\n{}", role_lines.join("\n"))}}),
     ];
+    if let Some(update) = &i.latest_update {
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&format!("*Latest update*\n{}", escape(update)), 3000)}}));
+    }
+    if let Some(d) = &i.description {
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&format!("*Description*\n{}", escape(d)), 3000)}}));
+    }
+    let unfilled: Vec<Value> = Role::all(custom_roles)
+        .iter()
+        .filter(|r| holder(roles, r).is_none())
+        .take(5)
+        .map(|r| json!({"type": "button", "action_id": format!("{TAKE_ROLE_ACTION}:{}", r.key()), "value": r.key(), "text": {"type": "plain_text", "text": truncate(&format!("Take {}", r.display_name()), 75)}}))
+        .collect();
+    if !unfilled.is_empty() && i.status.is_open() {
+        blocks.push(json!({"type": "actions", "block_id": "take_roles", "elements": unfilled}));
+    }
     if i.title.is_none() {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": ":pencil2: This incident has no title yet. Give it one with `/incident rename <title>`."}}));
     }
@@ -94,6 +109,67 @@ pub fn welcome_blocks(
         commands.join(", ")
     )}]}));
     Value::Array(blocks)
+}
+
+/// The `action_id` prefix of the summary's "Take <role>" buttons.
+pub const TAKE_ROLE_ACTION: &str = "take_role";
+
+/// Who holds which role, and what is unfilled.
+pub fn roles_text(roles: &[(Role, UserId)], custom_roles: &[String]) -> String {
+    let lines: Vec<String> = Role::all(custom_roles)
+        .iter()
+        .map(|r| match holder(roles, r) {
+            Some(u) => format!("• *{}*: <@{u}>", capitalise(&r.display_name())),
+            None => format!(
+                "• *{}*: _unfilled_ — `/incident role {} me` to take it",
+                capitalise(&r.display_name()),
+                r.key()
+            ),
+        })
+        .collect();
+    format!("*Roles*\n{}", lines.join("\n"))
+}
+
+/// `/incident summary`: the incident at a glance, for one person.
+pub fn summary_text(
+    i: &IncidentRecord,
+    roles: &[(Role, UserId)],
+    custom_roles: &[String],
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let mut out = format!(
+        "*{}*\nStatus: *{}* · Severity: *{}* · declared {} ago by <@{}>",
+        escape(&incident_label(i)),
+        i.status.as_str(),
+        i.severity
+            .map_or("not set".to_string(), |s| s.as_str().to_uppercase()),
+        human_duration(now - i.declared_at),
+        i.declared_by
+    );
+    if let Some(r) = i.resolved_at {
+        out.push_str(&format!(
+            " · resolved after {}",
+            human_duration(r - i.declared_at)
+        ));
+    }
+    out.push_str("\n\n");
+    out.push_str(&roles_text(roles, custom_roles));
+    if let Some(u) = &i.latest_update {
+        out.push_str(&format!("\n\n*Latest update*\n{}", escape(u)));
+    }
+    out
+}
+
+/// "2 h 5 min", "3 min", "40 s".
+pub fn human_duration(d: chrono::Duration) -> String {
+    let secs = d.num_seconds().max(0);
+    let (days, hours, mins) = (secs / 86_400, (secs % 86_400) / 3600, (secs % 3600) / 60);
+    match (days, hours, mins) {
+        (0, 0, 0) => format!("{secs} s"),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
 }
 
 /// The threaded reply under the declaring message (or the message in the channel where
@@ -131,7 +207,7 @@ pub fn announcement_text(i: &IncidentRecord) -> String {
     )
 }
 
-fn capitalise(s: &str) -> String {
+pub fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),

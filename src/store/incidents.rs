@@ -25,8 +25,13 @@ pub struct IncidentRecord {
     pub origin: Origin,
     /// The incident channel, once Slack created it.
     pub channel: Option<IncidentChannel>,
-    /// The pinned welcome message in the incident channel.
+    /// The pinned welcome message in the incident channel, kept current as the live summary.
     pub welcome_ts: Option<String>,
+    /// The latest stakeholder update's text.
+    pub latest_update: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// What the declare form said about it.
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +41,8 @@ pub struct IncidentChannel {
 }
 
 const COLUMNS: &str = "id, team_id, number, title, status, severity, declared_by, declared_at, \
-                       origin_channel, origin_ts, origin_thread, channel_id, channel_name, welcome_ts";
+                       origin_channel, origin_ts, origin_thread, channel_id, channel_name, welcome_ts, \
+                       latest_update, resolved_at, description";
 
 fn incident_from_row(r: &AnyRow) -> anyhow::Result<IncidentRecord> {
     let origin_channel = ChannelId::new(r.try_get::<String, _>("origin_channel")?);
@@ -71,6 +77,9 @@ fn incident_from_row(r: &AnyRow) -> anyhow::Result<IncidentRecord> {
         origin,
         channel,
         welcome_ts: opt_text(r, "welcome_ts")?,
+        latest_update: opt_text(r, "latest_update")?,
+        resolved_at: r.try_get::<Option<i64>, _>("resolved_at")?.map(from_millis),
+        description: opt_text(r, "description")?,
     })
 }
 
@@ -208,6 +217,116 @@ pub async fn set_title(
     Ok(())
 }
 
+/// Sets the severity.
+pub async fn set_severity(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    id: i64,
+    severity: Severity,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE incidents SET severity = $1 WHERE team_id = $2 AND id = $3")
+        .bind(severity.as_str())
+        .bind(team.to_string())
+        .bind(id)
+        .execute(conn)
+        .await
+        .context("Failed to set an incident's severity")?;
+    Ok(())
+}
+
+/// Sets the status; `resolved_at` is set on resolution and cleared on reopening.
+pub async fn set_status(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    id: i64,
+    status: Status,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let resolved_at = (status == Status::Resolved).then(|| to_millis(at));
+    sqlx::query(
+        "UPDATE incidents SET status = $1, resolved_at = $2 WHERE team_id = $3 AND id = $4",
+    )
+    .bind(status.as_str())
+    .bind(resolved_at)
+    .bind(team.to_string())
+    .bind(id)
+    .execute(conn)
+    .await
+    .context("Failed to set an incident's status")?;
+    Ok(())
+}
+
+/// Keeps the latest stakeholder update for the live summary.
+pub async fn set_latest_update(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    id: i64,
+    text: &str,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE incidents SET latest_update = $1 WHERE team_id = $2 AND id = $3")
+        .bind(text.to_string())
+        .bind(team.to_string())
+        .bind(id)
+        .execute(conn)
+        .await
+        .context("Failed to store an update")?;
+    Ok(())
+}
+
+/// Stores what the declare form said about the incident.
+pub async fn set_description(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    id: i64,
+    text: &str,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE incidents SET description = $1 WHERE team_id = $2 AND id = $3")
+        .bind(text.to_string())
+        .bind(team.to_string())
+        .bind(id)
+        .execute(conn)
+        .await
+        .context("Failed to store a description")?;
+    Ok(())
+}
+
+/// Counts a change to the incident and returns its number.
+pub async fn next_revision(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    id: i64,
+) -> anyhow::Result<i64> {
+    let row = sqlx::query("UPDATE incidents SET revision = revision + 1 WHERE team_id = $1 AND id = $2 RETURNING revision")
+        .bind(team.to_string())
+        .bind(id)
+        .fetch_one(conn)
+        .await
+        .context("Failed to count a change")?;
+    Ok(row.try_get("revision")?)
+}
+
+/// Leaves a role unfilled from `at`; its history stays.
+pub async fn unassign_role(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    role: &Role,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE role_assignments SET unassigned_at = $1
+         WHERE team_id = $2 AND incident_id = $3 AND role = $4 AND unassigned_at IS NULL",
+    )
+    .bind(to_millis(at))
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(role.key().to_string())
+    .execute(conn)
+    .await
+    .context("Failed to unassign a role")?;
+    Ok(())
+}
+
 /// Records the pinned welcome message.
 pub async fn set_welcome_ts(
     conn: &mut AnyConnection,
@@ -232,17 +351,7 @@ pub async fn assign_role(
     incident: i64,
     a: &RoleAssignment,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE role_assignments SET unassigned_at = $1
-         WHERE team_id = $2 AND incident_id = $3 AND role = $4 AND unassigned_at IS NULL",
-    )
-    .bind(to_millis(a.at))
-    .bind(team.to_string())
-    .bind(incident)
-    .bind(a.role.key().to_string())
-    .execute(&mut *conn)
-    .await
-    .context("Failed to end the previous role holder")?;
+    unassign_role(conn, team, incident, &a.role, a.at).await?;
     sqlx::query(
         "INSERT INTO role_assignments (team_id, incident_id, role, user_id, assigned_by, assigned_at)
          VALUES ($1, $2, $3, $4, $5, $6)",

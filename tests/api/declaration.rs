@@ -427,7 +427,7 @@ async fn a_declaration_without_a_title_is_named_by_number_and_asks_for_a_title()
     let reply = app
         .command(&channel.id, "W111", "rename Payments &amp; refunds failing")
         .await;
-    assert_eq!(reply["response_type"], "in_channel");
+    assert_eq!(reply["text"], "Renamed to Payments &amp; refunds failing.");
     app.eventually("the topic carries the new title", |s| {
         s.channel_named(&expected)
             .is_some_and(|c| c.topic.contains("Payments & refunds failing"))
@@ -445,7 +445,7 @@ async fn a_typo_gets_an_ephemeral_reply_with_the_valid_commands() {
         text.starts_with("`delcare` is not an /incident command."),
         "{text}"
     );
-    assert!(text.contains("/incident declare <title>"), "{text}");
+    assert!(text.contains("/incident declare [title]"), "{text}");
     assert_eq!(app.count("incidents").await, 0);
 }
 

@@ -55,6 +55,7 @@ pub struct Message {
     pub text: String,
     pub user: String,
     pub metadata: Option<Value>,
+    pub blocks: Option<Value>,
 }
 
 #[derive(Default)]
@@ -64,6 +65,8 @@ struct FakeState {
     messages: Vec<Message>,
     failures: HashMap<String, VecDeque<Failure>>,
     next_ts: u64,
+    ephemerals: Vec<(String, String, String)>,
+    views: Vec<Value>,
 }
 
 /// The fake, running on its own port.
@@ -132,6 +135,16 @@ impl FakeSlack {
 
     pub fn channel_named(&self, name: &str) -> Option<Channel> {
         self.channels().into_iter().find(|c| c.name == name)
+    }
+
+    /// Ephemeral messages: (channel, user, text).
+    pub fn ephemerals(&self) -> Vec<(String, String, String)> {
+        self.state.lock().unwrap().ephemerals.clone()
+    }
+
+    /// Modals opened with `views.open`.
+    pub fn views(&self) -> Vec<Value> {
+        self.state.lock().unwrap().views.clone()
     }
 
     /// Every message that was posted (failed calls post nothing).
@@ -311,11 +324,51 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 text: str_param(p, "text").into(),
                 user: BOT_USER.into(),
                 metadata: p.get("metadata").cloned(),
+                blocks: p.get("blocks").cloned(),
             };
             let out =
                 json!({"ok": true, "channel": m.channel, "ts": ts, "message": message_json(&m)});
             s.messages.push(m);
             out
+        }
+        "chat.update" => {
+            let (channel, ts) = (
+                str_param(p, "channel").to_string(),
+                str_param(p, "ts").to_string(),
+            );
+            match s
+                .messages
+                .iter_mut()
+                .find(|m| m.channel == channel && m.ts == ts)
+            {
+                Some(m) => {
+                    m.text = str_param(p, "text").into();
+                    m.blocks = p.get("blocks").cloned();
+                    json!({"ok": true, "channel": channel, "ts": ts, "text": m.text})
+                }
+                None => json!({"ok": false, "error": "message_not_found"}),
+            }
+        }
+        "chat.postEphemeral" => {
+            s.ephemerals.push((
+                str_param(p, "channel").into(),
+                str_param(p, "user").into(),
+                str_param(p, "text").into(),
+            ));
+            json!({"ok": true, "message_ts": "1790000000.000001"})
+        }
+        "chat.getPermalink" => {
+            let (channel, ts) = (str_param(p, "channel"), str_param(p, "message_ts"));
+            json!({"ok": true, "channel": channel, "permalink": format!("https://test.slack.com/archives/{channel}/p{}", ts.replace('.', ""))})
+        }
+        "views.open" => {
+            let mut view = p.get("view").cloned().unwrap_or(json!({}));
+            if let Value::String(raw) = &view {
+                view = serde_json::from_str(raw).unwrap_or(json!({}));
+            }
+            view["id"] = json!("V0001");
+            s.views.push(view.clone());
+            json!({"ok": true, "view": view})
         }
         "pins.add" => {
             let id = str_param(p, "channel");

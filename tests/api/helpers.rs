@@ -221,6 +221,76 @@ impl TestApp {
         r.json().await.unwrap()
     }
 
+    /// Sends `/incident <text>` with a `trigger_id`, as Slack does; returns the raw response.
+    pub async fn command_raw(&self, channel: &str, user: &str, text: &str) -> reqwest::Response {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("team_id", TEAM),
+                ("channel_id", channel),
+                ("user_id", user),
+                ("command", "/incident"),
+                ("text", text),
+                ("trigger_id", "111.222.trigger"),
+                ("response_url", "https://hooks.slack.com/commands/T111/1/x"),
+            ])
+            .finish();
+        self.post_signed_at(
+            "/slack/commands",
+            &body,
+            "application/x-www-form-urlencoded",
+            now_secs(),
+            &[],
+        )
+        .await
+    }
+
+    /// Posts an interaction payload (`payload=<json>`), signed.
+    pub async fn interaction(&self, payload: &Value) -> reqwest::Response {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("payload", &payload.to_string())
+            .finish();
+        self.post_signed_at(
+            "/slack/interactions",
+            &body,
+            "application/x-www-form-urlencoded",
+            now_secs(),
+            &[],
+        )
+        .await
+    }
+
+    /// Declares an incident by the phrase as W111 and waits until its welcome is pinned;
+    /// returns the incident channel's ID.
+    pub async fn declared(&self, title: &str) -> String {
+        let payload = message_event(
+            &format!("Ev{}", rand::random::<u32>()),
+            "C111",
+            "W111",
+            &ts(rand::random::<u16>() as u64),
+            &format!("I hereby declare this an incident: {title}"),
+        );
+        assert_eq!(self.post_event(&payload).await.status(), 200);
+        self.eventually("the welcome is pinned", |s| {
+            s.channels().iter().any(|c| !c.pins.is_empty())
+        })
+        .await;
+        self.slack
+            .channels()
+            .into_iter()
+            .find(|c| !c.pins.is_empty())
+            .unwrap()
+            .id
+    }
+
+    /// Timeline kinds of incident 1, in order.
+    pub async fn timeline(&self) -> Vec<String> {
+        let store = self.store().await;
+        let mut conn = store.pool().acquire().await.unwrap();
+        hereby::store::incidents::timeline_kinds(&mut conn, &hereby::domain::TeamId::new(TEAM), 1)
+            .await
+            .unwrap()
+    }
+
     /// Waits (a bounded while) until `check` holds; the suite's workers run in the background.
     pub async fn eventually(&self, what: &str, mut check: impl FnMut(&FakeSlack) -> bool) {
         for _ in 0..200 {

@@ -1,0 +1,231 @@
+//! Applying decided changes to a running incident: each fact becomes a timeline entry and a
+//! stored change, and queues what Slack should show (the live summary, the topic, a notice in
+//! the channel, an announcement).
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::AnyConnection;
+
+use super::effects::{queue_again, Effect};
+use crate::domain::incident::Status;
+use crate::domain::roles::{Role, RoleAssignment};
+use crate::domain::transitions::{Fact, IncidentState};
+use crate::domain::UserId;
+use crate::slack::views;
+use crate::store::incidents::{self, IncidentRecord};
+
+/// The state that [`crate::domain::transitions::decide`] needs.
+pub async fn load_state(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    custom_roles: &[String],
+) -> anyhow::Result<IncidentState> {
+    Ok(IncidentState {
+        title: incident.title.clone(),
+        status: incident.status,
+        severity: incident.severity,
+        roles: incidents::current_roles(conn, &incident.team, incident.id, custom_roles).await?,
+    })
+}
+
+/// Records `facts` by `actor` and queues their Slack effects; returns a confirmation for the
+/// actor.
+pub async fn apply(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    facts: &[Fact],
+    actor: &UserId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
+    let team = &incident.team;
+    let label = views::escape(&views::incident_label(incident));
+    let channel = incident
+        .channel
+        .as_ref()
+        .map(|c| format!(" (<#{}>)", c.id))
+        .unwrap_or_default();
+    let mut notices = Vec::new();
+    let mut announcements = Vec::new();
+    let mut effects = vec![Effect::RefreshSummary, Effect::SetTopic];
+    let mut confirmation = String::new();
+    for fact in facts {
+        match fact {
+            Fact::RoleAssigned {
+                role,
+                user,
+                previous,
+            } => {
+                incidents::assign_role(
+                    conn,
+                    team,
+                    incident.id,
+                    &RoleAssignment {
+                        role: role.clone(),
+                        user: user.clone(),
+                        assigned_by: actor.clone(),
+                        at: now,
+                    },
+                )
+                .await?;
+                incidents::add_timeline(conn, team, incident.id, "role_assigned", Some(actor), now, json!({"role": role.key(), "user": user.as_str(), "previous": previous.as_ref().map(|p| p.as_str())})).await?;
+                let who = if user == actor {
+                    format!("<@{user}> took the {} role", role.display_name())
+                } else {
+                    format!("<@{actor}> made <@{user}> {}", role.display_name())
+                };
+                let handover = previous
+                    .as_ref()
+                    .map(|p| format!(", taking over from <@{p}>"))
+                    .unwrap_or_default();
+                notices.push(format!("{who}{handover}."));
+                effects.push(Effect::Invite {
+                    user: user.to_string(),
+                });
+                confirmation = format!("<@{user}> is now the {}.", role.display_name());
+            }
+            Fact::RoleUnassigned { role, previous } => {
+                incidents::unassign_role(conn, team, incident.id, role, now).await?;
+                incidents::add_timeline(
+                    conn,
+                    team,
+                    incident.id,
+                    "role_unassigned",
+                    Some(actor),
+                    now,
+                    json!({"role": role.key(), "previous": previous.as_str()}),
+                )
+                .await?;
+                notices.push(format!(
+                    "<@{previous}> is no longer the {} (<@{actor}> unassigned it).",
+                    role.display_name()
+                ));
+                confirmation = format!("The {} role is unfilled now.", role.display_name());
+            }
+            Fact::SeverityChanged { from, to } => {
+                incidents::set_severity(conn, team, incident.id, *to).await?;
+                incidents::add_timeline(
+                    conn,
+                    team,
+                    incident.id,
+                    "severity_changed",
+                    Some(actor),
+                    now,
+                    json!({"from": from.map(|s| s.as_str()), "to": to.as_str()}),
+                )
+                .await?;
+                let was = from
+                    .map(|s| format!(" (was {})", s.as_str().to_uppercase()))
+                    .unwrap_or_default();
+                notices.push(format!(
+                    "<@{actor}> set the severity to *{}*{was}.",
+                    to.as_str().to_uppercase()
+                ));
+                announcements.push(format!(
+                    ":rotating_light: {label}{channel} is now *{}*{was}.",
+                    to.as_str().to_uppercase()
+                ));
+                confirmation = format!("Severity set to {}.", to.as_str().to_uppercase());
+            }
+            Fact::StatusChanged { from, to } => {
+                incidents::set_status(conn, team, incident.id, *to, now).await?;
+                let kind = match (from, to) {
+                    (_, Status::Resolved) => "resolved",
+                    (Status::Resolved, _) => "reopened",
+                    _ => "status_changed",
+                };
+                incidents::add_timeline(
+                    conn,
+                    team,
+                    incident.id,
+                    kind,
+                    Some(actor),
+                    now,
+                    json!({"from": from.as_str(), "to": to.as_str()}),
+                )
+                .await?;
+                let (notice, announcement) = match kind {
+                    "resolved" => (
+                        format!(
+                            ":white_check_mark: <@{actor}> resolved the incident after {}.",
+                            views::human_duration(now - incident.declared_at)
+                        ),
+                        format!(":white_check_mark: {label}{channel} is resolved."),
+                    ),
+                    "reopened" => (
+                        format!(":warning: <@{actor}> reopened the incident."),
+                        format!(":warning: {label}{channel} was reopened."),
+                    ),
+                    _ => (
+                        format!(
+                            "<@{actor}> changed the status to *{}* (was {}).",
+                            to.as_str(),
+                            from.as_str()
+                        ),
+                        format!("{label}{channel}: status *{}*.", to.as_str()),
+                    ),
+                };
+                notices.push(notice);
+                announcements.push(announcement);
+                confirmation = format!("Status: {}.", to.as_str());
+            }
+            Fact::UpdatePosted { text } => {
+                incidents::set_latest_update(conn, team, incident.id, text).await?;
+                incidents::add_timeline(
+                    conn,
+                    team,
+                    incident.id,
+                    "update",
+                    Some(actor),
+                    now,
+                    json!({"text": text}),
+                )
+                .await?;
+                notices.push(format!(
+                    ":mega: *Update* from <@{actor}>: {}",
+                    views::escape(text)
+                ));
+                announcements.push(format!(
+                    ":mega: {label}{channel} update: {}",
+                    views::escape(text)
+                ));
+                confirmation = "Update posted here and to the announcement channel.".into();
+            }
+            Fact::Renamed { from, to } => {
+                incidents::set_title(conn, team, incident.id, to).await?;
+                incidents::add_timeline(
+                    conn,
+                    team,
+                    incident.id,
+                    "renamed",
+                    Some(actor),
+                    now,
+                    json!({"from": from.as_ref().map(|t| t.as_str()), "to": to.as_str()}),
+                )
+                .await?;
+                notices.push(format!(
+                    "<@{actor}> renamed the incident to *{}*.",
+                    views::escape(to.as_str())
+                ));
+                confirmation = format!("Renamed to {}.", views::escape(to.as_str()));
+            }
+        }
+    }
+    if !notices.is_empty() {
+        effects.push(Effect::Notice {
+            text: notices.join("\n"),
+        });
+    }
+    if !announcements.is_empty() {
+        effects.push(Effect::AnnounceChange {
+            text: announcements.join("\n"),
+        });
+    }
+    let revision = incidents::next_revision(conn, team, incident.id).await?;
+    queue_again(conn, incident, &effects, revision, now).await?;
+    Ok(confirmation)
+}
+
+/// The role a "Take <role>" button names.
+pub fn role_from_button(value: &str, custom_roles: &[String]) -> Option<Role> {
+    Role::parse(value, custom_roles)
+}

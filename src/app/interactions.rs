@@ -1,0 +1,226 @@
+//! Button presses, form submissions and shortcuts, already decoded at the edge.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use super::changes;
+use super::declare::{declare, Declared};
+use super::effects::{queue_again, Effect};
+use super::App;
+use crate::domain::incident::{DeclareIncident, Origin};
+use crate::domain::transitions::{decide, Change};
+use crate::domain::{ChannelId, TeamId, UserId};
+use crate::slack::modals::{declare_modal, DeclareContext, DeclareSubmission};
+use crate::store::incidents;
+
+/// An interaction hereby acts on.
+#[derive(Debug, Clone)]
+pub enum Interaction {
+    /// A "Take <role>" button on the live summary.
+    TakeRole {
+        team: TeamId,
+        channel: ChannelId,
+        user: UserId,
+        role: String,
+    },
+    /// The declare form was submitted.
+    DeclareSubmitted {
+        team: TeamId,
+        user: UserId,
+        submission: DeclareSubmission,
+    },
+    /// "Declare incident from this message" on a message.
+    DeclareFromMessage {
+        team: TeamId,
+        channel: ChannelId,
+        trigger_id: String,
+        text: String,
+        ts: String,
+        thread_ts: Option<String>,
+    },
+}
+
+/// What Slack gets back (for a form: close it, or show field errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Ack,
+    Json(Value),
+}
+
+pub async fn handle(
+    app: &App,
+    interaction: Interaction,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Answer> {
+    match interaction {
+        Interaction::TakeRole {
+            team,
+            channel,
+            user,
+            role,
+        } => take_role(app, &team, &channel, &user, &role, now).await,
+        Interaction::DeclareSubmitted {
+            team,
+            user,
+            submission,
+        } => declare_submitted(app, team, user, submission, now).await,
+        Interaction::DeclareFromMessage {
+            team: _,
+            channel,
+            trigger_id,
+            text,
+            ts,
+            thread_ts,
+        } => {
+            let permalink = app.slack.permalink(&channel, &ts).await.ok();
+            let first_line =
+                crate::domain::trigger::unescape_mrkdwn(text.lines().next().unwrap_or(""));
+            let description = match permalink {
+                Some(link) => format!(
+                    "{}\n\nFrom: {link}",
+                    crate::domain::trigger::unescape_mrkdwn(&text)
+                ),
+                None => crate::domain::trigger::unescape_mrkdwn(&text),
+            };
+            let ctx = DeclareContext {
+                channel: channel.to_string(),
+                message_ts: Some(ts),
+                thread_ts,
+            };
+            if let Err(e) = app
+                .slack
+                .open_view(
+                    &trigger_id,
+                    &declare_modal(&ctx, Some(&first_line), Some(&description)),
+                )
+                .await
+            {
+                tracing::warn!(error = %e, "Could not open the declare form from a message");
+            }
+            Ok(Answer::Ack)
+        }
+    }
+}
+
+async fn take_role(
+    app: &App,
+    team: &TeamId,
+    channel: &ChannelId,
+    user: &UserId,
+    role_key: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Answer> {
+    let custom = &app.settings.custom_roles;
+    let mut tx = app.store.begin_write().await?;
+    let Some(incident) = incidents::by_channel(&mut tx, team, channel).await? else {
+        return Ok(Answer::Ack);
+    };
+    let Some(role) = changes::role_from_button(role_key, custom) else {
+        return Ok(Answer::Ack);
+    };
+    let state = changes::load_state(&mut tx, &incident, custom).await?;
+    match decide(
+        &state,
+        Change::Assign {
+            role,
+            to: user.clone(),
+        },
+        user,
+        app.settings.policy,
+    ) {
+        Ok(facts) => {
+            changes::apply(&mut tx, &incident, &facts, user, now).await?;
+        }
+        Err(refusal) => {
+            // Someone else was quicker: say so to the one who pressed.
+            let revision = incidents::next_revision(&mut tx, team, incident.id).await?;
+            let whisper = Effect::Whisper {
+                channel: channel.to_string(),
+                user: user.to_string(),
+                text: refusal.to_string(),
+            };
+            queue_again(
+                &mut tx,
+                &incident,
+                &[whisper, Effect::RefreshSummary],
+                revision,
+                now,
+            )
+            .await?;
+        }
+    }
+    tx.commit()
+        .await
+        .context("Failed to commit a button press")?;
+    app.effects_waiting.notify_one();
+    Ok(Answer::Ack)
+}
+
+async fn declare_submitted(
+    app: &App,
+    team: TeamId,
+    user: UserId,
+    s: DeclareSubmission,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Answer> {
+    let title = match s.title {
+        Ok(t) => t,
+        Err(why) => {
+            return Ok(Answer::Json(
+                json!({"response_action": "errors", "errors": {"title": why}}),
+            ))
+        }
+    };
+    let channel = ChannelId::new(s.context.channel.clone());
+    let origin = match s.context.message_ts.clone() {
+        Some(ts) => Origin::Message {
+            channel,
+            ts,
+            thread_ts: s.context.thread_ts.clone(),
+        },
+        None => Origin::Command { channel },
+    };
+    let d = DeclareIncident {
+        team: team.clone(),
+        declarer: user.clone(),
+        title: Some(title),
+        origin,
+        at: now,
+    };
+    let mut tx = app.store.begin_write().await?;
+    if let Declared::New(incident) = declare(&mut tx, &d, now).await? {
+        if let Some(description) = &s.description {
+            incidents::set_description(&mut tx, &team, incident.id, description).await?;
+            incidents::add_timeline(
+                &mut tx,
+                &team,
+                incident.id,
+                "described",
+                Some(&user),
+                now,
+                json!({"text": description}),
+            )
+            .await?;
+        }
+        if let Some(severity) = s.severity {
+            // The channel does not exist yet: its welcome and topic will show the severity.
+            incidents::set_severity(&mut tx, &team, incident.id, severity).await?;
+            incidents::add_timeline(
+                &mut tx,
+                &team,
+                incident.id,
+                "severity_changed",
+                Some(&user),
+                now,
+                json!({"from": null, "to": severity.as_str()}),
+            )
+            .await?;
+        }
+    }
+    tx.commit()
+        .await
+        .context("Failed to commit a declaration")?;
+    app.effects_waiting.notify_one();
+    Ok(Answer::Ack)
+}

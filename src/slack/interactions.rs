@@ -1,0 +1,58 @@
+//! Decoding interaction payloads (`payload=` JSON) into [`Interaction`]s, at the edge.
+
+use serde_json::Value;
+
+use super::modals::{read_declare_submission, DECLARE_CALLBACK};
+use super::views::TAKE_ROLE_ACTION;
+use crate::app::interactions::Interaction;
+use crate::domain::{ChannelId, TeamId, UserId};
+
+/// The `callback_id` of the message shortcut in `manifest.yml`.
+pub const DECLARE_FROM_MESSAGE: &str = "declare_from_message";
+
+fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(v, |v, k| v.get(*k))
+        .and_then(Value::as_str)
+}
+
+/// The interaction a payload carries, if hereby acts on it.
+pub fn decode(p: &Value) -> Option<Interaction> {
+    let team = TeamId::new(s(p, &["team", "id"]).or_else(|| s(p, &["user", "team_id"]))?);
+    let user = UserId::new(s(p, &["user", "id"])?);
+    match s(p, &["type"])? {
+        "block_actions" => {
+            let action = p.get("actions")?.as_array()?.first()?;
+            let action_id = s(action, &["action_id"])?;
+            if !action_id.starts_with(TAKE_ROLE_ACTION) {
+                return None;
+            }
+            let channel =
+                s(p, &["channel", "id"]).or_else(|| s(p, &["container", "channel_id"]))?;
+            Some(Interaction::TakeRole {
+                team,
+                channel: ChannelId::new(channel),
+                user,
+                role: s(action, &["value"])?.to_string(),
+            })
+        }
+        "view_submission" if s(p, &["view", "callback_id"]) == Some(DECLARE_CALLBACK) => {
+            Some(Interaction::DeclareSubmitted {
+                team,
+                user,
+                submission: read_declare_submission(p.get("view")?),
+            })
+        }
+        "message_action" if s(p, &["callback_id"]) == Some(DECLARE_FROM_MESSAGE) => {
+            Some(Interaction::DeclareFromMessage {
+                team,
+                channel: ChannelId::new(s(p, &["channel", "id"])?),
+                trigger_id: s(p, &["trigger_id"])?.to_string(),
+                text: s(p, &["message", "text"]).unwrap_or("").to_string(),
+                ts: s(p, &["message", "ts"])?.to_string(),
+                thread_ts: s(p, &["message", "thread_ts"]).map(str::to_string),
+            })
+        }
+        _ => None,
+    }
+}
