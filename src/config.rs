@@ -65,6 +65,8 @@ pub struct Config {
     pub open_commands: bool,
     /// `HEREBY_ROLES`: extra roles besides the built-in ones (comma-separated).
     pub custom_roles: Vec<String>,
+    /// `HEREBY_HIGHLIGHT_REACTION`: the reaction that marks a key event (`pushpin`).
+    pub highlight_reaction: String,
     /// `HEREBY_LOG_FORMAT`: `text` (default) or `json`.
     pub log_json: bool,
     /// `HEREBY_RETRY_BASE_MS`: the first back-off after a failed Slack call; doubles each time.
@@ -210,6 +212,10 @@ impl Config {
                 custom_roles.push(key);
             }
         }
+        let highlight_reaction = get("HEREBY_HIGHLIGHT_REACTION")
+            .unwrap_or("pushpin")
+            .trim_matches(':')
+            .to_string();
         let mut millis = |key: &str, default: u64| match get(key).map(str::parse::<u64>) {
             None => Duration::from_millis(default),
             Some(Ok(ms)) if ms > 0 => Duration::from_millis(ms),
@@ -248,6 +254,7 @@ impl Config {
                 channel_prefix,
                 open_commands,
                 custom_roles,
+                highlight_reaction,
                 log_json,
                 retry_base,
                 slack_timeout,

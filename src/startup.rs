@@ -47,6 +47,7 @@ impl Application {
                 channel_prefix: config.channel_prefix.clone(),
                 announce_channel: config.announce_channel.clone(),
                 custom_roles: config.custom_roles.clone(),
+                highlight_reaction: config.highlight_reaction.clone(),
                 policy: crate::domain::transitions::Policy {
                     open: config.open_commands,
                 },
@@ -83,6 +84,13 @@ impl Application {
         workers.spawn(DeliveryWorker::new(self.app.clone(), retry).run(stop_rx.clone()));
         for _ in 0..OUTBOX_WORKERS {
             workers.spawn(OutboxWorker::new(self.app.clone(), retry).run(stop_rx.clone()));
+        }
+        let catching_up = crate::app::reconcile::queue_for_open_incidents(&self.app).await?;
+        if catching_up > 0 {
+            tracing::info!(
+                incidents = catching_up,
+                "Catching up with open incidents' channels"
+            );
         }
         let ingress = Ingress {
             app: self.app.clone(),

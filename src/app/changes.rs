@@ -166,6 +166,10 @@ pub async fn apply(
                 };
                 notices.push(notice);
                 announcements.push(announcement);
+                if *to == Status::Resolved {
+                    // Whatever deliveries were lost, the record is complete before the draft.
+                    effects.push(Effect::CatchUp);
+                }
                 confirmation = format!("Status: {}.", to.as_str());
             }
             Fact::UpdatePosted { text } => {

@@ -3,9 +3,9 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
-use super::changes;
 use super::declare::{declare, Declared};
 use super::App;
+use super::{changes, notes};
 use crate::domain::command::{self, Assignee, Command};
 use crate::domain::incident::{DeclareIncident, Origin, Status};
 use crate::domain::transitions::{decide, Change};
@@ -13,6 +13,7 @@ use crate::domain::{ChannelId, TeamId, UserId};
 use crate::slack::modals::{declare_modal, DeclareContext};
 use crate::slack::views;
 use crate::store::incidents;
+use crate::store::record;
 
 /// Who typed a command, where.
 #[derive(Debug, Clone)]
@@ -114,6 +115,22 @@ async fn in_incident(
         Command::Rename { title } => Change::Rename(title),
         Command::Resolve => Change::Status(Status::Resolved),
         Command::Reopen => Change::Reopen,
+        Command::Tried { what, outcome } => {
+            let reply = notes::tried(&mut tx, &incident, &what, outcome, &inv.user, now).await?;
+            return finish(app, tx, reply).await;
+        }
+        Command::Fixes => {
+            let fixes = record::fixes(&mut tx, &incident.team, incident.id).await?;
+            return Ok(Reply::Ephemeral(views::fixes_text(&fixes)));
+        }
+        Command::Note { text } => {
+            let reply = notes::note(&mut tx, &incident, "note", &text, &inv.user, now).await?;
+            return finish(app, tx, reply).await;
+        }
+        Command::Docs { text } => {
+            let reply = notes::note(&mut tx, &incident, "docs", &text, &inv.user, now).await?;
+            return finish(app, tx, reply).await;
+        }
         Command::Declare { .. } | Command::Help => {
             return Ok(Reply::Ephemeral(command::help_text()))
         }
@@ -126,6 +143,12 @@ async fn in_incident(
     tx.commit().await.context("Failed to commit a command")?;
     app.effects_waiting.notify_one();
     Ok(Reply::Ephemeral(confirmation))
+}
+
+async fn finish(app: &App, tx: crate::store::Tx, reply: String) -> anyhow::Result<Reply> {
+    tx.commit().await.context("Failed to commit a command")?;
+    app.effects_waiting.notify_one();
+    Ok(Reply::Ephemeral(reply))
 }
 
 /// Opens the declare form; Slack accepts that only within 3 s, so it cannot wait in the outbox.

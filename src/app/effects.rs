@@ -19,6 +19,7 @@ use crate::slack::api::{CallError, OutgoingMessage};
 use crate::slack::views;
 use crate::store::incidents::{self, IncidentChannel, IncidentRecord};
 use crate::store::outbox::{self, ClaimedEffect, NewEffect};
+use crate::store::record;
 
 /// One Slack side effect of an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +53,12 @@ pub enum Effect {
         user: String,
         text: String,
     },
+    /// Asks Slack for a participant's name (`users.info`) and caches it.
+    LookUpUser { user: String },
+    /// Posts a fix attempt with buttons to set its outcome.
+    PostFix { number: i64 },
+    /// Reads the channel's history and records what hereby missed.
+    CatchUp,
 }
 
 impl Effect {
@@ -69,6 +76,9 @@ impl Effect {
             Effect::Notice { .. } => "notice",
             Effect::AnnounceChange { .. } => "announce_change",
             Effect::Whisper { .. } => "whisper",
+            Effect::LookUpUser { .. } => "look_up_user",
+            Effect::PostFix { .. } => "post_fix",
+            Effect::CatchUp => "catch_up",
         }
     }
 }
@@ -85,15 +95,15 @@ pub async fn queue(
 }
 
 /// Queues effects that happen again whenever the incident changes (the topic after a rename);
-/// `revision` tells one change from the next.
+/// `tag` tells one occasion from the next (a revision, a user).
 pub async fn queue_again(
     conn: &mut AnyConnection,
     incident: &IncidentRecord,
     effects: &[Effect],
-    revision: i64,
+    tag: impl std::fmt::Display,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    queue_keyed(conn, incident, effects, &format!(":{revision}"), now).await
+    queue_keyed(conn, incident, effects, &format!(":{tag}"), now).await
 }
 
 async fn queue_keyed(
@@ -261,6 +271,53 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 };
                 post_once(app, claimed, worker, announce, &message).await?;
             }
+            Completion::default()
+        }
+        Effect::LookUpUser { user } => {
+            let user = UserId::new(user);
+            let (display, real) = app.slack.user_names(&user).await?;
+            let mut conn = app
+                .store
+                .pool()
+                .acquire()
+                .await
+                .context("Failed to get a database connection")?;
+            record::save_user(
+                &mut conn,
+                &incident.team,
+                &user,
+                display.as_deref(),
+                real.as_deref(),
+                Utc::now(),
+            )
+            .await?;
+            Completion::default()
+        }
+        Effect::PostFix { number } => {
+            let mut conn = app
+                .store
+                .pool()
+                .acquire()
+                .await
+                .context("Failed to get a database connection")?;
+            let fixes = record::fixes(&mut conn, &incident.team, incident.id).await?;
+            drop(conn);
+            let fix = fixes
+                .iter()
+                .find(|f| f.number == number)
+                .context("No such fix attempt")?;
+            let message = OutgoingMessage {
+                text: views::fix_text(fix),
+                blocks: Some(views::fix_blocks(fix)),
+                thread_ts: None,
+                key: claimed.dedupe_key.clone(),
+            };
+            post_once(app, claimed, worker, &need_channel()?, &message).await?;
+            Completion::default()
+        }
+        Effect::CatchUp => {
+            let seen = super::reconcile::catch_up(app, &incident).await?;
+            tracing::info!(seen, "Caught up with the incident channel");
             Completion::default()
         }
         Effect::Whisper {

@@ -5,28 +5,48 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 use super::declare::{declare, Declared};
+use super::record::{self, Recorded};
+use super::Settings;
 use crate::domain::incident::{DeclareIncident, Origin};
 use crate::domain::trigger::find_declaration;
 use crate::slack::events::{Event, PostedMessage};
-use crate::store::incidents;
 
 /// What processing an event did, for the log and the delivery's note.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Declared { number: i64 },
+    Declared {
+        number: i64,
+    },
     AlreadyDeclared,
-    Ignored(&'static str),
+    /// Kept in an incident's record.
+    Recorded(&'static str),
+    /// Not about an incident: the delivery's payload is not kept.
+    Elsewhere(&'static str),
 }
 
-/// Applies one decoded event.
+impl Outcome {
+    /// Whether the raw delivery may stay stored: only what concerns an incident does.
+    pub fn keeps_payload(&self) -> bool {
+        !matches!(self, Outcome::Elsewhere(_))
+    }
+}
+
+/// Applies one decoded event: records it if it belongs to an incident channel, and declares an
+/// incident if a person wrote the phrase anywhere else.
 pub async fn apply(
     conn: &mut AnyConnection,
     event: &Event,
+    settings: &Settings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
+    if let Recorded::Kept(what) =
+        record::apply(conn, event, &settings.highlight_reaction, now).await?
+    {
+        return Ok(Outcome::Recorded(what));
+    }
     match event {
         Event::MessagePosted(m) => message_posted(conn, m, now).await,
-        Event::Other(_) => Ok(Outcome::Ignored("not an event hereby acts on")),
+        _ => Ok(Outcome::Elsewhere("not about an incident channel")),
     }
 }
 
@@ -35,22 +55,16 @@ async fn message_posted(
     m: &PostedMessage,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
-    // Bots (hereby included) see their own messages as events; acting on them would loop.
+    // Bots (hereby included) see their own messages as events: acting on them would loop.
     if m.from_bot {
-        return Ok(Outcome::Ignored("message from a bot"));
+        return Ok(Outcome::Elsewhere("message from a bot"));
     }
     let Some(user) = &m.user else {
-        return Ok(Outcome::Ignored("message without an author"));
+        return Ok(Outcome::Elsewhere("message without an author"));
     };
     let Some(declaration) = find_declaration(&m.text) else {
-        return Ok(Outcome::Ignored("no declaration"));
+        return Ok(Outcome::Elsewhere("no declaration"));
     };
-    if incidents::by_channel(conn, &m.team, &m.channel)
-        .await?
-        .is_some()
-    {
-        return Ok(Outcome::Ignored("declaration inside an incident channel"));
-    }
     let d = DeclareIncident {
         team: m.team.clone(),
         declarer: user.clone(),

@@ -4,10 +4,11 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use super::changes;
 use super::declare::{declare, Declared};
 use super::effects::{queue_again, Effect};
 use super::App;
+use super::{changes, notes};
+use crate::domain::fixes::Outcome;
 use crate::domain::incident::{DeclareIncident, Origin};
 use crate::domain::transitions::{decide, Change};
 use crate::domain::{ChannelId, TeamId, UserId};
@@ -23,6 +24,14 @@ pub enum Interaction {
         channel: ChannelId,
         user: UserId,
         role: String,
+    },
+    /// An outcome button on a fix attempt.
+    FixOutcome {
+        team: TeamId,
+        channel: ChannelId,
+        user: UserId,
+        number: i64,
+        outcome: Outcome,
     },
     /// The declare form was submitted.
     DeclareSubmitted {
@@ -60,6 +69,24 @@ pub async fn handle(
             user,
             role,
         } => take_role(app, &team, &channel, &user, &role, now).await,
+        Interaction::FixOutcome {
+            team,
+            channel,
+            user,
+            number,
+            outcome,
+        } => {
+            let mut tx = app.store.begin_write().await?;
+            let Some(incident) = incidents::by_channel(&mut tx, &team, &channel).await? else {
+                return Ok(Answer::Ack);
+            };
+            notes::outcome(&mut tx, &incident, number, outcome, &user, now).await?;
+            tx.commit()
+                .await
+                .context("Failed to commit a fix outcome")?;
+            app.effects_waiting.notify_one();
+            Ok(Answer::Ack)
+        }
         Interaction::DeclareSubmitted {
             team,
             user,

@@ -7,6 +7,9 @@ pub mod declare;
 pub mod effects;
 pub mod ingest;
 pub mod interactions;
+pub mod notes;
+pub mod reconcile;
+pub mod record;
 
 use std::sync::Arc;
 
@@ -28,6 +31,8 @@ pub struct Settings {
     pub custom_roles: Vec<String>,
     /// Who may do what.
     pub policy: crate::domain::transitions::Policy,
+    /// The reaction that marks a message as a key event (`pushpin`).
+    pub highlight_reaction: String,
 }
 
 /// Everything a use case or worker needs, cheap to clone.

@@ -1,6 +1,7 @@
 //! The `/incident` grammar: what people type after the slash command, parsed into a
 //! [`Command`], and the help text generated from the same table so the two cannot drift.
 
+use super::fixes::{split_outcome, Outcome};
 use super::incident::{Severity, Status, Title};
 use super::roles::Role;
 use super::UserId;
@@ -121,6 +122,17 @@ pub enum Command {
     Update { text: String },
     /// `rename <title>`.
     Rename { title: Title },
+    /// `tried <what> [-> outcome]`: record a fix attempt.
+    Tried {
+        what: String,
+        outcome: Option<Outcome>,
+    },
+    /// `tried` alone: list the fix attempts.
+    Fixes,
+    /// `note <text>`.
+    Note { text: String },
+    /// `docs <link or text>`.
+    Docs { text: String },
     /// `summary`.
     Summary,
     /// `resolve`.
@@ -285,6 +297,34 @@ pub fn parse(text: &str, custom_roles: &[String]) -> Result<Command, ParseError>
             }
             Command::Update {
                 text: unescaped.trim().to_string(),
+            }
+        }
+        "tried" => {
+            let (what, outcome) = split_outcome(unescaped.trim());
+            if what.is_empty() {
+                match outcome {
+                    None => Command::Fixes,
+                    Some(_) => return Err(missing("tried", "what was tried")),
+                }
+            } else {
+                Command::Tried { what, outcome }
+            }
+        }
+        "note" => {
+            if unescaped.trim().is_empty() {
+                return Err(missing("note", "the note's text"));
+            }
+            Command::Note {
+                text: unescaped.trim().to_string(),
+            }
+        }
+        "docs" => {
+            if rest.trim().is_empty() {
+                return Err(missing("docs", "a link or what was confusing"));
+            }
+            // Links stay in Slack's `<url|label>` form so they can be extracted.
+            Command::Docs {
+                text: rest.trim().to_string(),
             }
         }
         "rename" => Command::Rename {
@@ -455,6 +495,53 @@ mod tests {
             .reply()
             .contains("needs the update's text"));
         assert!(p("rename").unwrap_err().reply().contains("needs a title"));
+    }
+
+    #[test]
+    fn tried_records_a_fix_or_lists_them() {
+        assert_eq!(
+            p("tried restart pods -> failed").unwrap(),
+            Command::Tried {
+                what: "restart pods".into(),
+                outcome: Some(Outcome::Failed)
+            }
+        );
+        assert_eq!(
+            p("fix roll back").unwrap(),
+            Command::Tried {
+                what: "roll back".into(),
+                outcome: None
+            }
+        );
+        assert_eq!(p("tried").unwrap(), Command::Fixes);
+        assert!(p("tried -> worked")
+            .unwrap_err()
+            .reply()
+            .contains("needs what was tried"));
+    }
+
+    #[test]
+    fn notes_and_docs_need_text() {
+        assert_eq!(
+            p("note call with AWS: quota raised").unwrap(),
+            Command::Note {
+                text: "call with AWS: quota raised".into()
+            }
+        );
+        assert!(p("note")
+            .unwrap_err()
+            .reply()
+            .contains("needs the note's text"));
+        assert_eq!(
+            p("docs <https://wiki/x|runbook> is outdated").unwrap(),
+            Command::Docs {
+                text: "<https://wiki/x|runbook> is outdated".into()
+            }
+        );
+        assert!(p("docs")
+            .unwrap_err()
+            .reply()
+            .contains("needs a link or what was confusing"));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 pub mod channel_name;
 pub mod command;
+pub mod fixes;
 pub mod incident;
+pub mod links;
 pub mod roles;
 pub mod transitions;
 pub mod trigger;

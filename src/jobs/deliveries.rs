@@ -44,11 +44,16 @@ impl DeliveryWorker {
         let _enter = span.enter();
         let result = async {
             let mut tx = self.app.store.begin_write().await?;
-            let note = match events::decode(&d.payload) {
-                Ok(event) => format!("{:?}", ingest::apply(&mut tx, &event, now).await?),
-                Err(e) => format!("undecodable: {e}"),
+            let (note, keep) = match events::decode(&d.payload) {
+                Ok(event) => {
+                    let outcome = ingest::apply(&mut tx, &event, &self.app.settings, now).await?;
+                    (format!("{outcome:?}"), outcome.keeps_payload())
+                }
+                Err(e) => (format!("undecodable: {e}"), false),
             };
-            if Store::finish_delivery(&mut tx, d.id, &self.id, Utc::now(), Some(&note)).await? {
+            if Store::finish_delivery(&mut tx, d.id, &self.id, Utc::now(), Some(&note), keep)
+                .await?
+            {
                 tx.commit()
                     .await
                     .context("Failed to commit a processed delivery")?;

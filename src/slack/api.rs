@@ -60,6 +60,21 @@ impl CallError {
     }
 }
 
+fn page(
+    messages: Vec<SlackHistoryMessage>,
+    meta: Option<SlackResponseMetadata>,
+) -> (Vec<serde_json::Value>, Option<String>) {
+    let values = messages
+        .iter()
+        .filter_map(|m| serde_json::to_value(m).ok())
+        .collect();
+    let next = meta
+        .and_then(|m| m.next_cursor)
+        .map(|c| c.0)
+        .filter(|c| !c.is_empty());
+    (values, next)
+}
+
 /// A message hereby posts.
 #[derive(Debug, Clone, Default)]
 pub struct OutgoingMessage {
@@ -387,6 +402,70 @@ impl SlackGateway {
         self.call("views.open", session.views_open(&req))
             .await
             .map(|_| ())
+    }
+
+    /// `users.info`: a user's display and real names.
+    #[tracing::instrument(name = "Asking Slack for a user's name", skip(self))]
+    pub async fn user_names(
+        &self,
+        user: &UserId,
+    ) -> Result<(Option<String>, Option<String>), CallError> {
+        let req = SlackApiUsersInfoRequest::new(SlackUserId::new(user.to_string()));
+        let session = self.client.open_session(&self.token);
+        let r = self.call("users.info", session.users_info(&req)).await?;
+        let profile = r.user.profile.as_ref();
+        let display = profile
+            .and_then(|p| p.display_name.clone())
+            .filter(|n| !n.is_empty());
+        let real = r
+            .user
+            .real_name
+            .clone()
+            .or_else(|| profile.and_then(|p| p.real_name.clone()))
+            .filter(|n| !n.is_empty());
+        Ok((display, real))
+    }
+
+    /// One page of `conversations.history` newer than `oldest`, as JSON messages; the cursor
+    /// of the next page, if any.
+    #[tracing::instrument(name = "Reading channel history", skip(self))]
+    pub async fn history_page(
+        &self,
+        channel: &ChannelId,
+        oldest: Option<&str>,
+        cursor: Option<String>,
+    ) -> Result<(Vec<serde_json::Value>, Option<String>), CallError> {
+        let req = SlackApiConversationsHistoryRequest::new()
+            .with_channel(SlackChannelId::new(channel.to_string()))
+            .with_limit(200)
+            .opt_oldest(oldest.map(|o| SlackTs::new(o.to_string())))
+            .opt_cursor(cursor.map(SlackCursorId::new));
+        let session = self.client.open_session(&self.token);
+        let r = self
+            .call("conversations.history", session.conversations_history(&req))
+            .await?;
+        Ok(page(r.messages, r.response_metadata))
+    }
+
+    /// One page of `conversations.replies` of a thread, as JSON messages (the parent included).
+    #[tracing::instrument(name = "Reading a thread", skip(self))]
+    pub async fn replies_page(
+        &self,
+        channel: &ChannelId,
+        thread_ts: &str,
+        cursor: Option<String>,
+    ) -> Result<(Vec<serde_json::Value>, Option<String>), CallError> {
+        let req = SlackApiConversationsRepliesRequest::new(
+            SlackChannelId::new(channel.to_string()),
+            SlackTs::new(thread_ts.to_string()),
+        )
+        .with_limit(200)
+        .opt_cursor(cursor.map(SlackCursorId::new));
+        let session = self.client.open_session(&self.token);
+        let r = self
+            .call("conversations.replies", session.conversations_replies(&req))
+            .await?;
+        Ok(page(r.messages, r.response_metadata))
     }
 
     /// `pins.add`; an already pinned message counts as pinned.

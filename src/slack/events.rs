@@ -54,12 +54,70 @@ pub struct PostedMessage {
     pub thread_ts: Option<String>,
     /// Posted by an app or integration (hereby itself included), not a person.
     pub from_bot: bool,
+    /// Posted by hereby itself.
+    pub from_self: bool,
+    pub subtype: Option<String>,
+    /// The app's or integration's name, for messages from apps.
+    pub author_name: Option<String>,
+    pub blocks: Option<Value>,
+    pub attachments: Option<Value>,
+    /// Shared files' metadata: name, type, title, permalink.
+    pub files: Option<Value>,
+    /// When it was last edited (messages read back from history).
+    pub edited_ts: Option<String>,
+}
+
+/// A message was edited (or, as a `tombstone`, a thread parent deleted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedMessage {
+    pub team: TeamId,
+    pub channel: ChannelId,
+    /// The edited message's own `ts`.
+    pub ts: String,
+    pub text: String,
+    pub blocks: Option<Value>,
+    pub attachments: Option<Value>,
+    /// When the edit happened (the event's `ts`).
+    pub event_ts: String,
+    /// A thread parent was deleted: Slack leaves a tombstone in its place.
+    pub tombstone: bool,
+    pub from_self: bool,
 }
 
 /// What hereby understood from one delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     MessagePosted(PostedMessage),
+    MessageChanged(ChangedMessage),
+    MessageDeleted {
+        team: TeamId,
+        channel: ChannelId,
+        ts: String,
+        event_ts: String,
+    },
+    /// A reaction added to (or removed from) a message.
+    Reaction {
+        team: TeamId,
+        channel: ChannelId,
+        ts: String,
+        reaction: String,
+        user: UserId,
+        added: bool,
+    },
+    /// A message pinned (or unpinned).
+    Pin {
+        team: TeamId,
+        channel: ChannelId,
+        ts: String,
+        added: bool,
+    },
+    /// Someone joined a channel.
+    MemberJoined {
+        team: TeamId,
+        channel: ChannelId,
+        user: UserId,
+        event_ts: String,
+    },
     /// Anything hereby does not act on; the string is the event type (and subtype).
     Other(String),
 }
@@ -81,6 +139,69 @@ const SPOKEN_SUBTYPES: [&str; 4] = [
     "bot_message",
 ];
 
+/// Whether a message of this subtype is someone saying something.
+pub fn is_spoken(subtype: Option<&str>) -> bool {
+    subtype.is_none_or(|s| SPOKEN_SUBTYPES.contains(&s))
+}
+
+/// The metadata hereby keeps of shared files: never the bytes, nor private download URLs.
+fn file_metadata(files: Option<&Value>) -> Option<Value> {
+    let files = files?.as_array()?;
+    let kept: Vec<Value> = files
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "id": f.get("id"), "name": f.get("name"), "title": f.get("title"),
+                "filetype": f.get("filetype"), "mimetype": f.get("mimetype"), "permalink": f.get("permalink"),
+            })
+        })
+        .collect();
+    (!kept.is_empty()).then_some(Value::Array(kept))
+}
+
+/// A message as Slack shows it (in an event, or in `conversations.history`), as hereby reads
+/// it; `bot_user` is hereby's own user ID.
+pub fn posted_from(
+    m: &Value,
+    team: TeamId,
+    channel: ChannelId,
+    bot_user: Option<&str>,
+) -> Option<PostedMessage> {
+    let str_of = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+    let subtype = str_of("subtype");
+    let user = str_of("user");
+    let from_self = user.is_some() && user.as_deref() == bot_user;
+    let from_bot = m.get("bot_id").is_some_and(|b| !b.is_null())
+        || subtype.as_deref() == Some("bot_message")
+        || from_self;
+    let author_name = m
+        .get("bot_profile")
+        .and_then(|p| p.get("name"))
+        .and_then(Value::as_str)
+        .or_else(|| m.get("username").and_then(Value::as_str))
+        .map(str::to_string);
+    Some(PostedMessage {
+        team,
+        channel,
+        user: user.map(UserId::new),
+        text: str_of("text").unwrap_or_default(),
+        ts: str_of("ts")?,
+        thread_ts: str_of("thread_ts"),
+        from_bot,
+        from_self,
+        subtype,
+        author_name,
+        blocks: m.get("blocks").cloned(),
+        attachments: m.get("attachments").cloned(),
+        files: file_metadata(m.get("files")),
+        edited_ts: m
+            .get("edited")
+            .and_then(|e| e.get("ts"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    })
+}
+
 /// Decodes a stored Events API payload.
 pub fn decode(payload: &str) -> Result<Event, DecodeError> {
     let envelope: Envelope = serde_json::from_str(payload)?;
@@ -88,36 +209,120 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
     let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     let kind = str_of(event, "type").unwrap_or_default();
     let subtype = str_of(event, "subtype");
-    let team = str_of(event, "team")
-        .or_else(|| envelope.team_id.clone())
-        .unwrap_or_default();
+    // The workspace that installed hereby; in shared channels `event.team` may be another's.
+    let team = TeamId::new(
+        envelope
+            .team_id
+            .clone()
+            .or_else(|| str_of(event, "team"))
+            .unwrap_or_default(),
+    );
+    let bot_user = envelope
+        .authorizations
+        .iter()
+        .find(|a| a.is_bot)
+        .and_then(|a| a.user_id.clone());
+    let channel = str_of(event, "channel").map(ChannelId::new);
 
-    if kind == "message"
-        && subtype
-            .as_deref()
-            .is_none_or(|s| SPOKEN_SUBTYPES.contains(&s))
-    {
-        let (Some(channel), Some(ts)) = (str_of(event, "channel"), str_of(event, "ts")) else {
-            return Ok(Event::Other("message without channel or ts".into()));
+    // A message that mentions @hereby arrives as `app_mention` too; both arrivals are keyed by
+    // the message, so the second changes nothing.
+    let spoken = is_spoken(subtype.as_deref());
+    if (kind == "message" || kind == "app_mention") && spoken {
+        let Some(channel) = channel else {
+            return Ok(Event::Other("message without channel".into()));
         };
-        let bot_user = envelope
-            .authorizations
-            .iter()
-            .find(|a| a.is_bot)
-            .and_then(|a| a.user_id.clone());
-        let user = str_of(event, "user");
-        let from_bot = event.get("bot_id").is_some_and(|b| !b.is_null())
-            || subtype.as_deref() == Some("bot_message")
-            || (user.is_some() && user == bot_user);
-        return Ok(Event::MessagePosted(PostedMessage {
-            team: TeamId::new(envelope.team_id.clone().unwrap_or(team)),
-            channel: ChannelId::new(channel),
-            user: user.map(UserId::new),
-            text: str_of(event, "text").unwrap_or_default(),
-            ts,
-            thread_ts: str_of(event, "thread_ts"),
-            from_bot,
-        }));
+        return Ok(
+            match posted_from(event, team, channel, bot_user.as_deref()) {
+                Some(m) => Event::MessagePosted(m),
+                None => Event::Other("message without ts".into()),
+            },
+        );
+    }
+    match (kind.as_str(), subtype.as_deref(), channel) {
+        ("message", Some("message_changed"), Some(channel)) => {
+            let message = event.get("message").unwrap_or(&Value::Null);
+            let Some(ts) = str_of(message, "ts") else {
+                return Ok(Event::Other("message_changed without ts".into()));
+            };
+            let user = str_of(message, "user");
+            return Ok(Event::MessageChanged(ChangedMessage {
+                team,
+                channel,
+                ts,
+                text: str_of(message, "text").unwrap_or_default(),
+                blocks: message.get("blocks").cloned(),
+                attachments: message.get("attachments").cloned(),
+                event_ts: str_of(event, "ts")
+                    .or_else(|| str_of(event, "event_ts"))
+                    .unwrap_or_default(),
+                tombstone: str_of(message, "subtype").as_deref() == Some("tombstone"),
+                from_self: user.is_some() && user == bot_user,
+            }));
+        }
+        ("message", Some("message_deleted"), Some(channel)) => {
+            if let Some(ts) = str_of(event, "deleted_ts") {
+                let event_ts = str_of(event, "ts").unwrap_or_else(|| ts.clone());
+                return Ok(Event::MessageDeleted {
+                    team,
+                    channel,
+                    ts,
+                    event_ts,
+                });
+            }
+        }
+        ("message", Some("channel_join"), Some(channel)) => {
+            if let (Some(user), Some(ts)) = (str_of(event, "user"), str_of(event, "ts")) {
+                return Ok(Event::MemberJoined {
+                    team,
+                    channel,
+                    user: UserId::new(user),
+                    event_ts: ts,
+                });
+            }
+        }
+        ("member_joined_channel", _, Some(channel)) => {
+            if let Some(user) = str_of(event, "user") {
+                let event_ts = str_of(event, "event_ts").unwrap_or_default();
+                return Ok(Event::MemberJoined {
+                    team,
+                    channel,
+                    user: UserId::new(user),
+                    event_ts,
+                });
+            }
+        }
+        ("reaction_added" | "reaction_removed", _, _) => {
+            let item = event.get("item").unwrap_or(&Value::Null);
+            if let (Some(channel), Some(ts), Some(reaction), Some(user)) = (
+                str_of(item, "channel"),
+                str_of(item, "ts"),
+                str_of(event, "reaction"),
+                str_of(event, "user"),
+            ) {
+                return Ok(Event::Reaction {
+                    team,
+                    channel: ChannelId::new(channel),
+                    ts,
+                    reaction,
+                    user: UserId::new(user),
+                    added: kind == "reaction_added",
+                });
+            }
+        }
+        ("pin_added" | "pin_removed", _, _) => {
+            let item = event.get("item").unwrap_or(&Value::Null);
+            let channel = str_of(event, "channel_id").or_else(|| str_of(item, "channel"));
+            let ts = item.get("message").and_then(|m| str_of(m, "ts"));
+            if let (Some(channel), Some(ts)) = (channel, ts) {
+                return Ok(Event::Pin {
+                    team,
+                    channel: ChannelId::new(channel),
+                    ts,
+                    added: kind == "pin_added",
+                });
+            }
+        }
+        _ => {}
     }
     Ok(Event::Other(match subtype {
         Some(s) => format!("{kind}/{s}"),

@@ -3,8 +3,9 @@
 use serde_json::Value;
 
 use super::modals::{read_declare_submission, DECLARE_CALLBACK};
-use super::views::TAKE_ROLE_ACTION;
+use super::views::{FIX_OUTCOME_ACTION, TAKE_ROLE_ACTION};
 use crate::app::interactions::Interaction;
+use crate::domain::fixes::Outcome;
 use crate::domain::{ChannelId, TeamId, UserId};
 
 /// The `callback_id` of the message shortcut in `manifest.yml`.
@@ -24,11 +25,21 @@ pub fn decode(p: &Value) -> Option<Interaction> {
         "block_actions" => {
             let action = p.get("actions")?.as_array()?.first()?;
             let action_id = s(action, &["action_id"])?;
+            let channel =
+                s(p, &["channel", "id"]).or_else(|| s(p, &["container", "channel_id"]))?;
+            if action_id.starts_with(FIX_OUTCOME_ACTION) {
+                let (number, outcome) = s(action, &["value"])?.split_once(':')?;
+                return Some(Interaction::FixOutcome {
+                    team,
+                    channel: ChannelId::new(channel),
+                    user,
+                    number: number.parse().ok()?,
+                    outcome: Outcome::parse(outcome)?,
+                });
+            }
             if !action_id.starts_with(TAKE_ROLE_ACTION) {
                 return None;
             }
-            let channel =
-                s(p, &["channel", "id"]).or_else(|| s(p, &["container", "channel_id"]))?;
             Some(Interaction::TakeRole {
                 team,
                 channel: ChannelId::new(channel),

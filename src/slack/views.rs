@@ -172,6 +172,56 @@ pub fn human_duration(d: chrono::Duration) -> String {
     }
 }
 
+/// The `action_id` prefix of a fix attempt's outcome buttons.
+pub const FIX_OUTCOME_ACTION: &str = "fix_outcome";
+
+/// A fix attempt, as said in the channel.
+pub fn fix_text(f: &crate::store::record::FixAttempt) -> String {
+    format!(
+        ":hammer_and_wrench: *Fix #{}* tried by <@{}>: {} — outcome: {} {}",
+        f.number,
+        f.tried_by,
+        escape(&f.description),
+        f.outcome.emoji(),
+        f.outcome.as_str()
+    )
+}
+
+/// A fix attempt with buttons to set or change its outcome.
+pub fn fix_blocks(f: &crate::store::record::FixAttempt) -> Value {
+    let buttons: Vec<Value> = crate::domain::fixes::Outcome::SETTABLE
+        .iter()
+        .map(|o| json!({"type": "button", "action_id": format!("{FIX_OUTCOME_ACTION}:{}:{}", f.number, o.as_str()),
+                        "value": format!("{}:{}", f.number, o.as_str()),
+                        "text": {"type": "plain_text", "text": format!("{} {}", o.emoji(), capitalise(o.as_str())), "emoji": true}}))
+        .collect();
+    json!([
+        {"type": "section", "text": {"type": "mrkdwn", "text": truncate(&fix_text(f), 3000)}},
+        {"type": "actions", "block_id": format!("fix_{}", f.number), "elements": buttons},
+    ])
+}
+
+/// `/incident tried` alone: every attempt with its outcome.
+pub fn fixes_text(fixes: &[crate::store::record::FixAttempt]) -> String {
+    if fixes.is_empty() {
+        return "No fix attempts recorded yet. Record one with `/incident tried <what was tried> [-> worked|failed|partial]`.".into();
+    }
+    let lines: Vec<String> = fixes
+        .iter()
+        .map(|f| {
+            format!(
+                "{} *#{}* {} — <@{}>, {}",
+                f.outcome.emoji(),
+                f.number,
+                escape(&f.description),
+                f.tried_by,
+                f.outcome.as_str()
+            )
+        })
+        .collect();
+    format!("*Fix attempts*\n{}", lines.join("\n"))
+}
+
 /// The threaded reply under the declaring message (or the message in the channel where
 /// `/incident declare` was typed).
 pub fn pointer_text(i: &IncidentRecord) -> String {

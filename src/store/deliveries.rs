@@ -100,22 +100,26 @@ impl Store {
     }
 
     /// Marks a delivery processed inside the transaction that holds its effects; `false` when
-    /// this worker no longer holds it (its lease lapsed and another took over).
+    /// this worker no longer holds it (its lease lapsed and another took over). Unless
+    /// `keep_payload`, the raw payload is erased: hereby keeps nothing said outside incidents.
     pub async fn finish_delivery(
         tx: &mut Tx,
         id: i64,
         worker: &str,
         now: DateTime<Utc>,
         note: Option<&str>,
+        keep_payload: bool,
     ) -> anyhow::Result<bool> {
         let done = sqlx::query(
-            "UPDATE deliveries SET processed_at = $1, claimed_until = NULL, last_error = $2
+            "UPDATE deliveries SET processed_at = $1, claimed_until = NULL, last_error = $2,
+                                   payload = CASE WHEN $5 = 1 THEN payload ELSE '' END
              WHERE id = $3 AND claimed_by = $4 AND processed_at IS NULL",
         )
         .bind(to_millis(now))
         .bind(note.map(str::to_string))
         .bind(id)
         .bind(worker.to_string())
+        .bind(i64::from(keep_payload))
         .execute(&mut **tx)
         .await
         .context("Failed to mark a delivery processed")?;

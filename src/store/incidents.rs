@@ -180,6 +180,17 @@ pub async fn by_channel(
     row.as_ref().map(incident_from_row).transpose()
 }
 
+/// Every open incident that has its channel, in every workspace (for the start-up catch-up,
+/// which then works on each in its own workspace).
+pub async fn open_with_channel(conn: &mut AnyConnection) -> anyhow::Result<Vec<IncidentRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM incidents WHERE status <> 'resolved' AND channel_id IS NOT NULL ORDER BY id");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(conn)
+        .await
+        .context("Failed to list open incidents")?;
+    rows.iter().map(incident_from_row).collect()
+}
+
 /// Records the channel Slack created for an incident.
 pub async fn set_channel(
     conn: &mut AnyConnection,

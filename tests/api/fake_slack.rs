@@ -67,6 +67,7 @@ struct FakeState {
     next_ts: u64,
     ephemerals: Vec<(String, String, String)>,
     views: Vec<Value>,
+    page_size: usize,
 }
 
 /// The fake, running on its own port.
@@ -80,6 +81,7 @@ impl FakeSlack {
     pub async fn start() -> FakeSlack {
         let state = Arc::new(Mutex::new(FakeState {
             next_ts: 1_790_000_000_000_100,
+            page_size: 3,
             ..FakeState::default()
         }));
         let app = Router::new()
@@ -147,6 +149,27 @@ impl FakeSlack {
         self.state.lock().unwrap().views.clone()
     }
 
+    /// A message someone wrote that Slack has, whether or not it was delivered to hereby.
+    pub fn add_user_message(
+        &self,
+        channel: &str,
+        ts: &str,
+        thread_ts: Option<&str>,
+        user: &str,
+        text: &str,
+    ) {
+        let mut s = self.state.lock().unwrap();
+        s.messages.push(Message {
+            channel: channel.into(),
+            ts: ts.into(),
+            thread_ts: thread_ts.map(String::from),
+            text: text.into(),
+            user: user.into(),
+            metadata: None,
+            blocks: None,
+        });
+    }
+
     /// Every message that was posted (failed calls post nothing).
     pub fn messages(&self) -> Vec<Message> {
         self.state.lock().unwrap().messages.clone()
@@ -198,9 +221,14 @@ fn channel_json(c: &Channel) -> Value {
     })
 }
 
-fn message_json(m: &Message) -> Value {
-    let mut v =
-        json!({"type": "message", "user": m.user, "bot_id": BOT_ID, "text": m.text, "ts": m.ts});
+fn message_json(m: &Message, reply_count: usize) -> Value {
+    let mut v = json!({"type": "message", "user": m.user, "text": m.text, "ts": m.ts});
+    if m.user == BOT_USER {
+        v["bot_id"] = json!(BOT_ID);
+    }
+    if reply_count > 0 {
+        v["reply_count"] = json!(reply_count);
+    }
     if let Some(t) = &m.thread_ts {
         v["thread_ts"] = json!(t);
     }
@@ -327,7 +355,7 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 blocks: p.get("blocks").cloned(),
             };
             let out =
-                json!({"ok": true, "channel": m.channel, "ts": ts, "message": message_json(&m)});
+                json!({"ok": true, "channel": m.channel, "ts": ts, "message": message_json(&m, 0)});
             s.messages.push(m);
             out
         }
@@ -387,18 +415,57 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
             json!({"ok": true, "channels": channels, "response_metadata": {"next_cursor": ""}})
         }
         "conversations.history" | "conversations.replies" => {
+            // History: top-level messages newest first, newer than `oldest`. Replies: the
+            // thread's parent and replies, oldest first. Both paginate with `limit`/`cursor`.
             let channel = str_param(p, "channel");
             let thread = p.get("ts").and_then(Value::as_str);
-            let msgs: Vec<Value> = s
+            let oldest: f64 = str_param(p, "oldest").parse().unwrap_or(0.0);
+            let limit: usize = str_param(p, "limit")
+                .parse()
+                .unwrap_or(100)
+                .min(s.page_size);
+            let offset: usize = str_param(p, "cursor").parse().unwrap_or(0);
+            let replies = |ts: &str| {
+                s.messages
+                    .iter()
+                    .filter(|r| {
+                        r.channel == channel && r.thread_ts.as_deref() == Some(ts) && r.ts != ts
+                    })
+                    .count()
+            };
+            let mut msgs: Vec<&Message> = s
                 .messages
                 .iter()
-                .rev()
-                .filter(|m| {
-                    m.channel == channel && (thread.is_none() || m.thread_ts.as_deref() == thread)
+                .filter(|m| m.channel == channel)
+                .filter(|m| match thread {
+                    Some(t) => m.ts == t || m.thread_ts.as_deref() == Some(t),
+                    None => {
+                        (m.thread_ts.is_none() || m.thread_ts.as_deref() == Some(m.ts.as_str()))
+                            && m.ts.parse::<f64>().unwrap_or(0.0) > oldest
+                    }
                 })
-                .map(message_json)
                 .collect();
-            json!({"ok": true, "messages": msgs, "has_more": false, "response_metadata": {"next_cursor": ""}})
+            msgs.sort_by(|a, b| a.ts.cmp(&b.ts));
+            if thread.is_none() {
+                msgs.reverse();
+            }
+            let page: Vec<Value> = msgs
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|m| message_json(m, replies(&m.ts)))
+                .collect();
+            let next = if offset + limit < msgs.len() {
+                (offset + limit).to_string()
+            } else {
+                String::new()
+            };
+            json!({"ok": true, "messages": page, "has_more": !next.is_empty(), "response_metadata": {"next_cursor": next}})
+        }
+        "users.info" => {
+            let user = str_param(p, "user");
+            json!({"ok": true, "user": {"id": user, "team_id": "T111", "name": user.to_lowercase(), "real_name": format!("Real {user}"),
+                   "profile": {"display_name": format!("disp-{}", user.to_lowercase()), "real_name": format!("Real {user}")}}})
         }
         _ => json!({"ok": false, "error": "unknown_method"}),
     }

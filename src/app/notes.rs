@@ -1,0 +1,159 @@
+//! What responders record by hand: fix attempts and their outcomes, notes from calls and
+//! meetings, and documentation that got in the way.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::AnyConnection;
+
+use super::effects::{queue_again, Effect};
+use crate::domain::fixes::Outcome;
+use crate::domain::links;
+use crate::domain::UserId;
+use crate::slack::views;
+use crate::store::incidents::{self, IncidentRecord};
+use crate::store::record;
+
+/// `/incident tried`: records the attempt and posts it with outcome buttons.
+pub async fn tried(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    what: &str,
+    outcome: Option<Outcome>,
+    by: &UserId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
+    let outcome = outcome.unwrap_or(Outcome::Unknown);
+    let fix = record::add_fix(conn, &incident.team, incident.id, what, outcome, by, now).await?;
+    incidents::add_timeline(
+        conn,
+        &incident.team,
+        incident.id,
+        "fix_tried",
+        Some(by),
+        now,
+        json!({"number": fix.number, "what": what, "outcome": outcome.as_str()}),
+    )
+    .await?;
+    links_in(conn, incident, what, by, now).await?;
+    let revision = incidents::next_revision(conn, &incident.team, incident.id).await?;
+    queue_again(
+        conn,
+        incident,
+        &[Effect::PostFix { number: fix.number }],
+        revision,
+        now,
+    )
+    .await?;
+    Ok(format!(
+        "Recorded fix #{} ({}). Set or change its outcome with the buttons in the channel.",
+        fix.number,
+        outcome.as_str()
+    ))
+}
+
+/// A fix attempt's outcome set or changed (the buttons).
+pub async fn outcome(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    number: i64,
+    outcome: Outcome,
+    by: &UserId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<String>> {
+    let Some(fix) =
+        record::set_fix_outcome(conn, &incident.team, incident.id, number, outcome, by, now)
+            .await?
+    else {
+        return Ok(None);
+    };
+    incidents::add_timeline(
+        conn,
+        &incident.team,
+        incident.id,
+        "fix_outcome",
+        Some(by),
+        now,
+        json!({"number": number, "what": fix.description, "outcome": outcome.as_str()}),
+    )
+    .await?;
+    let text = format!(
+        "{} <@{by}> marked fix #{number} ({}) as *{}*.",
+        outcome.emoji(),
+        views::escape(&fix.description),
+        outcome.as_str()
+    );
+    let revision = incidents::next_revision(conn, &incident.team, incident.id).await?;
+    queue_again(
+        conn,
+        incident,
+        &[Effect::Notice { text: text.clone() }],
+        revision,
+        now,
+    )
+    .await?;
+    Ok(Some(text))
+}
+
+/// `/incident note` and `/incident docs`: a timeline entry, said in the channel.
+pub async fn note(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    kind: &'static str,
+    text: &str,
+    by: &UserId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
+    incidents::add_timeline(
+        conn,
+        &incident.team,
+        incident.id,
+        kind,
+        Some(by),
+        now,
+        json!({"text": text}),
+    )
+    .await?;
+    links_in(conn, incident, text, by, now).await?;
+    let (notice, reply) = match kind {
+        "docs" => (
+            format!(":books: <@{by}> noted documentation trouble: {text}"),
+            "Noted for the post-mortem's documentation section.",
+        ),
+        _ => (
+            format!(":memo: Note from <@{by}>: {text}"),
+            "Noted in the timeline.",
+        ),
+    };
+    let revision = incidents::next_revision(conn, &incident.team, incident.id).await?;
+    queue_again(
+        conn,
+        incident,
+        &[Effect::Notice { text: notice }],
+        revision,
+        now,
+    )
+    .await?;
+    Ok(reply.to_string())
+}
+
+async fn links_in(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    text: &str,
+    by: &UserId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    for link in links::extract(text, None, None) {
+        record::add_link(
+            conn,
+            &incident.team,
+            incident.id,
+            &link,
+            Some(by),
+            now,
+            None,
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! Catching up: reads what Slack has of an incident channel (`conversations.history`, then
+//! each thread's `conversations.replies`, page by page) and records what hereby missed while it
+//! was down or a delivery was lost. Recording is keyed by message, so nothing is doubled.
+
+use std::collections::BTreeSet;
+
+use anyhow::Context;
+use chrono::Utc;
+use sqlx::Row;
+
+use super::effects::{queue_again, Effect, EffectError};
+use super::record;
+use super::App;
+use crate::domain::ChannelId;
+use crate::slack::events::{is_spoken, posted_from};
+use crate::store::incidents::IncidentRecord;
+
+/// Records every message of the incident channel that is not in the record yet; returns how
+/// many messages Slack showed.
+#[tracing::instrument(name = "Catching up with an incident channel", skip_all, fields(incident = incident.id))]
+pub async fn catch_up(app: &App, incident: &IncidentRecord) -> Result<usize, EffectError> {
+    let channel = incident
+        .channel
+        .as_ref()
+        .map(|c| c.id.clone())
+        .context("The incident has no channel yet")?;
+    let bot = app.slack.bot_user().await?;
+    let oldest = {
+        let mut conn = app
+            .store
+            .pool()
+            .acquire()
+            .await
+            .context("Failed to get a database connection")?;
+        crate::store::record::latest_ts(&mut conn, &incident.team, incident.id).await?
+    };
+    let mut threads: BTreeSet<String> = known_threads(app, incident).await?;
+    let mut seen = 0;
+    let mut cursor = None;
+    loop {
+        let (messages, next) = app
+            .slack
+            .history_page(&channel, oldest.as_deref(), cursor)
+            .await?;
+        for m in &messages {
+            if m.get("reply_count").and_then(|c| c.as_u64()).unwrap_or(0) > 0 {
+                if let Some(ts) = m.get("ts").and_then(|t| t.as_str()) {
+                    threads.insert(ts.to_string());
+                }
+            }
+        }
+        seen += record_page(app, incident, &channel, bot.as_str(), &messages).await?;
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    for thread in threads {
+        let mut cursor = None;
+        loop {
+            let (messages, next) = app.slack.replies_page(&channel, &thread, cursor).await?;
+            seen += record_page(app, incident, &channel, bot.as_str(), &messages).await?;
+            match next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+    }
+    Ok(seen)
+}
+
+/// Queues a catch-up for every open incident: what was said while hereby was down.
+pub async fn queue_for_open_incidents(app: &App) -> anyhow::Result<usize> {
+    let now = Utc::now();
+    let mut tx = app.store.begin_write().await?;
+    let open = crate::store::incidents::open_with_channel(&mut tx).await?;
+    for incident in &open {
+        queue_again(
+            &mut tx,
+            incident,
+            &[Effect::CatchUp],
+            format!("start-{}", now.timestamp_millis()),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await.context("Failed to queue catch-ups")?;
+    app.effects_waiting.notify_one();
+    Ok(open.len())
+}
+
+async fn known_threads(app: &App, incident: &IncidentRecord) -> anyhow::Result<BTreeSet<String>> {
+    let rows = sqlx::query("SELECT DISTINCT thread_ts FROM messages WHERE team_id = $1 AND incident_id = $2 AND thread_ts IS NOT NULL")
+        .bind(incident.team.to_string())
+        .bind(incident.id)
+        .fetch_all(app.store.pool())
+        .await
+        .context("Failed to list an incident's threads")?;
+    rows.iter()
+        .map(|r| r.try_get::<String, _>("thread_ts").map_err(Into::into))
+        .collect()
+}
+
+/// Records one page in one transaction.
+async fn record_page(
+    app: &App,
+    incident: &IncidentRecord,
+    channel: &ChannelId,
+    bot: &str,
+    messages: &[serde_json::Value],
+) -> anyhow::Result<usize> {
+    let now = Utc::now();
+    let mut tx = app.store.begin_write().await?;
+    for m in messages {
+        let subtype = m.get("subtype").and_then(|s| s.as_str());
+        if !is_spoken(subtype) {
+            if let (Some("channel_join"), Some(user), Some(ts)) = (
+                subtype,
+                m.get("user").and_then(|u| u.as_str()),
+                m.get("ts").and_then(|t| t.as_str()),
+            ) {
+                let at = super::ingest::ts_to_time(ts).unwrap_or(now);
+                record::participant(
+                    &mut tx,
+                    incident,
+                    &crate::domain::UserId::new(user),
+                    at,
+                    now,
+                )
+                .await?;
+            }
+            continue;
+        }
+        if let Some(posted) = posted_from(m, incident.team.clone(), channel.clone(), Some(bot)) {
+            record::message(&mut tx, incident, &posted, "history", now).await?;
+        }
+    }
+    tx.commit()
+        .await
+        .context("Failed to commit recovered messages")?;
+    Ok(messages.len())
+}

@@ -1,0 +1,210 @@
+//! Recording an incident channel: messages, thread replies, edits, deletions, files, links,
+//! highlights and participants. Messages elsewhere are never recorded.
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+
+use super::effects::{queue_again, Effect};
+use super::ingest::ts_to_time;
+use crate::domain::links;
+use crate::domain::{ChannelId, TeamId, UserId};
+use crate::slack::events::{ChangedMessage, Event, PostedMessage};
+use crate::store::incidents::{self, IncidentRecord};
+use crate::store::record::{self, NewMessage};
+
+/// What recording an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The event is not about an incident channel: nothing of it is kept.
+    Elsewhere,
+    /// Kept in the record (or already there).
+    Kept(&'static str),
+}
+
+/// Records one event if it belongs to an incident channel.
+pub async fn apply(
+    conn: &mut AnyConnection,
+    event: &Event,
+    highlight_reaction: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Recorded> {
+    let (team, channel) = match event {
+        Event::MessagePosted(m) => (&m.team, &m.channel),
+        Event::MessageChanged(c) => (&c.team, &c.channel),
+        Event::MessageDeleted { team, channel, .. }
+        | Event::Reaction { team, channel, .. }
+        | Event::Pin { team, channel, .. }
+        | Event::MemberJoined { team, channel, .. } => (team, channel),
+        Event::Other(_) => return Ok(Recorded::Elsewhere),
+    };
+    let Some(incident) = incidents::by_channel(conn, team, channel).await? else {
+        return Ok(Recorded::Elsewhere);
+    };
+    let at = |ts: &str| ts_to_time(ts).unwrap_or(now);
+    Ok(Recorded::Kept(match event {
+        Event::MessagePosted(m) => message(conn, &incident, m, "event", now).await?,
+        Event::MessageChanged(c) => changed(conn, &incident, c, now).await?,
+        Event::MessageDeleted { ts, event_ts, .. } => {
+            record::delete_message(conn, team, channel, ts, at(event_ts)).await?;
+            "deletion"
+        }
+        Event::Reaction {
+            ts,
+            reaction,
+            added,
+            ..
+        } => {
+            if reaction != highlight_reaction {
+                return Ok(Recorded::Kept("reaction (not a highlight)"));
+            }
+            record::set_highlight(conn, team, channel, ts, *added).await?;
+            "highlight"
+        }
+        Event::Pin { ts, added, .. } => {
+            record::set_highlight(conn, team, channel, ts, *added).await?;
+            "highlight"
+        }
+        Event::MemberJoined { user, event_ts, .. } => {
+            participant(conn, &incident, user, at(event_ts), now).await?;
+            "participant"
+        }
+        Event::Other(_) => "nothing",
+    }))
+}
+
+/// Records a posted message (from an event or from history) once, with its links and author.
+pub async fn message(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    m: &PostedMessage,
+    source: &'static str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<&'static str> {
+    if m.from_self {
+        // hereby's own messages are already in the timeline as what they announce.
+        return Ok("hereby's own message");
+    }
+    let posted_at = ts_to_time(&m.ts).unwrap_or(now);
+    let new = NewMessage {
+        channel: &m.channel,
+        ts: &m.ts,
+        thread_ts: m.thread_ts.as_deref(),
+        user: m.user.as_ref(),
+        from_app: m.from_bot,
+        author_name: m.author_name.as_deref(),
+        subtype: m.subtype.as_deref(),
+        text: &m.text,
+        files: m.files.clone(),
+        posted_at,
+        source,
+    };
+    if !record::add_message(conn, &incident.team, incident.id, &new).await? {
+        // Known already; history may show an edit that was never delivered.
+        if let Some(edited) = &m.edited_ts {
+            let edited_at = ts_to_time(edited).unwrap_or(now);
+            record::edit_message(conn, &incident.team, &m.channel, &m.ts, &m.text, edited_at)
+                .await?;
+        }
+        return Ok("message already recorded");
+    }
+    for link in links::extract(&m.text, m.blocks.as_ref(), m.attachments.as_ref()) {
+        record::add_link(
+            conn,
+            &incident.team,
+            incident.id,
+            &link,
+            m.user.as_ref(),
+            posted_at,
+            Some(&m.ts),
+        )
+        .await?;
+    }
+    if let (Some(user), false) = (&m.user, m.from_bot) {
+        participant(conn, incident, user, posted_at, now).await?;
+    }
+    Ok("message")
+}
+
+async fn changed(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    c: &ChangedMessage,
+    now: DateTime<Utc>,
+) -> anyhow::Result<&'static str> {
+    let at = ts_to_time(&c.event_ts).unwrap_or(now);
+    if c.tombstone {
+        record::delete_message(conn, &incident.team, &c.channel, &c.ts, at).await?;
+        return Ok("deletion (thread parent tombstone)");
+    }
+    if c.from_self {
+        return Ok("hereby's own message");
+    }
+    let before = previous_links(conn, &incident.team, &c.channel, &c.ts).await?;
+    if !record::edit_message(conn, &incident.team, &c.channel, &c.ts, &c.text, at).await? {
+        return Ok("edit without change");
+    }
+    for link in links::extract(&c.text, c.blocks.as_ref(), c.attachments.as_ref()) {
+        if !before.contains(&link.url) {
+            record::add_link(
+                conn,
+                &incident.team,
+                incident.id,
+                &link,
+                None,
+                at,
+                Some(&c.ts),
+            )
+            .await?;
+        }
+    }
+    Ok("edit")
+}
+
+async fn previous_links(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    channel: &ChannelId,
+    ts: &str,
+) -> anyhow::Result<Vec<String>> {
+    use sqlx::Row;
+    let row =
+        sqlx::query("SELECT text FROM messages WHERE team_id = $1 AND channel_id = $2 AND ts = $3")
+            .bind(team.to_string())
+            .bind(channel.to_string())
+            .bind(ts.to_string())
+            .fetch_optional(conn)
+            .await?;
+    let text: Option<String> = match row {
+        Some(r) => r.try_get("text")?,
+        None => None,
+    };
+    Ok(links::extract(text.as_deref().unwrap_or(""), None, None)
+        .into_iter()
+        .map(|l| l.url)
+        .collect())
+}
+
+/// Notes a participant, and asks Slack for their name the first time hereby sees them.
+pub async fn participant(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    user: &UserId,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if record::add_participant(conn, &incident.team, incident.id, user, at).await?
+        && !record::user_known(conn, &incident.team, user).await?
+    {
+        queue_again(
+            conn,
+            incident,
+            &[Effect::LookUpUser {
+                user: user.to_string(),
+            }],
+            user.as_str(),
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}

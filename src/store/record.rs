@@ -1,0 +1,397 @@
+//! The record of an incident channel: messages with their edits and deletions, links,
+//! participants, fix attempts and cached user names. Every write is an append or a keyed
+//! update, so a long incident costs no more per message than a short one.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{from_millis, opt_text, to_millis};
+use crate::domain::fixes::Outcome;
+use crate::domain::links::Link;
+use crate::domain::{ChannelId, TeamId, UserId};
+
+/// A message to record.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub channel: &'a ChannelId,
+    pub ts: &'a str,
+    pub thread_ts: Option<&'a str>,
+    pub user: Option<&'a UserId>,
+    /// `true` for apps and integrations.
+    pub from_app: bool,
+    pub author_name: Option<&'a str>,
+    pub subtype: Option<&'a str>,
+    pub text: &'a str,
+    pub files: Option<serde_json::Value>,
+    pub posted_at: DateTime<Utc>,
+    /// `event` or `history`.
+    pub source: &'static str,
+}
+
+/// Records a message once; `true` when it was new.
+pub async fn add_message(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    m: &NewMessage<'_>,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO messages (team_id, incident_id, channel_id, ts, thread_ts, user_id, author_kind, author_name,
+                               subtype, text, files, posted_at, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (team_id, channel_id, ts) DO NOTHING",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(m.channel.to_string())
+    .bind(m.ts.to_string())
+    .bind(m.thread_ts.map(str::to_string))
+    .bind(m.user.map(|u| u.to_string()))
+    .bind(if m.from_app { "app" } else { "person" })
+    .bind(m.author_name.map(str::to_string))
+    .bind(m.subtype.map(str::to_string))
+    .bind(m.text.to_string())
+    .bind(m.files.as_ref().map(|f| f.to_string()))
+    .bind(to_millis(m.posted_at))
+    .bind(m.source)
+    .execute(conn)
+    .await
+    .context("Failed to record a message")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Applies an edit, keeping the previous text in the history; `false` if the message is not
+/// recorded (or is deleted) or the text did not change.
+pub async fn edit_message(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    channel: &ChannelId,
+    ts: &str,
+    text: &str,
+    at: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let row = sqlx::query("SELECT id, text FROM messages WHERE team_id = $1 AND channel_id = $2 AND ts = $3 AND deleted_at IS NULL")
+        .bind(team.to_string())
+        .bind(channel.to_string())
+        .bind(ts.to_string())
+        .fetch_optional(&mut *conn)
+        .await
+        .context("Failed to look up an edited message")?;
+    let Some(row) = row else { return Ok(false) };
+    let id: i64 = row.try_get("id")?;
+    let previous = opt_text(&row, "text")?;
+    if previous.as_deref() == Some(text) {
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO message_edits (team_id, message_id, previous_text, edited_at) VALUES ($1, $2, $3, $4)")
+        .bind(team.to_string())
+        .bind(id)
+        .bind(previous)
+        .bind(to_millis(at))
+        .execute(&mut *conn)
+        .await
+        .context("Failed to keep an edit's history")?;
+    sqlx::query("UPDATE messages SET text = $1, edited_at = $2 WHERE id = $3")
+        .bind(text.to_string())
+        .bind(to_millis(at))
+        .bind(id)
+        .execute(conn)
+        .await
+        .context("Failed to apply an edit")?;
+    Ok(true)
+}
+
+/// Honours a deletion: the text, files, edit history and links only it mentioned are removed;
+/// the fact that a message was deleted stays. `false` if it is not recorded.
+pub async fn delete_message(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    channel: &ChannelId,
+    ts: &str,
+    at: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let row = sqlx::query(
+        "SELECT id, incident_id FROM messages WHERE team_id = $1 AND channel_id = $2 AND ts = $3",
+    )
+    .bind(team.to_string())
+    .bind(channel.to_string())
+    .bind(ts.to_string())
+    .fetch_optional(&mut *conn)
+    .await
+    .context("Failed to look up a deleted message")?;
+    let Some(row) = row else { return Ok(false) };
+    let (id, incident): (i64, i64) = (row.try_get("id")?, row.try_get("incident_id")?);
+    sqlx::query("UPDATE messages SET text = NULL, files = NULL, deleted_at = $1, highlighted = 0 WHERE id = $2")
+        .bind(to_millis(at))
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .context("Failed to mark a message deleted")?;
+    sqlx::query("DELETE FROM message_edits WHERE message_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .context("Failed to forget a deleted message's edits")?;
+    for sql in [
+        "DELETE FROM links WHERE team_id = $1 AND incident_id = $2 AND first_ts = $3 AND mentions = 1",
+        "UPDATE links SET mentions = mentions - 1 WHERE team_id = $1 AND incident_id = $2 AND first_ts = $3 AND mentions > 1",
+    ] {
+        sqlx::query(sql)
+            .bind(team.to_string())
+            .bind(incident)
+            .bind(ts.to_string())
+            .execute(&mut *conn)
+            .await
+            .context("Failed to forget a deleted message's links")?;
+    }
+    Ok(true)
+}
+
+/// Marks or unmarks a message as a key event; `false` if it is not recorded.
+pub async fn set_highlight(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    channel: &ChannelId,
+    ts: &str,
+    on: bool,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query("UPDATE messages SET highlighted = $1 WHERE team_id = $2 AND channel_id = $3 AND ts = $4 AND deleted_at IS NULL")
+        .bind(i64::from(on))
+        .bind(team.to_string())
+        .bind(channel.to_string())
+        .bind(ts.to_string())
+        .execute(conn)
+        .await
+        .context("Failed to mark a highlight")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a link: the first mention keeps its label, author and time; later ones count.
+pub async fn add_link(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    link: &Link,
+    by: Option<&UserId>,
+    at: DateTime<Utc>,
+    ts: Option<&str>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO links (team_id, incident_id, url, label, first_by, first_at, first_ts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (team_id, incident_id, url) DO UPDATE SET mentions = links.mentions + 1",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(link.url.clone())
+    .bind(link.label.clone())
+    .bind(by.map(|u| u.to_string()))
+    .bind(to_millis(at))
+    .bind(ts.map(str::to_string))
+    .execute(conn)
+    .await
+    .context("Failed to record a link")?;
+    Ok(())
+}
+
+/// Notes that someone took part; keeps the earliest time seen. `true` if they are new.
+pub async fn add_participant(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    user: &UserId,
+    at: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let known = sqlx::query("SELECT first_seen_at FROM participants WHERE team_id = $1 AND incident_id = $2 AND user_id = $3")
+        .bind(team.to_string())
+        .bind(incident)
+        .bind(user.to_string())
+        .fetch_optional(&mut *conn)
+        .await
+        .context("Failed to look up a participant")?;
+    let sql = match known {
+        Some(r) if r.try_get::<i64, _>("first_seen_at")? <= to_millis(at) => return Ok(false),
+        Some(_) => "UPDATE participants SET first_seen_at = $4 WHERE team_id = $1 AND incident_id = $2 AND user_id = $3",
+        None => "INSERT INTO participants (team_id, incident_id, user_id, first_seen_at) VALUES ($1, $2, $3, $4)",
+    };
+    sqlx::query(sql)
+        .bind(team.to_string())
+        .bind(incident)
+        .bind(user.to_string())
+        .bind(to_millis(at))
+        .execute(conn)
+        .await
+        .context("Failed to record a participant")?;
+    Ok(known.is_none())
+}
+
+/// Whether a user's name is cached.
+pub async fn user_known(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    user: &UserId,
+) -> anyhow::Result<bool> {
+    let row = sqlx::query("SELECT 1 AS one FROM users WHERE team_id = $1 AND user_id = $2")
+        .bind(team.to_string())
+        .bind(user.to_string())
+        .fetch_optional(conn)
+        .await
+        .context("Failed to look up a cached user")?;
+    Ok(row.is_some())
+}
+
+/// Caches a user's names.
+pub async fn save_user(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    user: &UserId,
+    display: Option<&str>,
+    real: Option<&str>,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO users (team_id, user_id, display_name, real_name, fetched_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (team_id, user_id) DO UPDATE SET display_name = $3, real_name = $4, fetched_at = $5",
+    )
+    .bind(team.to_string())
+    .bind(user.to_string())
+    .bind(display.map(str::to_string))
+    .bind(real.map(str::to_string))
+    .bind(to_millis(at))
+    .execute(conn)
+    .await
+    .context("Failed to cache a user")?;
+    Ok(())
+}
+
+/// A fix attempt as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixAttempt {
+    pub number: i64,
+    pub description: String,
+    pub outcome: Outcome,
+    pub tried_by: UserId,
+    pub tried_at: DateTime<Utc>,
+    pub outcome_at: Option<DateTime<Utc>>,
+}
+
+fn fix_from_row(r: &AnyRow) -> anyhow::Result<FixAttempt> {
+    Ok(FixAttempt {
+        number: r.try_get("number")?,
+        description: r.try_get("description")?,
+        outcome: Outcome::parse(&r.try_get::<String, _>("outcome")?).unwrap_or(Outcome::Unknown),
+        tried_by: UserId::new(r.try_get::<String, _>("tried_by")?),
+        tried_at: from_millis(r.try_get("tried_at")?),
+        outcome_at: r.try_get::<Option<i64>, _>("outcome_at")?.map(from_millis),
+    })
+}
+
+/// Records a fix attempt under the incident's next number.
+pub async fn add_fix(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    what: &str,
+    outcome: Outcome,
+    by: &UserId,
+    at: DateTime<Utc>,
+) -> anyhow::Result<FixAttempt> {
+    let row = sqlx::query("SELECT COALESCE(MAX(number), 0) + 1 AS next FROM fix_attempts WHERE team_id = $1 AND incident_id = $2")
+        .bind(team.to_string())
+        .bind(incident)
+        .fetch_one(&mut *conn)
+        .await
+        .context("Failed to number a fix attempt")?;
+    let number: i64 = row.try_get("next")?;
+    let outcome_at = (outcome != Outcome::Unknown).then(|| to_millis(at));
+    sqlx::query(
+        "INSERT INTO fix_attempts (team_id, incident_id, number, description, outcome, tried_by, tried_at, outcome_by, outcome_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(number)
+    .bind(what.to_string())
+    .bind(outcome.as_str())
+    .bind(by.to_string())
+    .bind(to_millis(at))
+    .bind(outcome_at.map(|_| by.to_string()))
+    .bind(outcome_at)
+    .execute(conn)
+    .await
+    .context("Failed to record a fix attempt")?;
+    Ok(FixAttempt {
+        number,
+        description: what.to_string(),
+        outcome,
+        tried_by: by.clone(),
+        tried_at: at,
+        outcome_at: outcome_at.map(from_millis),
+    })
+}
+
+/// Sets or changes a fix attempt's outcome; `None` if there is no such attempt.
+pub async fn set_fix_outcome(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    number: i64,
+    outcome: Outcome,
+    by: &UserId,
+    at: DateTime<Utc>,
+) -> anyhow::Result<Option<FixAttempt>> {
+    sqlx::query("UPDATE fix_attempts SET outcome = $1, outcome_by = $2, outcome_at = $3 WHERE team_id = $4 AND incident_id = $5 AND number = $6")
+        .bind(outcome.as_str())
+        .bind(by.to_string())
+        .bind(to_millis(at))
+        .bind(team.to_string())
+        .bind(incident)
+        .bind(number)
+        .execute(&mut *conn)
+        .await
+        .context("Failed to set a fix's outcome")?;
+    let row = sqlx::query(
+        "SELECT * FROM fix_attempts WHERE team_id = $1 AND incident_id = $2 AND number = $3",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(number)
+    .fetch_optional(conn)
+    .await
+    .context("Failed to load a fix attempt")?;
+    row.as_ref().map(fix_from_row).transpose()
+}
+
+/// Every fix attempt of an incident, in order.
+pub async fn fixes(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+) -> anyhow::Result<Vec<FixAttempt>> {
+    let rows = sqlx::query(
+        "SELECT * FROM fix_attempts WHERE team_id = $1 AND incident_id = $2 ORDER BY number",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .fetch_all(conn)
+    .await
+    .context("Failed to load fix attempts")?;
+    rows.iter().map(fix_from_row).collect()
+}
+
+/// The newest recorded message's `ts`: where catching up starts.
+pub async fn latest_ts(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+) -> anyhow::Result<Option<String>> {
+    let row = sqlx::query("SELECT ts FROM messages WHERE team_id = $1 AND incident_id = $2 AND thread_ts IS NULL ORDER BY posted_at DESC, id DESC LIMIT 1")
+        .bind(team.to_string())
+        .bind(incident)
+        .fetch_optional(conn)
+        .await
+        .context("Failed to find the newest recorded message")?;
+    row.map(|r| r.try_get("ts").map_err(Into::into)).transpose()
+}
