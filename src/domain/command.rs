@@ -64,6 +64,24 @@ pub const SPECS: &[Spec] = &[
         summary: "post a stakeholder update here and in the announcement channel",
     },
     Spec {
+        name: "tried",
+        aliases: &["fix", "attempt"],
+        usage: "[what was tried] [-> worked|failed|partial]",
+        summary: "record a fix attempt and its outcome; alone, list them",
+    },
+    Spec {
+        name: "note",
+        aliases: &["call", "meeting"],
+        usage: "<text>",
+        summary: "record something said or decided outside the chat (a call, a meeting)",
+    },
+    Spec {
+        name: "docs",
+        aliases: &["doc", "documentation"],
+        usage: "<link or text>",
+        summary: "record documentation that was confusing, wrong or missing",
+    },
+    Spec {
         name: "rename",
         aliases: &["title"],
         usage: "<title>",

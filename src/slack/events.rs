@@ -359,15 +359,43 @@ mod tests {
     }
 
     #[test]
-    fn joins_and_edits_are_not_posted_messages() {
+    fn joins_are_members_joining_not_posted_messages() {
         let join = HUMAN.replace(
             r#""type":"message","#,
             r#""type":"message","subtype":"channel_join","#,
         );
-        assert_eq!(
-            decode(&join).unwrap(),
-            Event::Other("message/channel_join".into())
+        assert!(matches!(decode(&join).unwrap(), Event::MemberJoined { .. }));
+        let topic = HUMAN.replace(
+            r#""type":"message","#,
+            r#""type":"message","subtype":"channel_topic","#,
         );
+        assert_eq!(
+            decode(&topic).unwrap(),
+            Event::Other("message/channel_topic".into())
+        );
+    }
+
+    #[test]
+    fn a_thread_parent_tombstone_is_a_change_marked_tombstone() {
+        let payload = r#"{"type":"event_callback","team_id":"T111","event_id":"Ev9","event":{"type":"message","subtype":"message_changed","hidden":true,"message":{"type":"message","subtype":"tombstone","text":"This message was deleted.","user":"USLACKBOT","hidden":true,"thread_ts":"1626774922.004400","ts":"1626774922.004400"},"channel":"C111","event_ts":"1626774940.004700","ts":"1626774940.004700","channel_type":"channel"}}"#;
+        let Event::MessageChanged(c) = decode(payload).unwrap() else {
+            panic!("expected a change")
+        };
+        assert!(c.tombstone);
+        assert_eq!(c.ts, "1626774922.004400");
+    }
+
+    #[test]
+    fn reactions_and_pins_name_the_message() {
+        let reaction = r#"{"type":"event_callback","team_id":"T111","event_id":"Ev1","event":{"type":"reaction_added","user":"W2","item":{"type":"message","channel":"C111","ts":"1599529504.000400"},"reaction":"pushpin","item_user":"W1","event_ts":"1599616881.000800"}}"#;
+        assert!(
+            matches!(decode(reaction).unwrap(), Event::Reaction { added: true, ref ts, .. } if ts == "1599529504.000400")
+        );
+        let pin = r#"{"type":"event_callback","team_id":"T111","event_id":"Ev2","event":{"type":"pin_added","user":"W2","channel_id":"C111","item":{"type":"message","channel":"C111","message":{"ts":"1.2"}},"event_ts":"1.3"}}"#;
+        assert!(matches!(
+            decode(pin).unwrap(),
+            Event::Pin { added: true, .. }
+        ));
     }
 
     #[test]

@@ -6,3 +6,4 @@ mod declaration;
 mod fake_slack;
 mod helpers;
 mod ingress;
+mod recording;

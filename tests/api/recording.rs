@@ -1,0 +1,510 @@
+//! The record of an incident channel: everything said there, edits and deletions honoured,
+//! files, links, highlights, fixes, notes, participants — and nothing from anywhere else.
+
+use serde_json::{json, Value};
+use sqlx::Row;
+
+use crate::helpers::*;
+
+/// An event envelope around `event`, as Slack delivers it.
+fn envelope(event_id: &str, event: Value) -> Value {
+    json!({"token": "verification-token", "team_id": TEAM, "api_app_id": "A111", "event": event,
+           "type": "event_callback", "event_id": event_id, "event_time": now_secs(),
+           "authorizations": [{"enterprise_id": null, "team_id": TEAM, "user_id": "UHEREBY", "is_bot": true, "is_enterprise_install": false}]})
+}
+
+fn say(channel: &str, user: &str, ts: &str, text: &str) -> Value {
+    json!({"type": "message", "channel": channel, "user": user, "text": text, "ts": ts, "event_ts": ts, "channel_type": "channel", "team": TEAM})
+}
+
+async fn deliver(app: &TestApp, event_id: &str, event: Value) {
+    assert_eq!(
+        app.post_event(&envelope(event_id, event)).await.status(),
+        200
+    );
+}
+
+/// Rows of (ts, thread_ts, user_id, author_kind, text, deleted) for incident 1, in order.
+async fn messages(
+    app: &TestApp,
+) -> Vec<(
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    bool,
+)> {
+    let store = app.store().await;
+    let rows = sqlx::query("SELECT ts, thread_ts, user_id, author_kind, text, deleted_at FROM messages WHERE incident_id = 1 ORDER BY posted_at, id")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| {
+            (
+                r.get("ts"),
+                r.get("thread_ts"),
+                r.get("user_id"),
+                r.get("author_kind"),
+                r.get("text"),
+                r.get::<Option<i64>, _>("deleted_at").is_some(),
+            )
+        })
+        .collect()
+}
+
+async fn wait_for_messages(app: &TestApp, n: usize) {
+    for _ in 0..200 {
+        if messages(app).await.len() >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "expected {n} recorded messages, have {:?}",
+        messages(app).await
+    );
+}
+
+async fn wait_processed(app: &TestApp) {
+    let store = app.store().await;
+    for _ in 0..200 {
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE processed_at IS NULL")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        if r.get::<i64, _>("n") == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("deliveries were not processed");
+}
+
+#[tokio::test]
+async fn messages_thread_replies_and_app_messages_are_recorded_but_not_herebys_own() {
+    let app = spawn_app().await;
+    let c = app.declared("checkout").await;
+    let (t1, t2, t3, t4) = (ts(100), ts(200), ts(300), ts(400));
+    deliver(&app, "EvM1", say(&c, "W222", &t1, "error rate at 40%")).await;
+    let mut reply = say(&c, "W333", &t2, "looking at the db");
+    reply["thread_ts"] = json!(t1);
+    deliver(&app, "EvM2", reply).await;
+    let mut alert: Value =
+        serde_json::from_str(include_str!("../fixtures/bot_message_event.json")).unwrap();
+    alert["event"]["channel"] = json!(c);
+    alert["event"]["ts"] = json!(t3);
+    alert["event"]["text"] = json!("[FIRING] checkout 5xx > 5%");
+    alert["event_id"] = json!("EvM3");
+    assert_eq!(app.post_event(&alert).await.status(), 200);
+    let mut own = say(&c, "UHEREBY", &t4, "hereby's notice");
+    own["bot_id"] = json!("BHEREBY");
+    deliver(&app, "EvM4", own).await;
+    wait_processed(&app).await;
+
+    let m = messages(&app).await;
+    assert_eq!(m.len(), 3, "{m:?}");
+    assert_eq!(
+        m[0],
+        (
+            t1.clone(),
+            None,
+            Some("W222".into()),
+            "person".into(),
+            Some("error rate at 40%".into()),
+            false
+        )
+    );
+    assert_eq!(
+        m[1].1.as_deref(),
+        Some(t1.as_str()),
+        "the reply is linked to its parent"
+    );
+    assert_eq!(m[2].3, "app", "the alert is kept and marked as from an app");
+}
+
+#[tokio::test]
+async fn messages_in_other_channels_are_never_stored() {
+    let app = spawn_app().await;
+    app.declared("elsewhere").await;
+    deliver(
+        &app,
+        "EvOther",
+        say(
+            "CRANDOM",
+            "W222",
+            &ts(5),
+            "lunch anyone? https://food.example.com",
+        ),
+    )
+    .await;
+    wait_processed(&app).await;
+    assert_eq!(app.count("messages").await, 0);
+    assert_eq!(app.count("links").await, 0);
+    let store = app.store().await;
+    let payload: String = sqlx::query("SELECT payload FROM deliveries WHERE event_id = 'EvOther'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get("payload");
+    assert_eq!(payload, "", "the raw delivery is erased once processed");
+}
+
+#[tokio::test]
+async fn an_edit_keeps_its_history_and_a_deletion_keeps_only_the_fact() {
+    let app = spawn_app().await;
+    let c = app.declared("edits").await;
+    let t = ts(10);
+    deliver(&app, "EvE1", say(&c, "W222", &t, "the cache is fine")).await;
+    wait_for_messages(&app, 1).await;
+    // Shape of Slack's message_changed (java-slack-sdk MessageChangedEventTest).
+    let edit = json!({"type": "message", "subtype": "message_changed", "hidden": true, "channel": c,
+        "message": {"type": "message", "text": "the cache is NOT fine", "user": "W222", "team": TEAM,
+                    "edited": {"user": "W222", "ts": ts(20)}, "ts": t},
+        "previous_message": {"type": "message", "text": "the cache is fine", "user": "W222", "ts": t},
+        "event_ts": ts(20), "ts": ts(20), "channel_type": "channel"});
+    deliver(&app, "EvE2", edit).await;
+    wait_processed(&app).await;
+    assert_eq!(
+        messages(&app).await[0].4.as_deref(),
+        Some("the cache is NOT fine")
+    );
+    let store = app.store().await;
+    let previous: String = sqlx::query("SELECT previous_text FROM message_edits")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get("previous_text");
+    assert_eq!(previous, "the cache is fine");
+
+    let deletion = json!({"type": "message", "subtype": "message_deleted", "hidden": true, "deleted_ts": t, "channel": c,
+        "previous_message": {"type": "message", "text": "the cache is NOT fine", "user": "W222", "ts": t},
+        "event_ts": ts(30), "ts": ts(30), "channel_type": "channel"});
+    deliver(&app, "EvE3", deletion).await;
+    wait_processed(&app).await;
+    let m = messages(&app).await;
+    assert_eq!((m[0].4.clone(), m[0].5), (None, true), "{m:?}");
+    assert_eq!(
+        app.count("message_edits").await,
+        0,
+        "the edit history of a deleted message goes too"
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_thread_parent_arrives_as_a_tombstone_and_is_honoured() {
+    let app = spawn_app().await;
+    let c = app.declared("tombstones").await;
+    let parent = ts(10);
+    deliver(&app, "EvP1", say(&c, "W222", &parent, "need help with VPN")).await;
+    let mut reply = say(&c, "W333", &ts(11), "on it");
+    reply["thread_ts"] = json!(parent);
+    deliver(&app, "EvP2", reply).await;
+    wait_for_messages(&app, 2).await;
+    // Shape of Slack's tombstone (java-slack-sdk MessageChangedEventTest json_3).
+    let tombstone = json!({"type": "message", "subtype": "message_changed", "hidden": true, "channel": c,
+        "message": {"type": "message", "subtype": "tombstone", "text": "This message was deleted.", "user": "USLACKBOT",
+                    "hidden": true, "thread_ts": parent, "reply_count": 1, "ts": parent},
+        "previous_message": {"type": "message", "text": "need help with VPN", "user": "W222", "ts": parent, "thread_ts": parent},
+        "event_ts": ts(40), "ts": ts(40), "channel_type": "channel"});
+    deliver(&app, "EvP3", tombstone).await;
+    wait_processed(&app).await;
+    let m = messages(&app).await;
+    assert!(m[0].5 && m[0].4.is_none(), "the parent is deleted: {m:?}");
+    assert_eq!(m[1].4.as_deref(), Some("on it"), "its reply stays");
+}
+
+#[tokio::test]
+async fn a_shared_file_keeps_its_name_type_title_and_link_not_its_bytes() {
+    let app = spawn_app().await;
+    let c = app.declared("files").await;
+    // Shape of Slack's file_share message (bolt-python test_message_file_share).
+    let share = json!({"type": "message", "subtype": "file_share", "text": "Hi there!", "user": "W111", "ts": ts(50), "channel": c, "upload": false,
+        "files": [{"id": "F111", "created": 1652227642, "name": "grafana.png", "title": "error spike", "mimetype": "image/png", "filetype": "png",
+                   "url_private": "https://files.slack.com/files-pri/T111-F111/file.png", "permalink": "https://xxx.slack.com/files/U111/F111/file.png"}],
+        "event_ts": ts(50), "channel_type": "channel"});
+    deliver(&app, "EvF1", share).await;
+    wait_for_messages(&app, 1).await;
+    let store = app.store().await;
+    let files: String = sqlx::query("SELECT files FROM messages")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get("files");
+    let files: Value = serde_json::from_str(&files).unwrap();
+    assert_eq!(files[0]["name"], "grafana.png");
+    assert_eq!(files[0]["title"], "error spike");
+    assert_eq!(files[0]["filetype"], "png");
+    assert_eq!(
+        files[0]["permalink"],
+        "https://xxx.slack.com/files/U111/F111/file.png"
+    );
+    assert!(files[0].get("url_private").is_none());
+}
+
+#[tokio::test]
+async fn links_are_kept_once_per_incident_with_the_first_label_and_a_count() {
+    let app = spawn_app().await;
+    let c = app.declared("links").await;
+    deliver(&app, "EvL1", say(&c, "W222", &ts(1), "dashboard: <https://grafana.example.com/d/1|error dashboard> cc <@W333|carol> in <#C999|ops>")).await;
+    let mut rich = say(&c, "W333", &ts(2), "same <https://grafana.example.com/d/1>");
+    rich["blocks"] = json!([{"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": [
+        {"type": "link", "url": "https://grafana.example.com/d/1"}, {"type": "link", "url": "https://runbooks.example.com/db", "text": "db runbook"}]}]}]);
+    deliver(&app, "EvL2", rich).await;
+    wait_processed(&app).await;
+    let store = app.store().await;
+    let rows = sqlx::query("SELECT url, label, first_by, mentions FROM links ORDER BY id")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    let links: Vec<(String, Option<String>, Option<String>, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.get("url"),
+                r.get("label"),
+                r.get("first_by"),
+                r.get("mentions"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        links,
+        vec![
+            (
+                "https://grafana.example.com/d/1".into(),
+                Some("error dashboard".into()),
+                Some("W222".into()),
+                2
+            ),
+            (
+                "https://runbooks.example.com/db".into(),
+                Some("db runbook".into()),
+                Some("W333".into()),
+                1
+            ),
+        ]
+    );
+}
+
+async fn highlighted(app: &TestApp) -> Vec<String> {
+    let store = app.store().await;
+    let rows = sqlx::query("SELECT ts FROM messages WHERE highlighted = 1 ORDER BY ts")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    rows.iter().map(|r| r.get::<String, _>("ts")).collect()
+}
+
+#[tokio::test]
+async fn a_pushpin_or_a_pin_marks_a_key_event_and_removing_it_unmarks() {
+    let app = spawn_app().await;
+    let c = app.declared("highlights").await;
+    let (a, b) = (ts(1), ts(2));
+    deliver(
+        &app,
+        "EvH1",
+        say(&c, "W222", &a, "root cause: expired cert"),
+    )
+    .await;
+    deliver(&app, "EvH2", say(&c, "W222", &b, "cert renewed")).await;
+    wait_for_messages(&app, 2).await;
+    let reaction = |added: bool, item_ts: &str| {
+        json!({"type": if added { "reaction_added" } else { "reaction_removed" }, "user": "W333",
+        "item": {"type": "message", "channel": c, "ts": item_ts}, "reaction": "pushpin", "item_user": "W222", "event_ts": ts(9)})
+    };
+    deliver(&app, "EvH3", reaction(true, &a)).await;
+    deliver(&app, "EvH4", json!({"type": "pin_added", "user": "W333", "channel_id": c, "item": {"type": "message", "channel": c, "message": {"type": "message", "ts": b, "text": "cert renewed"}}, "event_ts": ts(10)})).await;
+    deliver(&app, "EvH5", json!({"type": "reaction_added", "user": "W333", "item": {"type": "message", "channel": c, "ts": b}, "reaction": "tada", "event_ts": ts(11)})).await;
+    wait_processed(&app).await;
+    assert_eq!(highlighted(&app).await, vec![a.clone(), b.clone()]);
+    deliver(&app, "EvH6", reaction(false, &a)).await;
+    wait_processed(&app).await;
+    assert_eq!(highlighted(&app).await, vec![b]);
+}
+
+#[tokio::test]
+async fn fixes_notes_and_confusing_docs_are_recorded_with_author_and_outcome() {
+    let app = spawn_app().await;
+    let c = app.declared("fixes").await;
+    let r = app
+        .command(&c, "W222", "tried restart the checkout pods -> failed")
+        .await;
+    assert_eq!(
+        r["text"],
+        "Recorded fix #1 (failed). Set or change its outcome with the buttons in the channel."
+    );
+    let r = app.command(&c, "W333", "tried roll back to v41").await;
+    assert_eq!(
+        r["text"],
+        "Recorded fix #2 (unknown). Set or change its outcome with the buttons in the channel."
+    );
+    app.eventually("fix #2 is posted with buttons", |s| {
+        s.messages_in(&c).iter().any(|m| {
+            m.text.contains("*Fix #2*")
+                && m.blocks
+                    .as_ref()
+                    .is_some_and(|b| b.to_string().contains("fix_outcome:2:worked"))
+        })
+    })
+    .await;
+    let press = json!({"type": "block_actions", "team": {"id": TEAM}, "user": {"id": "W111"}, "channel": {"id": c},
+        "actions": [{"action_id": "fix_outcome:2:worked", "value": "2:worked", "type": "button"}]});
+    assert_eq!(app.interaction(&press).await.status(), 200);
+    app.eventually("the outcome is said", |s| {
+        s.messages_in(&c).iter().any(|m| {
+            m.text
+                .contains("marked fix #2 (roll back to v41) as *worked*")
+        })
+    })
+    .await;
+
+    let list = app.command(&c, "W444", "tried").await;
+    let list = list["text"].as_str().unwrap();
+    assert!(
+        list.contains(":x: *#1* restart the checkout pods — <@W222>, failed"),
+        "{list}"
+    );
+    assert!(
+        list.contains(":white_check_mark: *#2* roll back to v41 — <@W333>, worked"),
+        "{list}"
+    );
+
+    assert_eq!(
+        app.command(
+            &c,
+            "W222",
+            "note Call with the payment provider: their API is degraded"
+        )
+        .await["text"],
+        "Noted in the timeline."
+    );
+    assert_eq!(
+        app.command(
+            &c,
+            "W222",
+            "docs <https://wiki.example.com/checkout|checkout runbook> still names the old cluster"
+        )
+        .await["text"],
+        "Noted for the post-mortem's documentation section."
+    );
+    let kinds = app.timeline().await;
+    for kind in ["fix_tried", "fix_outcome", "note", "docs"] {
+        assert!(
+            kinds.contains(&kind.to_string()),
+            "{kind} missing from {kinds:?}"
+        );
+    }
+    assert_eq!(app.count("links").await, 1, "the runbook link is kept");
+}
+
+#[tokio::test]
+async fn participants_are_kept_with_first_seen_time_and_names_from_slack() {
+    let app = spawn_app().await;
+    let c = app.declared("people").await;
+    deliver(&app, "EvJ1", json!({"type": "member_joined_channel", "user": "W555", "channel": c, "channel_type": "C", "team": TEAM, "event_ts": ts(1)})).await;
+    deliver(&app, "EvJ2", say(&c, "W555", &ts(2), "hi")).await;
+    deliver(&app, "EvJ3", say(&c, "W666", &ts(3), "also here")).await;
+    wait_processed(&app).await;
+    let store = app.store().await;
+    let mut users: Vec<String> =
+        sqlx::query("SELECT user_id FROM participants WHERE incident_id = 1")
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get("user_id"))
+            .collect();
+    users.sort();
+    assert_eq!(users, vec!["W555", "W666"]);
+    app.eventually("names are looked up", |s| {
+        s.calls_to("users.info").len() >= 2
+    })
+    .await;
+    for _ in 0..100 {
+        if app.count("users").await >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let name: String = sqlx::query("SELECT display_name FROM users WHERE user_id = 'W555'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get("display_name");
+    assert_eq!(name, "disp-w555");
+}
+
+#[tokio::test]
+async fn what_was_never_delivered_is_recovered_at_resolve_exactly_once() {
+    let app = spawn_app().await;
+    let c = app.declared("lost deliveries").await;
+    let (a, b, r1, r2) = (ts(100), ts(200), ts(250), ts(260));
+    // Slack has four messages, a thread among them; only the first was delivered to hereby.
+    app.slack
+        .add_user_message(&c, &a, None, "W222", "delivered");
+    deliver(&app, "EvR1", say(&c, "W222", &a, "delivered")).await;
+    wait_for_messages(&app, 1).await;
+    app.slack.add_user_message(
+        &c,
+        &b,
+        Some(&b),
+        "W333",
+        "never delivered <https://status.example.com|status>",
+    );
+    app.slack
+        .add_user_message(&c, &r1, Some(&b), "W444", "reply one, never delivered");
+    app.slack
+        .add_user_message(&c, &r2, Some(&b), "W222", "reply two, never delivered");
+    for n in 0..5 {
+        app.slack.add_user_message(
+            &c,
+            &ts(300 + n),
+            None,
+            "W555",
+            &format!("later message {n}"),
+        );
+    }
+
+    app.command(&c, "W111", "resolve").await;
+    wait_for_messages(&app, 9).await;
+    app.settle().await;
+    let m = messages(&app).await;
+    assert_eq!(m.len(), 9, "{m:#?}");
+    let mut tss: Vec<&String> = m.iter().map(|x| &x.0).collect();
+    tss.dedup();
+    assert_eq!(tss.len(), 9, "no message twice");
+    assert!(
+        m.iter()
+            .any(|x| x.0 == r2 && x.1.as_deref() == Some(b.as_str())),
+        "thread replies are recovered under their parent"
+    );
+    assert!(
+        app.slack.calls_to("conversations.history").len() >= 2,
+        "history is read page by page"
+    );
+    assert_eq!(app.count("links").await, 1);
+
+    // Catching up again finds nothing new.
+    app.command(&c, "W111", "reopen").await;
+    app.command(&c, "W111", "resolve").await;
+    app.settle().await;
+    assert_eq!(messages(&app).await.len(), 9);
+}
+
+#[tokio::test]
+async fn what_was_said_while_hereby_was_down_is_recovered_at_start() {
+    let app = spawn_app().await;
+    let c = app.declared("downtime").await;
+    let mut app = app;
+    app.stop().await;
+    app.slack
+        .add_user_message(&c, &ts(700), None, "W222", "said while hereby was down");
+    let app = app.restart().await;
+    wait_for_messages(&app, 1).await;
+    assert_eq!(
+        messages(&app).await[0].4.as_deref(),
+        Some("said while hereby was down")
+    );
+}
