@@ -67,6 +67,10 @@ pub struct Config {
     pub custom_roles: Vec<String>,
     /// `HEREBY_HIGHLIGHT_REACTION`: the reaction that marks a key event (`pushpin`).
     pub highlight_reaction: String,
+    /// `HEREBY_POSTMORTEM_TEMPLATE`: the draft template's text (the embedded default if unset).
+    pub postmortem_template: String,
+    /// `HEREBY_FOLLOWUP_INTERVAL`: between follow-up reviews of open action items (`30d`).
+    pub followup_interval: chrono::Duration,
     /// `HEREBY_LOG_FORMAT`: `text` (default) or `json`.
     pub log_json: bool,
     /// `HEREBY_RETRY_BASE_MS`: the first back-off after a failed Slack call; doubles each time.
@@ -84,16 +88,40 @@ pub struct ConfigError {
 
 const CREATE_APP_HINT: &str = "If the app does not exist yet, create it from manifest.yml at https://api.slack.com/apps → Create New App → From a manifest, then install it to your workspace.";
 
+/// What the settings are for: serving Slack needs its secrets; local commands
+/// (`migrate`, `postmortem`) need only the database and the draft's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Serve,
+    Local,
+}
+
 impl Config {
     /// Reads the process environment, after loading `.env` from the working directory if present.
-    pub fn from_env() -> Result<Config, ConfigError> {
+    pub fn from_env(purpose: Purpose) -> Result<Config, ConfigError> {
         // A missing .env is normal; values already in the environment win.
         let _ = dotenvy::dotenv();
-        Config::from_vars(&std::env::vars().collect())
+        Config::from_vars_for(&std::env::vars().collect(), purpose)
     }
 
-    /// Validates settings from a map, so tests need not touch the process environment.
+    /// Validates settings from a map for serving, so tests need not touch the environment.
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Config, ConfigError> {
+        Config::from_vars_for(vars, Purpose::Serve)
+    }
+
+    /// Validates settings from a map for `purpose`.
+    pub fn from_vars_for(
+        vars: &HashMap<String, String>,
+        purpose: Purpose,
+    ) -> Result<Config, ConfigError> {
+        let mut vars = vars.clone();
+        if purpose == Purpose::Local {
+            // Slack is not called: stand-ins keep the secrets out of the way, never used.
+            vars.entry("SLACK_BOT_TOKEN".into())
+                .or_insert_with(|| "xoxb-unused".into());
+            vars.entry("SLACK_SIGNING_SECRET".into())
+                .or_insert_with(|| "unused".into());
+        }
         let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
         let mut problems = Vec::new();
 
@@ -212,6 +240,27 @@ impl Config {
                 custom_roles.push(key);
             }
         }
+        let postmortem_template = match get("HEREBY_POSTMORTEM_TEMPLATE") {
+            None => crate::domain::postmortem::DEFAULT_TEMPLATE.to_string(),
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    problems.push(format!("HEREBY_POSTMORTEM_TEMPLATE '{path}' cannot be read ({e}); point it at a readable template file, or unset it to use the built-in one."));
+                    String::new()
+                }
+            },
+        };
+        let followup_interval =
+            match parse_interval(get("HEREBY_FOLLOWUP_INTERVAL").unwrap_or("30d")) {
+                Some(d) => d,
+                None => {
+                    problems.push(
+                        "HEREBY_FOLLOWUP_INTERVAL must be a duration such as 30d, 12h, 45m or 90s."
+                            .to_string(),
+                    );
+                    chrono::Duration::days(30)
+                }
+            };
         let highlight_reaction = get("HEREBY_HIGHLIGHT_REACTION")
             .unwrap_or("pushpin")
             .trim_matches(':')
@@ -255,12 +304,28 @@ impl Config {
                 open_commands,
                 custom_roles,
                 highlight_reaction,
+                postmortem_template,
+                followup_interval,
                 log_json,
                 retry_base,
                 slack_timeout,
             }),
             _ => Err(ConfigError { problems }),
         }
+    }
+}
+
+/// "30d", "12h", "45m", "90s" (a bare number is seconds).
+fn parse_interval(raw: &str) -> Option<chrono::Duration> {
+    let raw = raw.trim();
+    let (digits, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
+    let n: i64 = digits.parse().ok().filter(|n| *n > 0)?;
+    match unit {
+        "d" => Some(chrono::Duration::days(n)),
+        "h" => Some(chrono::Duration::hours(n)),
+        "m" => Some(chrono::Duration::minutes(n)),
+        "s" | "" => Some(chrono::Duration::seconds(n)),
+        _ => None,
     }
 }
 

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use hereby::config::Config;
+use hereby::config::{Config, Purpose};
 use hereby::startup::{shutdown_signal, Application};
 use hereby::store::Store;
 
@@ -24,11 +24,23 @@ enum Cmd {
     Serve,
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Print the post-mortem draft of an incident as the record stands (open incidents too).
+    Postmortem {
+        /// The incident's number (`7`) or its channel's name (`incident-2026-11-21-db-down`).
+        incident: String,
+        /// The workspace (`T…`), when several workspaces have an incident with that number.
+        #[arg(long)]
+        team: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match Config::from_env() {
+    let purpose = match cli.command {
+        None | Some(Cmd::Serve) => Purpose::Serve,
+        Some(_) => Purpose::Local,
+    };
+    let config = match Config::from_env(purpose) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -65,6 +77,38 @@ async fn run(cmd: Cmd, config: Config) -> anyhow::Result<()> {
             let store = Store::connect(config.database_url.expose()).await?;
             store.migrate().await?;
             println!("hereby: database is up to date");
+            Ok(())
+        }
+        Cmd::Postmortem { incident, team } => {
+            let store = Store::connect(config.database_url.expose()).await?;
+            store.migrate().await?;
+            let mut conn = store.pool().acquire().await?;
+            let found =
+                hereby::store::postmortems::find_incident(&mut conn, &incident, team.as_deref())
+                    .await?;
+            let incident =
+                match found.as_slice() {
+                    [one] => one,
+                    [] => anyhow::bail!(
+                        "no incident {incident} (give its number or its channel's name)"
+                    ),
+                    several => {
+                        anyhow::bail!(
+                    "{} workspaces have an incident {incident}; choose one with --team ({})",
+                    several.len(),
+                    several.iter().map(|i| i.team.to_string()).collect::<Vec<_>>().join(", ")
+                )
+                    }
+                };
+            let (_, markdown) = hereby::app::postmortem::current_draft(
+                &mut conn,
+                incident,
+                config.timezone,
+                &config.postmortem_template,
+                chrono::Utc::now(),
+            )
+            .await?;
+            print!("{markdown}");
             Ok(())
         }
     }

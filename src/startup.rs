@@ -48,6 +48,8 @@ impl Application {
                 announce_channel: config.announce_channel.clone(),
                 custom_roles: config.custom_roles.clone(),
                 highlight_reaction: config.highlight_reaction.clone(),
+                postmortem_template: config.postmortem_template.clone(),
+                followup_interval: config.followup_interval,
                 policy: crate::domain::transitions::Policy {
                     open: config.open_commands,
                 },
@@ -82,6 +84,9 @@ impl Application {
         let mut workers = JoinSet::new();
         let retry = self.config.retry_base;
         workers.spawn(DeliveryWorker::new(self.app.clone(), retry).run(stop_rx.clone()));
+        workers.spawn(
+            crate::jobs::followups::FollowUpWorker::new(self.app.clone()).run(stop_rx.clone()),
+        );
         for _ in 0..OUTBOX_WORKERS {
             workers.spawn(OutboxWorker::new(self.app.clone(), retry).run(stop_rx.clone()));
         }

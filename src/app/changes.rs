@@ -13,6 +13,7 @@ use crate::domain::transitions::{Fact, IncidentState};
 use crate::domain::UserId;
 use crate::slack::views;
 use crate::store::incidents::{self, IncidentRecord};
+use crate::store::postmortems;
 
 /// The state that [`crate::domain::transitions::decide`] needs.
 pub async fn load_state(
@@ -36,6 +37,7 @@ pub async fn apply(
     facts: &[Fact],
     actor: &UserId,
     now: DateTime<Utc>,
+    followup_interval: chrono::Duration,
 ) -> anyhow::Result<String> {
     let team = &incident.team;
     let label = views::escape(&views::incident_label(incident));
@@ -78,6 +80,7 @@ pub async fn apply(
                     .map(|p| format!(", taking over from <@{p}>"))
                     .unwrap_or_default();
                 notices.push(format!("{who}{handover}."));
+                super::record::participant(conn, incident, user, now, now).await?;
                 effects.push(Effect::Invite {
                     user: user.to_string(),
                 });
@@ -167,8 +170,22 @@ pub async fn apply(
                 notices.push(notice);
                 announcements.push(announcement);
                 if *to == Status::Resolved {
-                    // Whatever deliveries were lost, the record is complete before the draft.
-                    effects.push(Effect::CatchUp);
+                    // The export catches up first: the draft covers what deliveries missed.
+                    effects.push(Effect::ExportDraft);
+                    let open = postmortems::actions(conn, team, incident.id)
+                        .await?
+                        .iter()
+                        .filter(|a| a.status.is_open())
+                        .count();
+                    if open > 0 {
+                        postmortems::schedule_followup(
+                            conn,
+                            team,
+                            incident.id,
+                            now + followup_interval,
+                        )
+                        .await?;
+                    }
                 }
                 confirmation = format!("Status: {}.", to.as_str());
             }

@@ -119,6 +119,31 @@ async fn in_incident(
             let reply = notes::tried(&mut tx, &incident, &what, outcome, &inv.user, now).await?;
             return finish(app, tx, reply).await;
         }
+        Command::Action(new) => {
+            let reply = notes::add_action(
+                &mut tx,
+                &incident,
+                &new,
+                &inv.user,
+                now,
+                app.settings.followup_interval,
+            )
+            .await?;
+            return finish(app, tx, reply).await;
+        }
+        Command::CloseAction { number, status } => {
+            let reply =
+                notes::close_action(&mut tx, &incident, number, status, &inv.user, now).await?;
+            return finish(app, tx, reply).await;
+        }
+        Command::Actions => {
+            let actions =
+                crate::store::postmortems::actions(&mut tx, &incident.team, incident.id).await?;
+            return Ok(Reply::Ephemeral(views::actions_text(
+                &actions,
+                now.date_naive(),
+            )));
+        }
         Command::Fixes => {
             let fixes = record::fixes(&mut tx, &incident.team, incident.id).await?;
             return Ok(Reply::Ephemeral(views::fixes_text(&fixes)));
@@ -139,7 +164,15 @@ async fn in_incident(
         Ok(facts) => facts,
         Err(refusal) => return Ok(Reply::Ephemeral(refusal.to_string())),
     };
-    let confirmation = changes::apply(&mut tx, &incident, &facts, &inv.user, now).await?;
+    let confirmation = changes::apply(
+        &mut tx,
+        &incident,
+        &facts,
+        &inv.user,
+        now,
+        app.settings.followup_interval,
+    )
+    .await?;
     tx.commit().await.context("Failed to commit a command")?;
     app.effects_waiting.notify_one();
     Ok(Reply::Ephemeral(confirmation))

@@ -45,6 +45,7 @@ pub async fn declare(
         }),
     )
     .await?;
+    super::record::participant(conn, &incident, &d.declarer, d.at, now).await?;
     effects::queue(conn, &incident, &[Effect::CreateChannel], now).await?;
     tracing::info!(number = incident.number, "Incident declared");
     Ok(Declared::New(Box::new(incident)))

@@ -59,6 +59,12 @@ pub enum Effect {
     PostFix { number: i64 },
     /// Reads the channel's history and records what hereby missed.
     CatchUp,
+    /// Catches up, renders the post-mortem draft and shares it in the channel.
+    ExportDraft,
+    /// A follow-up review: the open action items, in the incident channel.
+    FollowUp { text: String },
+    /// A direct message to an action item's owner.
+    RemindOwner { user: String, text: String },
 }
 
 impl Effect {
@@ -79,6 +85,9 @@ impl Effect {
             Effect::LookUpUser { .. } => "look_up_user",
             Effect::PostFix { .. } => "post_fix",
             Effect::CatchUp => "catch_up",
+            Effect::ExportDraft => "export_draft",
+            Effect::FollowUp { .. } => "follow_up",
+            Effect::RemindOwner { .. } => "remind_owner",
         }
     }
 }
@@ -318,6 +327,33 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
         Effect::CatchUp => {
             let seen = super::reconcile::catch_up(app, &incident).await?;
             tracing::info!(seen, "Caught up with the incident channel");
+            Completion::default()
+        }
+        Effect::ExportDraft => {
+            super::postmortem::export(app, &incident).await?;
+            Completion::default()
+        }
+        Effect::FollowUp { text } => {
+            let message = OutgoingMessage {
+                text,
+                blocks: None,
+                thread_ts: None,
+                key: claimed.dedupe_key.clone(),
+            };
+            post_once(app, claimed, worker, &need_channel()?, &message).await?;
+            Completion::default()
+        }
+        Effect::RemindOwner { user, text } => {
+            // Posting to a user ID delivers the message in the app's direct conversation.
+            let message = OutgoingMessage {
+                text,
+                blocks: None,
+                thread_ts: None,
+                key: claimed.dedupe_key.clone(),
+            };
+            app.slack
+                .post_message(&ChannelId::new(user), &message)
+                .await?;
             Completion::default()
         }
         Effect::Whisper {

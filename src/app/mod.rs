@@ -8,6 +8,7 @@ pub mod effects;
 pub mod ingest;
 pub mod interactions;
 pub mod notes;
+pub mod postmortem;
 pub mod reconcile;
 pub mod record;
 
@@ -33,6 +34,10 @@ pub struct Settings {
     pub policy: crate::domain::transitions::Policy,
     /// The reaction that marks a message as a key event (`pushpin`).
     pub highlight_reaction: String,
+    /// The post-mortem template's text.
+    pub postmortem_template: String,
+    /// Time between follow-up reviews of open action items.
+    pub followup_interval: chrono::Duration,
 }
 
 /// Everything a use case or worker needs, cheap to clone.

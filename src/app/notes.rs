@@ -6,12 +6,13 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::effects::{queue_again, Effect};
+use crate::domain::actions::{self, ActionStatus, NewAction};
 use crate::domain::fixes::Outcome;
 use crate::domain::links;
 use crate::domain::UserId;
 use crate::slack::views;
 use crate::store::incidents::{self, IncidentRecord};
-use crate::store::record;
+use crate::store::{postmortems, record};
 
 /// `/incident tried`: records the attempt and posts it with outcome buttons.
 pub async fn tried(
@@ -134,6 +135,105 @@ pub async fn note(
     )
     .await?;
     Ok(reply.to_string())
+}
+
+/// `/incident action <text> [@owner] [due …]`.
+pub async fn add_action(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    new: &NewAction,
+    by: &UserId,
+    now: DateTime<Utc>,
+    followup_interval: chrono::Duration,
+) -> anyhow::Result<String> {
+    let a = postmortems::add_action(conn, &incident.team, incident.id, new, by, now).await?;
+    incidents::add_timeline(conn, &incident.team, incident.id, "action_added", Some(by), now, json!({"number": a.number, "text": a.text, "owner": a.owner.as_ref().map(|o| o.as_str()), "due": a.due.map(|d| d.to_string())})).await?;
+    if !incident.status.is_open() {
+        // Added after resolution: the follow-up reviews carry it too.
+        postmortems::schedule_followup(conn, &incident.team, incident.id, now + followup_interval)
+            .await?;
+    }
+    let owner = a
+        .owner
+        .as_ref()
+        .map(|o| format!(" for <@{o}>"))
+        .unwrap_or_default();
+    let due = a.due.map(|d| format!(", due {d}")).unwrap_or_default();
+    let revision = incidents::next_revision(conn, &incident.team, incident.id).await?;
+    let notice = format!(
+        ":dart: <@{by}> added action item #{}{owner}{due}: {}",
+        a.number,
+        views::escape(&a.text)
+    );
+    queue_again(
+        conn,
+        incident,
+        &[Effect::Notice { text: notice }],
+        revision,
+        now,
+    )
+    .await?;
+    let flags = actions::flags(&a.text, a.owner.as_ref(), a.due, now.date_naive());
+    let advice = if flags.is_empty() {
+        String::new()
+    } else {
+        format!(" To make it count: {}.", flags.join("; "))
+    };
+    Ok(format!("Added action item #{}.{advice}", a.number))
+}
+
+/// `/incident action done|wontfix <n>`.
+pub async fn close_action(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    number: i64,
+    status: ActionStatus,
+    by: &UserId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
+    let Some(a) =
+        postmortems::close_action(conn, &incident.team, incident.id, number, status, now).await?
+    else {
+        return Ok(format!(
+            "There is no action item #{number}; `/incident actions` lists them."
+        ));
+    };
+    incidents::add_timeline(
+        conn,
+        &incident.team,
+        incident.id,
+        "action_closed",
+        Some(by),
+        now,
+        json!({"number": number, "status": status.key()}),
+    )
+    .await?;
+    let open = postmortems::actions(conn, &incident.team, incident.id)
+        .await?
+        .iter()
+        .filter(|a| a.status.is_open())
+        .count();
+    if open == 0 {
+        postmortems::end_followups(conn, &incident.team, incident.id).await?;
+    }
+    let revision = incidents::next_revision(conn, &incident.team, incident.id).await?;
+    let notice = format!(
+        ":white_check_mark: <@{by}> closed action item #{number} as {}: {}",
+        status.as_str(),
+        views::escape(&a.text)
+    );
+    queue_again(
+        conn,
+        incident,
+        &[Effect::Notice { text: notice }],
+        revision,
+        now,
+    )
+    .await?;
+    Ok(match open {
+        0 => format!("Action item #{number} is {}. Every action item is closed: no more follow-up reminders.", status.as_str()),
+        n => format!("Action item #{number} is {}. {n} still open.", status.as_str()),
+    })
 }
 
 async fn links_in(

@@ -1,6 +1,7 @@
 //! The `/incident` grammar: what people type after the slash command, parsed into a
 //! [`Command`], and the help text generated from the same table so the two cannot drift.
 
+use super::actions::{parse_new, ActionStatus, NewAction};
 use super::fixes::{split_outcome, Outcome};
 use super::incident::{Severity, Status, Title};
 use super::roles::Role;
@@ -82,6 +83,18 @@ pub const SPECS: &[Spec] = &[
         summary: "record documentation that was confusing, wrong or missing",
     },
     Spec {
+        name: "action",
+        aliases: &["todo", "followup"],
+        usage: "<text> [@owner] [due YYYY-MM-DD] | done <n> | wontfix <n>",
+        summary: "add a post-mortem action item, or close one (also after resolution)",
+    },
+    Spec {
+        name: "actions",
+        aliases: &["todos"],
+        usage: "",
+        summary: "list the action items and their status",
+    },
+    Spec {
         name: "rename",
         aliases: &["title"],
         usage: "<title>",
@@ -147,6 +160,12 @@ pub enum Command {
     },
     /// `tried` alone: list the fix attempts.
     Fixes,
+    /// `action <text> [@owner] [due YYYY-MM-DD]`.
+    Action(NewAction),
+    /// `action done <n>` or `action wontfix <n>`.
+    CloseAction { number: i64, status: ActionStatus },
+    /// `actions`.
+    Actions,
     /// `note <text>`.
     Note { text: String },
     /// `docs <link or text>`.
@@ -190,6 +209,9 @@ pub enum ParseError {
     /// Not a status.
     #[error("`{0}` is not a status. Use investigating, identified, monitoring or resolved.")]
     UnknownStatus(String),
+    /// Something else, already worded for the person.
+    #[error("{0}")]
+    Other(String),
     /// Not a person.
     #[error("`{0}` is not a person. Mention them (`@name`) or write `me`.")]
     NotAPerson(String),
@@ -328,6 +350,27 @@ pub fn parse(text: &str, custom_roles: &[String]) -> Result<Command, ParseError>
                 Command::Tried { what, outcome }
             }
         }
+        "action" => {
+            let first = args.first().map(|a| a.to_ascii_lowercase());
+            let close = match first.as_deref() {
+                Some("done") | Some("close") | Some("closed") => Some(ActionStatus::Done),
+                Some("wontfix") | Some("won't-fix") | Some("wont-fix") | Some("drop") => {
+                    Some(ActionStatus::WontFix)
+                }
+                _ => None,
+            };
+            match (close, args.get(1).map(|n| n.trim_start_matches('#').parse::<i64>())) {
+                (Some(status), Some(Ok(number))) if args.len() == 2 => Command::CloseAction { number, status },
+                (Some(_), _) => {
+                    return Err(ParseError::Other(format!(
+                        "Say which action item by its number: `/incident action {} <n>` (see `/incident actions`).",
+                        first.unwrap_or_default()
+                    )))
+                }
+                (None, _) => Command::Action(parse_new(rest).map_err(ParseError::Other)?),
+            }
+        }
+        "actions" => Command::Actions,
         "note" => {
             if unescaped.trim().is_empty() {
                 return Err(missing("note", "the note's text"));
@@ -536,6 +579,38 @@ mod tests {
             .unwrap_err()
             .reply()
             .contains("needs what was tried"));
+    }
+
+    #[test]
+    fn action_items_are_added_and_closed_by_number() {
+        let Command::Action(a) = p("action Alert on pool usage <@U9|bob> due 2026-12-01").unwrap()
+        else {
+            panic!("expected an action")
+        };
+        assert_eq!(a.owner, Some(UserId::new("U9")));
+        assert_eq!(
+            p("action done 2").unwrap(),
+            Command::CloseAction {
+                number: 2,
+                status: ActionStatus::Done
+            }
+        );
+        assert_eq!(
+            p("action wontfix #3").unwrap(),
+            Command::CloseAction {
+                number: 3,
+                status: ActionStatus::WontFix
+            }
+        );
+        assert!(p("action done")
+            .unwrap_err()
+            .reply()
+            .contains("by its number"));
+        assert!(p("action fix it due soon")
+            .unwrap_err()
+            .reply()
+            .contains("YYYY-MM-DD"));
+        assert_eq!(p("actions").unwrap(), Command::Actions);
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! The pure core of hereby: incidents, roles, the `/incident` grammar, the declaration phrase
 //! and channel naming. Nothing here does I/O or reads a clock; the shell passes times in.
 
+pub mod actions;
 pub mod channel_name;
 pub mod command;
 pub mod fixes;
 pub mod incident;
 pub mod links;
+pub mod mrkdwn;
+pub mod postmortem;
 pub mod roles;
 pub mod transitions;
 pub mod trigger;

@@ -3,6 +3,7 @@
 //! loop that sleeps until woken, polled or told to stop.
 
 pub mod deliveries;
+pub mod followups;
 pub mod outbox;
 
 use std::time::Duration;

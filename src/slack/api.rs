@@ -468,6 +468,48 @@ impl SlackGateway {
         Ok(page(r.messages, r.response_metadata))
     }
 
+    /// Shares a file in a channel with Slack's upload flow: `files.getUploadURLExternal`, the
+    /// bytes to the upload URL, then `files.completeUploadExternal`. Returns the file's ID.
+    #[tracing::instrument(name = "Uploading a file to Slack", skip(self, content, comment))]
+    pub async fn upload_file(
+        &self,
+        channel: &ChannelId,
+        filename: &str,
+        title: &str,
+        content: &[u8],
+        comment: &str,
+    ) -> Result<String, CallError> {
+        let session = self.client.open_session(&self.token);
+        let req =
+            SlackApiFilesGetUploadUrlExternalRequest::new(filename.to_string(), content.len());
+        let target = self
+            .call(
+                "files.getUploadURLExternal",
+                session.get_upload_url_external(&req),
+            )
+            .await?;
+        let upload = SlackApiFilesUploadViaUrlRequest::new(
+            target.upload_url.clone(),
+            content.to_vec(),
+            "text/markdown".to_string(),
+        );
+        self.call("upload", session.files_upload_via_url(&upload))
+            .await?;
+        let complete =
+            SlackApiFilesCompleteUploadExternalRequest::new(vec![SlackApiFilesComplete::new(
+                target.file_id.clone(),
+            )
+            .with_title(title.to_string())])
+            .with_channel_id(SlackChannelId::new(channel.to_string()))
+            .with_initial_comment(comment.to_string());
+        self.call(
+            "files.completeUploadExternal",
+            session.files_complete_upload_external(&complete),
+        )
+        .await?;
+        Ok(target.file_id.0)
+    }
+
     /// `pins.add`; an already pinned message counts as pinned.
     #[tracing::instrument(name = "Pinning a Slack message", skip(self))]
     pub async fn pin(&self, channel: &ChannelId, ts: &str) -> Result<(), CallError> {

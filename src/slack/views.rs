@@ -222,6 +222,90 @@ pub fn fixes_text(fixes: &[crate::store::record::FixAttempt]) -> String {
     format!("*Fix attempts*\n{}", lines.join("\n"))
 }
 
+/// `/incident actions`: every action item with owner, due date, status and what to sharpen.
+pub fn actions_text(
+    actions: &[crate::domain::postmortem::ActionRow],
+    today: chrono::NaiveDate,
+) -> String {
+    if actions.is_empty() {
+        return "No action items yet. Add one with `/incident action <text> @owner due YYYY-MM-DD`.".into();
+    }
+    let lines: Vec<String> = actions
+        .iter()
+        .map(|a| {
+            let owner = a
+                .owner
+                .as_ref()
+                .map(|o| format!("<@{o}>"))
+                .unwrap_or_else(|| "no owner".into());
+            let due = a
+                .due
+                .map(|d| format!("due {d}"))
+                .unwrap_or_else(|| "no due date".into());
+            let flags = if a.status.is_open() {
+                crate::domain::actions::flags(&a.text, a.owner.as_ref(), a.due, today)
+            } else {
+                vec![]
+            };
+            let warn = if flags.is_empty() {
+                String::new()
+            } else {
+                format!("\n    :warning: {}", flags.join("; "))
+            };
+            format!(
+                "*#{}* {} — {owner}, {due}, *{}*{warn}",
+                a.number,
+                escape(&a.text),
+                a.status.as_str()
+            )
+        })
+        .collect();
+    format!("*Action items*\n{}", lines.join("\n"))
+}
+
+/// A follow-up review in the incident channel.
+pub fn followup_text(
+    i: &IncidentRecord,
+    open: &[crate::domain::postmortem::ActionRow],
+    today: chrono::NaiveDate,
+) -> String {
+    format!(
+        ":calendar: *Follow-up review* of {}: {} action item(s) still open. Close them with `/incident action done <n>` (or `wontfix <n>`); hereby will ask again until they are.\n{}",
+        escape(&incident_label(i)),
+        open.len(),
+        actions_text(open, today).trim_start_matches("*Action items*\n")
+    )
+}
+
+/// A direct reminder to an owner of their open items.
+pub fn owner_reminder_text(
+    i: &IncidentRecord,
+    theirs: &[crate::domain::postmortem::ActionRow],
+) -> String {
+    let channel = i
+        .channel
+        .as_ref()
+        .map(|c| format!(" in <#{}>", c.id))
+        .unwrap_or_default();
+    let items: Vec<String> = theirs
+        .iter()
+        .map(|a| {
+            format!(
+                "• #{} {}{}",
+                a.number,
+                escape(&a.text),
+                a.due.map(|d| format!(" (due {d})")).unwrap_or_default()
+            )
+        })
+        .collect();
+    format!(
+        ":wave: A reminder from the follow-up review of {}{channel}: you own {} open action item(s).\n{}",
+        escape(&incident_label(i)),
+        theirs.len(),
+        items.join("\n")
+    )
+}
+
 /// The threaded reply under the declaring message (or the message in the channel where
 /// `/incident declare` was typed).
 pub fn pointer_text(i: &IncidentRecord) -> String {

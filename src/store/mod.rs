@@ -6,6 +6,7 @@
 pub mod deliveries;
 pub mod incidents;
 pub mod outbox;
+pub mod postmortems;
 pub mod record;
 
 use anyhow::Context;

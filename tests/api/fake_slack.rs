@@ -58,6 +58,16 @@ pub struct Message {
     pub blocks: Option<Value>,
 }
 
+/// A file shared with the v2 upload flow.
+#[derive(Debug, Clone)]
+pub struct SharedFile {
+    pub id: String,
+    pub title: String,
+    pub channel: String,
+    pub comment: String,
+    pub content: String,
+}
+
 #[derive(Default)]
 struct FakeState {
     calls: Vec<Call>,
@@ -68,6 +78,9 @@ struct FakeState {
     ephemerals: Vec<(String, String, String)>,
     views: Vec<Value>,
     page_size: usize,
+    base: String,
+    uploads: HashMap<String, Vec<u8>>,
+    shared: Vec<SharedFile>,
 }
 
 /// The fake, running on its own port.
@@ -86,9 +99,11 @@ impl FakeSlack {
         }));
         let app = Router::new()
             .route("/api/{method}", any(handle))
+            .route("/upload/{file}", axum::routing::post(upload))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        state.lock().unwrap().base = format!("http://{addr}");
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         FakeSlack {
             state,
@@ -170,6 +185,11 @@ impl FakeSlack {
         });
     }
 
+    /// Files shared with the upload flow, in order.
+    pub fn shared_files(&self) -> Vec<SharedFile> {
+        self.state.lock().unwrap().shared.clone()
+    }
+
     /// Every message that was posted (failed calls post nothing).
     pub fn messages(&self) -> Vec<Message> {
         self.state.lock().unwrap().messages.clone()
@@ -185,6 +205,20 @@ impl FakeSlack {
             .cloned()
             .collect()
     }
+}
+
+async fn upload(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    Path(file): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut s = state.lock().unwrap();
+    s.calls.push(Call {
+        method: "upload".into(),
+        params: json!({"file": file, "bytes": body.len()}),
+    });
+    s.uploads.insert(file, body.to_vec());
+    (StatusCode::OK, "OK - 18").into_response()
 }
 
 fn params(query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Value {
@@ -461,6 +495,34 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 String::new()
             };
             json!({"ok": true, "messages": page, "has_more": !next.is_empty(), "response_metadata": {"next_cursor": next}})
+        }
+        "files.getUploadURLExternal" => {
+            let id = format!("F{:08}", s.uploads.len() + s.shared.len() + 1);
+            s.uploads.insert(id.clone(), vec![]);
+            json!({"ok": true, "file_id": id, "upload_url": format!("{}/upload/{id}", s.base)})
+        }
+        "files.completeUploadExternal" => {
+            let files: Value = match p.get("files") {
+                Some(Value::String(raw)) => serde_json::from_str(raw).unwrap_or(json!([])),
+                Some(v) => v.clone(),
+                None => json!([]),
+            };
+            let mut out = vec![];
+            for f in files.as_array().cloned().unwrap_or_default() {
+                let id = f["id"].as_str().unwrap_or("").to_string();
+                let content = String::from_utf8(s.uploads.get(&id).cloned().unwrap_or_default())
+                    .unwrap_or_default();
+                let title = f["title"].as_str().unwrap_or("").to_string();
+                s.shared.push(SharedFile {
+                    id: id.clone(),
+                    title: title.clone(),
+                    channel: str_param(p, "channel_id").into(),
+                    comment: str_param(p, "initial_comment").into(),
+                    content,
+                });
+                out.push(json!({"id": id, "name": title, "title": title, "permalink": format!("https://test.slack.com/files/{BOT_USER}/{id}")}));
+            }
+            json!({"ok": true, "files": out})
         }
         "users.info" => {
             let user = str_param(p, "user");

@@ -342,6 +342,13 @@ pub fn ts(n: u64) -> String {
     format!("{}.{:06}", now_secs(), n)
 }
 
+/// A Slack ts for this very moment.
+pub fn ts_now() -> String {
+    let now = chrono::Utc::now();
+    std::thread::sleep(std::time::Duration::from_micros(2));
+    format!("{}.{:06}", now.timestamp(), now.timestamp_subsec_micros())
+}
+
 /// Today's date in UTC, as in channel names.
 pub fn today() -> String {
     chrono::Utc::now().format("%Y-%m-%d").to_string()

@@ -6,4 +6,5 @@ mod declaration;
 mod fake_slack;
 mod helpers;
 mod ingress;
+mod postmortem;
 mod recording;

@@ -417,7 +417,11 @@ async fn participants_are_kept_with_first_seen_time_and_names_from_slack() {
             .map(|r| r.get("user_id"))
             .collect();
     users.sort();
-    assert_eq!(users, vec!["W555", "W666"]);
+    assert_eq!(
+        users,
+        vec!["W111", "W555", "W666"],
+        "the declarer, who joined, who wrote"
+    );
     app.eventually("names are looked up", |s| {
         s.calls_to("users.info").len() >= 2
     })

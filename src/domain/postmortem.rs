@@ -1,0 +1,688 @@
+//! The post-mortem draft: built from the record (plain values in), rendered to Markdown through
+//! a template. The default template is embedded; teams can replace it. What the template gets
+//! is [`Draft`]; README.md documents it for template authors.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::actions::{self, ActionStatus};
+use super::fixes::Outcome;
+use super::mrkdwn;
+use super::UserId;
+
+/// The template used unless `HEREBY_POSTMORTEM_TEMPLATE` names another.
+pub const DEFAULT_TEMPLATE: &str = include_str!("../../templates/postmortem.md");
+
+// ---- What the record holds (inputs) ----
+
+/// The incident itself.
+#[derive(Debug, Clone)]
+pub struct IncidentFacts {
+    pub number: i64,
+    pub title: Option<String>,
+    pub severity: Option<String>,
+    pub declared_at: DateTime<Utc>,
+    pub declared_by: UserId,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub description: Option<String>,
+    pub channel_name: Option<String>,
+}
+
+/// Someone held a role from `from` until `until`.
+#[derive(Debug, Clone)]
+pub struct RoleSpan {
+    pub role: String,
+    pub user: UserId,
+    pub by: UserId,
+    pub from: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// A timeline entry as stored.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub actor: Option<UserId>,
+    pub detail: Value,
+}
+
+/// A recorded message.
+#[derive(Debug, Clone)]
+pub struct LoggedMessage {
+    pub ts: String,
+    pub thread_ts: Option<String>,
+    pub at: DateTime<Utc>,
+    pub user: Option<UserId>,
+    pub author_name: Option<String>,
+    pub from_app: bool,
+    /// `None` once deleted.
+    pub text: Option<String>,
+    pub files: Option<Value>,
+    pub edited: bool,
+    pub highlighted: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LinkRow {
+    pub url: String,
+    pub label: Option<String>,
+    pub by: Option<UserId>,
+    pub at: DateTime<Utc>,
+    pub mentions: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct FixRow {
+    pub number: i64,
+    pub what: String,
+    pub by: UserId,
+    pub at: DateTime<Utc>,
+    pub outcome: Outcome,
+    pub outcome_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ActionRow {
+    pub number: i64,
+    pub text: String,
+    pub owner: Option<UserId>,
+    pub due: Option<chrono::NaiveDate>,
+    pub status: ActionStatus,
+}
+
+/// Everything the draft is built from.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub incident: IncidentFacts,
+    pub roles: Vec<RoleSpan>,
+    pub entries: Vec<Entry>,
+    pub messages: Vec<LoggedMessage>,
+    pub links: Vec<LinkRow>,
+    pub fixes: Vec<FixRow>,
+    pub actions: Vec<ActionRow>,
+    /// (user, first seen).
+    pub participants: Vec<(UserId, DateTime<Utc>)>,
+    /// User ID → the name to show.
+    pub names: HashMap<String, String>,
+}
+
+// ---- What the template gets (output) ----
+
+/// The draft handed to the template. Times are strings in the configured time zone with the
+/// UTC offset ("2026-11-21 14:03:05 CET (UTC+01:00)"); text is Markdown; table cells have `|`
+/// escaped.
+#[derive(Debug, Clone, Serialize)]
+pub struct Draft {
+    pub title: String,
+    pub number: i64,
+    /// The incident commander at resolution (the draft's owner).
+    pub owner: String,
+    /// Always "Draft": people make it final.
+    pub status: &'static str,
+    pub severity: String,
+    pub channel: Option<String>,
+    pub timezone: String,
+    pub description: Option<String>,
+    pub times: KeyTimes,
+    pub participants: Vec<Participant>,
+    pub handovers: Vec<Handover>,
+    pub timeline: Vec<TimelineItem>,
+    pub fixes: Vec<Fix>,
+    pub docs: Vec<Note>,
+    pub notes: Vec<Note>,
+    pub actions: Vec<Action>,
+    pub links: Vec<LinkItem>,
+    pub log: Vec<LogEntry>,
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyTimes {
+    /// The first message or the declaration, whichever came first.
+    pub started: String,
+    pub declared: String,
+    /// When the first fix that worked was marked as working.
+    pub mitigated: Option<String>,
+    pub resolved: Option<String>,
+    /// From started to resolved ("2 h 5 min").
+    pub duration: Option<String>,
+    pub time_to_mitigate: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Participant {
+    pub name: String,
+    pub roles: Vec<String>,
+    pub first_seen: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Handover {
+    pub at: String,
+    pub role: String,
+    pub to: String,
+    pub by: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineItem {
+    pub at: String,
+    /// declaration, role, severity, status, update, rename, highlight, message, file, link,
+    /// fix, note, docs, resolution, reopened, channel
+    pub kind: &'static str,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Fix {
+    pub number: i64,
+    pub what: String,
+    pub who: String,
+    pub when: String,
+    pub outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    pub at: String,
+    pub who: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Action {
+    pub number: i64,
+    pub text: String,
+    pub owner: String,
+    pub due: String,
+    pub status: &'static str,
+    /// Why the item is weak (vague, no owner, no due date); empty when it is fine.
+    pub flags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkItem {
+    pub url: String,
+    pub label: String,
+    pub by: String,
+    pub at: String,
+    pub mentions: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LogEntry {
+    pub at: String,
+    pub author: String,
+    pub text: String,
+    pub edited: bool,
+    pub from_app: bool,
+    pub files: Vec<String>,
+    pub replies: Vec<LogEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Counts {
+    pub messages: usize,
+    pub deleted: usize,
+    pub participants: usize,
+    pub links: usize,
+    pub fixes: usize,
+    pub open_actions: usize,
+}
+
+struct Fmt<'a> {
+    tz: Tz,
+    names: &'a HashMap<String, String>,
+}
+
+impl Fmt<'_> {
+    fn time(&self, t: DateTime<Utc>) -> String {
+        t.with_timezone(&self.tz)
+            .format("%Y-%m-%d %H:%M:%S %Z (UTC%:z)")
+            .to_string()
+    }
+
+    fn who(&self, u: &UserId) -> String {
+        mrkdwn::name(u.as_str(), None, self.names)
+    }
+
+    fn md(&self, text: &str) -> String {
+        mrkdwn::to_markdown(text, self.names)
+    }
+}
+
+/// Table cells: one line, `|` escaped.
+fn cell(s: &str) -> String {
+    s.replace('\n', " ").replace('|', "\\|")
+}
+
+fn first_line(s: &str, max: usize) -> String {
+    let line = s
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    if line.chars().count() > max || s.lines().filter(|l| !l.trim().is_empty()).count() > 1 {
+        let cut: String = line.chars().take(max).collect();
+        format!("{cut}…")
+    } else {
+        line.to_string()
+    }
+}
+
+/// "2 h 5 min".
+pub fn duration(d: chrono::Duration) -> String {
+    let mins = d.num_minutes().max(0);
+    match (mins / 1440, (mins % 1440) / 60, mins % 60) {
+        (0, 0, m) => format!("{m} min"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, h, m) => format!("{d} d {h} h {m} min"),
+    }
+}
+
+fn file_names(files: &Option<Value>) -> Vec<String> {
+    let Some(Value::Array(files)) = files else {
+        return vec![];
+    };
+    files
+        .iter()
+        .map(|f| {
+            let name = f
+                .get("title")
+                .or_else(|| f.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("file");
+            match f.get("permalink").and_then(Value::as_str) {
+                Some(link) => format!("[{name}]({link})"),
+                None => name.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Builds the draft from the record; `today` judges action items' due dates.
+pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
+    let f = Fmt {
+        tz,
+        names: &r.names,
+    };
+    let i = &r.incident;
+    let live: Vec<&LoggedMessage> = r.messages.iter().filter(|m| m.text.is_some()).collect();
+    let started = live
+        .iter()
+        .map(|m| m.at)
+        .chain([i.declared_at])
+        .min()
+        .unwrap_or(i.declared_at);
+    let mitigated = r
+        .fixes
+        .iter()
+        .filter(|x| x.outcome == Outcome::Worked)
+        .filter_map(|x| x.outcome_at.or(Some(x.at)))
+        .min();
+    let owner = r
+        .roles
+        .iter()
+        .filter(|s| s.role == "incident commander" && s.until.is_none())
+        .map(|s| f.who(&s.user))
+        .next()
+        .unwrap_or_else(|| f.who(&i.declared_by));
+
+    let mut timeline: Vec<(DateTime<Utc>, TimelineItem)> =
+        Vec::with_capacity(r.entries.len() + live.len() + r.links.len());
+    for e in &r.entries {
+        if let Some(item) = entry_item(e, &f) {
+            timeline.push((e.at, item));
+        }
+    }
+    for m in &live {
+        let author = author(m, &f);
+        let text = f.md(m.text.as_deref().unwrap_or(""));
+        let files = file_names(&m.files);
+        let (kind, line) = if m.highlighted {
+            (
+                "highlight",
+                format!("★ **{author}**: {}", text.replace('\n', " ")),
+            )
+        } else if !files.is_empty() {
+            (
+                "file",
+                format!(
+                    "{author} shared {}{}",
+                    files.join(", "),
+                    if text.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", first_line(&text, 100))
+                    }
+                ),
+            )
+        } else {
+            ("message", format!("{author}: {}", first_line(&text, 100)))
+        };
+        timeline.push((
+            m.at,
+            TimelineItem {
+                at: f.time(m.at),
+                kind,
+                text: line,
+            },
+        ));
+    }
+    for l in &r.links {
+        let by =
+            l.by.as_ref()
+                .map(|u| format!(" (shared by {})", f.who(u)))
+                .unwrap_or_default();
+        let label = l.label.clone().unwrap_or_else(|| l.url.clone());
+        timeline.push((
+            l.at,
+            TimelineItem {
+                at: f.time(l.at),
+                kind: "link",
+                text: format!("Link: [{label}]({}){by}", l.url),
+            },
+        ));
+    }
+    // Stable: entries of the same moment keep the order above (events, messages, links).
+    timeline.sort_by_key(|(at, _)| *at);
+
+    let mut roles_of: HashMap<&str, Vec<String>> = HashMap::new();
+    for s in &r.roles {
+        let v = roles_of.entry(s.user.as_str()).or_default();
+        if !v.contains(&s.role) {
+            v.push(s.role.clone());
+        }
+    }
+    let mut people: Vec<(UserId, DateTime<Utc>)> = r.participants.clone();
+    for s in &r.roles {
+        if !people.iter().any(|(u, _)| *u == s.user) {
+            people.push((s.user.clone(), s.from));
+        }
+    }
+    people.sort_by_key(|(_, at)| *at);
+
+    let actions: Vec<Action> = r
+        .actions
+        .iter()
+        .map(|a| Action {
+            number: a.number,
+            text: cell(&f.md(&a.text)),
+            owner: a
+                .owner
+                .as_ref()
+                .map(|u| f.who(u))
+                .unwrap_or_else(|| "—".into()),
+            due: a.due.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+            status: a.status.as_str(),
+            flags: if a.status.is_open() {
+                actions::flags(&a.text, a.owner.as_ref(), a.due, today)
+            } else {
+                vec![]
+            },
+        })
+        .collect();
+
+    Draft {
+        title: i
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("Incident #{}", i.number)),
+        number: i.number,
+        owner,
+        status: "Draft",
+        severity: i
+            .severity
+            .clone()
+            .map(|s| s.to_uppercase())
+            .unwrap_or_else(|| "not set".into()),
+        channel: i.channel_name.clone(),
+        timezone: tz.name().to_string(),
+        description: i.description.clone(),
+        times: KeyTimes {
+            started: f.time(started),
+            declared: f.time(i.declared_at),
+            mitigated: mitigated.map(|t| f.time(t)),
+            resolved: i.resolved_at.map(|t| f.time(t)),
+            duration: i.resolved_at.map(|t| duration(t - started)),
+            time_to_mitigate: mitigated.map(|t| duration(t - started)),
+        },
+        participants: people
+            .iter()
+            .map(|(u, at)| Participant {
+                name: f.who(u),
+                roles: roles_of.get(u.as_str()).cloned().unwrap_or_default(),
+                first_seen: f.time(*at),
+            })
+            .collect(),
+        handovers: r
+            .roles
+            .iter()
+            .map(|s| Handover {
+                at: f.time(s.from),
+                role: s.role.clone(),
+                to: f.who(&s.user),
+                by: f.who(&s.by),
+            })
+            .collect(),
+        timeline: timeline.into_iter().map(|(_, item)| item).collect(),
+        fixes: r
+            .fixes
+            .iter()
+            .map(|x| Fix {
+                number: x.number,
+                what: cell(&f.md(&x.what)),
+                who: f.who(&x.by),
+                when: f.time(x.at),
+                outcome: x.outcome.as_str(),
+            })
+            .collect(),
+        docs: notes_of(&r.entries, "docs", &f),
+        notes: notes_of(&r.entries, "note", &f),
+        counts: Counts {
+            messages: live.len(),
+            deleted: r.messages.len() - live.len(),
+            participants: people.len(),
+            links: r.links.len(),
+            fixes: r.fixes.len(),
+            open_actions: actions.iter().filter(|a| a.status == "open").count(),
+        },
+        actions,
+        links: r
+            .links
+            .iter()
+            .map(|l| LinkItem {
+                url: l.url.clone(),
+                label: cell(l.label.as_deref().unwrap_or(&l.url)),
+                by: l
+                    .by
+                    .as_ref()
+                    .map(|u| f.who(u))
+                    .unwrap_or_else(|| "—".into()),
+                at: f.time(l.at),
+                mentions: l.mentions,
+            })
+            .collect(),
+        log: log(&live, &f),
+    }
+}
+
+fn author(m: &LoggedMessage, f: &Fmt) -> String {
+    match (&m.user, &m.author_name, m.from_app) {
+        (_, Some(name), true) => format!("{name} (app)"),
+        (Some(u), _, app) => format!("{}{}", f.who(u), if app { " (app)" } else { "" }),
+        (None, Some(name), _) => name.clone(),
+        (None, None, _) => "unknown".into(),
+    }
+}
+
+fn notes_of(entries: &[Entry], kind: &str, f: &Fmt) -> Vec<Note> {
+    entries
+        .iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| Note {
+            at: f.time(e.at),
+            who: e.actor.as_ref().map(|u| f.who(u)).unwrap_or_default(),
+            text: f.md(e.detail.get("text").and_then(Value::as_str).unwrap_or("")),
+        })
+        .collect()
+}
+
+/// The channel log: top-level messages in order, each thread's replies under its parent.
+fn log(live: &[&LoggedMessage], f: &Fmt) -> Vec<LogEntry> {
+    let entry = |m: &LoggedMessage| LogEntry {
+        at: f.time(m.at),
+        author: author(m, f),
+        text: f.md(m.text.as_deref().unwrap_or("")),
+        edited: m.edited,
+        from_app: m.from_app,
+        files: file_names(&m.files),
+        replies: vec![],
+    };
+    let mut top: Vec<LogEntry> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut orphans: Vec<&LoggedMessage> = Vec::new();
+    for m in live {
+        let is_reply = m.thread_ts.as_deref().is_some_and(|t| t != m.ts);
+        if is_reply {
+            orphans.push(m);
+        } else {
+            index.insert(m.ts.as_str(), top.len());
+            top.push(entry(m));
+        }
+    }
+    for m in orphans {
+        match m.thread_ts.as_deref().and_then(|t| index.get(t)) {
+            Some(&i) => top[i].replies.push(entry(m)),
+            // The parent was deleted: the reply stays, at its own time.
+            None => top.push(entry(m)),
+        }
+    }
+    top
+}
+
+fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
+    let who = e
+        .actor
+        .as_ref()
+        .map(|u| f.who(u))
+        .unwrap_or_else(|| "hereby".into());
+    let d = |k: &str| {
+        e.detail
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let user = |k: &str| f.who(&UserId::new(d(k)));
+    let (kind, text) = match e.kind.as_str() {
+        "declared" => (
+            "declaration",
+            format!(
+                "Incident declared by {who}{}",
+                if d("title").is_empty() {
+                    String::new()
+                } else {
+                    format!(": \"{}\"", d("title"))
+                }
+            ),
+        ),
+        "channel_created" => ("channel", format!("Channel #{} opened", d("name"))),
+        "role_assigned" => (
+            "role",
+            format!("{who} made {} {}", user("user"), role_name(&d("role"))),
+        ),
+        "role_unassigned" => (
+            "role",
+            format!(
+                "{who} left the {} role unfilled (was {})",
+                role_name(&d("role")),
+                user("previous")
+            ),
+        ),
+        "severity_changed" => (
+            "severity",
+            format!("{who} set severity to {}", d("to").to_uppercase()),
+        ),
+        "status_changed" => ("status", format!("{who} set status to {}", d("to"))),
+        "resolved" => ("resolution", format!("{who} resolved the incident")),
+        "reopened" => ("reopened", format!("{who} reopened the incident")),
+        "update" => ("update", format!("Update by {who}: {}", f.md(&d("text")))),
+        "renamed" => (
+            "rename",
+            format!("{who} renamed the incident to \"{}\"", d("to")),
+        ),
+        "described" => (
+            "note",
+            format!("Description by {who}: {}", f.md(&d("text"))),
+        ),
+        "fix_tried" => (
+            "fix",
+            format!(
+                "Fix #{} tried by {who}: {} ({})",
+                e.detail.get("number").and_then(Value::as_i64).unwrap_or(0),
+                f.md(&d("what")),
+                d("outcome")
+            ),
+        ),
+        "fix_outcome" => (
+            "fix",
+            format!(
+                "Fix #{} ({}) marked {} by {who}",
+                e.detail.get("number").and_then(Value::as_i64).unwrap_or(0),
+                f.md(&d("what")),
+                d("outcome")
+            ),
+        ),
+        "note" => (
+            "note",
+            format!("Note by {who} (outside the chat): {}", f.md(&d("text"))),
+        ),
+        "docs" => (
+            "docs",
+            format!("Documentation trouble noted by {who}: {}", f.md(&d("text"))),
+        ),
+        "action_added" => (
+            "action",
+            format!(
+                "Action item #{} added by {who}: {}",
+                e.detail.get("number").and_then(Value::as_i64).unwrap_or(0),
+                f.md(&d("text"))
+            ),
+        ),
+        _ => return None,
+    };
+    Some(TimelineItem {
+        at: f.time(e.at),
+        kind,
+        text,
+    })
+}
+
+fn role_name(key: &str) -> String {
+    super::roles::Role::parse(key, &[])
+        .map(|r| r.display_name())
+        .unwrap_or_else(|| key.replace(['-', '_'], " "))
+}
+
+/// Why a template could not render.
+#[derive(Debug, thiserror::Error)]
+#[error("the post-mortem template failed: {0}")]
+pub struct TemplateError(String);
+
+/// Renders a draft with a template (Jinja syntax; see README.md for the fields).
+pub fn render(draft: &Draft, template: &str) -> Result<String, TemplateError> {
+    let mut env = minijinja::Environment::new();
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.render_str(template, draft)
+        .map_err(|e| TemplateError(format!("{e:#}")))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,353 @@
+//! The draft of a realistic incident, checked piece by piece and against a golden file.
+
+use chrono::{NaiveDate, TimeZone};
+use serde_json::json;
+
+use super::*;
+
+fn at(h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, h, m, 0).unwrap()
+}
+
+fn u(id: &str) -> UserId {
+    UserId::new(id)
+}
+
+fn msg(
+    ts: &str,
+    thread: Option<&str>,
+    t: DateTime<Utc>,
+    user: &str,
+    text: Option<&str>,
+) -> LoggedMessage {
+    LoggedMessage {
+        ts: ts.into(),
+        thread_ts: thread.map(str::to_string),
+        at: t,
+        user: Some(u(user)),
+        author_name: None,
+        from_app: false,
+        text: text.map(str::to_string),
+        files: None,
+        edited: false,
+        highlighted: false,
+    }
+}
+
+/// Checkout payments failing: an alert, a declaration, a failed and a working fix, an edit, a
+/// deletion, a thread, a file, links, a note, confusing docs and action items.
+pub fn realistic() -> Record {
+    let names: HashMap<String, String> =
+        [("UALICE", "alice"), ("UBOB", "bob"), ("UCAROL", "carol")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    let mut alert = msg(
+        "1.0",
+        None,
+        at(13, 58),
+        "UALERT",
+        Some("[FIRING] checkout 5xx > 5%"),
+    );
+    alert.from_app = true;
+    alert.user = None;
+    alert.author_name = Some("Alertmanager".into());
+    let mut edited = msg(
+        "2.0",
+        None,
+        at(14, 5),
+        "UBOB",
+        Some("DB connections are maxed out <https://grafana.example.com/d/db|db dashboard>"),
+    );
+    edited.edited = true;
+    let mut pinned = msg(
+        "4.0",
+        None,
+        at(14, 20),
+        "UCAROL",
+        Some("Root cause: the pool size was lowered in yesterday's config change"),
+    );
+    pinned.highlighted = true;
+    let mut file = msg("5.0", None, at(14, 22), "UBOB", Some(""));
+    file.files = Some(
+        json!([{"name": "pool.png", "title": "pool size graph", "permalink": "https://files.example.com/pool.png"}]),
+    );
+    Record {
+        incident: IncidentFacts {
+            number: 7,
+            title: Some("Checkout payments failing".into()),
+            severity: Some("sev1".into()),
+            declared_at: at(14, 0),
+            declared_by: u("UALICE"),
+            resolved_at: Some(at(15, 10)),
+            description: Some("Card payments fail at checkout with 502".into()),
+            channel_name: Some("incident-2026-11-21-checkout-payments-failing".into()),
+        },
+        roles: vec![
+            RoleSpan {
+                role: "incident commander".into(),
+                user: u("UALICE"),
+                by: u("UALICE"),
+                from: at(14, 0),
+                until: None,
+            },
+            RoleSpan {
+                role: "operations lead".into(),
+                user: u("UBOB"),
+                by: u("UALICE"),
+                from: at(14, 3),
+                until: None,
+            },
+        ],
+        entries: vec![
+            Entry {
+                at: at(14, 0),
+                kind: "declared".into(),
+                actor: Some(u("UALICE")),
+                detail: json!({"title": "Checkout payments failing"}),
+            },
+            Entry {
+                at: at(14, 3),
+                kind: "role_assigned".into(),
+                actor: Some(u("UALICE")),
+                detail: json!({"role": "ops", "user": "UBOB"}),
+            },
+            Entry {
+                at: at(14, 4),
+                kind: "severity_changed".into(),
+                actor: Some(u("UALICE")),
+                detail: json!({"to": "sev1"}),
+            },
+            Entry {
+                at: at(14, 10),
+                kind: "fix_tried".into(),
+                actor: Some(u("UBOB")),
+                detail: json!({"number": 1, "what": "restart checkout pods", "outcome": "failed"}),
+            },
+            Entry {
+                at: at(14, 15),
+                kind: "note".into(),
+                actor: Some(u("UCAROL")),
+                detail: json!({"text": "Call with the payment provider: their side is healthy"}),
+            },
+            Entry {
+                at: at(14, 25),
+                kind: "fix_tried".into(),
+                actor: Some(u("UBOB")),
+                detail: json!({"number": 2, "what": "revert the pool size change", "outcome": "unknown"}),
+            },
+            Entry {
+                at: at(14, 40),
+                kind: "fix_outcome".into(),
+                actor: Some(u("UBOB")),
+                detail: json!({"number": 2, "what": "revert the pool size change", "outcome": "worked"}),
+            },
+            Entry {
+                at: at(14, 45),
+                kind: "docs".into(),
+                actor: Some(u("UCAROL")),
+                detail: json!({"text": "<https://wiki.example.com/pool|pool runbook> names the old config file"}),
+            },
+            Entry {
+                at: at(14, 50),
+                kind: "update".into(),
+                actor: Some(u("UALICE")),
+                detail: json!({"text": "Payments recovered; monitoring"}),
+            },
+            Entry {
+                at: at(15, 10),
+                kind: "resolved".into(),
+                actor: Some(u("UALICE")),
+                detail: json!({"to": "resolved"}),
+            },
+        ],
+        messages: vec![
+            alert,
+            edited,
+            msg(
+                "3.0",
+                Some("2.0"),
+                at(14, 6),
+                "UCAROL",
+                Some("since 13:55 | line one\nline two"),
+            ),
+            msg("3.5", None, at(14, 7), "UBOB", None),
+            pinned,
+            file,
+        ],
+        links: vec![LinkRow {
+            url: "https://grafana.example.com/d/db".into(),
+            label: Some("db dashboard".into()),
+            by: Some(u("UBOB")),
+            at: at(14, 5),
+            mentions: 2,
+        }],
+        fixes: vec![
+            FixRow {
+                number: 1,
+                what: "restart checkout pods".into(),
+                by: u("UBOB"),
+                at: at(14, 10),
+                outcome: Outcome::Failed,
+                outcome_at: Some(at(14, 10)),
+            },
+            FixRow {
+                number: 2,
+                what: "revert the pool size change".into(),
+                by: u("UBOB"),
+                at: at(14, 25),
+                outcome: Outcome::Worked,
+                outcome_at: Some(at(14, 40)),
+            },
+        ],
+        actions: vec![
+            ActionRow {
+                number: 1,
+                text: "Alert when the DB pool is above 90% for 5 minutes".into(),
+                owner: Some(u("UBOB")),
+                due: NaiveDate::from_ymd_opt(2026, 12, 5),
+                status: ActionStatus::Open,
+            },
+            ActionRow {
+                number: 2,
+                text: "Improve documentation".into(),
+                owner: None,
+                due: None,
+                status: ActionStatus::Open,
+            },
+        ],
+        participants: vec![
+            (u("UALICE"), at(14, 0)),
+            (u("UBOB"), at(14, 2)),
+            (u("UCAROL"), at(14, 6)),
+        ],
+        names,
+    }
+}
+
+fn draft() -> Draft {
+    build(
+        &realistic(),
+        chrono_tz::Europe::Berlin,
+        NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+    )
+}
+
+#[test]
+fn key_times_are_in_the_configured_zone_with_the_offset() {
+    let d = draft();
+    assert_eq!(
+        d.times.started, "2026-11-21 14:58:00 CET (UTC+01:00)",
+        "the alert came first"
+    );
+    assert_eq!(d.times.declared, "2026-11-21 15:00:00 CET (UTC+01:00)");
+    assert_eq!(
+        d.times.mitigated.as_deref(),
+        Some("2026-11-21 15:40:00 CET (UTC+01:00)")
+    );
+    assert_eq!(d.times.duration.as_deref(), Some("1 h 12 min"));
+}
+
+#[test]
+fn the_owner_is_the_commander_and_roles_are_listed() {
+    let d = draft();
+    assert_eq!(d.owner, "alice");
+    assert_eq!(d.participants[1].name, "bob");
+    assert_eq!(d.participants[1].roles, vec!["operations lead"]);
+}
+
+#[test]
+fn the_timeline_is_in_order_and_condenses_ordinary_messages() {
+    let d = draft();
+    let kinds: Vec<&str> = d.timeline.iter().map(|t| t.kind).collect();
+    assert_eq!(kinds[..3], ["message", "declaration", "role"]);
+    assert!(d
+        .timeline
+        .iter()
+        .any(|t| t.text == "carol: since 13:55 | line one…"));
+    assert!(d
+        .timeline
+        .iter()
+        .any(|t| t.kind == "highlight" && t.text.starts_with("★ **carol**: Root cause")));
+    assert!(d.timeline.iter().any(|t| t.kind == "file"
+        && t.text
+            .contains("[pool size graph](https://files.example.com/pool.png)")));
+    assert!(d.timeline.iter().any(|t| t.kind == "link"
+        && t.text == "Link: [db dashboard](https://grafana.example.com/d/db) (shared by bob)"));
+    let times: Vec<&String> = d.timeline.iter().map(|t| &t.at).collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted);
+}
+
+#[test]
+fn deletions_are_left_out_and_replies_sit_under_their_parent() {
+    let d = draft();
+    assert_eq!(d.counts.deleted, 1);
+    assert_eq!(d.log.len(), 4);
+    assert_eq!(d.log[1].replies.len(), 1);
+    assert!(d.log[1].edited);
+    assert!(!d
+        .log
+        .iter()
+        .any(|m| m.author == "bob" && m.text.is_empty() && m.files.is_empty()));
+}
+
+#[test]
+fn weak_action_items_are_flagged() {
+    let d = draft();
+    assert!(d.actions[0].flags.is_empty(), "{:?}", d.actions[0].flags);
+    assert_eq!(d.actions[1].flags.len(), 3);
+}
+
+#[test]
+fn table_cells_escape_pipes() {
+    assert_eq!(cell("a | b\nc"), "a \\| b c");
+}
+
+#[test]
+fn the_default_template_renders_every_section() {
+    let md = render(&draft(), DEFAULT_TEMPLATE).unwrap();
+    for heading in [
+        "# Post-mortem: Checkout payments failing (incident #7)",
+        "## Executive summary",
+        "## Impact",
+        "## People and roles",
+        "## Timeline",
+        "## Attempted fixes",
+        "## Contributing factors",
+        "## Mitigating factors",
+        "## Documentation that was confusing or missing",
+        "## Action items",
+        "## Lessons learned",
+        "## A blameless reminder",
+        "## Appendix A: Links",
+        "## Appendix B: Channel log",
+    ] {
+        assert!(md.contains(heading), "missing {heading}");
+    }
+    assert!(md.contains(
+        "| 2 | revert the pool size change | bob | 2026-11-21 15:25:00 CET (UTC+01:00) | worked |"
+    ));
+    assert!(md.contains("- #2: vague (\"improve documentation\"): name the document and what it will say; no owner; no due date"));
+    assert!(md.contains("[pool runbook](https://wiki.example.com/pool) names the old config file"));
+}
+
+#[test]
+fn the_draft_matches_the_golden_file() {
+    let md = render(&draft(), DEFAULT_TEMPLATE).unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/postmortem.md");
+    if std::env::var_os("HEREBY_BLESS").is_some() {
+        std::fs::write(path, &md).unwrap();
+    }
+    let golden = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        md == golden,
+        "the draft differs from {path}; review it and run with HEREBY_BLESS=1 to accept:\n{md}"
+    );
+}
+
+#[test]
+fn a_broken_template_is_an_error_not_a_panic() {
+    assert!(render(&draft(), "{% for x in %}").is_err());
+}

@@ -1,0 +1,125 @@
+//! Follow-up reviews: after an incident is resolved with open action items, remind the team in
+//! the incident channel (and each owner directly) every interval until every item is done or
+//! won't be. The schedule lives in the database and each reminder is claimed by one worker.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+
+use super::{idle, Outcome};
+use crate::app::effects::{queue_again, Effect};
+use crate::app::App;
+use crate::slack::views;
+use crate::store::{incidents, postmortems};
+
+pub struct FollowUpWorker {
+    app: App,
+    id: String,
+}
+
+impl FollowUpWorker {
+    pub fn new(app: App) -> Self {
+        FollowUpWorker {
+            app,
+            id: super::worker_id("followups"),
+        }
+    }
+
+    /// Sends the next due follow-up, if any.
+    pub async fn run_once(&self) -> anyhow::Result<Outcome> {
+        let now = Utc::now();
+        let Some((team, incident_id)) = postmortems::claim_followup(
+            self.app.store.pool(),
+            &self.id,
+            now,
+            chrono::Duration::seconds(60),
+        )
+        .await?
+        else {
+            return Ok(Outcome::Idle);
+        };
+        let interval = self.app.settings.followup_interval;
+        let mut tx = self.app.store.begin_write().await?;
+        let incident = incidents::get(&mut tx, &team, incident_id).await?;
+        let open: Vec<_> = postmortems::actions(&mut tx, &team, incident_id)
+            .await?
+            .into_iter()
+            .filter(|a| a.status.is_open())
+            .collect();
+        if open.is_empty() {
+            postmortems::end_followups(&mut tx, &team, incident_id).await?;
+        } else if incident.status.is_open() {
+            // Reopened: the incident channel is busy with the incident itself; ask again later.
+            postmortems::reschedule_followup(&mut tx, &team, incident_id, &self.id, now + interval)
+                .await?;
+        } else {
+            let tag = format!("review-{}", now.timestamp_millis());
+            let mut effects = vec![Effect::FollowUp {
+                text: views::followup_text(&incident, &open, now.date_naive()),
+            }];
+            let mut owners: Vec<_> = open.iter().filter_map(|a| a.owner.clone()).collect();
+            owners.sort();
+            owners.dedup();
+            for owner in owners {
+                let theirs: Vec<_> = open
+                    .iter()
+                    .filter(|a| a.owner.as_ref() == Some(&owner))
+                    .cloned()
+                    .collect();
+                effects.push(Effect::RemindOwner {
+                    user: owner.to_string(),
+                    text: views::owner_reminder_text(&incident, &theirs),
+                });
+            }
+            for (n, effect) in effects.iter().enumerate() {
+                queue_again(
+                    &mut tx,
+                    &incident,
+                    std::slice::from_ref(effect),
+                    format!("{tag}-{n}"),
+                    now,
+                )
+                .await?;
+            }
+            if !postmortems::reschedule_followup(
+                &mut tx,
+                &team,
+                incident_id,
+                &self.id,
+                now + interval,
+            )
+            .await?
+            {
+                // Another worker took it over after our lease lapsed: theirs to send.
+                return Ok(Outcome::Worked);
+            }
+            tracing::info!(
+                incident = incident_id,
+                open = open.len(),
+                "Follow-up review queued"
+            );
+        }
+        tx.commit().await.context("Failed to commit a follow-up")?;
+        self.app.effects_waiting.notify_one();
+        Ok(Outcome::Worked)
+    }
+
+    /// Works until shutdown.
+    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let never = tokio::sync::Notify::new();
+        loop {
+            let pause = match self.run_once().await {
+                Ok(Outcome::Worked) => continue,
+                Ok(Outcome::Idle) => Duration::from_secs(1),
+                Err(e) => {
+                    tracing::error!(error = ?e, "The follow-up worker could not reach the database");
+                    Duration::from_secs(5)
+                }
+            };
+            if idle(&never, pause, &mut shutdown).await {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! At resolve: the post-mortem draft, built from the record and shared in the channel; the
+//! command line's copy; action items and the follow-up reviews that chase them.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+fn envelope(event_id: &str, event: Value) -> Value {
+    json!({"token": "t", "team_id": TEAM, "api_app_id": "A111", "event": event, "type": "event_callback",
+           "event_id": event_id, "event_time": now_secs(),
+           "authorizations": [{"team_id": TEAM, "user_id": "UHEREBY", "is_bot": true}]})
+}
+
+fn say(channel: &str, user: &str, ts: &str, text: &str) -> Value {
+    json!({"type": "message", "channel": channel, "user": user, "text": text, "ts": ts, "event_ts": ts, "channel_type": "channel", "team": TEAM})
+}
+
+async fn deliver(app: &TestApp, event_id: &str, event: Value) {
+    assert_eq!(
+        app.post_event(&envelope(event_id, event)).await.status(),
+        200
+    );
+}
+
+async fn recorded(app: &TestApp, n: i64) {
+    for _ in 0..200 {
+        if app.count("messages").await >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("fewer than {n} messages were recorded");
+}
+
+fn position(md: &str, needle: &str) -> usize {
+    md.find(needle)
+        .unwrap_or_else(|| panic!("the draft lacks {needle:?}:\n{md}"))
+}
+
+#[tokio::test]
+async fn resolving_a_full_incident_shares_a_draft_with_everything_the_record_knows_in_order() {
+    let app = spawn_app().await;
+    let c = app.declared("Checkout payments failing").await;
+    app.command(&c, "W111", "role comms <@W222|bob>").await;
+    app.command(&c, "W111", "severity sev1").await;
+    let (m1, m2, m3, m4, m5) = (ts_now(), ts_now(), ts_now(), ts_now(), ts_now());
+    deliver(
+        &app,
+        "EvPm1",
+        say(
+            &c,
+            "W333",
+            &m1,
+            "DB pool exhausted, see <https://grafana.example.com/d/db|db dashboard>",
+        ),
+    )
+    .await;
+    deliver(
+        &app,
+        "EvPm2",
+        say(&c, "W222", &m2, "this message will be deleted: secret-ish"),
+    )
+    .await;
+    let mut reply = say(&c, "W444", &m3, "replying in the thread");
+    reply["thread_ts"] = json!(m1);
+    deliver(&app, "EvPm3", reply).await;
+    deliver(&app, "EvPm4", say(&c, "W333", &m4, "typo in this mesage")).await;
+    let mut file = say(&c, "W333", &m5, "graph attached");
+    file["subtype"] = json!("file_share");
+    file["files"] = json!([{"id": "F9", "name": "pool.png", "title": "pool graph", "filetype": "png", "permalink": "https://test.slack.com/files/W333/F9/pool.png"}]);
+    deliver(&app, "EvPm5", file).await;
+    recorded(&app, 5).await;
+    deliver(&app, "EvPm6", json!({"type": "message", "subtype": "message_changed", "channel": c,
+        "message": {"type": "message", "user": "W333", "text": "typo in this message", "ts": m4, "edited": {"user": "W333", "ts": ts(1006)}},
+        "event_ts": ts(1006), "ts": ts(1006)})).await;
+    deliver(&app, "EvPm7", json!({"type": "message", "subtype": "message_deleted", "channel": c, "deleted_ts": m2, "event_ts": ts(1007), "ts": ts(1007)})).await;
+    app.command(&c, "W333", "tried restart the checkout pods -> failed")
+        .await;
+    app.command(&c, "W333", "tried revert the pool size change -> worked")
+        .await;
+    app.command(
+        &c,
+        "W111",
+        "note Call with the payment provider: healthy on their side",
+    )
+    .await;
+    app.command(
+        &c,
+        "W444",
+        "docs <https://wiki.example.com/pool|pool runbook> names the old config",
+    )
+    .await;
+    let reply = app
+        .command(
+            &c,
+            "W111",
+            "action Alert when the DB pool is above 90% <@W333|carol> due 2026-12-15",
+        )
+        .await;
+    assert_eq!(reply["text"], "Added action item #1.");
+    let reply = app
+        .command(&c, "W111", "action Improve documentation")
+        .await;
+    assert!(
+        reply["text"]
+            .as_str()
+            .unwrap()
+            .contains("vague (\"improve documentation\")"),
+        "{reply}"
+    );
+    app.command(&c, "W111", "resolve").await;
+
+    app.eventually("the draft is shared in the channel", |s| {
+        !s.shared_files().is_empty()
+    })
+    .await;
+    let shared = app.slack.shared_files().remove(0);
+    assert_eq!(shared.channel, c);
+    assert_eq!(
+        shared.title,
+        "Post-mortem draft v1: Checkout payments failing"
+    );
+    assert!(
+        shared.comment.contains("Post-mortem draft v1") && shared.comment.contains("Left for you"),
+        "{}",
+        shared.comment
+    );
+    assert_eq!(app.slack.calls_to("files.getUploadURLExternal").len(), 1);
+    let store = app.store().await;
+    let file_id: String = sqlx::Row::get(
+        &sqlx::query("SELECT file_id FROM postmortems WHERE version = 1")
+            .fetch_one(store.pool())
+            .await
+            .unwrap(),
+        "file_id",
+    );
+    assert_eq!(
+        file_id, shared.id,
+        "the stored draft knows the file it was shared as"
+    );
+    let md = shared.content;
+
+    // Title, owner, severity, key times with the zone, and the sections people must write.
+    assert!(
+        md.starts_with("# Post-mortem: Checkout payments failing (incident #1)"),
+        "{md}"
+    );
+    assert!(md.contains("| **Owner** | disp-w111 |"), "{md}");
+    assert!(md.contains("| **Severity** | SEV1 |"));
+    assert!(md.contains("UTC (UTC+00:00)"));
+    assert!(
+        !md.contains("_not recorded — when did the impact stop?_"),
+        "the working fix marks mitigation"
+    );
+    for section in [
+        "## Executive summary",
+        "## Impact",
+        "## Contributing factors",
+        "## Mitigating factors",
+        "## Lessons learned",
+        "## A blameless reminder",
+    ] {
+        assert!(md.contains(section), "missing {section}");
+    }
+    // The timeline skeleton, in order.
+    let order = [
+        "Incident declared by disp-w111",
+        "disp-w111 made disp-w222 communications lead",
+        "disp-w111 set severity to SEV1",
+        "Link: [db dashboard](https://grafana.example.com/d/db)",
+        "Fix #1 tried by disp-w333: restart the checkout pods (failed)",
+        "Fix #2 tried by disp-w333: revert the pool size change (worked)",
+        "Note by disp-w111 (outside the chat)",
+        "Documentation trouble noted by disp-w444: [pool runbook](https://wiki.example.com/pool)",
+        "Action item #1 added by disp-w111",
+        "disp-w111 resolved the incident",
+    ];
+    let positions: Vec<usize> = order.iter().map(|n| position(&md, n)).collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "timeline out of order: {positions:?}\n{md}"
+    );
+    // Fixes, actions with flags, links, and the log with edits marked, deletions left out and
+    // replies under their parent.
+    assert!(md.contains("| 2 | revert the pool size change | disp-w333 |"));
+    assert!(
+        md.contains("| 1 | Alert when the DB pool is above 90% | disp-w333 | 2026-12-15 | open |")
+    );
+    assert!(md.contains("- #2: vague (\"improve documentation\")"));
+    assert!(md.contains("| [db dashboard](https://grafana.example.com/d/db) | disp-w333 |"));
+    assert!(md.contains("disp-w333 _(edited)_: typo in this message"));
+    assert!(
+        !md.contains("secret-ish"),
+        "a deleted message's text never reaches the draft"
+    );
+    assert!(md.contains("1 deleted message(s) are left out."));
+    let parent = position(&md, "disp-w333: DB pool exhausted");
+    let child = position(&md, "  - **");
+    assert!(child > parent && md[child..].contains("replying in the thread"));
+    assert!(md.contains("[pool graph](https://test.slack.com/files/W333/F9/pool.png)"));
+}
+
+#[tokio::test]
+async fn resolving_again_after_reopening_shares_a_new_version() {
+    let app = spawn_app().await;
+    let c = app.declared("flapping").await;
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("v1 is shared", |s| s.shared_files().len() == 1)
+        .await;
+    app.command(&c, "W111", "reopen").await;
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("v2 is shared", |s| s.shared_files().len() == 2)
+        .await;
+    assert_eq!(
+        app.slack.shared_files()[1].title,
+        "Post-mortem draft v2: flapping"
+    );
+    assert_eq!(app.count("postmortems").await, 2);
+}
+
+#[tokio::test]
+async fn the_command_line_prints_the_current_draft_of_an_open_incident() {
+    let app = spawn_app().await;
+    let c = app.declared("cli draft").await;
+    app.command(&c, "W111", "note checked the load balancer")
+        .await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hereby"))
+        .args(["postmortem", "1"])
+        .env_clear()
+        .env("DATABASE_URL", &app.db_url)
+        .env("HEREBY_TIMEZONE", "Europe/Berlin")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("# Post-mortem: cli draft (incident #1)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("checked the load balancer"));
+    assert!(stdout.contains("| **Resolved** | _not resolved yet_ |"));
+    let missing = std::process::Command::new(env!("CARGO_BIN_EXE_hereby"))
+        .args(["postmortem", "99"])
+        .env_clear()
+        .env("DATABASE_URL", &app.db_url)
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no incident 99"));
+}
+
+#[tokio::test]
+async fn open_action_items_are_followed_up_until_every_one_is_closed() {
+    let app = spawn_app_with(Options {
+        env: vec![("HEREBY_FOLLOWUP_INTERVAL", "1s".into())],
+    })
+    .await;
+    let c = app.declared("follow me up").await;
+    app.command(
+        &c,
+        "W111",
+        "action Alert on pool usage above 90% <@W555|dana> due 2026-12-15",
+    )
+    .await;
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("a follow-up review is posted in the channel", |s| {
+        s.messages_in(&c)
+            .iter()
+            .any(|m| m.text.contains("Follow-up review"))
+    })
+    .await;
+    app.eventually("the owner is reminded directly", |s| {
+        s.messages_in("W555")
+            .iter()
+            .any(|m| m.text.contains("#1 Alert on pool usage above 90%"))
+    })
+    .await;
+
+    let reply = app.command(&c, "W555", "action done 1").await;
+    assert!(
+        reply["text"]
+            .as_str()
+            .unwrap()
+            .contains("no more follow-up reminders"),
+        "{reply}"
+    );
+    app.settle().await;
+    let reviews = |app: &TestApp| {
+        app.slack
+            .messages_in(&c)
+            .iter()
+            .filter(|m| m.text.contains("Follow-up review"))
+            .count()
+    };
+    let before = reviews(&app);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        reviews(&app),
+        before,
+        "no reminders once every item is closed"
+    );
+    assert_eq!(app.count("followups").await, 0);
+}
+
+#[tokio::test]
+async fn action_items_can_be_listed_and_added_after_resolution() {
+    let app = spawn_app().await;
+    let c = app.declared("late actions").await;
+    app.command(&c, "W111", "resolve").await;
+    let reply = app
+        .command(
+            &c,
+            "W111",
+            "action Add a load test for checkout <@W555> due 2026-12-20",
+        )
+        .await;
+    assert_eq!(reply["text"], "Added action item #1.");
+    let list = app.command(&c, "W222", "actions").await;
+    assert!(
+        list["text"]
+            .as_str()
+            .unwrap()
+            .contains("*#1* Add a load test for checkout — <@W555>, due 2026-12-20, *open*"),
+        "{list}"
+    );
+    assert_eq!(
+        app.count("followups").await,
+        1,
+        "added after resolution, it is followed up too"
+    );
+    let reply = app.command(&c, "W111", "action done 7").await;
+    assert_eq!(
+        reply["text"],
+        "There is no action item #7; `/incident actions` lists them."
+    );
+}
