@@ -69,6 +69,8 @@ pub struct Config {
     pub highlight_reaction: String,
     /// `HEREBY_POSTMORTEM_TEMPLATE`: the draft template's text (the embedded default if unset).
     pub postmortem_template: String,
+    /// `HEREBY_POSTMORTEM_CANVAS`: also put each draft in a canvas in the incident channel.
+    pub postmortem_canvas: bool,
     /// `HEREBY_FOLLOWUP_INTERVAL`: between follow-up reviews of open action items (`30d`).
     pub followup_interval: chrono::Duration,
     /// `HEREBY_LOG_FORMAT`: `text` (default) or `json`.
@@ -209,17 +211,11 @@ impl Config {
                 false
             }
         };
-        let open_commands = match get("HEREBY_OPEN_COMMANDS")
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("false") | Some("0") | Some("no") => false,
-            Some("true") | Some("1") | Some("yes") => true,
-            Some(_) => {
-                problems.push("HEREBY_OPEN_COMMANDS must be true or false.".to_string());
-                false
-            }
-        };
+        let open_commands = flag(
+            get("HEREBY_OPEN_COMMANDS"),
+            "HEREBY_OPEN_COMMANDS",
+            &mut problems,
+        );
         let mut custom_roles = Vec::new();
         for raw in get("HEREBY_ROLES")
             .unwrap_or("")
@@ -250,6 +246,11 @@ impl Config {
                 }
             },
         };
+        let postmortem_canvas = flag(
+            get("HEREBY_POSTMORTEM_CANVAS"),
+            "HEREBY_POSTMORTEM_CANVAS",
+            &mut problems,
+        );
         let followup_interval =
             match parse_interval(get("HEREBY_FOLLOWUP_INTERVAL").unwrap_or("30d")) {
                 Some(d) => d,
@@ -305,12 +306,25 @@ impl Config {
                 custom_roles,
                 highlight_reaction,
                 postmortem_template,
+                postmortem_canvas,
                 followup_interval,
                 log_json,
                 retry_base,
                 slack_timeout,
             }),
             _ => Err(ConfigError { problems }),
+        }
+    }
+}
+
+/// A true/false setting; anything else is a problem named after `key`.
+fn flag(raw: Option<&str>, key: &str, problems: &mut Vec<String>) -> bool {
+    match raw.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false") | Some("0") | Some("no") => false,
+        Some("true") | Some("1") | Some("yes") => true,
+        Some(_) => {
+            problems.push(format!("{key} must be true or false."));
+            false
         }
     }
 }

@@ -49,6 +49,7 @@ impl Application {
                 custom_roles: config.custom_roles.clone(),
                 highlight_reaction: config.highlight_reaction.clone(),
                 postmortem_template: config.postmortem_template.clone(),
+                postmortem_canvas: config.postmortem_canvas,
                 followup_interval: config.followup_interval,
                 policy: crate::domain::transitions::Policy {
                     open: config.open_commands,

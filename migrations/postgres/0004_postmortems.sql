@@ -27,7 +27,10 @@ CREATE TABLE postmortems (
     created_at   BIGINT  NOT NULL,
     -- The Slack file it was shared as, once uploaded.
     file_id      TEXT,
-    UNIQUE (team_id, incident_id, version)
+    -- The effect that made it: a retried export reuses its version instead of adding one.
+    source_key   TEXT,
+    UNIQUE (team_id, incident_id, version),
+    UNIQUE (team_id, source_key)
 );
 
 -- One row per resolved incident with open action items; claimed with a lease so that one

@@ -61,6 +61,8 @@ pub enum Effect {
     CatchUp,
     /// Catches up, renders the post-mortem draft and shares it in the channel.
     ExportDraft,
+    /// A draft version as a canvas in the incident channel (`HEREBY_POSTMORTEM_CANVAS`).
+    DraftCanvas { version: i64 },
     /// A follow-up review: the open action items, in the incident channel.
     FollowUp { text: String },
     /// A direct message to an action item's owner.
@@ -86,6 +88,7 @@ impl Effect {
             Effect::PostFix { .. } => "post_fix",
             Effect::CatchUp => "catch_up",
             Effect::ExportDraft => "export_draft",
+            Effect::DraftCanvas { .. } => "draft_canvas",
             Effect::FollowUp { .. } => "follow_up",
             Effect::RemindOwner { .. } => "remind_owner",
         }
@@ -330,7 +333,11 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
             Completion::default()
         }
         Effect::ExportDraft => {
-            super::postmortem::export(app, &incident).await?;
+            super::postmortem::export(app, &incident, &claimed.dedupe_key).await?;
+            Completion::default()
+        }
+        Effect::DraftCanvas { version } => {
+            super::postmortem::canvas(app, &incident, version).await?;
             Completion::default()
         }
         Effect::FollowUp { text } => {

@@ -36,6 +36,8 @@ pub struct Settings {
     pub highlight_reaction: String,
     /// The post-mortem template's text.
     pub postmortem_template: String,
+    /// Also put each draft in a canvas.
+    pub postmortem_canvas: bool,
     /// Time between follow-up reviews of open action items.
     pub followup_interval: chrono::Duration,
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sqlx::AnyConnection;
 
-use super::effects::EffectError;
+use super::effects::{queue_again, Effect, EffectError};
 use super::App;
 use crate::domain::postmortem::{build, render, Draft};
 use crate::store::incidents::IncidentRecord;
@@ -28,23 +28,69 @@ pub async fn current_draft(
 }
 
 /// At resolution: catch up with the channel, render the draft, store it as the next version and
-/// share it in the channel as a Markdown file with a summary of what is in it.
+/// share it in the channel as a Markdown file with a summary of what is in it (and, if enabled,
+/// as a canvas). `key` names the export: a retried export reuses its version and does not share
+/// a file twice once the upload is recorded.
 #[tracing::instrument(name = "Exporting the post-mortem draft", skip_all, fields(incident = incident.id))]
-pub async fn export(app: &App, incident: &IncidentRecord) -> Result<(), EffectError> {
+pub async fn export(app: &App, incident: &IncidentRecord, key: &str) -> Result<(), EffectError> {
     let channel = incident
         .channel
         .as_ref()
         .map(|c| c.id.clone())
         .context("The incident has no channel")?;
-    super::reconcile::catch_up(app, incident).await?;
-    let now = Utc::now();
     let mut conn = app
         .store
         .pool()
         .acquire()
         .await
         .context("Failed to get a database connection")?;
-    let (draft, markdown) = current_draft(
+    let stored = postmortems::draft_by_source(&mut conn, &incident.team, key).await?;
+    drop(conn);
+    let now = Utc::now();
+    let stored = match stored {
+        Some(s) => s,
+        None => {
+            super::reconcile::catch_up(app, incident).await?;
+            let mut tx = app.store.begin_write().await?;
+            let (_, markdown) = current_draft(
+                &mut tx,
+                incident,
+                app.settings.timezone,
+                &app.settings.postmortem_template,
+                now,
+            )
+            .await?;
+            let version =
+                postmortems::save_draft(&mut tx, &incident.team, incident.id, &markdown, key, now)
+                    .await?;
+            if app.settings.postmortem_canvas {
+                queue_again(
+                    &mut tx,
+                    incident,
+                    &[Effect::DraftCanvas { version }],
+                    version,
+                    now,
+                )
+                .await?;
+            }
+            tx.commit().await.context("Failed to store the draft")?;
+            postmortems::StoredDraft {
+                version,
+                markdown,
+                file_id: None,
+            }
+        }
+    };
+    if stored.file_id.is_some() {
+        return Ok(());
+    }
+    let mut conn = app
+        .store
+        .pool()
+        .acquire()
+        .await
+        .context("Failed to get a database connection")?;
+    let (draft, _) = current_draft(
         &mut conn,
         incident,
         app.settings.timezone,
@@ -53,17 +99,18 @@ pub async fn export(app: &App, incident: &IncidentRecord) -> Result<(), EffectEr
     )
     .await?;
     drop(conn);
-    let mut tx = app.store.begin_write().await?;
-    let version =
-        postmortems::save_draft(&mut tx, &incident.team, incident.id, &markdown, now).await?;
-    tx.commit().await.context("Failed to store the draft")?;
-
+    let version = stored.version;
     let filename = format!("postmortem-incident-{}-v{version}.md", incident.number);
     let title = format!("Post-mortem draft v{version}: {}", draft.title);
-    let comment = summary(&draft, version);
     let file_id = app
         .slack
-        .upload_file(&channel, &filename, &title, markdown.as_bytes(), &comment)
+        .upload_file(
+            &channel,
+            &filename,
+            &title,
+            stored.markdown.as_bytes(),
+            &summary(&draft, version),
+        )
         .await?;
     let mut conn = app
         .store
@@ -72,6 +119,47 @@ pub async fn export(app: &App, incident: &IncidentRecord) -> Result<(), EffectEr
         .await
         .context("Failed to get a database connection")?;
     postmortems::set_draft_file(&mut conn, &incident.team, incident.id, version, &file_id).await?;
+    Ok(())
+}
+
+/// The largest canvas Slack accepts.
+const CANVAS_LIMIT: usize = 1024 * 1024;
+
+/// Puts a stored draft version in a canvas tabbed in the incident channel.
+pub async fn canvas(app: &App, incident: &IncidentRecord, version: i64) -> Result<(), EffectError> {
+    let channel = incident
+        .channel
+        .as_ref()
+        .map(|c| c.id.clone())
+        .context("The incident has no channel")?;
+    let markdown: String = sqlx::query(
+        "SELECT markdown FROM postmortems WHERE team_id = $1 AND incident_id = $2 AND version = $3",
+    )
+    .bind(incident.team.to_string())
+    .bind(incident.id)
+    .bind(version)
+    .fetch_one(app.store.pool())
+    .await
+    .context("Failed to load a draft")
+    .and_then(|r| sqlx::Row::try_get(&r, "markdown").context("Failed to read a draft"))?;
+    let markdown = if markdown.len() > CANVAS_LIMIT {
+        // The channel log is last: cut it, and say where the whole draft is.
+        let mut cut = CANVAS_LIMIT - 200;
+        while !markdown.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!(
+            "{}\n\n_(cut to fit a canvas; the shared Markdown file has the whole draft)_\n",
+            &markdown[..cut]
+        )
+    } else {
+        markdown
+    };
+    let title = format!(
+        "Post-mortem draft v{version}: incident #{}",
+        incident.number
+    );
+    app.slack.create_canvas(&channel, &title, &markdown).await?;
     Ok(())
 }
 

@@ -510,6 +510,25 @@ impl SlackGateway {
         Ok(target.file_id.0)
     }
 
+    /// `canvases.create`, tabbed in a channel; returns the canvas ID.
+    #[tracing::instrument(name = "Creating a Slack canvas", skip(self, markdown))]
+    pub async fn create_canvas(
+        &self,
+        channel: &ChannelId,
+        title: &str,
+        markdown: &str,
+    ) -> Result<String, CallError> {
+        let req = SlackApiCanvasesCreateRequest::new()
+            .with_title(title.to_string())
+            .with_document_content(SlackCanvasDocumentContent::new(markdown.to_string()))
+            .with_channel_id(SlackChannelId::new(channel.to_string()));
+        let session = self.client.open_session(&self.token);
+        let r = self
+            .call("canvases.create", session.canvases_create(&req))
+            .await?;
+        Ok(r.canvas_id.0)
+    }
+
     /// `pins.add`; an already pinned message counts as pinned.
     #[tracing::instrument(name = "Pinning a Slack message", skip(self))]
     pub async fn pin(&self, channel: &ChannelId, ts: &str) -> Result<(), CallError> {

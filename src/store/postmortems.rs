@@ -115,12 +115,45 @@ pub async fn actions(
     rows.iter().map(action_from_row).collect()
 }
 
+/// A stored draft version.
+#[derive(Debug, Clone)]
+pub struct StoredDraft {
+    pub version: i64,
+    pub markdown: String,
+    pub file_id: Option<String>,
+}
+
+/// The draft an effect already made, if it made one.
+pub async fn draft_by_source(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    source_key: &str,
+) -> anyhow::Result<Option<StoredDraft>> {
+    let row = sqlx::query(
+        "SELECT version, markdown, file_id FROM postmortems WHERE team_id = $1 AND source_key = $2",
+    )
+    .bind(team.to_string())
+    .bind(source_key.to_string())
+    .fetch_optional(conn)
+    .await
+    .context("Failed to look up a draft")?;
+    row.map(|r| {
+        Ok(StoredDraft {
+            version: r.try_get("version")?,
+            markdown: r.try_get("markdown")?,
+            file_id: opt_text(&r, "file_id")?,
+        })
+    })
+    .transpose()
+}
+
 /// Stores a rendered draft as the incident's next version; returns the version.
 pub async fn save_draft(
     conn: &mut AnyConnection,
     team: &TeamId,
     incident: i64,
     markdown: &str,
+    source_key: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<i64> {
     let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM postmortems WHERE team_id = $1 AND incident_id = $2")
@@ -130,12 +163,13 @@ pub async fn save_draft(
         .await
         .context("Failed to number a draft")?
         .try_get("v")?;
-    sqlx::query("INSERT INTO postmortems (team_id, incident_id, version, markdown, created_at) VALUES ($1, $2, $3, $4, $5)")
+    sqlx::query("INSERT INTO postmortems (team_id, incident_id, version, markdown, created_at, source_key) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(team.to_string())
         .bind(incident)
         .bind(version)
         .bind(markdown.to_string())
         .bind(to_millis(now))
+        .bind(source_key.to_string())
         .execute(conn)
         .await
         .context("Failed to store a draft")?;

@@ -81,6 +81,7 @@ struct FakeState {
     base: String,
     uploads: HashMap<String, Vec<u8>>,
     shared: Vec<SharedFile>,
+    canvases: Vec<(String, String, String)>,
 }
 
 /// The fake, running on its own port.
@@ -183,6 +184,11 @@ impl FakeSlack {
             metadata: None,
             blocks: None,
         });
+    }
+
+    /// Canvases created: (channel, title, markdown).
+    pub fn canvases(&self) -> Vec<(String, String, String)> {
+        self.state.lock().unwrap().canvases.clone()
     }
 
     /// Files shared with the upload flow, in order.
@@ -523,6 +529,18 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 out.push(json!({"id": id, "name": title, "title": title, "permalink": format!("https://test.slack.com/files/{BOT_USER}/{id}")}));
             }
             json!({"ok": true, "files": out})
+        }
+        "canvases.create" => {
+            let markdown = p["document_content"]["markdown"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            s.canvases.push((
+                str_param(p, "channel_id").into(),
+                str_param(p, "title").into(),
+                markdown,
+            ));
+            json!({"ok": true, "canvas_id": format!("F0CANVAS{}", s.canvases.len())})
         }
         "users.info" => {
             let user = str_param(p, "user");

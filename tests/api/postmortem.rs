@@ -338,3 +338,46 @@ async fn action_items_can_be_listed_and_added_after_resolution() {
         "There is no action item #7; `/incident actions` lists them."
     );
 }
+
+#[tokio::test]
+async fn with_canvases_enabled_the_draft_also_becomes_a_canvas_in_the_channel() {
+    let app = spawn_app_with(Options {
+        env: vec![("HEREBY_POSTMORTEM_CANVAS", "true".into())],
+    })
+    .await;
+    let c = app.declared("canvas please").await;
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("the canvas exists", |s| !s.canvases().is_empty())
+        .await;
+    let (channel, title, markdown) = app.slack.canvases().remove(0);
+    assert_eq!(channel, c);
+    assert_eq!(title, "Post-mortem draft v1: incident #1");
+    assert!(markdown.starts_with("# Post-mortem: canvas please (incident #1)"));
+    assert_eq!(
+        app.slack.shared_files().len(),
+        1,
+        "the file is shared as well"
+    );
+}
+
+#[tokio::test]
+async fn an_export_interrupted_after_storing_the_draft_is_not_shared_twice() {
+    let app = spawn_app().await;
+    let c = app.declared("flaky upload").await;
+    app.slack.fail_next(
+        "files.completeUploadExternal",
+        [crate::fake_slack::Failure::Status(503)],
+    );
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("the draft is shared after the retry", |s| {
+        s.shared_files().len() == 1
+    })
+    .await;
+    app.settle().await;
+    assert_eq!(app.slack.shared_files().len(), 1);
+    assert_eq!(
+        app.count("postmortems").await,
+        1,
+        "the retry reuses version 1"
+    );
+}
