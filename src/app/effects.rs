@@ -162,12 +162,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
     let effect: Effect = serde_json::from_value(claimed.effect.clone())
         .with_context(|| format!("Unknown effect {}", claimed.effect))?;
     let incident_id = claimed.incident.context("Effect without an incident")?;
-    let mut conn = app
-        .store
-        .pool()
-        .acquire()
-        .await
-        .context("Failed to get a database connection")?;
+    let mut conn = app.store.conn().await?;
     let incident = incidents::get(&mut conn, &claimed.team, incident_id).await?;
     let roles = incidents::current_roles(
         &mut conn,
@@ -288,12 +283,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
         Effect::LookUpUser { user } => {
             let user = UserId::new(user);
             let (display, real) = app.slack.user_names(&user).await?;
-            let mut conn = app
-                .store
-                .pool()
-                .acquire()
-                .await
-                .context("Failed to get a database connection")?;
+            let mut conn = app.store.conn().await?;
             record::save_user(
                 &mut conn,
                 &incident.team,
@@ -306,12 +296,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
             Completion::default()
         }
         Effect::PostFix { number } => {
-            let mut conn = app
-                .store
-                .pool()
-                .acquire()
-                .await
-                .context("Failed to get a database connection")?;
+            let mut conn = app.store.conn().await?;
             let fixes = record::fixes(&mut conn, &incident.team, incident.id).await?;
             drop(conn);
             let fix = fixes
@@ -531,12 +516,7 @@ async fn adoptable(
     if creator.as_ref() != Some(&bot) {
         return Ok(None);
     }
-    let mut conn = app
-        .store
-        .pool()
-        .acquire()
-        .await
-        .context("Failed to get a database connection")?;
+    let mut conn = app.store.conn().await?;
     let owner = incidents::by_channel(&mut conn, &incident.team, &id).await?;
     Ok(owner.is_none().then_some(id))
 }

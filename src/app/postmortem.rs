@@ -38,12 +38,7 @@ pub async fn export(app: &App, incident: &IncidentRecord, key: &str) -> Result<(
         .as_ref()
         .map(|c| c.id.clone())
         .context("The incident has no channel")?;
-    let mut conn = app
-        .store
-        .pool()
-        .acquire()
-        .await
-        .context("Failed to get a database connection")?;
+    let mut conn = app.store.conn().await?;
     let stored = postmortems::draft_by_source(&mut conn, &incident.team, key).await?;
     drop(conn);
     let now = Utc::now();
@@ -84,12 +79,7 @@ pub async fn export(app: &App, incident: &IncidentRecord, key: &str) -> Result<(
     if stored.file_id.is_some() {
         return Ok(());
     }
-    let mut conn = app
-        .store
-        .pool()
-        .acquire()
-        .await
-        .context("Failed to get a database connection")?;
+    let mut conn = app.store.conn().await?;
     let (draft, _) = current_draft(
         &mut conn,
         incident,
@@ -112,12 +102,7 @@ pub async fn export(app: &App, incident: &IncidentRecord, key: &str) -> Result<(
             &summary(&draft, version),
         )
         .await?;
-    let mut conn = app
-        .store
-        .pool()
-        .acquire()
-        .await
-        .context("Failed to get a database connection")?;
+    let mut conn = app.store.conn().await?;
     postmortems::set_draft_file(&mut conn, &incident.team, incident.id, version, &file_id).await?;
     Ok(())
 }

@@ -26,12 +26,7 @@ pub async fn catch_up(app: &App, incident: &IncidentRecord) -> Result<usize, Eff
         .context("The incident has no channel yet")?;
     let bot = app.slack.bot_user().await?;
     let oldest = {
-        let mut conn = app
-            .store
-            .pool()
-            .acquire()
-            .await
-            .context("Failed to get a database connection")?;
+        let mut conn = app.store.conn().await?;
         crate::store::record::latest_ts(&mut conn, &incident.team, incident.id).await?
     };
     let mut threads: BTreeSet<String> = known_threads(app, incident).await?;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 
-use super::{backoff, idle, later, Outcome};
+use super::{backoff, later, Outcome};
 use crate::app::{ingest, App};
 use crate::slack::events;
 use crate::store::Store;
@@ -78,38 +78,15 @@ impl DeliveryWorker {
     }
 
     /// Works until shutdown; also picks up what an earlier run stored but never processed.
-    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        loop {
-            match self.run_once().await {
-                Ok(Outcome::Worked) => {
-                    if *shutdown.borrow() {
-                        return;
-                    }
-                }
-                Ok(Outcome::Idle) => {
-                    if idle(
-                        &self.app.deliveries_waiting,
-                        Duration::from_secs(1),
-                        &mut shutdown,
-                    )
-                    .await
-                    {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = ?e, "The delivery worker could not reach the database");
-                    if idle(
-                        &self.app.deliveries_waiting,
-                        Duration::from_secs(2),
-                        &mut shutdown,
-                    )
-                    .await
-                    {
-                        return;
-                    }
-                }
-            }
-        }
+    pub async fn run(self, shutdown: tokio::sync::watch::Receiver<bool>) {
+        let wake = self.app.deliveries_waiting.clone();
+        super::run_until_stopped(
+            "deliveries",
+            &wake,
+            Duration::from_secs(1),
+            shutdown,
+            || self.run_once(),
+        )
+        .await
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 
-use super::{idle, Outcome};
+use super::Outcome;
 use crate::app::effects::{queue_again, Effect};
 use crate::app::App;
 use crate::slack::views;
@@ -106,20 +106,16 @@ impl FollowUpWorker {
     }
 
     /// Works until shutdown.
-    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    pub async fn run(self, shutdown: tokio::sync::watch::Receiver<bool>) {
+        // Follow-ups are due by the clock, not by an event: polling is the wake-up.
         let never = tokio::sync::Notify::new();
-        loop {
-            let pause = match self.run_once().await {
-                Ok(Outcome::Worked) => continue,
-                Ok(Outcome::Idle) => Duration::from_secs(1),
-                Err(e) => {
-                    tracing::error!(error = ?e, "The follow-up worker could not reach the database");
-                    Duration::from_secs(5)
-                }
-            };
-            if idle(&never, pause, &mut shutdown).await {
-                return;
-            }
-        }
+        super::run_until_stopped(
+            "followups",
+            &never,
+            Duration::from_secs(1),
+            shutdown,
+            || self.run_once(),
+        )
+        .await
     }
 }

@@ -47,19 +47,36 @@ pub fn later(d: Duration) -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
-/// Waits until woken, `poll` passes, or shutdown; `true` means stop.
-pub(crate) async fn idle(
+/// Runs `step` until shutdown: again at once after work, and after being woken or `poll`
+/// passing when there was none; database trouble waits a little longer before trying again.
+pub(crate) async fn run_until_stopped<F, Fut>(
+    name: &'static str,
     wake: &tokio::sync::Notify,
     poll: Duration,
-    shutdown: &mut tokio::sync::watch::Receiver<bool>,
-) -> bool {
-    if *shutdown.borrow() {
-        return true;
-    }
-    tokio::select! {
-        _ = wake.notified() => false,
-        _ = tokio::time::sleep(poll) => false,
-        _ = shutdown.changed() => true,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    mut step: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Outcome>>,
+{
+    loop {
+        let pause = match step().await {
+            Ok(Outcome::Worked) if !*shutdown.borrow() => continue,
+            Ok(Outcome::Worked) => return,
+            Ok(Outcome::Idle) => poll,
+            Err(e) => {
+                tracing::error!(worker = name, error = ?e, "A worker could not reach the database");
+                poll.max(Duration::from_secs(2))
+            }
+        };
+        if *shutdown.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(pause) => {}
+            _ = shutdown.changed() => return,
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::{backoff, idle, later, Outcome};
+use super::{backoff, later, Outcome};
 use crate::app::effects::{self, EffectError};
 use crate::app::App;
 use crate::slack::api::CallError;
@@ -70,38 +70,15 @@ impl OutboxWorker {
     }
 
     /// Works until shutdown.
-    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        loop {
-            match self.run_once().await {
-                Ok(Outcome::Worked) => {
-                    if *shutdown.borrow() {
-                        return;
-                    }
-                }
-                Ok(Outcome::Idle) => {
-                    if idle(
-                        &self.app.effects_waiting,
-                        Duration::from_millis(500),
-                        &mut shutdown,
-                    )
-                    .await
-                    {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = ?e, "The outbox worker could not reach the database");
-                    if idle(
-                        &self.app.effects_waiting,
-                        Duration::from_secs(2),
-                        &mut shutdown,
-                    )
-                    .await
-                    {
-                        return;
-                    }
-                }
-            }
-        }
+    pub async fn run(self, shutdown: tokio::sync::watch::Receiver<bool>) {
+        let wake = self.app.effects_waiting.clone();
+        super::run_until_stopped(
+            "outbox",
+            &wake,
+            Duration::from_millis(500),
+            shutdown,
+            || self.run_once(),
+        )
+        .await
     }
 }

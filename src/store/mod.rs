@@ -95,6 +95,14 @@ impl Store {
         &self.pool
     }
 
+    /// A connection from the pool, for reads and single writes outside a transaction.
+    pub async fn conn(&self) -> anyhow::Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        self.pool
+            .acquire()
+            .await
+            .context("Failed to get a database connection")
+    }
+
     /// Starts a transaction that writes. On SQLite it takes the write lock at once, so two
     /// writers queue on the busy timeout instead of failing when one upgrades its lock.
     pub async fn begin_write(&self) -> anyhow::Result<Tx> {

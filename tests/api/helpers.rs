@@ -353,3 +353,23 @@ pub fn ts_now() -> String {
 pub fn today() -> String {
     chrono::Utc::now().format("%Y-%m-%d").to_string()
 }
+
+/// An Events API envelope around `event`, as Slack delivers it to hereby.
+pub fn envelope(event_id: &str, event: Value) -> Value {
+    serde_json::json!({"token": "verification-token", "team_id": TEAM, "api_app_id": "A111", "event": event,
+           "type": "event_callback", "event_id": event_id, "event_time": now_secs(),
+           "authorizations": [{"enterprise_id": null, "team_id": TEAM, "user_id": "UHEREBY", "is_bot": true, "is_enterprise_install": false}]})
+}
+
+/// A message event: `user` says `text` in `channel` at `ts`.
+pub fn say(channel: &str, user: &str, ts: &str, text: &str) -> Value {
+    serde_json::json!({"type": "message", "channel": channel, "user": user, "text": text, "ts": ts, "event_ts": ts, "channel_type": "channel", "team": TEAM})
+}
+
+/// Delivers `event` signed, and expects Slack's acknowledgement.
+pub async fn deliver(app: &TestApp, event_id: &str, event: Value) {
+    assert_eq!(
+        app.post_event(&envelope(event_id, event)).await.status(),
+        200
+    );
+}

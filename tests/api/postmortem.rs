@@ -1,26 +1,9 @@
 //! At resolve: the post-mortem draft, built from the record and shared in the channel; the
 //! command line's copy; action items and the follow-up reviews that chase them.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::helpers::*;
-
-fn envelope(event_id: &str, event: Value) -> Value {
-    json!({"token": "t", "team_id": TEAM, "api_app_id": "A111", "event": event, "type": "event_callback",
-           "event_id": event_id, "event_time": now_secs(),
-           "authorizations": [{"team_id": TEAM, "user_id": "UHEREBY", "is_bot": true}]})
-}
-
-fn say(channel: &str, user: &str, ts: &str, text: &str) -> Value {
-    json!({"type": "message", "channel": channel, "user": user, "text": text, "ts": ts, "event_ts": ts, "channel_type": "channel", "team": TEAM})
-}
-
-async fn deliver(app: &TestApp, event_id: &str, event: Value) {
-    assert_eq!(
-        app.post_event(&envelope(event_id, event)).await.status(),
-        200
-    );
-}
 
 async fn recorded(app: &TestApp, n: i64) {
     for _ in 0..200 {

@@ -6,24 +6,6 @@ use sqlx::Row;
 
 use crate::helpers::*;
 
-/// An event envelope around `event`, as Slack delivers it.
-fn envelope(event_id: &str, event: Value) -> Value {
-    json!({"token": "verification-token", "team_id": TEAM, "api_app_id": "A111", "event": event,
-           "type": "event_callback", "event_id": event_id, "event_time": now_secs(),
-           "authorizations": [{"enterprise_id": null, "team_id": TEAM, "user_id": "UHEREBY", "is_bot": true, "is_enterprise_install": false}]})
-}
-
-fn say(channel: &str, user: &str, ts: &str, text: &str) -> Value {
-    json!({"type": "message", "channel": channel, "user": user, "text": text, "ts": ts, "event_ts": ts, "channel_type": "channel", "team": TEAM})
-}
-
-async fn deliver(app: &TestApp, event_id: &str, event: Value) {
-    assert_eq!(
-        app.post_event(&envelope(event_id, event)).await.status(),
-        200
-    );
-}
-
 /// Rows of (ts, thread_ts, user_id, author_kind, text, deleted) for incident 1, in order.
 async fn messages(
     app: &TestApp,
