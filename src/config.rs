@@ -46,7 +46,8 @@ pub struct Config {
     /// `SLACK_BOT_TOKEN`: the bot's `xoxb-` token for the Web API.
     pub bot_token: Secret,
     /// `SLACK_SIGNING_SECRET`: verifies that HTTP requests come from Slack.
-    pub signing_secret: Secret,
+    /// `None` when only Socket Mode is used: then `/slack/*` over HTTP is off.
+    pub signing_secret: Option<Secret>,
     /// `SLACK_APP_TOKEN`: the `xapp-` token for Socket Mode, if set.
     pub app_token: Option<Secret>,
     /// `SLACK_API_URL`: the Web API base, without a trailing slash.
@@ -138,12 +139,12 @@ impl Config {
             }
             Some(t) => Some(Secret::new(t)),
         };
-        let signing_secret = match get("SLACK_SIGNING_SECRET") {
-            None => {
-                problems.push(format!("SLACK_SIGNING_SECRET is not set. Copy the Signing Secret from your Slack app's settings: Basic Information → App Credentials. {CREATE_APP_HINT}"));
-                None
+        let signing_secret = match (get("SLACK_SIGNING_SECRET"), get("SLACK_APP_TOKEN")) {
+            (None, None) => {
+                problems.push(format!("SLACK_SIGNING_SECRET is not set. Copy the Signing Secret from your Slack app's settings: Basic Information → App Credentials (or set SLACK_APP_TOKEN to use Socket Mode instead of HTTP). {CREATE_APP_HINT}"));
+                Some(None)
             }
-            Some(s) => Some(Secret::new(s)),
+            (secret, _) => Some(secret.map(Secret::new)),
         };
         let app_token = match get("SLACK_APP_TOKEN") {
             Some(t) if !t.starts_with("xapp-") => {

@@ -10,12 +10,13 @@
 //! - [`store`]: the database (SQLite or PostgreSQL) through one SQL text.
 //! - [`app`]: use cases — load, apply the domain, persist with the effects it calls for.
 //! - [`jobs`]: background workers — processing deliveries and carrying out the outbox.
-//! - [`config`], [`startup`], [`telemetry`]: settings, wiring and logs.
+//! - [`config`], [`startup`], [`telemetry`], [`metrics`]: settings, wiring, logs and metrics.
 
 pub mod app;
 pub mod config;
 pub mod domain;
 pub mod jobs;
+pub mod metrics;
 pub mod slack;
 pub mod startup;
 pub mod store;

@@ -32,6 +32,9 @@ pub struct Application {
 impl Application {
     /// Connects and migrates the database and binds the listener (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        if crate::metrics::handle().is_none() {
+            tracing::warn!("Another metrics recorder is installed: /metrics will be unavailable");
+        }
         let store = Store::connect(config.database_url.expose()).await?;
         store.migrate().await?;
         let slack = SlackGateway::new(
@@ -98,12 +101,22 @@ impl Application {
                 "Catching up with open incidents' channels"
             );
         }
+        if let Some(app_token) = &self.config.app_token {
+            let socket =
+                crate::slack::socket_mode::SocketMode::new(self.app.clone(), app_token.clone());
+            workers.spawn(socket.run(stop_rx.clone()));
+        }
+        let over_http = self.config.signing_secret.is_some();
         let ingress = Ingress {
             app: self.app.clone(),
-            signing_secret: self.config.signing_secret.clone(),
+            signing_secret: self
+                .config
+                .signing_secret
+                .clone()
+                .unwrap_or_else(|| crate::config::Secret::new("")),
         };
-        tracing::info!(addr = %self.local_addr()?, "hereby is listening");
-        axum::serve(self.listener, router(ingress))
+        tracing::info!(addr = %self.local_addr()?, slack_over_http = over_http, socket_mode = self.config.app_token.is_some(), "hereby is listening");
+        axum::serve(self.listener, router(ingress, over_http))
             .with_graceful_shutdown(shutdown)
             .await
             .context("The HTTP server failed")?;

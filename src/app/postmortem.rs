@@ -45,6 +45,18 @@ pub async fn export(app: &App, incident: &IncidentRecord, key: &str) -> Result<(
     let stored = match stored {
         Some(s) => s,
         None => {
+            // Everything Slack delivered before the resolution belongs in the draft.
+            let cutoff = incident.resolved_at.unwrap_or(now);
+            let waiting = app
+                .store
+                .unprocessed_deliveries(incident.team.as_str(), cutoff)
+                .await?;
+            if waiting > 0 {
+                return Err(anyhow::anyhow!(
+                    "waiting for {waiting} delivered event(s) to be recorded first"
+                )
+                .into());
+            }
             super::reconcile::catch_up(app, incident).await?;
             let mut tx = app.store.begin_write().await?;
             let (_, markdown) = current_draft(

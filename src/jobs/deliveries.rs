@@ -57,6 +57,9 @@ impl DeliveryWorker {
                 tx.commit()
                     .await
                     .context("Failed to commit a processed delivery")?;
+                let took = (Utc::now() - d.received_at).to_std().unwrap_or_default();
+                metrics::histogram!("hereby_delivery_processing_seconds")
+                    .record(took.as_secs_f64());
                 tracing::info!(outcome = %note, "Delivery processed");
             }
             anyhow::Ok(())

@@ -42,6 +42,7 @@ impl OutboxWorker {
         match effects::execute(&self.app, &e, &self.id).await {
             Ok(()) => tracing::info!(key = %e.dedupe_key, "Effect done"),
             Err(EffectError::Slack(CallError::RateLimited { retry_after })) => {
+                metrics::counter!("hereby_outbox_retries_total", "step" => step(&e), "reason" => "rate_limited").increment(1);
                 tracing::warn!(key = %e.dedupe_key, ?retry_after, "Slack rate-limited an effect; waiting as asked");
                 let at = later(retry_after);
                 self.app
@@ -50,6 +51,7 @@ impl OutboxWorker {
                     .await?;
             }
             Err(EffectError::Slack(CallError::Refused { code })) => {
+                metrics::counter!("hereby_outbox_failed_total", "step" => step(&e)).increment(1);
                 tracing::error!(key = %e.dedupe_key, %code, "Slack refused an effect; giving up on it");
                 self.app
                     .store
@@ -57,6 +59,7 @@ impl OutboxWorker {
                     .await?;
             }
             Err(err) => {
+                metrics::counter!("hereby_outbox_retries_total", "step" => step(&e), "reason" => "error").increment(1);
                 let wait = backoff(self.retry_base, e.attempts);
                 tracing::warn!(key = %e.dedupe_key, error = %format!("{err:#}"), ?wait, "An effect failed; retrying");
                 let at = later(wait);
@@ -81,4 +84,13 @@ impl OutboxWorker {
         )
         .await
     }
+}
+
+/// The effect's step name, for metric labels.
+fn step(e: &crate::store::outbox::ClaimedEffect) -> String {
+    e.effect
+        .get("step")
+        .and_then(|s| s.as_str())
+        .unwrap_or("unknown")
+        .to_string()
 }

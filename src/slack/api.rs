@@ -125,18 +125,23 @@ impl SlackGateway {
     where
         F: std::future::Future<Output = ClientResult<T>>,
     {
-        match tokio::time::timeout(self.timeout, fut).await {
-            Err(_) => {
-                tracing::warn!(method, "Slack call timed out");
-                Err(CallError::Unavailable(format!("{method} timed out")))
-            }
-            Ok(Err(e)) => {
-                let e = CallError::from_client(e);
-                tracing::warn!(method, error = %e, "Slack call failed");
-                Err(e)
-            }
+        metrics::counter!("hereby_slack_api_calls_total", "method" => method).increment(1);
+        let result = match tokio::time::timeout(self.timeout, fut).await {
+            Err(_) => Err(CallError::Unavailable(format!("{method} timed out"))),
+            Ok(Err(e)) => Err(CallError::from_client(e)),
             Ok(Ok(v)) => Ok(v),
+        };
+        if let Err(e) = &result {
+            let kind = match e {
+                CallError::RateLimited { .. } => "rate_limited",
+                CallError::Unavailable(_) => "unavailable",
+                CallError::Refused { .. } => "refused",
+            };
+            metrics::counter!("hereby_slack_api_errors_total", "method" => method, "kind" => kind)
+                .increment(1);
+            tracing::warn!(method, error = %e, "Slack call failed");
         }
+        result
     }
 
     /// The bot's own user ID (`auth.test`), asked once.
@@ -150,6 +155,20 @@ impl SlackGateway {
             })
             .await
             .cloned()
+    }
+
+    /// `apps.connections.open` with the app-level token: a Socket Mode WebSocket URL.
+    #[tracing::instrument(name = "Opening a Socket Mode connection", skip_all)]
+    pub async fn socket_mode_url(&self, app_token: &Secret) -> Result<String, CallError> {
+        let token = SlackApiToken::new(SlackApiTokenValue::new(app_token.expose().to_string()));
+        let session = self.client.open_session(&token);
+        let r = self
+            .call(
+                "apps.connections.open",
+                session.apps_connections_open(&SlackApiAppsConnectionOpenRequest::new()),
+            )
+            .await?;
+        Ok(r.url.0.to_string())
     }
 
     /// `conversations.create` for a public channel.

@@ -13,14 +13,10 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::events::Envelope;
+use super::dispatch::{self, EventsAnswer, Refusal, SlashCommand};
 use super::verify::{verify_request, VerifyError};
-use crate::app::commands::{self, Invocation, Reply};
-use crate::app::interactions::{self, Answer};
 use crate::app::App;
 use crate::config::Secret;
-use crate::domain::{ChannelId, TeamId, UserId};
-use crate::store::deliveries::{NewDelivery, Recorded};
 
 /// Slack's requests are small; anything over this is refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -32,13 +28,20 @@ pub struct Ingress {
     pub signing_secret: Secret,
 }
 
-/// The routes, ready to serve.
-pub fn router(state: Ingress) -> Router {
-    Router::new()
+/// The routes, ready to serve; without a signing secret (Socket Mode only) there is no
+/// `/slack/*`.
+pub fn router(state: Ingress, slack_over_http: bool) -> Router {
+    let slack = Router::new()
         .route("/slack/events", post(events))
         .route("/slack/commands", post(commands))
-        .route("/slack/interactions", post(interactions))
-        .route("/healthz", get(healthz))
+        .route("/slack/interactions", post(interactions));
+    let base = if slack_over_http {
+        slack
+    } else {
+        Router::new()
+    };
+    base.route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -55,6 +58,15 @@ pub enum IngressError {
     /// 503: the database cannot take the delivery now; Slack will retry it.
     #[error("temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
+}
+
+impl From<Refusal> for IngressError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::BadRequest(why) => IngressError::BadRequest(why),
+            Refusal::Unavailable(e) => IngressError::Unavailable(e),
+        }
+    }
 }
 
 impl IntoResponse for IngressError {
@@ -107,79 +119,18 @@ async fn events(
     body: Bytes,
 ) -> Result<Response, IngressError> {
     let text = verified(&state, &headers, &body)?;
-    let envelope: Envelope = serde_json::from_str(text)
-        .map_err(|e| IngressError::BadRequest(format!("not an Events API payload: {e}")))?;
-    match envelope.kind.as_str() {
-        "url_verification" => {
-            let challenge = envelope.challenge.clone().ok_or_else(|| {
-                IngressError::BadRequest("url_verification without challenge".into())
-            })?;
-            Ok(Json(json!({ "challenge": challenge })).into_response())
-        }
-        "event_callback" => {
-            let (Some(team_id), Some(event_id)) =
-                (envelope.team_id.as_deref(), envelope.event_id.as_deref())
-            else {
-                return Err(IngressError::BadRequest(
-                    "event_callback without team_id or event_id".into(),
-                ));
-            };
-            let retry_num = headers
-                .get("x-slack-retry-num")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<i64>().ok());
-            let delivery = NewDelivery {
-                team_id,
-                event_id,
-                event_type: envelope.event_type(),
-                payload: text,
-                retry_num,
-            };
-            match state
-                .app
-                .store
-                .record_delivery(&delivery, Utc::now())
-                .await
-                .map_err(IngressError::Unavailable)?
-            {
-                Recorded::New => {
-                    tracing::info!(
-                        event_id,
-                        event_type = delivery.event_type,
-                        "Delivery stored"
-                    );
-                    state.app.deliveries_waiting.notify_one();
-                }
-                Recorded::Duplicate => {
-                    tracing::info!(
-                        event_id,
-                        ?retry_num,
-                        "Redelivery of a stored event acknowledged and ignored"
-                    );
-                }
+    let retry_num = headers
+        .get("x-slack-retry-num")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok());
+    Ok(
+        match dispatch::event_payload(&state.app, text, retry_num).await? {
+            EventsAnswer::Challenge(challenge) => {
+                Json(json!({ "challenge": challenge })).into_response()
             }
-            Ok(StatusCode::OK.into_response())
-        }
-        other => {
-            // app_rate_limited and future envelope types need only an acknowledgement.
-            tracing::info!(
-                kind = other,
-                "Acknowledged an Events API request hereby does not act on"
-            );
-            Ok(StatusCode::OK.into_response())
-        }
-    }
-}
-
-/// The form Slack posts for a slash command.
-#[derive(Debug, Deserialize)]
-struct SlashCommandForm {
-    team_id: String,
-    channel_id: String,
-    user_id: String,
-    #[serde(default)]
-    text: String,
-    trigger_id: Option<String>,
+            EventsAnswer::Ack => StatusCode::OK.into_response(),
+        },
+    )
 }
 
 #[tracing::instrument(name = "Receiving a slash command", skip_all)]
@@ -189,27 +140,11 @@ async fn commands(
     body: Bytes,
 ) -> Result<Response, IngressError> {
     let text = verified(&state, &headers, &body)?;
-    let form: SlashCommandForm = serde_urlencoded::from_str(text)
+    let form: SlashCommand = serde_urlencoded::from_str(text)
         .map_err(|e| IngressError::BadRequest(format!("not a slash command form: {e}")))?;
-    let inv = Invocation {
-        team: TeamId::new(form.team_id),
-        channel: ChannelId::new(form.channel_id),
-        user: UserId::new(form.user_id),
-        text: form.text,
-        trigger_id: form.trigger_id,
-    };
-    let reply = match commands::run(&state.app, &inv, Utc::now()).await {
-        Ok(reply) => reply,
-        Err(e) => {
-            tracing::error!(error = ?e, "A command failed");
-            Reply::Ephemeral(":warning: hereby could not do that just now (its database did not answer). Nothing was changed; please try again in a moment.".into())
-        }
-    };
-    Ok(match reply {
-        Reply::Ephemeral(text) => {
-            Json(json!({ "response_type": "ephemeral", "text": text })).into_response()
-        }
-        Reply::Nothing => StatusCode::OK.into_response(),
+    Ok(match dispatch::slash_command(&state.app, form).await {
+        Some(answer) => Json(answer).into_response(),
+        None => StatusCode::OK.into_response(),
     })
 }
 
@@ -230,18 +165,24 @@ async fn interactions(
         .map_err(|e| IngressError::BadRequest(format!("not an interaction form: {e}")))?;
     let payload: serde_json::Value = serde_json::from_str(&form.payload)
         .map_err(|e| IngressError::BadRequest(format!("interaction payload is not JSON: {e}")))?;
-    let Some(interaction) = super::interactions::decode(&payload) else {
-        let kind = payload
-            .get("type")
-            .and_then(|t| t.as_str())
-            .unwrap_or("unknown");
-        tracing::info!(kind, "Acknowledged an interaction hereby does not act on");
-        return Ok(StatusCode::OK.into_response());
-    };
-    match interactions::handle(&state.app, interaction, Utc::now()).await {
-        Ok(Answer::Ack) => Ok(StatusCode::OK.into_response()),
-        Ok(Answer::Json(v)) => Ok(Json(v).into_response()),
-        Err(e) => Err(IngressError::Unavailable(e)),
+    Ok(match dispatch::interaction(&state.app, &payload).await? {
+        Some(answer) => Json(answer).into_response(),
+        None => StatusCode::OK.into_response(),
+    })
+}
+
+/// Prometheus text format; the outbox depth is read from the database at each scrape.
+async fn metrics_text(State(state): State<Ingress>) -> Response {
+    if let Ok(depth) = state.app.store.outbox_depth().await {
+        metrics::gauge!("hereby_outbox_depth").set(depth as f64);
+    }
+    match crate::metrics::handle() {
+        Some(h) => ([("content-type", "text/plain; version=0.0.4")], h.render()).into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder unavailable",
+        )
+            .into_response(),
     }
 }
 

@@ -2,9 +2,11 @@
 //! API gateway and the messages hereby posts.
 
 pub mod api;
+pub mod dispatch;
 pub mod events;
 pub mod ingress;
 pub mod interactions;
 pub mod modals;
+pub mod socket_mode;
 pub mod verify;
 pub mod views;

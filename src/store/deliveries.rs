@@ -23,6 +23,7 @@ pub struct PendingDelivery {
     pub event_id: String,
     pub payload: String,
     pub attempts: i64,
+    pub received_at: DateTime<Utc>,
 }
 
 /// A new delivery, as it arrived.
@@ -79,7 +80,7 @@ impl Store {
                          WHERE processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3)
                          ORDER BY id LIMIT 1)
                AND processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3)
-             RETURNING id, team_id, event_id, payload, attempts",
+             RETURNING id, team_id, event_id, payload, attempts, received_at",
         )
         .bind(worker.to_string())
         .bind(to_millis(now + lease))
@@ -94,6 +95,7 @@ impl Store {
                 event_id: r.try_get("event_id")?,
                 payload: r.try_get("payload")?,
                 attempts: r.try_get("attempts")?,
+                received_at: super::from_millis(r.try_get("received_at")?),
             })
         })
         .transpose()
@@ -124,6 +126,21 @@ impl Store {
         .await
         .context("Failed to mark a delivery processed")?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// How many of a workspace's deliveries received up to `until` are not processed yet.
+    pub async fn unprocessed_deliveries(
+        &self,
+        team: &str,
+        until: DateTime<Utc>,
+    ) -> anyhow::Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE team_id = $1 AND processed_at IS NULL AND received_at <= $2")
+            .bind(team.to_string())
+            .bind(to_millis(until))
+            .fetch_one(self.pool())
+            .await
+            .context("Failed to count unprocessed deliveries")?;
+        Ok(row.try_get("n")?)
     }
 
     /// Gives a delivery back after a failure, to be retried from `retry_at`.

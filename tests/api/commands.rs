@@ -158,6 +158,7 @@ async fn only_the_leads_change_severity_and_resolve_and_the_refusal_says_who_can
 async fn open_commands_let_anyone_run_the_incident() {
     let app = spawn_app_with(Options {
         env: vec![("HEREBY_OPEN_COMMANDS", "true".into())],
+        ..Options::default()
     })
     .await;
     let c = app.declared("small team").await;

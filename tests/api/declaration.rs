@@ -509,8 +509,11 @@ async fn another_workspace_cannot_act_on_this_workspaces_incident() {
     other["event"]["team"] = "T222".into();
     assert_eq!(app.post_event(&other).await.status(), 200);
     let b = channel_name("team-b-outage");
-    app.eventually("team B's channel exists", |s| s.channel_named(&b).is_some())
-        .await;
+    app.eventually("team B's channel has its welcome", |s| {
+        s.channel_named(&b)
+            .is_some_and(|c| !s.messages_in(&c.id).is_empty())
+    })
+    .await;
     let b_welcome = app
         .slack
         .calls_to("chat.postMessage")

@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 pub const BOT_USER: &str = "UHEREBY";
 pub const BOT_ID: &str = "BHEREBY";
 pub const BOT_TOKEN: &str = "xoxb-test-token";
+pub const APP_TOKEN: &str = "xapp-1-test-token";
 
 /// One Web API call as the fake received it.
 #[derive(Debug, Clone)]
@@ -82,6 +83,7 @@ struct FakeState {
     uploads: HashMap<String, Vec<u8>>,
     shared: Vec<SharedFile>,
     canvases: Vec<(String, String, String)>,
+    socket_url: String,
 }
 
 /// The fake, running on its own port.
@@ -184,6 +186,11 @@ impl FakeSlack {
             metadata: None,
             blocks: None,
         });
+    }
+
+    /// Where `apps.connections.open` sends Socket Mode clients.
+    pub fn set_socket_url(&self, url: &str) {
+        self.state.lock().unwrap().socket_url = url.to_string();
     }
 
     /// Canvases created: (channel, title, markdown).
@@ -290,8 +297,14 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let p = params(query, &headers, &body);
+    // apps.connections.open takes the app-level token; everything else the bot token.
+    let token = if method == "apps.connections.open" {
+        APP_TOKEN
+    } else {
+        BOT_TOKEN
+    };
     let auth_ok = headers.get("authorization").and_then(|v| v.to_str().ok())
-        == Some(&format!("Bearer {BOT_TOKEN}"));
+        == Some(&format!("Bearer {token}"));
     let (failure, result) = {
         let mut s = state.lock().unwrap();
         s.calls.push(Call {
@@ -530,6 +543,7 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
             }
             json!({"ok": true, "files": out})
         }
+        "apps.connections.open" => json!({"ok": true, "url": s.socket_url}),
         "canvases.create" => {
             let markdown = p["document_content"]["markdown"]
                 .as_str()

@@ -15,6 +15,9 @@ use tokio::task::JoinHandle;
 
 use crate::fake_slack::{FakeSlack, BOT_TOKEN};
 
+/// Marks a setting to leave out.
+const UNSET: &str = "\u{0}unset";
+
 pub const SIGNING_SECRET: &str = "test-signing-secret-0123456789";
 pub const TEAM: &str = "T111";
 
@@ -47,6 +50,8 @@ pub struct TestApp {
 #[derive(Default)]
 pub struct Options {
     pub env: Vec<(&'static str, String)>,
+    /// Settings to leave unset (e.g. the signing secret, for Socket Mode only).
+    pub without: Vec<&'static str>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -64,6 +69,11 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         .env
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
+        .chain(
+            opts.without
+                .into_iter()
+                .map(|k| (k.to_string(), UNSET.to_string())),
+        )
         .collect();
     start(dir, db_url, slack, extra).await
 }
@@ -104,7 +114,11 @@ async fn start(
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     for (k, v) in &extra {
-        vars.insert(k.clone(), v.clone());
+        if v == UNSET {
+            vars.remove(k);
+        } else {
+            vars.insert(k.clone(), v.clone());
+        }
     }
     let config = Config::from_vars(&vars).expect("test configuration is valid");
     let app = Application::build(config)

@@ -4,7 +4,9 @@
 mod commands;
 mod declaration;
 mod fake_slack;
+mod fake_socket;
 mod helpers;
 mod ingress;
 mod postmortem;
 mod recording;
+mod socket_mode;

@@ -240,6 +240,7 @@ async fn the_command_line_prints_the_current_draft_of_an_open_incident() {
 async fn open_action_items_are_followed_up_until_every_one_is_closed() {
     let app = spawn_app_with(Options {
         env: vec![("HEREBY_FOLLOWUP_INTERVAL", "1s".into())],
+        ..Options::default()
     })
     .await;
     let c = app.declared("follow me up").await;
@@ -326,6 +327,7 @@ async fn action_items_can_be_listed_and_added_after_resolution() {
 async fn with_canvases_enabled_the_draft_also_becomes_a_canvas_in_the_channel() {
     let app = spawn_app_with(Options {
         env: vec![("HEREBY_POSTMORTEM_CANVAS", "true".into())],
+        ..Options::default()
     })
     .await;
     let c = app.declared("canvas please").await;

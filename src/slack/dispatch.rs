@@ -1,0 +1,155 @@
+//! What Slack's three kinds of request mean, whichever way they arrive (HTTP or Socket Mode):
+//! Events API payloads are stored before they are acknowledged; slash commands and interactions
+//! are answered with what Slack should show.
+
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::events::Envelope;
+use crate::app::commands::{self, Invocation, Reply};
+use crate::app::interactions::{self, Answer};
+use crate::app::App;
+use crate::domain::{ChannelId, TeamId, UserId};
+use crate::store::deliveries::{NewDelivery, Recorded};
+
+/// Why a request was not taken; the transport turns it into its own answer.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// Not a request Slack sends (HTTP 400).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// The database cannot take it now; Slack must retry (HTTP 503, or no Socket Mode ack).
+    #[error("temporarily unavailable")]
+    Unavailable(#[source] anyhow::Error),
+}
+
+/// What an Events API payload needs in return.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EventsAnswer {
+    /// `url_verification`: echo the challenge.
+    Challenge(String),
+    /// Stored (or already stored): acknowledge.
+    Ack,
+}
+
+/// Stores an Events API payload, exactly as received, before it is acknowledged.
+#[tracing::instrument(name = "Accepting an Events API payload", skip_all)]
+pub async fn event_payload(
+    app: &App,
+    text: &str,
+    retry_num: Option<i64>,
+) -> Result<EventsAnswer, Refusal> {
+    let envelope: Envelope = serde_json::from_str(text)
+        .map_err(|e| Refusal::BadRequest(format!("not an Events API payload: {e}")))?;
+    match envelope.kind.as_str() {
+        "url_verification" => {
+            let challenge = envelope
+                .challenge
+                .clone()
+                .ok_or_else(|| Refusal::BadRequest("url_verification without challenge".into()))?;
+            Ok(EventsAnswer::Challenge(challenge))
+        }
+        "event_callback" => {
+            let (Some(team_id), Some(event_id)) =
+                (envelope.team_id.as_deref(), envelope.event_id.as_deref())
+            else {
+                return Err(Refusal::BadRequest(
+                    "event_callback without team_id or event_id".into(),
+                ));
+            };
+            let delivery = NewDelivery {
+                team_id,
+                event_id,
+                event_type: envelope.event_type(),
+                payload: text,
+                retry_num,
+            };
+            match app
+                .store
+                .record_delivery(&delivery, Utc::now())
+                .await
+                .map_err(Refusal::Unavailable)?
+            {
+                Recorded::New => {
+                    metrics::counter!("hereby_deliveries_received_total", "event_type" => delivery.event_type.to_string()).increment(1);
+                    tracing::info!(
+                        event_id,
+                        event_type = delivery.event_type,
+                        "Delivery stored"
+                    );
+                    app.deliveries_waiting.notify_one();
+                }
+                Recorded::Duplicate => {
+                    metrics::counter!("hereby_deliveries_duplicate_total").increment(1);
+                    tracing::info!(
+                        event_id,
+                        ?retry_num,
+                        "Redelivery of a stored event acknowledged and ignored"
+                    );
+                }
+            }
+            Ok(EventsAnswer::Ack)
+        }
+        other => {
+            // app_rate_limited and future envelope types need only an acknowledgement.
+            tracing::info!(
+                kind = other,
+                "Acknowledged an Events API payload hereby does not act on"
+            );
+            Ok(EventsAnswer::Ack)
+        }
+    }
+}
+
+/// The fields of a slash command that hereby reads (a form over HTTP, JSON in Socket Mode).
+#[derive(Debug, Deserialize)]
+pub struct SlashCommand {
+    pub team_id: String,
+    pub channel_id: String,
+    pub user_id: String,
+    #[serde(default)]
+    pub text: String,
+    pub trigger_id: Option<String>,
+}
+
+/// Runs a slash command; the answer's JSON, or `None` for an empty acknowledgement.
+#[tracing::instrument(name = "Running a slash command", skip_all)]
+pub async fn slash_command(app: &App, form: SlashCommand) -> Option<Value> {
+    let inv = Invocation {
+        team: TeamId::new(form.team_id),
+        channel: ChannelId::new(form.channel_id),
+        user: UserId::new(form.user_id),
+        text: form.text,
+        trigger_id: form.trigger_id,
+    };
+    let reply = match commands::run(app, &inv, Utc::now()).await {
+        Ok(reply) => reply,
+        Err(e) => {
+            tracing::error!(error = ?e, "A command failed");
+            Reply::Ephemeral(":warning: hereby could not do that just now (its database did not answer). Nothing was changed; please try again in a moment.".into())
+        }
+    };
+    match reply {
+        Reply::Ephemeral(text) => Some(json!({ "response_type": "ephemeral", "text": text })),
+        Reply::Nothing => None,
+    }
+}
+
+/// Handles an interaction payload; the answer's JSON, or `None` for an empty acknowledgement.
+#[tracing::instrument(name = "Handling an interaction", skip_all)]
+pub async fn interaction(app: &App, payload: &Value) -> Result<Option<Value>, Refusal> {
+    let Some(interaction) = super::interactions::decode(payload) else {
+        let kind = payload
+            .get("type")
+            .and_then(|t| t.as_str())
+            .unwrap_or("unknown");
+        tracing::info!(kind, "Acknowledged an interaction hereby does not act on");
+        return Ok(None);
+    };
+    match interactions::handle(app, interaction, Utc::now()).await {
+        Ok(Answer::Ack) => Ok(None),
+        Ok(Answer::Json(v)) => Ok(Some(v)),
+        Err(e) => Err(Refusal::Unavailable(e)),
+    }
+}

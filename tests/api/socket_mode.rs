@@ -1,0 +1,135 @@
+//! Socket Mode: the same behaviour as HTTP over a WebSocket hereby opens — deliveries stored
+//! before they are acknowledged, duplicates ignored, commands and interactions answered in the
+//! acknowledgement, and a reconnect whenever Slack asks.
+
+use serde_json::json;
+
+use crate::fake_slack::APP_TOKEN;
+use crate::fake_socket::FakeSocket;
+use crate::helpers::*;
+
+async fn socket_app() -> (TestApp, FakeSocket) {
+    let socket = FakeSocket::start().await;
+    let app = spawn_app_with(Options {
+        env: vec![("SLACK_APP_TOKEN", APP_TOKEN.to_string())],
+        without: vec!["SLACK_SIGNING_SECRET"],
+    })
+    .await;
+    app.slack.set_socket_url(&socket.url);
+    for _ in 0..200 {
+        if socket.connections() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    (app, socket)
+}
+
+fn events_api(envelope_id: &str, retry: i64, payload: serde_json::Value) -> serde_json::Value {
+    json!({"envelope_id": envelope_id, "payload": payload, "type": "events_api", "accepts_response_payload": false, "retry_attempt": retry, "retry_reason": if retry > 0 { "timeout" } else { "" }})
+}
+
+#[tokio::test]
+async fn a_declaration_over_socket_mode_is_acknowledged_and_opens_the_channel() {
+    let (app, socket) = socket_app().await;
+    assert!(
+        socket.connections() >= 1,
+        "hereby connects with the app-level token"
+    );
+    let payload = message_event(
+        "EvSock1",
+        "C111",
+        "W111",
+        &ts(1),
+        "I hereby declare this an incident: socket mode",
+    );
+    socket.send(events_api("env-1", 0, payload.clone()));
+    assert_eq!(
+        socket.ack_of("env-1").await,
+        json!({"envelope_id": "env-1"})
+    );
+    let name = format!("incident-{}-socket-mode", today());
+    app.eventually("the channel exists", |s| s.channel_named(&name).is_some())
+        .await;
+
+    // A redelivery is acknowledged and changes nothing.
+    socket.send(events_api("env-2", 1, payload));
+    socket.ack_of("env-2").await;
+    app.settle().await;
+    assert_eq!(app.count("deliveries").await, 1);
+    assert_eq!(app.slack.calls_to("conversations.create").len(), 1);
+}
+
+#[tokio::test]
+async fn a_slash_command_is_answered_in_its_acknowledgement() {
+    let (_app, socket) = socket_app().await;
+    socket.send(json!({"envelope_id": "env-cmd", "type": "slash_commands", "accepts_response_payload": true,
+        "payload": {"token": "t", "team_id": TEAM, "team_domain": "test", "channel_id": "C111", "channel_name": "general",
+                    "user_id": "W111", "user_name": "alice", "command": "/incident", "text": "sevrity 1",
+                    "response_url": "https://hooks.slack.com/commands/T111/1/x", "trigger_id": "1.2.3"}}));
+    let ack = socket.ack_of("env-cmd").await;
+    assert_eq!(ack["payload"]["response_type"], "ephemeral");
+    assert!(
+        ack["payload"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("`sevrity` is not an /incident command."),
+        "{ack}"
+    );
+}
+
+#[tokio::test]
+async fn interactions_are_acknowledged_with_their_answer() {
+    let (app, socket) = socket_app().await;
+    socket.send(json!({"envelope_id": "env-view", "type": "interactive", "accepts_response_payload": true,
+        "payload": {"type": "view_submission", "team": {"id": TEAM}, "user": {"id": "W111"},
+                    "view": {"callback_id": "declare_incident", "private_metadata": "{\"channel\":\"C111\"}",
+                             "state": {"values": {"title": {"title": {"value": ""}}}}}}}));
+    let ack = socket.ack_of("env-view").await;
+    assert_eq!(ack["payload"]["response_action"], "errors", "{ack}");
+    assert_eq!(app.count("incidents").await, 0);
+}
+
+#[tokio::test]
+async fn hereby_reconnects_when_slack_asks_and_keeps_working() {
+    let (app, socket) = socket_app().await;
+    socket.send(json!({"type": "disconnect", "reason": "refresh_requested", "debug_info": {"host": "applink-111-xxx"}}));
+    for _ in 0..200 {
+        if socket.connections() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        socket.connections() >= 2,
+        "a new connection after disconnect"
+    );
+    let payload = message_event(
+        "EvSock9",
+        "C111",
+        "W111",
+        &ts(9),
+        "I hereby declare this an incident: after reconnect",
+    );
+    socket.send(events_api("env-9", 0, payload));
+    socket.ack_of("env-9").await;
+    let name = format!("incident-{}-after-reconnect", today());
+    app.eventually("the channel exists", |s| s.channel_named(&name).is_some())
+        .await;
+}
+
+#[tokio::test]
+async fn without_a_signing_secret_http_delivery_is_off() {
+    let (app, _socket) = socket_app().await;
+    let r = app
+        .post_event(&json!({"type": "url_verification", "challenge": "x"}))
+        .await;
+    assert_eq!(r.status(), 404);
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
