@@ -9,4 +9,5 @@ mod helpers;
 mod ingress;
 mod postmortem;
 mod recording;
+mod replicas;
 mod socket_mode;
