@@ -57,6 +57,8 @@ impl Replica {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("hereby did not start: {:?}", logs.lock().unwrap());
     }
 
