@@ -11,8 +11,9 @@ use crate::app::{ingest, App};
 use crate::slack::events;
 use crate::store::Store;
 
-/// How long a claimed delivery stays with one worker before another may take it.
-const LEASE_SECS: i64 = 30;
+/// How long a claimed delivery stays with one worker before another may take it: processing
+/// is a few database statements, so a worker that died is replaced quickly.
+const LEASE_SECS: i64 = 10;
 
 pub struct DeliveryWorker {
     app: App,

@@ -13,6 +13,9 @@ use crate::app::App;
 use crate::domain::{ChannelId, TeamId, UserId};
 use crate::store::deliveries::{NewDelivery, Recorded};
 
+/// How long storing a delivery may take before Slack is told to retry.
+const STORE_DEADLINE: std::time::Duration = std::time::Duration::from_millis(2500);
+
 /// Why a request was not taken; the transport turns it into its own answer.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
@@ -65,12 +68,19 @@ pub async fn event_payload(
                 payload: text,
                 retry_num,
             };
-            match app
-                .store
-                .record_delivery(&delivery, Utc::now())
-                .await
-                .map_err(Refusal::Unavailable)?
-            {
+            // Slack waits 3 s for an answer: a database that cannot take the delivery by then
+            // gets a 503 (so Slack retries) rather than a timeout.
+            let stored = tokio::time::timeout(
+                STORE_DEADLINE,
+                app.store.record_delivery(&delivery, Utc::now()),
+            )
+            .await
+            .map_err(|_| {
+                Refusal::Unavailable(anyhow::anyhow!(
+                    "the database did not take the delivery within {STORE_DEADLINE:?}"
+                ))
+            })?;
+            match stored.map_err(Refusal::Unavailable)? {
                 Recorded::New => {
                     metrics::counter!("hereby_deliveries_received_total", "event_type" => delivery.event_type.to_string()).increment(1);
                     tracing::info!(

@@ -188,7 +188,7 @@ async fn metrics_text(State(state): State<Ingress>) -> Response {
 
 /// 200 when the database answers, 503 otherwise.
 async fn healthz(State(state): State<Ingress>) -> Response {
-    if state.app.store.ping().await {
+    if state.app.store.can_write().await {
         (StatusCode::OK, "ok").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()

@@ -82,9 +82,19 @@ impl Store {
         Ok(())
     }
 
-    /// `true` when the database answers a query.
-    pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    /// `true` when the database can take a write within two seconds: it answers, and no other
+    /// writer holds it locked (SQLite takes its write lock for the check, then lets go).
+    pub async fn can_write(&self) -> bool {
+        let check = async {
+            let mut tx = self.begin_write().await?;
+            sqlx::query("SELECT 1").execute(&mut *tx).await?;
+            tx.rollback().await?;
+            anyhow::Ok(())
+        };
+        matches!(
+            tokio::time::timeout(std::time::Duration::from_secs(2), check).await,
+            Ok(Ok(()))
+        )
     }
 
     pub fn backend(&self) -> Backend {

@@ -121,6 +121,7 @@ async fn start(
         }
     }
     let config = Config::from_vars(&vars).expect("test configuration is valid");
+    let db_url = vars.get("DATABASE_URL").cloned().unwrap_or(db_url);
     let app = Application::build(config)
         .await
         .expect("the application starts");

@@ -3,6 +3,7 @@
 
 mod commands;
 mod declaration;
+mod drills;
 mod fake_slack;
 mod fake_socket;
 mod helpers;

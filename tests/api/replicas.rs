@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sqlx::Row;
+
 use crate::fake_slack::{FakeSlack, BOT_TOKEN};
 use crate::helpers::*;
 
@@ -239,4 +241,142 @@ async fn two_replicas_on_one_database_do_every_side_effect_exactly_once() {
     names.dedup();
     assert_eq!(names.len(), INCIDENTS);
     drop((a, b));
+}
+
+#[tokio::test]
+async fn sigkill_mid_stream_loses_no_acknowledged_delivery_and_processes_each_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let slack = FakeSlack::start().await;
+    let db = database_url(&dir).await;
+    let first = Replica::start(&db, &slack).await;
+    let client = reqwest::Client::new();
+    let declare = message_event(
+        "EvCrash0",
+        "C111",
+        "W111",
+        &ts(1),
+        "I hereby declare this an incident: crash drill",
+    )
+    .to_string();
+    assert_eq!(first.post(&client, &declare, None).await, 200);
+    let name = format!("incident-{}-crash-drill", today());
+    for _ in 0..200 {
+        if slack
+            .channel_named(&name)
+            .is_some_and(|c| !c.pins.is_empty())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let channel = slack
+        .channel_named(&name)
+        .expect("the incident channel exists")
+        .id;
+
+    // Stream messages into the incident channel; kill -9 the process part-way through.
+    let addr = first.addr.clone();
+    let pid = first.child.id();
+    let sender = tokio::spawn({
+        let channel = channel.clone();
+        async move {
+            let client = reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap();
+            let mut acked = Vec::new();
+            for i in 0..300u64 {
+                let body = envelope(
+                    &format!("EvStream{i}"),
+                    say(
+                        &channel,
+                        "W222",
+                        &ts(10_000 + i),
+                        &format!("step {i} <https://logs.example.com/{i}|log {i}>"),
+                    ),
+                )
+                .to_string();
+                let stamp = now_secs().to_string();
+                let status = client
+                    .post(format!("{addr}/slack/events"))
+                    .header("content-type", "application/json")
+                    .header("x-slack-request-timestamp", &stamp)
+                    .header(
+                        "x-slack-signature",
+                        slack_signature(SIGNING_SECRET, &stamp, body.as_bytes()),
+                    )
+                    .body(body)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0);
+                if status == 200 {
+                    acked.push(i);
+                }
+            }
+            acked
+        }
+    });
+    let store = hereby::store::Store::connect(&db).await.unwrap();
+    for _ in 0..400 {
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM deliveries")
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .get("n");
+        if n >= 80 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
+    let acked = sender.await.unwrap();
+    drop(first);
+    assert!(
+        !acked.is_empty() && acked.len() < 300,
+        "the kill landed mid-stream ({} acked)",
+        acked.len()
+    );
+
+    let second = Replica::start(&db, &slack).await;
+    // What the dead process had claimed comes back when its lease lapses (10 s).
+    for _ in 0..600 {
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE processed_at IS NULL")
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .get("n");
+        if n == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for i in &acked {
+        let row = sqlx::query("SELECT processed_at FROM deliveries WHERE event_id = $1")
+            .bind(format!("EvStream{i}"))
+            .fetch_optional(store.pool())
+            .await
+            .unwrap();
+        let processed: Option<i64> = row.as_ref().and_then(|r| r.get("processed_at"));
+        assert!(
+            processed.is_some(),
+            "acknowledged delivery {i} was not processed"
+        );
+        let mentions: i64 = sqlx::query("SELECT mentions FROM links WHERE url = $1")
+            .bind(format!("https://logs.example.com/{i}"))
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .get("mentions");
+        assert_eq!(mentions, 1, "delivery {i} was processed more than once");
+    }
+    let recorded: i64 = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE text LIKE 'step %'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get("n");
+    assert!(recorded as usize >= acked.len());
+    drop(second);
 }
