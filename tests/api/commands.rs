@@ -353,10 +353,14 @@ async fn declare_without_a_title_opens_a_form_whose_submission_declares() {
     })
     .await;
     let channel = app.slack.channel_named(&name).unwrap();
-    app.eventually("the topic shows the severity", |s| {
-        s.channel_named(&name)
-            .is_some_and(|ch| ch.topic.contains("Severity: SEV2"))
-    })
+    app.eventually(
+        "the topic shows the severity and the welcome is posted",
+        |s| {
+            s.channel_named(&name).is_some_and(|ch| {
+                ch.topic.contains("Severity: SEV2") && !s.messages_in(&ch.id).is_empty()
+            })
+        },
+    )
     .await;
     let welcome = app.slack.messages_in(&channel.id)[0]
         .blocks

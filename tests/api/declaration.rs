@@ -42,8 +42,10 @@ async fn the_phrase_opens_a_dated_channel_with_commander_welcome_pointer_and_ann
     )
     .await;
 
-    app.eventually("the welcome is pinned and the announcement posted", |s| {
-        s.channels().iter().any(|c| !c.pins.is_empty())
+    app.eventually("every step of the declaration is done", |s| {
+        s.channels()
+            .iter()
+            .any(|c| !c.pins.is_empty() && c.topic.contains("Commander") && c.members.len() > 1)
             && !s.messages_in("CANNOUNCE").is_empty()
             && !s.messages_in("C111").is_empty()
     })

@@ -285,8 +285,12 @@ impl TestApp {
             &format!("I hereby declare this an incident: {title}"),
         );
         assert_eq!(self.post_event(&payload).await.status(), 200);
-        self.eventually("the welcome is pinned", |s| {
-            s.channels().iter().any(|c| !c.pins.is_empty())
+        self.eventually("the declaration is complete", |s| {
+            s.channels().iter().any(|c| {
+                !c.pins.is_empty()
+                    && c.topic.contains("Commander")
+                    && c.members.contains(&"W111".to_string())
+            })
         })
         .await;
         self.slack
