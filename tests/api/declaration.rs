@@ -499,6 +499,20 @@ async fn another_workspace_cannot_act_on_this_workspaces_incident() {
     let topic = app.slack.channel_named(&expected).unwrap().topic;
     assert!(!topic.contains("hijacked"), "{topic}");
 
+    // Their events naming that channel ID are not recorded into this workspace's incident.
+    let mut foreign = message_event(
+        "EvForeign",
+        &channel.id,
+        "W999",
+        &ts(55),
+        "a message from another workspace",
+    );
+    foreign["team_id"] = "T222".into();
+    foreign["event"]["team"] = "T222".into();
+    assert_eq!(app.post_event(&foreign).await.status(), 200);
+    app.settle().await;
+    assert_eq!(app.count("messages").await, 0, "nothing crosses workspaces");
+
     // Their own first incident is their #1.
     let mut other = message_event(
         "EvTeamB",
