@@ -4,6 +4,7 @@ use chrono::{NaiveDate, TimeZone};
 use serde_json::json;
 
 use super::*;
+use crate::domain::actions::ActionStatus;
 
 fn at(h: u32, m: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 21, h, m, 0).unwrap()
