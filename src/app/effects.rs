@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::App;
-use crate::domain::channel_name::ChannelName;
+use super::{once, App};
 use crate::domain::{ChannelId, UserId};
 use crate::slack::api::{CallError, OutgoingMessage};
 use crate::slack::views;
@@ -150,10 +149,10 @@ pub enum EffectError {
 
 /// What a successful effect changes, applied with its completion.
 #[derive(Default)]
-struct Completion {
-    channel: Option<IncidentChannel>,
-    welcome_ts: Option<String>,
-    then: Vec<Effect>,
+pub(super) struct Completion {
+    pub(super) channel: Option<IncidentChannel>,
+    pub(super) welcome_ts: Option<String>,
+    pub(super) then: Vec<Effect>,
 }
 
 /// Carries out one claimed effect and records its result.
@@ -176,7 +175,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
     let channel = incident.channel.as_ref().map(|c| c.id.clone());
     let need_channel = || channel.clone().context("The incident has no channel yet");
     let done = match effect {
-        Effect::CreateChannel => create_channel(app, claimed, worker, &incident).await?,
+        Effect::CreateChannel => once::create_channel(app, claimed, worker, &incident).await?,
         Effect::InviteDeclarer => {
             app.slack
                 .invite(
@@ -203,7 +202,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 thread_ts: None,
                 key: claimed.dedupe_key.clone(),
             };
-            let ts = post_once(app, claimed, worker, &need_channel()?, &message).await?;
+            let ts = once::post_once(app, claimed, worker, &need_channel()?, &message).await?;
             Completion {
                 welcome_ts: Some(ts),
                 then: vec![Effect::PinWelcome],
@@ -225,7 +224,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 thread_ts: incident.origin.reply_thread().map(str::to_string),
                 key: claimed.dedupe_key.clone(),
             };
-            post_once(app, claimed, worker, incident.origin.channel(), &message).await?;
+            once::post_once(app, claimed, worker, incident.origin.channel(), &message).await?;
             Completion::default()
         }
         Effect::Announce => {
@@ -236,7 +235,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                     thread_ts: None,
                     key: claimed.dedupe_key.clone(),
                 };
-                post_once(app, claimed, worker, announce, &message).await?;
+                once::post_once(app, claimed, worker, announce, &message).await?;
             }
             Completion::default()
         }
@@ -265,7 +264,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 thread_ts: None,
                 key: claimed.dedupe_key.clone(),
             };
-            post_once(app, claimed, worker, &need_channel()?, &message).await?;
+            once::post_once(app, claimed, worker, &need_channel()?, &message).await?;
             Completion::default()
         }
         Effect::AnnounceChange { text } => {
@@ -276,7 +275,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                     thread_ts: None,
                     key: claimed.dedupe_key.clone(),
                 };
-                post_once(app, claimed, worker, announce, &message).await?;
+                once::post_once(app, claimed, worker, announce, &message).await?;
             }
             Completion::default()
         }
@@ -309,7 +308,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 thread_ts: None,
                 key: claimed.dedupe_key.clone(),
             };
-            post_once(app, claimed, worker, &need_channel()?, &message).await?;
+            once::post_once(app, claimed, worker, &need_channel()?, &message).await?;
             Completion::default()
         }
         Effect::CatchUp => {
@@ -332,7 +331,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 thread_ts: None,
                 key: claimed.dedupe_key.clone(),
             };
-            post_once(app, claimed, worker, &need_channel()?, &message).await?;
+            once::post_once(app, claimed, worker, &need_channel()?, &message).await?;
             Completion::default()
         }
         Effect::RemindOwner { user, text } => {
@@ -400,152 +399,4 @@ async fn complete(
         tracing::warn!(key = %claimed.dedupe_key, "Another worker took this effect over; its result is theirs to record");
     }
     Ok(())
-}
-
-/// Progress of channel creation across attempts.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct CreateProgress {
-    /// 1 for the plain name, then 2, 3, … after `name_taken`.
-    #[serde(default = "first_attempt")]
-    attempt: u32,
-    /// A name whose creation may have gone through without us hearing back.
-    #[serde(default)]
-    uncertain: Option<String>,
-}
-
-fn first_attempt() -> u32 {
-    1
-}
-
-/// How many `-N` suffixes to try before giving up on a name.
-const MAX_NAME_ATTEMPTS: u32 = 50;
-
-async fn create_channel(
-    app: &App,
-    claimed: &ClaimedEffect,
-    worker: &str,
-    incident: &IncidentRecord,
-) -> Result<Completion, EffectError> {
-    let mut progress: CreateProgress =
-        serde_json::from_value(claimed.progress.clone()).unwrap_or_default();
-    progress.attempt = progress.attempt.max(1);
-    let date = incident
-        .declared_at
-        .with_timezone(&app.settings.timezone)
-        .date_naive();
-    let s = &app.settings;
-    loop {
-        let name = ChannelName::for_incident(
-            &s.channel_prefix,
-            date,
-            incident.title.as_ref().map(|t| t.as_str()),
-            incident.number,
-            progress.attempt,
-        );
-        let was_uncertain = progress.uncertain.as_deref() == Some(name.as_str());
-        progress.uncertain = Some(name.to_string());
-        app.store
-            .save_progress(
-                claimed.id,
-                worker,
-                &serde_json::to_value(&progress).context("progress")?,
-            )
-            .await?;
-        match app.slack.create_channel(name.as_str()).await {
-            Ok(id) => return Ok(created(id, name)),
-            Err(CallError::Refused { code }) if code == "name_taken" => {
-                if was_uncertain {
-                    if let Some(id) = adoptable(app, incident, name.as_str()).await? {
-                        tracing::info!(channel = %id, "Adopting the channel an interrupted attempt created");
-                        return Ok(created(id, name));
-                    }
-                }
-                if progress.attempt >= MAX_NAME_ATTEMPTS {
-                    return Err(CallError::Refused {
-                        code: format!("name_taken ({MAX_NAME_ATTEMPTS} names tried)"),
-                    }
-                    .into());
-                }
-                progress.attempt += 1;
-                progress.uncertain = None;
-            }
-            Err(CallError::RateLimited { retry_after }) => {
-                // Slack refused before creating anything.
-                progress.uncertain = None;
-                app.store
-                    .save_progress(
-                        claimed.id,
-                        worker,
-                        &serde_json::to_value(&progress).context("progress")?,
-                    )
-                    .await?;
-                return Err(CallError::RateLimited { retry_after }.into());
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-fn created(id: ChannelId, name: ChannelName) -> Completion {
-    Completion {
-        channel: Some(IncidentChannel {
-            id,
-            name: name.to_string(),
-        }),
-        then: vec![
-            Effect::InviteDeclarer,
-            Effect::SetTopic,
-            Effect::PostWelcome,
-            Effect::PointOrigin,
-            Effect::Announce,
-        ],
-        ..Completion::default()
-    }
-}
-
-/// The channel called `name`, if this bot created it and no other incident owns it.
-async fn adoptable(
-    app: &App,
-    incident: &IncidentRecord,
-    name: &str,
-) -> Result<Option<ChannelId>, EffectError> {
-    let Some((id, creator)) = app.slack.find_channel(name).await? else {
-        return Ok(None);
-    };
-    let bot = app.slack.bot_user().await?;
-    if creator.as_ref() != Some(&bot) {
-        return Ok(None);
-    }
-    let mut conn = app.store.conn().await?;
-    let owner = incidents::by_channel(&mut conn, &incident.team, &id).await?;
-    Ok(owner.is_none().then_some(id))
-}
-
-/// Posts a message once: if an earlier attempt may have posted it, looks for it first.
-async fn post_once(
-    app: &App,
-    claimed: &ClaimedEffect,
-    worker: &str,
-    channel: &ChannelId,
-    message: &OutgoingMessage,
-) -> Result<String, EffectError> {
-    if claimed.progress.get("posting").and_then(|p| p.as_bool()) == Some(true) {
-        if let Some(ts) = app
-            .slack
-            .find_posted(
-                channel,
-                message.thread_ts.as_deref(),
-                &message.key,
-                &message.text,
-            )
-            .await?
-        {
-            tracing::info!(%ts, "Found the message an interrupted attempt posted");
-            return Ok(ts);
-        }
-    }
-    app.store
-        .save_progress(claimed.id, worker, &json!({"posting": true}))
-        .await?;
-    Ok(app.slack.post_message(channel, message).await?)
 }

@@ -8,6 +8,7 @@ pub mod effects;
 pub mod ingest;
 pub mod interactions;
 pub mod notes;
+mod once;
 pub mod postmortem;
 pub mod reconcile;
 pub mod record;
