@@ -3,13 +3,18 @@
 //!
 //! # Layout
 //!
-//! - [`domain`]: the pure core — incidents, roles, the `/incident` grammar, the declaration
-//!   phrase, channel naming. No I/O, no clock.
-//! - [`slack`]: everything that speaks Slack — request verification, the HTTP ingress, event
-//!   decoding, the Web API gateway, message layouts.
-//! - [`store`]: the database (SQLite or PostgreSQL) through one SQL text.
-//! - [`app`]: use cases — load, apply the domain, persist with the effects it calls for.
-//! - [`jobs`]: background workers — processing deliveries and carrying out the outbox.
+//! - [`domain`]: the pure core — incidents and their transitions, roles, the `/incident`
+//!   grammar, the declaration phrase, channel naming, links, action items, the post-mortem
+//!   model and its rendering. No I/O, no clock.
+//! - [`slack`]: everything that speaks Slack — request verification, the HTTP ingress and
+//!   Socket Mode (both through one dispatch), event and interaction decoding, the Web API
+//!   gateway, message layouts and modals.
+//! - [`store`]: the database (SQLite or PostgreSQL) through one SQL text: deliveries, incidents,
+//!   the record, the outbox, drafts and follow-ups.
+//! - [`app`]: use cases — declare, run commands and interactions, record, catch up, export the
+//!   draft: load, apply the domain, persist together with the Slack effects it calls for.
+//! - [`jobs`]: background workers — processing deliveries, carrying out the outbox, follow-up
+//!   reviews — each with a `run_once` that tests can drive.
 //! - [`config`], [`startup`], [`telemetry`], [`metrics`]: settings, wiring, logs and metrics.
 
 pub mod app;
