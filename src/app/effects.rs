@@ -312,12 +312,12 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
             Completion::default()
         }
         Effect::CatchUp => {
-            let seen = super::reconcile::catch_up(app, &incident).await?;
+            let seen = super::reconcile::catch_up(app, &incident, claimed, worker).await?;
             tracing::info!(seen, "Caught up with the incident channel");
             Completion::default()
         }
         Effect::ExportDraft => {
-            super::postmortem::export(app, &incident, &claimed.dedupe_key).await?;
+            super::postmortem::export(app, &incident, claimed, worker).await?;
             Completion::default()
         }
         Effect::DraftCanvas { version } => {

@@ -10,6 +10,7 @@ use super::effects::{queue_again, Effect, EffectError};
 use super::App;
 use crate::domain::postmortem::{build, render, Draft};
 use crate::store::incidents::IncidentRecord;
+use crate::store::outbox::ClaimedEffect;
 use crate::store::postmortems;
 
 /// The draft of an incident as the record stands now, and its Markdown.
@@ -32,7 +33,13 @@ pub async fn current_draft(
 /// as a canvas). `key` names the export: a retried export reuses its version and does not share
 /// a file twice once the upload is recorded.
 #[tracing::instrument(name = "Exporting the post-mortem draft", skip_all, fields(incident = incident.id))]
-pub async fn export(app: &App, incident: &IncidentRecord, key: &str) -> Result<(), EffectError> {
+pub async fn export(
+    app: &App,
+    incident: &IncidentRecord,
+    claimed: &ClaimedEffect,
+    worker: &str,
+) -> Result<(), EffectError> {
+    let key = claimed.dedupe_key.as_str();
     let channel = incident
         .channel
         .as_ref()
@@ -57,7 +64,7 @@ pub async fn export(app: &App, incident: &IncidentRecord, key: &str) -> Result<(
                 )
                 .into());
             }
-            super::reconcile::catch_up(app, incident).await?;
+            super::reconcile::catch_up(app, incident, claimed, worker).await?;
             let mut tx = app.store.begin_write().await?;
             let (_, markdown) = current_draft(
                 &mut tx,

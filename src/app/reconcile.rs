@@ -14,20 +14,42 @@ use super::App;
 use crate::domain::ChannelId;
 use crate::slack::events::{is_spoken, posted_from};
 use crate::store::incidents::IncidentRecord;
+use crate::store::outbox::ClaimedEffect;
 
 /// Records every message of the incident channel that is not in the record yet; returns how
 /// many messages Slack showed.
 #[tracing::instrument(name = "Catching up with an incident channel", skip_all, fields(incident = incident.id))]
-pub async fn catch_up(app: &App, incident: &IncidentRecord) -> Result<usize, EffectError> {
+///
+/// History comes newest first, so recording a page moves "the newest recorded message"; the
+/// starting point is therefore fixed at the first attempt and kept in the effect's progress,
+/// so that an attempt interrupted by a rate limit resumes from the same place.
+pub async fn catch_up(
+    app: &App,
+    incident: &IncidentRecord,
+    claimed: &ClaimedEffect,
+    worker: &str,
+) -> Result<usize, EffectError> {
     let channel = incident
         .channel
         .as_ref()
         .map(|c| c.id.clone())
         .context("The incident has no channel yet")?;
     let bot = app.slack.bot_user().await?;
-    let oldest = {
-        let mut conn = app.store.conn().await?;
-        crate::store::record::latest_ts(&mut conn, &incident.team, incident.id).await?
+    let oldest = match claimed.progress.get(CATCH_UP_FROM) {
+        Some(from) => from.as_str().map(str::to_string),
+        None => {
+            let mut conn = app.store.conn().await?;
+            let from =
+                crate::store::record::latest_ts(&mut conn, &incident.team, incident.id).await?;
+            app.store
+                .save_progress(
+                    claimed.id,
+                    worker,
+                    &serde_json::json!({ CATCH_UP_FROM: from }),
+                )
+                .await?;
+            from
+        }
     };
     let mut threads: BTreeSet<String> = known_threads(app, incident).await?;
     let mut seen = 0;
@@ -83,6 +105,9 @@ pub async fn queue_for_open_incidents(app: &App) -> anyhow::Result<usize> {
     app.effects_waiting.notify_one();
     Ok(open.len())
 }
+
+/// Where a catch-up started, in its effect's progress.
+const CATCH_UP_FROM: &str = "catch_up_from";
 
 async fn known_threads(app: &App, incident: &IncidentRecord) -> anyhow::Result<BTreeSet<String>> {
     let rows = sqlx::query("SELECT DISTINCT thread_ts FROM messages WHERE team_id = $1 AND incident_id = $2 AND thread_ts IS NOT NULL")

@@ -36,6 +36,8 @@ pub enum Failure {
     Hang(Duration),
     /// `ok: false` with this error code.
     Error(&'static str),
+    /// Answers normally (to fail a later call, not this one).
+    Pass,
 }
 
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 use sqlx::Row;
 
+use crate::fake_slack::Failure;
 use crate::helpers::*;
 
 /// Rows of (ts, thread_ts, user_id, author_kind, text, deleted) for incident 1, in order.
@@ -492,5 +493,36 @@ async fn what_was_said_while_hereby_was_down_is_recovered_at_start() {
     assert_eq!(
         messages(&app).await[0].4.as_deref(),
         Some("said while hereby was down")
+    );
+}
+
+#[tokio::test]
+async fn a_catch_up_interrupted_by_a_rate_limit_resumes_where_it_started() {
+    let app = spawn_app().await;
+    let c = app.declared("rate limited catch up").await;
+    // Seven messages Slack has and hereby never saw: three pages of history.
+    for n in 0..7u64 {
+        app.slack
+            .add_user_message(&c, &ts(900 + n), None, "W222", &format!("missed {n}"));
+    }
+    // The first page comes through; the second is refused once with Retry-After.
+    app.slack.fail_next(
+        "conversations.history",
+        [
+            Failure::Pass,
+            Failure::RateLimited {
+                retry_after_secs: 1,
+            },
+        ],
+    );
+    app.command(&c, "W111", "resolve").await;
+    wait_for_messages(&app, 7).await;
+    app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
+        .await;
+    let m = messages(&app).await;
+    assert_eq!(m.len(), 7, "{m:#?}");
+    assert!(
+        app.slack.shared_files()[0].content.contains("missed 0"),
+        "the oldest missed message is in the draft"
     );
 }
