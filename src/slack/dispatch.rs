@@ -27,6 +27,15 @@ pub enum Refusal {
     Unavailable(#[source] anyhow::Error),
 }
 
+/// Slack's IDs (`T0123ABC`, `Ev08XYZ…`) are short runs of letters and digits; anything else is
+/// not Slack's and would not even store everywhere (PostgreSQL refuses NUL in text).
+fn is_slack_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 /// What an Events API payload needs in return.
 #[derive(Debug, PartialEq, Eq)]
 pub enum EventsAnswer {
@@ -61,6 +70,11 @@ pub async fn event_payload(
                     "event_callback without team_id or event_id".into(),
                 ));
             };
+            if !is_slack_id(team_id) || !is_slack_id(event_id) {
+                return Err(Refusal::BadRequest(
+                    "team_id and event_id must be Slack IDs (letters and digits)".into(),
+                ));
+            }
             let delivery = NewDelivery {
                 team_id,
                 event_id,
@@ -130,7 +144,7 @@ pub async fn slash_command(app: &App, form: SlashCommand) -> Option<Value> {
         team: TeamId::new(form.team_id),
         channel: ChannelId::new(form.channel_id),
         user: UserId::new(form.user_id),
-        text: form.text,
+        text: super::events::without_nul(&form.text),
         trigger_id: form.trigger_id,
     };
     let reply = match commands::run(app, &inv, Utc::now()).await {

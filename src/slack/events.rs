@@ -32,12 +32,17 @@ pub struct Authorization {
 }
 
 impl Envelope {
-    /// The event's `type`, or `unknown`.
+    /// The event's `type`, or `unknown` (also for anything that is not a plain name).
     pub fn event_type(&self) -> &str {
         self.event
             .as_ref()
             .and_then(|e| e.get("type"))
             .and_then(Value::as_str)
+            .filter(|t| {
+                t.len() <= 64
+                    && t.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            })
             .unwrap_or("unknown")
     }
 }
@@ -139,6 +144,12 @@ const SPOKEN_SUBTYPES: [&str; 4] = [
     "bot_message",
 ];
 
+/// Text as hereby keeps it: NUL characters, which no database column can hold everywhere
+/// (PostgreSQL refuses them), are dropped.
+pub fn without_nul(text: &str) -> String {
+    text.replace('\0', "")
+}
+
 /// Whether a message of this subtype is someone saying something.
 pub fn is_spoken(subtype: Option<&str>) -> bool {
     subtype.is_none_or(|s| SPOKEN_SUBTYPES.contains(&s))
@@ -184,7 +195,7 @@ pub fn posted_from(
         team,
         channel,
         user: user.map(UserId::new),
-        text: str_of("text").unwrap_or_default(),
+        text: without_nul(&str_of("text").unwrap_or_default()),
         ts: str_of("ts")?,
         thread_ts: str_of("thread_ts"),
         from_bot,
@@ -249,7 +260,7 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
                 team,
                 channel,
                 ts,
-                text: str_of(message, "text").unwrap_or_default(),
+                text: without_nul(&str_of(message, "text").unwrap_or_default()),
                 blocks: message.get("blocks").cloned(),
                 attachments: message.get("attachments").cloned(),
                 event_ts: str_of(event, "ts")

@@ -84,7 +84,9 @@ pub fn read_declare_submission(view: &Value) -> DeclareSubmission {
     let severity = values["severity"]["severity"]["selected_option"]["value"]
         .as_str()
         .and_then(Severity::parse);
-    let description = text("description", "description").filter(|d| !d.trim().is_empty());
+    let description = text("description", "description")
+        .map(|d| super::events::without_nul(&d))
+        .filter(|d| !d.trim().is_empty());
     let context = view["private_metadata"]
         .as_str()
         .and_then(|m| serde_json::from_str(m).ok())

@@ -190,7 +190,8 @@ async fn hostile_or_broken_input_gets_a_4xx_or_a_helpful_answer_and_stores_nothi
         ("/slack/events", b"{\"type\":\"event_callback\",\"team_id\":\"T111\"}".to_vec(), "application/json", 400),
         ("/slack/events", b"{\"type\":\"url_verification\"}".to_vec(), "application/json", 400),
         ("/slack/events", vec![0xff, 0xfe, 0x00, 0x7b], "application/json", 401),
-        ("/slack/events", json!({"type": "event_callback", "team_id": "T111", "event_id": "Ev\u{0}\u{7}", "event": 42}).to_string().into_bytes(), "application/json", 200),
+        ("/slack/events", json!({"type": "event_callback", "team_id": "T111", "event_id": "Ev\u{0}\u{7}", "event": 42}).to_string().into_bytes(), "application/json", 400),
+        ("/slack/events", json!({"type": "event_callback", "team_id": "T111", "event_id": "EvOdd1", "event": {"type": "\u{0}x", "text": "\u{0}"}}).to_string().into_bytes(), "application/json", 200),
         ("/slack/commands", b"text=declare+x".to_vec(), "application/x-www-form-urlencoded", 400),
         ("/slack/commands", b"%%%".to_vec(), "application/x-www-form-urlencoded", 400),
         ("/slack/interactions", b"payload=%7Bnot-json".to_vec(), "application/x-www-form-urlencoded", 400),
@@ -209,6 +210,11 @@ async fn hostile_or_broken_input_gets_a_4xx_or_a_helpful_answer_and_stores_nothi
 
     // Control characters and a 10,000-character title: a clean title, a channel name that fits.
     let long = format!("db\u{0}\u{7}\t{}", "x".repeat(10_000));
+    let reply = app.command("C222", "W111", "note \u{0}nul in a note").await;
+    assert!(
+        reply["text"].as_str().unwrap().contains("incident channel"),
+        "{reply}"
+    );
     let reply = app
         .command("C222", "W111", &format!("declare {long}"))
         .await;
@@ -233,4 +239,29 @@ async fn hostile_or_broken_input_gets_a_4xx_or_a_helpful_answer_and_stores_nothi
         title.chars().count() <= 120 && !title.chars().any(char::is_control),
         "{title:?}"
     );
+}
+
+#[tokio::test]
+async fn a_nul_character_in_a_message_is_dropped_not_a_poison_delivery() {
+    let app = spawn_app().await;
+    let c = app.declared("nul bytes").await;
+    deliver(&app, "EvNul", say(&c, "W222", &ts(3), "before\u{0}after")).await;
+    let store = app.store().await;
+    for _ in 0..200 {
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE processed_at IS NULL")
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .get("n");
+        if n == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let text: String = sqlx::query("SELECT text FROM messages")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get("text");
+    assert_eq!(text, "beforeafter");
 }
