@@ -1,4 +1,7 @@
-//! Logging: human-readable by default, JSON with `HEREBY_LOG_FORMAT=json`; `RUST_LOG` filters.
+//! Logging: human-readable by default (coloured only on a terminal), JSON with
+//! `HEREBY_LOG_FORMAT=json`; `RUST_LOG` filters.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -8,6 +11,7 @@ pub fn init(json: bool) {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,slack_morphism=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = if json {
         builder.json().try_init()

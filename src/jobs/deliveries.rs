@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
+use tracing::Instrument;
 
 use super::{backoff, later, Outcome};
 use crate::app::{ingest, App};
@@ -42,7 +43,6 @@ impl DeliveryWorker {
             return Ok(Outcome::Idle);
         };
         let span = tracing::info_span!("Processing a delivery", event_id = %d.event_id, attempt = d.attempts);
-        let _enter = span.enter();
         let result = async {
             let mut tx = self.app.store.begin_write().await?;
             let (note, keep) = match events::decode(&d.payload) {
@@ -65,8 +65,8 @@ impl DeliveryWorker {
             }
             anyhow::Ok(())
         }
+        .instrument(span)
         .await;
-        drop(_enter);
         match result {
             Ok(()) => self.app.effects_waiting.notify_one(),
             Err(e) => {

@@ -1,0 +1,300 @@
+#!/usr/bin/env bash
+# Ingest benchmark: hereby vs a Bolt for Python reference bot (bench/bolt/), both fed signed
+# Events API message deliveries by examples/load.rs over loopback, at a fixed rate and at the
+# highest rate a bounded number of connections reaches. Prints the median of RUNS runs of each,
+# side by side, with the ratio hereby/Bolt. Everything runs on 127.0.0.1: a local fake Slack
+# Web API (bench/fake_slack.py) answers the calls both bots make. See BENCHMARKS.md.
+#
+# Settings (environment): RUNS (5), DURATION seconds per run (6), RATE per second for the
+# fixed-rate runs (200), CONCURRENCY connections for the max-rate runs (32), BENCH_VENV (the
+# Bolt virtualenv, $HOME/.cache/hereby/bench-venv), CARGO_TARGET_DIR, BENCH_KEEP (set: keep the
+# logs and databases of the run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+RUNS=${RUNS:-5}
+DURATION=${DURATION:-6}
+RATE=${RATE:-200}
+CONCURRENCY=${CONCURRENCY:-32}
+VENV=${BENCH_VENV:-$HOME/.cache/hereby/bench-venv}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/hereby/target}
+SECRET=bench-signing-secret-0123456789
+TOKEN=xoxb-bench-token
+# The whole benchmark stops by itself after this long, whatever happens.
+WATCHDOG_SECS=${WATCHDOG_SECS:-900}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hereby-bench.XXXXXX")
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ -n "${BENCH_KEEP:-}" ]; then
+    echo "bench: logs and databases kept in $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+trap 'echo "bench: interrupted" >&2; exit 130' INT TERM
+
+(
+  trap 'kill -TERM "$nap" 2>/dev/null; exit 0' TERM
+  sleep "$WATCHDOG_SECS" &
+  nap=$!
+  wait "$nap" && echo "bench: watchdog: over ${WATCHDOG_SECS}s, stopping" >&2 && kill -TERM $$
+) &
+PIDS+=($!)
+
+# Stops one process this script started and forgets it.
+stop() {
+  local pid=$1 keep=() p
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do
+    [ "$p" = "$pid" ] || keep+=("$p")
+  done
+  PIDS=("${keep[@]}")
+}
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits (at most 60 s) until GET http://127.0.0.1:$1$2 answers 200.
+wait_http() {
+  python3 - "$1" "$2" <<'EOF'
+import sys, time, urllib.request
+url = "http://127.0.0.1:%s%s" % (sys.argv[1], sys.argv[2])
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        if urllib.request.urlopen(url, timeout=2).status == 200:
+            sys.exit(0)
+    except Exception:
+        pass
+    time.sleep(0.2)
+sys.exit("bench: %s did not answer within 60 s" % url)
+EOF
+}
+
+log "Building hereby and the load generator (release)"
+cargo build --release --bin hereby --example load
+HEREBY_BIN=$CARGO_TARGET_DIR/release/hereby
+LOAD_BIN=$CARGO_TARGET_DIR/release/examples/load
+
+log "Installing the Bolt reference into $VENV"
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install --quiet --disable-pip-version-check -r bench/bolt/requirements.txt
+
+SLACK_PORT=$(free_port)
+python3 bench/fake_slack.py "$SLACK_PORT" &
+PIDS+=($!)
+wait_http "$SLACK_PORT" /_bench/channels
+SLACK_API_URL=http://127.0.0.1:$SLACK_PORT/api
+
+# One run of the load generator: $1 name (hereby|bolt), $2 URL, $3 server pid, $4 fixed|max;
+# appends its JSON line to $WORK/<name>.<mode>.
+run_load() {
+  local name=$1 url=$2 pid=$3 mode=$4 rate conc
+  if [ "$mode" = fixed ]; then rate=$RATE conc=256; else rate=max conc=$CONCURRENCY; fi
+  printf '%-6s %-5s ' "$name" "$mode" >&2
+  "$LOAD_BIN" --url "$url" --secret "$SECRET" --channel "$CHANNEL" --rate "$rate" \
+    --concurrency "$conc" --duration "$DURATION" --server-pid "$pid" --json | tee -a "$WORK/$name.$mode" >&2
+}
+
+# A short max-rate run whose figures are thrown away (connections, caches, SQLite files).
+warm_up() {
+  "$LOAD_BIN" --url "$1" --secret "$SECRET" --channel "$CHANNEL" --rate max \
+    --concurrency "$CONCURRENCY" --duration 2 --server-pid "$2" >/dev/null
+}
+
+# hereby processes acknowledged deliveries in the background: before the next run, wait (at
+# most 120 s) until none is left, and note how long that took after the run ended.
+hereby_drained() {
+  python3 - "$WORK/hereby.db" "$WORK/hereby.drain" <<'PY'
+import sqlite3, sys, time
+start = time.time()
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=10)
+pending = -1
+while time.time() - start < 120:
+    pending = db.execute("SELECT COUNT(*) FROM deliveries WHERE processed_at IS NULL").fetchone()[0]
+    if pending == 0:
+        break
+    time.sleep(0.1)
+with open(sys.argv[2], "a") as f:
+    f.write("%.2f %d\n" % (time.time() - start, pending))
+PY
+}
+
+log "Starting hereby on a fresh SQLite file"
+HEREBY_PORT=$(free_port)
+SLACK_BOT_TOKEN=$TOKEN SLACK_SIGNING_SECRET=$SECRET SLACK_API_URL=$SLACK_API_URL \
+  DATABASE_URL="sqlite://$WORK/hereby.db" HEREBY_LISTEN="127.0.0.1:$HEREBY_PORT" \
+  "$HEREBY_BIN" serve 2>"$WORK/hereby.log" &
+HEREBY_PID=$!
+PIDS+=($HEREBY_PID)
+wait_http "$HEREBY_PORT" /healthz
+HEREBY_URL=http://127.0.0.1:$HEREBY_PORT/slack/events
+
+log "Declaring an incident with a signed message"
+CHANNEL=$(python3 - "$HEREBY_PORT" "$SLACK_PORT" "$SECRET" <<'PY'
+import hashlib, hmac, json, sys, time, urllib.request
+port, slack_port, secret = sys.argv[1], sys.argv[2], sys.argv[3]
+now = int(time.time())
+body = json.dumps({
+    "token": "verification-token", "team_id": "T111", "api_app_id": "A111",
+    "event": {"type": "message", "text": "I hereby declare this an incident: checkout is failing",
+              "user": "W0001", "ts": "%d.000100" % now, "team": "T111", "channel": "C111",
+              "event_ts": "%d.000100" % now, "channel_type": "channel", "blocks": []},
+    "type": "event_callback", "event_id": "EvBENCHDECLARE", "event_time": now,
+    "authorizations": [{"enterprise_id": None, "team_id": "T111", "user_id": "UHEREBY",
+                        "is_bot": True, "is_enterprise_install": False}],
+}).encode()
+sig = "v0=" + hmac.new(secret.encode(), b"v0:%d:" % now + body, hashlib.sha256).hexdigest()
+req = urllib.request.Request("http://127.0.0.1:%s/slack/events" % port, data=body, headers={
+    "content-type": "application/json", "x-slack-request-timestamp": str(now),
+    "x-slack-signature": sig})
+assert urllib.request.urlopen(req, timeout=5).status == 200
+deadline = time.time() + 30
+while time.time() < deadline:
+    state = json.load(urllib.request.urlopen("http://127.0.0.1:%s/_bench/channels" % slack_port))
+    ready = [c for c in state["channels"] if c["pins"]]
+    if ready:
+        print(ready[0]["id"])
+        sys.exit(0)
+    time.sleep(0.2)
+sys.exit("bench: the incident channel was not set up within 30 s")
+PY
+)
+echo "incident channel: $CHANNEL" >&2
+
+log "Starting the Bolt reference (gunicorn, Bolt's WSGI adapter)"
+BOLT_PORT=$(free_port)
+SLACK_BOT_TOKEN=$TOKEN SLACK_SIGNING_SECRET=$SECRET SLACK_API_URL=$SLACK_API_URL \
+  BOLT_DB_PATH="$WORK/bolt.db" BOLT_BIND="127.0.0.1:$BOLT_PORT" \
+  "$VENV/bin/gunicorn" --chdir "$ROOT/bench/bolt" -c "$ROOT/bench/bolt/gunicorn.conf.py" app:api \
+  2>"$WORK/bolt.log" &
+BOLT_PID=$!
+PIDS+=($BOLT_PID)
+BOLT_URL=http://127.0.0.1:$BOLT_PORT/slack/events
+# Bolt answers 404 to a GET; wait until the port accepts connections instead.
+python3 - "$BOLT_PORT" <<'PY'
+import socket, sys, time
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
+        time.sleep(2)  # let every worker finish importing Bolt and its auth.test
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.2)
+sys.exit("bench: the Bolt reference did not start within 60 s")
+PY
+
+log "Warming up both"
+warm_up "$HEREBY_URL" "$HEREBY_PID"
+hereby_drained
+warm_up "$BOLT_URL" "$BOLT_PID"
+
+# Rounds alternate between the two servers, so that whatever else the machine is doing
+# weighs on both alike; hereby's backlog is worked off before the next run starts.
+log "$RUNS rounds, each: $RATE/s for ${DURATION}s, then max rate with $CONCURRENCY connections for ${DURATION}s, hereby then Bolt"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >"$WORK/loadavg"
+for round in $(seq "$RUNS"); do
+  echo "round $round" >&2
+  run_load hereby "$HEREBY_URL" "$HEREBY_PID" fixed
+  hereby_drained
+  run_load bolt "$BOLT_URL" "$BOLT_PID" fixed
+  run_load hereby "$HEREBY_URL" "$HEREBY_PID" max
+  hereby_drained
+  run_load bolt "$BOLT_URL" "$BOLT_PID" max
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/loadavg"
+
+HEREBY_STATS=$(python3 - "$WORK/hereby.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+q = lambda sql: db.execute(sql).fetchone()[0]
+print("deliveries=%d unprocessed=%d failed_attempts=%d messages=%d" % (
+    q("SELECT COUNT(*) FROM deliveries"), q("SELECT COUNT(*) FROM deliveries WHERE processed_at IS NULL"),
+    q("SELECT COUNT(*) FROM deliveries WHERE attempts > 1"), q("SELECT COUNT(*) FROM messages")))
+PY
+)
+HEREBY_ERRORS=$(grep -c -E 'ERROR|WARN' "$WORK/hereby.log" || true)
+HEREBY_SLOW=$(grep -c 'slow statement' "$WORK/hereby.log" || true)
+BOLT_STATS=$(python3 - "$WORK/bolt.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+print("messages=%d" % db.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
+PY
+)
+BOLT_WORKERS=$(python3 -c "import multiprocessing; print(multiprocessing.cpu_count() * 2 + 1)")
+stop "$HEREBY_PID"
+stop "$BOLT_PID"
+
+log "Results (median of $RUNS runs)"
+cat "$WORK/loadavg" >&2
+echo "hereby store: $HEREBY_STATS; warnings/errors in its log: $HEREBY_ERRORS (sqlx slow statements: $HEREBY_SLOW)" >&2
+echo "Bolt store: $BOLT_STATS; gunicorn sync workers: ${BOLT_WORKERS}" >&2
+echo "hereby backlog worked off after each run (seconds, left): $(tr '\n' ' ' <"$WORK/hereby.drain")" >&2
+python3 - "$WORK" "$RATE" "$CONCURRENCY" "$RUNS" <<'EOF'
+import json, statistics, sys
+work, rate, conc, runs = sys.argv[1:]
+
+def load(name, mode):
+    with open("%s/%s.%s" % (work, name, mode)) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+def med(rows, key):
+    vals = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(vals) if vals else float("nan")
+
+def total(rows, *keys):
+    return sum(r.get(k) or 0 for r in rows for k in keys)
+
+drain = [float(l.split()[0]) for l in open("%s/hereby.drain" % work) if l.strip()]
+res = {n: {m: load(n, m) for m in ("fixed", "max")} for n in ("hereby", "bolt")}
+rows = []
+for mode, label in (("fixed", "%s/s" % rate), ("max", "max, %s conns" % conc)):
+    for key, unit, fmt in (("acked_per_s", "acked/s", "%.0f"), ("p50_ms", "p50 ms", "%.2f"),
+                           ("p99_ms", "p99 ms", "%.2f"), ("max_ms", "max ms", "%.1f")):
+        h, b = med(res["hereby"][mode], key), med(res["bolt"][mode], key)
+        rows.append(("%s: %s" % (label, unit), fmt % h, fmt % b, "%.2f" % (h / b) if b else "-"))
+    h = total(res["hereby"][mode], "non_200", "timeouts", "errors")
+    b = total(res["bolt"][mode], "non_200", "timeouts", "errors")
+    rows.append(("%s: errors + non-200 (all runs)" % label, str(h), str(b), "-"))
+    h = total(res["hereby"][mode], "acked_over_3s")
+    b = total(res["bolt"][mode], "acked_over_3s")
+    rows.append(("%s: acks over 3 s (all runs)" % label, str(h), str(b), "-"))
+for key, unit in (("server_vmhwm_kib", "peak RSS, VmHWM (MiB)"),
+                  ("server_rss_sampled_peak_kib", "peak RSS, sampled (MiB)")):
+    h = max(r[key] or 0 for m in ("fixed", "max") for r in res["hereby"][m]) / 1024
+    b = max(r[key] or 0 for m in ("fixed", "max") for r in res["bolt"][m]) / 1024
+    rows.append((unit, "%.1f" % h, "%.1f" % b, "%.2f" % (h / b) if b else "-"))
+procs = max(r["server_processes"] or 0 for r in res["bolt"]["max"])
+rows.append(("server processes", "1", str(procs), "-"))
+# hereby acknowledges first and records afterwards; Bolt records before it acknowledges. For
+# hereby, "recorded/s" is a max run's deliveries over the time until the last was processed.
+drain_max = drain[2::2]
+recorded = [r["acked"] / (r["elapsed_s"] + d) for r, d in zip(res["hereby"]["max"], drain_max)]
+h = statistics.median(recorded) if recorded else float("nan")
+b = med(res["bolt"]["max"], "acked_per_s")
+rows.append(("max: recorded/s (hereby: until its backlog is processed)", "%.0f" % h, "%.0f" % b,
+             "%.2f" % (h / b) if b else "-"))
+rows.append(("hereby backlog left after a max run, s to process it (median)",
+             "%.1f" % statistics.median(drain_max) if drain_max else "-", "0 (none)", "-"))
+print("| measure | hereby | Bolt | hereby/Bolt |")
+print("|---|---:|---:|---:|")
+for r in rows:
+    print("| %s | %s | %s | %s |" % r)
+EOF
