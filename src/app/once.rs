@@ -142,6 +142,13 @@ pub(super) async fn post_once(
     channel: &ChannelId,
     message: &OutgoingMessage,
 ) -> Result<String, EffectError> {
+    // The first attempt notes when it started: only messages since then can be its own.
+    let since = claimed
+        .progress
+        .get("since")
+        .and_then(|s| s.as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{}.000000", chrono::Utc::now().timestamp() - 1));
     if claimed.progress.get("posting").and_then(|p| p.as_bool()) == Some(true) {
         if let Some(ts) = app
             .slack
@@ -150,6 +157,7 @@ pub(super) async fn post_once(
                 message.thread_ts.as_deref(),
                 &message.key,
                 &message.text,
+                Some(&since),
             )
             .await?
         {
@@ -158,7 +166,11 @@ pub(super) async fn post_once(
         }
     }
     app.store
-        .save_progress(claimed.id, worker, &json!({"posting": true}))
+        .save_progress(
+            claimed.id,
+            worker,
+            &json!({"posting": true, "since": since}),
+        )
         .await?;
     Ok(app.slack.post_message(channel, message).await?)
 }

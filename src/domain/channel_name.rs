@@ -71,12 +71,13 @@ impl ChannelPrefix {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
             && !raw.starts_with('-')
-            && !raw.ends_with('-');
+            && !raw.ends_with('-')
+            && !raw.contains("--");
         if valid {
             Ok(ChannelPrefix(raw.to_string()))
         } else {
             Err(format!(
-                "'{raw}' cannot start a Slack channel name: use 1 to 40 characters from a-z, 0-9, '-' and '_', not starting or ending with '-' (for example 'incident' or 'inc')"
+                "'{raw}' cannot start a Slack channel name: use 1 to 40 characters from a-z, 0-9, '-' and '_', not starting or ending with '-' and without '--' (for example 'incident' or 'inc')"
             ))
         }
     }
@@ -277,5 +278,9 @@ mod tests {
         assert!(ChannelPrefix::parse("Incident").is_err());
         assert!(ChannelPrefix::parse("").is_err());
         assert!(ChannelPrefix::parse("has space").is_err());
+        assert!(
+            ChannelPrefix::parse("a--b").is_err(),
+            "a double dash would be in every name"
+        );
     }
 }

@@ -303,45 +303,64 @@ impl SlackGateway {
         thread_ts: Option<&str>,
         key: &str,
         text: &str,
+        since: Option<&str>,
     ) -> Result<Option<String>, CallError> {
         let bot = self.bot_user().await?;
         let session = self.client.open_session(&self.token);
-        let messages = match thread_ts {
-            Some(ts) => {
-                let req = SlackApiConversationsRepliesRequest::new(
-                    SlackChannelId::new(channel.to_string()),
-                    SlackTs::new(ts.to_string()),
-                )
-                .with_limit(200);
-                self.call("conversations.replies", session.conversations_replies(&req))
-                    .await?
-                    .messages
-            }
-            None => {
-                let req = SlackApiConversationsHistoryRequest::new()
-                    .with_channel(SlackChannelId::new(channel.to_string()))
+        let oldest = since.map(|s| SlackTs::new(s.to_string()));
+        let mut cursor: Option<SlackCursorId> = None;
+        // Only messages since the first attempt are candidates; a few pages cover them.
+        for _ in 0..10 {
+            let (messages, next) = match thread_ts {
+                Some(ts) => {
+                    let req = SlackApiConversationsRepliesRequest::new(
+                        SlackChannelId::new(channel.to_string()),
+                        SlackTs::new(ts.to_string()),
+                    )
                     .with_limit(200)
-                    .with_include_all_metadata(true);
-                self.call("conversations.history", session.conversations_history(&req))
-                    .await?
-                    .messages
-            }
-        };
-        let found = messages.into_iter().find(|m| {
-            let by_key = m.content.metadata.as_ref().is_some_and(|md| {
-                md.event_type == METADATA_EVENT_TYPE
-                    && md
-                        .event_payload
-                        .as_ref()
-                        .and_then(|p| p.get("key"))
-                        .map(String::as_str)
-                        == Some(key)
+                    .opt_oldest(oldest.clone())
+                    .opt_cursor(cursor.clone());
+                    let r = self
+                        .call("conversations.replies", session.conversations_replies(&req))
+                        .await?;
+                    (r.messages, r.response_metadata)
+                }
+                None => {
+                    let req = SlackApiConversationsHistoryRequest::new()
+                        .with_channel(SlackChannelId::new(channel.to_string()))
+                        .with_limit(200)
+                        .with_include_all_metadata(true)
+                        .opt_oldest(oldest.clone())
+                        .opt_cursor(cursor.clone());
+                    let r = self
+                        .call("conversations.history", session.conversations_history(&req))
+                        .await?;
+                    (r.messages, r.response_metadata)
+                }
+            };
+            let found = messages.into_iter().find(|m| {
+                let by_key = m.content.metadata.as_ref().is_some_and(|md| {
+                    md.event_type == METADATA_EVENT_TYPE
+                        && md
+                            .event_payload
+                            .as_ref()
+                            .and_then(|p| p.get("key"))
+                            .map(String::as_str)
+                            == Some(key)
+                });
+                let by_text = m.sender.user.as_ref().map(|u| u.0.as_str()) == Some(bot.as_str())
+                    && m.content.text.as_deref() == Some(text);
+                by_key || by_text
             });
-            let by_text = m.sender.user.as_ref().map(|u| u.0.as_str()) == Some(bot.as_str())
-                && m.content.text.as_deref() == Some(text);
-            by_key || by_text
-        });
-        Ok(found.map(|m| m.origin.ts.0))
+            if let Some(m) = found {
+                return Ok(Some(m.origin.ts.0));
+            }
+            cursor = next.and_then(|m| m.next_cursor).filter(|c| !c.0.is_empty());
+            if cursor.is_none() {
+                break;
+            }
+        }
+        Ok(None)
     }
 
     /// `chat.update`: redraws a message hereby posted.

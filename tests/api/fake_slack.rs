@@ -398,7 +398,11 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
             }
         }
         "chat.postMessage" => {
-            s.next_ts += 100;
+            // Like Slack's: the time of posting in microseconds, always increasing.
+            let now = chrono::Utc::now();
+            let now_micros =
+                now.timestamp() as u64 * 1_000_000 + u64::from(now.timestamp_subsec_micros());
+            s.next_ts = (s.next_ts + 100).max(now_micros);
             let ts = format!("{}.{:06}", s.next_ts / 1_000_000, s.next_ts % 1_000_000);
             let m = Message {
                 channel: str_param(p, "channel").into(),
