@@ -70,6 +70,8 @@ pub struct Config {
     pub highlight_reaction: String,
     /// `HEREBY_POSTMORTEM_TEMPLATE`: the draft template's text (the embedded default if unset).
     pub postmortem_template: String,
+    /// `HEREBY_RENAME_CHANNELS`: rename the channel when the incident is renamed.
+    pub rename_channels: bool,
     /// `HEREBY_POSTMORTEM_CANVAS`: also put each draft in a canvas in the incident channel.
     pub postmortem_canvas: bool,
     /// `HEREBY_FOLLOWUP_INTERVAL`: between follow-up reviews of open action items (`30d`).
@@ -247,6 +249,11 @@ impl Config {
                 }
             },
         };
+        let rename_channels = flag(
+            get("HEREBY_RENAME_CHANNELS"),
+            "HEREBY_RENAME_CHANNELS",
+            &mut problems,
+        );
         let postmortem_canvas = flag(
             get("HEREBY_POSTMORTEM_CANVAS"),
             "HEREBY_POSTMORTEM_CANVAS",
@@ -308,6 +315,7 @@ impl Config {
                 highlight_reaction,
                 postmortem_template,
                 postmortem_canvas,
+                rename_channels,
                 followup_interval,
                 log_json,
                 retry_base,

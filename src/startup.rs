@@ -53,6 +53,7 @@ impl Application {
                 highlight_reaction: config.highlight_reaction.clone(),
                 postmortem_template: config.postmortem_template.clone(),
                 postmortem_canvas: config.postmortem_canvas,
+                rename_channels: config.rename_channels,
                 followup_interval: config.followup_interval,
                 policy: crate::domain::transitions::Policy {
                     open: config.open_commands,

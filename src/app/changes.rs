@@ -223,6 +223,7 @@ pub async fn apply(
                     json!({"from": from.as_ref().map(|t| t.as_str()), "to": to.as_str()}),
                 )
                 .await?;
+                effects.push(Effect::RenameChannel);
                 notices.push(format!(
                     "<@{actor}> renamed the incident to *{}*.",
                     views::escape(to.as_str())

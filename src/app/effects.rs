@@ -60,6 +60,8 @@ pub enum Effect {
     CatchUp,
     /// Catches up, renders the post-mortem draft and shares it in the channel.
     ExportDraft,
+    /// Renames the channel after the new title (only with `HEREBY_RENAME_CHANNELS=true`).
+    RenameChannel,
     /// A draft version as a canvas in the incident channel (`HEREBY_POSTMORTEM_CANVAS`).
     DraftCanvas { version: i64 },
     /// A follow-up review: the open action items, in the incident channel.
@@ -88,6 +90,7 @@ impl Effect {
             Effect::CatchUp => "catch_up",
             Effect::ExportDraft => "export_draft",
             Effect::DraftCanvas { .. } => "draft_canvas",
+            Effect::RenameChannel => "rename_channel",
             Effect::FollowUp { .. } => "follow_up",
             Effect::RemindOwner { .. } => "remind_owner",
         }
@@ -153,6 +156,8 @@ pub(super) struct Completion {
     pub(super) channel: Option<IncidentChannel>,
     pub(super) welcome_ts: Option<String>,
     pub(super) then: Vec<Effect>,
+    /// The channel was renamed (not created).
+    pub(super) renamed: bool,
 }
 
 /// Carries out one claimed effect and records its result.
@@ -320,6 +325,13 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
             super::postmortem::export(app, &incident, claimed, worker).await?;
             Completion::default()
         }
+        Effect::RenameChannel => {
+            if app.settings.rename_channels {
+                once::rename_channel(app, &incident).await?
+            } else {
+                Completion::default()
+            }
+        }
         Effect::DraftCanvas { version } => {
             super::postmortem::canvas(app, &incident, version).await?;
             Completion::default()
@@ -377,7 +389,11 @@ async fn complete(
             &mut tx,
             &incident.team,
             incident.id,
-            "channel_created",
+            if done.renamed {
+                "channel_renamed"
+            } else {
+                "channel_created"
+            },
             None,
             now,
             json!({"channel": channel.id.as_str(), "name": channel.name}),

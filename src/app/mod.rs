@@ -37,6 +37,8 @@ pub struct Settings {
     pub highlight_reaction: String,
     /// The post-mortem template's text.
     pub postmortem_template: String,
+    /// Rename the channel when the incident is renamed.
+    pub rename_channels: bool,
     /// Also put each draft in a canvas.
     pub postmortem_canvas: bool,
     /// Time between follow-up reviews of open action items.

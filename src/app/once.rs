@@ -174,3 +174,50 @@ pub(super) async fn post_once(
         .await?;
     Ok(app.slack.post_message(channel, message).await?)
 }
+
+/// Renames the incident channel after its title: the same date, the new slug, the next free
+/// `-N` if the name is taken.
+pub(super) async fn rename_channel(
+    app: &App,
+    incident: &IncidentRecord,
+) -> Result<Completion, EffectError> {
+    let current = incident
+        .channel
+        .clone()
+        .context("The incident has no channel yet")?;
+    let date = incident
+        .declared_at
+        .with_timezone(&app.settings.timezone)
+        .date_naive();
+    let title = incident.title.as_ref().map(|t| t.as_str());
+    for attempt in 1..=MAX_NAME_ATTEMPTS {
+        let name = ChannelName::for_incident(
+            &app.settings.channel_prefix,
+            date,
+            title,
+            incident.number,
+            attempt,
+        );
+        if name.as_str() == current.name {
+            return Ok(Completion::default());
+        }
+        match app.slack.rename_channel(&current.id, name.as_str()).await {
+            Ok(()) => {
+                return Ok(Completion {
+                    channel: Some(IncidentChannel {
+                        id: current.id,
+                        name: name.to_string(),
+                    }),
+                    renamed: true,
+                    ..Completion::default()
+                })
+            }
+            Err(CallError::Refused { code }) if code == "name_taken" => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(CallError::Refused {
+        code: format!("name_taken ({MAX_NAME_ATTEMPTS} names tried)"),
+    }
+    .into())
+}

@@ -376,6 +376,7 @@ fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
             ),
         ),
         "channel_created" => ("channel", format!("Channel #{} opened", d("name"))),
+        "channel_renamed" => ("channel", format!("Channel renamed to #{}", d("name"))),
         "role_assigned" => (
             "role",
             format!("{who} made {} {}", user("user"), role_name(&d("role"))),

@@ -216,6 +216,19 @@ impl SlackGateway {
         }
     }
 
+    /// `conversations.rename`.
+    #[tracing::instrument(name = "Renaming a Slack channel", skip(self))]
+    pub async fn rename_channel(&self, channel: &ChannelId, name: &str) -> Result<(), CallError> {
+        let session = self.client.open_session(&self.token);
+        let req = SlackApiConversationsRenameRequest::new(
+            SlackChannelId::new(channel.to_string()),
+            name.to_string(),
+        );
+        self.call("conversations.rename", session.conversations_rename(&req))
+            .await
+            .map(|_| ())
+    }
+
     /// `conversations.invite`; someone already in the channel counts as invited.
     #[tracing::instrument(name = "Inviting to a Slack channel", skip(self))]
     pub async fn invite(&self, channel: &ChannelId, users: &[UserId]) -> Result<(), CallError> {

@@ -403,3 +403,50 @@ async fn the_message_shortcut_carries_text_and_link_and_replies_in_the_thread() 
     })
     .await;
 }
+
+#[tokio::test]
+async fn renaming_keeps_the_channel_name_unless_channel_renaming_is_enabled() {
+    let app = spawn_app().await;
+    let c = app.declared("first title").await;
+    app.command(&c, "W111", "rename Second title").await;
+    app.eventually("the topic follows", |s| {
+        s.channels()
+            .iter()
+            .any(|ch| ch.topic.contains("Second title"))
+    })
+    .await;
+    app.settle().await;
+    assert_eq!(
+        app.slack.channels()[0].name,
+        format!("incident-{}-first-title", today())
+    );
+
+    let app = spawn_app_with(Options {
+        env: vec![("HEREBY_RENAME_CHANNELS", "true".into())],
+        ..Options::default()
+    })
+    .await;
+    let c = app.declared("first title").await;
+    app.slack
+        .add_channel(&format!("incident-{}-second-title", today()), "USOMEONE");
+    app.command(&c, "W111", "rename Second title").await;
+    let renamed = format!("incident-{}-second-title-2", today());
+    app.eventually("the channel is renamed, past a taken name", |s| {
+        s.channels()
+            .iter()
+            .any(|ch| ch.id == c && ch.name == renamed)
+    })
+    .await;
+    let mut recorded = false;
+    for _ in 0..100 {
+        recorded = app
+            .timeline()
+            .await
+            .contains(&"channel_renamed".to_string());
+        if recorded {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(recorded, "the rename is in the timeline");
+}

@@ -386,6 +386,22 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
             c.members.extend(users);
             json!({"ok": true, "channel": channel_json(c)})
         }
+        "conversations.rename" => {
+            let (id, name) = (
+                str_param(p, "channel").to_string(),
+                str_param(p, "name").to_string(),
+            );
+            if s.channels.iter().any(|c| c.name == name && c.id != id) {
+                return json!({"ok": false, "error": "name_taken"});
+            }
+            match s.channels.iter_mut().find(|c| c.id == id) {
+                Some(c) => {
+                    c.name = name;
+                    json!({"ok": true, "channel": channel_json(c)})
+                }
+                None => json!({"ok": false, "error": "channel_not_found"}),
+            }
+        }
         "conversations.setTopic" => {
             let id = str_param(p, "channel");
             let topic = str_param(p, "topic").to_string();
