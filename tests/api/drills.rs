@@ -246,18 +246,8 @@ async fn a_nul_character_in_a_message_is_dropped_not_a_poison_delivery() {
     let app = spawn_app().await;
     let c = app.declared("nul bytes").await;
     deliver(&app, "EvNul", say(&c, "W222", &ts(3), "before\u{0}after")).await;
+    app.wait_processed().await;
     let store = app.store().await;
-    for _ in 0..200 {
-        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE processed_at IS NULL")
-            .fetch_one(store.pool())
-            .await
-            .unwrap()
-            .get("n");
-        if n == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let text: String = sqlx::query("SELECT text FROM messages")
         .fetch_one(store.pool())
         .await

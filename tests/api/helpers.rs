@@ -324,6 +324,40 @@ impl TestApp {
         );
     }
 
+    /// Waits (a bounded while) until every stored delivery is processed.
+    pub async fn wait_processed(&self) {
+        for _ in 0..200 {
+            if self.count_where("deliveries", "processed_at IS NULL").await == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("deliveries were not processed");
+    }
+
+    /// Waits (a bounded while) until `table` has at least `n` rows.
+    pub async fn wait_for_rows(&self, table: &str, n: i64) {
+        for _ in 0..200 {
+            if self.count(table).await >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{table} has fewer than {n} rows");
+    }
+
+    /// Counts rows of a table that match a condition.
+    pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
+        use sqlx::Row;
+        let store = self.store().await;
+        let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {condition}");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .get("n")
+    }
+
     /// Lets the workers run for a moment (to show that something does *not* happen).
     pub async fn settle(&self) {
         tokio::time::sleep(Duration::from_millis(600)).await;

@@ -5,16 +5,6 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-async fn recorded(app: &TestApp, n: i64) {
-    for _ in 0..200 {
-        if app.count("messages").await >= n {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("fewer than {n} messages were recorded");
-}
-
 fn position(md: &str, needle: &str) -> usize {
     md.find(needle)
         .unwrap_or_else(|| panic!("the draft lacks {needle:?}:\n{md}"))
@@ -52,7 +42,7 @@ async fn resolving_a_full_incident_shares_a_draft_with_everything_the_record_kno
     file["subtype"] = json!("file_share");
     file["files"] = json!([{"id": "F9", "name": "pool.png", "title": "pool graph", "filetype": "png", "permalink": "https://test.slack.com/files/W333/F9/pool.png"}]);
     deliver(&app, "EvPm5", file).await;
-    recorded(&app, 5).await;
+    app.wait_for_rows("messages", 5).await;
     deliver(&app, "EvPm6", json!({"type": "message", "subtype": "message_changed", "channel": c,
         "message": {"type": "message", "user": "W333", "text": "typo in this message", "ts": m4, "edited": {"user": "W333", "ts": ts(1006)}},
         "event_ts": ts(1006), "ts": ts(1006)})).await;

@@ -50,21 +50,6 @@ async fn wait_for_messages(app: &TestApp, n: usize) {
     );
 }
 
-async fn wait_processed(app: &TestApp) {
-    let store = app.store().await;
-    for _ in 0..200 {
-        let r = sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE processed_at IS NULL")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-        if r.get::<i64, _>("n") == 0 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("deliveries were not processed");
-}
-
 #[tokio::test]
 async fn messages_thread_replies_and_app_messages_are_recorded_but_not_herebys_own() {
     let app = spawn_app().await;
@@ -84,7 +69,7 @@ async fn messages_thread_replies_and_app_messages_are_recorded_but_not_herebys_o
     let mut own = say(&c, "UHEREBY", &t4, "hereby's notice");
     own["bot_id"] = json!("BHEREBY");
     deliver(&app, "EvM4", own).await;
-    wait_processed(&app).await;
+    app.wait_processed().await;
 
     let m = messages(&app).await;
     assert_eq!(m.len(), 3, "{m:?}");
@@ -122,7 +107,7 @@ async fn messages_in_other_channels_are_never_stored() {
         ),
     )
     .await;
-    wait_processed(&app).await;
+    app.wait_processed().await;
     assert_eq!(app.count("messages").await, 0);
     assert_eq!(app.count("links").await, 0);
     let store = app.store().await;
@@ -148,7 +133,7 @@ async fn an_edit_keeps_its_history_and_a_deletion_keeps_only_the_fact() {
         "previous_message": {"type": "message", "text": "the cache is fine", "user": "W222", "ts": t},
         "event_ts": ts(20), "ts": ts(20), "channel_type": "channel"});
     deliver(&app, "EvE2", edit).await;
-    wait_processed(&app).await;
+    app.wait_processed().await;
     assert_eq!(
         messages(&app).await[0].4.as_deref(),
         Some("the cache is NOT fine")
@@ -165,7 +150,7 @@ async fn an_edit_keeps_its_history_and_a_deletion_keeps_only_the_fact() {
         "previous_message": {"type": "message", "text": "the cache is NOT fine", "user": "W222", "ts": t},
         "event_ts": ts(30), "ts": ts(30), "channel_type": "channel"});
     deliver(&app, "EvE3", deletion).await;
-    wait_processed(&app).await;
+    app.wait_processed().await;
     let m = messages(&app).await;
     assert_eq!((m[0].4.clone(), m[0].5), (None, true), "{m:?}");
     assert_eq!(
@@ -192,7 +177,7 @@ async fn deleting_a_thread_parent_arrives_as_a_tombstone_and_is_honoured() {
         "previous_message": {"type": "message", "text": "need help with VPN", "user": "W222", "ts": parent, "thread_ts": parent},
         "event_ts": ts(40), "ts": ts(40), "channel_type": "channel"});
     deliver(&app, "EvP3", tombstone).await;
-    wait_processed(&app).await;
+    app.wait_processed().await;
     let m = messages(&app).await;
     assert!(m[0].5 && m[0].4.is_none(), "the parent is deleted: {m:?}");
     assert_eq!(m[1].4.as_deref(), Some("on it"), "its reply stays");
@@ -235,7 +220,7 @@ async fn links_are_kept_once_per_incident_with_the_first_label_and_a_count() {
     rich["blocks"] = json!([{"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": [
         {"type": "link", "url": "https://grafana.example.com/d/1"}, {"type": "link", "url": "https://runbooks.example.com/db", "text": "db runbook"}]}]}]);
     deliver(&app, "EvL2", rich).await;
-    wait_processed(&app).await;
+    app.wait_processed().await;
     let store = app.store().await;
     let rows = sqlx::query("SELECT url, label, first_by, mentions FROM links ORDER BY id")
         .fetch_all(store.pool())
@@ -300,10 +285,10 @@ async fn a_pushpin_or_a_pin_marks_a_key_event_and_removing_it_unmarks() {
     deliver(&app, "EvH3", reaction(true, &a)).await;
     deliver(&app, "EvH4", json!({"type": "pin_added", "user": "W333", "channel_id": c, "item": {"type": "message", "channel": c, "message": {"type": "message", "ts": b, "text": "cert renewed"}}, "event_ts": ts(10)})).await;
     deliver(&app, "EvH5", json!({"type": "reaction_added", "user": "W333", "item": {"type": "message", "channel": c, "ts": b}, "reaction": "tada", "event_ts": ts(11)})).await;
-    wait_processed(&app).await;
+    app.wait_processed().await;
     assert_eq!(highlighted(&app).await, vec![a.clone(), b.clone()]);
     deliver(&app, "EvH6", reaction(false, &a)).await;
-    wait_processed(&app).await;
+    app.wait_processed().await;
     assert_eq!(highlighted(&app).await, vec![b]);
 }
 
@@ -389,7 +374,7 @@ async fn participants_are_kept_with_first_seen_time_and_names_from_slack() {
     deliver(&app, "EvJ1", json!({"type": "member_joined_channel", "user": "W555", "channel": c, "channel_type": "C", "team": TEAM, "event_ts": ts(1)})).await;
     deliver(&app, "EvJ2", say(&c, "W555", &ts(2), "hi")).await;
     deliver(&app, "EvJ3", say(&c, "W666", &ts(3), "also here")).await;
-    wait_processed(&app).await;
+    app.wait_processed().await;
     let store = app.store().await;
     let mut users: Vec<String> =
         sqlx::query("SELECT user_id FROM participants WHERE incident_id = 1")
