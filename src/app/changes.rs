@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::effects::{queue_again, Effect};
+use super::effects::{queue_for_change, Effect};
 use crate::domain::incident::Status;
 use crate::domain::roles::{Role, RoleAssignment};
 use crate::domain::transitions::{Fact, IncidentState};
@@ -242,8 +242,7 @@ pub async fn apply(
             text: announcements.join("\n"),
         });
     }
-    let revision = incidents::next_revision(conn, team, incident.id).await?;
-    queue_again(conn, incident, &effects, revision, now).await?;
+    queue_for_change(conn, incident, &effects, now).await?;
     Ok(confirmation)
 }
 

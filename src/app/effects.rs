@@ -120,6 +120,18 @@ pub async fn queue_again(
     queue_keyed(conn, incident, effects, &format!(":{tag}"), now).await
 }
 
+/// Queues the effects of one change to an incident: the change is counted (its revision) so
+/// that its effects are told apart from those of the next change.
+pub async fn queue_for_change(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    effects: &[Effect],
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let revision = incidents::next_revision(conn, &incident.team, incident.id).await?;
+    queue_again(conn, incident, effects, revision, now).await
+}
+
 async fn queue_keyed(
     conn: &mut AnyConnection,
     incident: &IncidentRecord,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::declare::{declare, Declared};
-use super::effects::{queue_again, Effect};
+use super::effects::{queue_for_change, Effect};
 use super::App;
 use super::{changes, notes};
 use crate::domain::fixes::Outcome;
@@ -169,20 +169,12 @@ async fn take_role(
         }
         Err(refusal) => {
             // Someone else was quicker: say so to the one who pressed.
-            let revision = incidents::next_revision(&mut tx, team, incident.id).await?;
             let whisper = Effect::Whisper {
                 channel: channel.to_string(),
                 user: user.to_string(),
                 text: refusal.to_string(),
             };
-            queue_again(
-                &mut tx,
-                &incident,
-                &[whisper, Effect::RefreshSummary],
-                revision,
-                now,
-            )
-            .await?;
+            queue_for_change(&mut tx, &incident, &[whisper, Effect::RefreshSummary], now).await?;
         }
     }
     tx.commit()

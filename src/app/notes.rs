@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::effects::{queue_again, Effect};
+use super::effects::{queue_for_change, Effect};
 use crate::domain::actions::{self, ActionStatus, NewAction};
 use crate::domain::fixes::Outcome;
 use crate::domain::links;
@@ -36,12 +36,10 @@ pub async fn tried(
     )
     .await?;
     links_in(conn, incident, what, by, now).await?;
-    let revision = incidents::next_revision(conn, &incident.team, incident.id).await?;
-    queue_again(
+    queue_for_change(
         conn,
         incident,
         &[Effect::PostFix { number: fix.number }],
-        revision,
         now,
     )
     .await?;
@@ -83,12 +81,10 @@ pub async fn outcome(
         views::escape(&fix.description),
         outcome.as_str()
     );
-    let revision = incidents::next_revision(conn, &incident.team, incident.id).await?;
-    queue_again(
+    queue_for_change(
         conn,
         incident,
         &[Effect::Notice { text: text.clone() }],
-        revision,
         now,
     )
     .await?;
@@ -125,15 +121,7 @@ pub async fn note(
             "Noted in the timeline.",
         ),
     };
-    let revision = incidents::next_revision(conn, &incident.team, incident.id).await?;
-    queue_again(
-        conn,
-        incident,
-        &[Effect::Notice { text: notice }],
-        revision,
-        now,
-    )
-    .await?;
+    queue_for_change(conn, incident, &[Effect::Notice { text: notice }], now).await?;
     Ok(reply.to_string())
 }
 
@@ -159,20 +147,12 @@ pub async fn add_action(
         .map(|o| format!(" for <@{o}>"))
         .unwrap_or_default();
     let due = a.due.map(|d| format!(", due {d}")).unwrap_or_default();
-    let revision = incidents::next_revision(conn, &incident.team, incident.id).await?;
     let notice = format!(
         ":dart: <@{by}> added action item #{}{owner}{due}: {}",
         a.number,
         views::escape(&a.text)
     );
-    queue_again(
-        conn,
-        incident,
-        &[Effect::Notice { text: notice }],
-        revision,
-        now,
-    )
-    .await?;
+    queue_for_change(conn, incident, &[Effect::Notice { text: notice }], now).await?;
     let flags = actions::flags(&a.text, a.owner.as_ref(), a.due, now.date_naive());
     let advice = if flags.is_empty() {
         String::new()
@@ -216,20 +196,12 @@ pub async fn close_action(
     if open == 0 {
         postmortems::end_followups(conn, &incident.team, incident.id).await?;
     }
-    let revision = incidents::next_revision(conn, &incident.team, incident.id).await?;
     let notice = format!(
         ":white_check_mark: <@{by}> closed action item #{number} as {}: {}",
         status.as_str(),
         views::escape(&a.text)
     );
-    queue_again(
-        conn,
-        incident,
-        &[Effect::Notice { text: notice }],
-        revision,
-        now,
-    )
-    .await?;
+    queue_for_change(conn, incident, &[Effect::Notice { text: notice }], now).await?;
     Ok(match open {
         0 => format!("Action item #{number} is {}. Every action item is closed: no more follow-up reminders.", status.as_str()),
         n => format!("Action item #{number} is {}. {n} still open.", status.as_str()),
