@@ -246,12 +246,10 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
         }
         Effect::Announce => {
             if let Some(announce) = &app.settings.announce_channel {
-                let message = OutgoingMessage {
-                    text: views::announcement_text(&incident),
-                    blocks: None,
-                    thread_ts: None,
-                    key: claimed.dedupe_key.clone(),
-                };
+                let message = OutgoingMessage::plain(
+                    views::announcement_text(&incident),
+                    &claimed.dedupe_key,
+                );
                 once::post_once(app, claimed, worker, announce, &message).await?;
             }
             Completion::default()
@@ -275,23 +273,13 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
             Completion::default()
         }
         Effect::Notice { text } => {
-            let message = OutgoingMessage {
-                text,
-                blocks: None,
-                thread_ts: None,
-                key: claimed.dedupe_key.clone(),
-            };
+            let message = OutgoingMessage::plain(text, &claimed.dedupe_key);
             once::post_once(app, claimed, worker, &need_channel()?, &message).await?;
             Completion::default()
         }
         Effect::AnnounceChange { text } => {
             if let Some(announce) = &app.settings.announce_channel {
-                let message = OutgoingMessage {
-                    text,
-                    blocks: None,
-                    thread_ts: None,
-                    key: claimed.dedupe_key.clone(),
-                };
+                let message = OutgoingMessage::plain(text, &claimed.dedupe_key);
                 once::post_once(app, claimed, worker, announce, &message).await?;
             }
             Completion::default()
@@ -349,23 +337,13 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
             Completion::default()
         }
         Effect::FollowUp { text } => {
-            let message = OutgoingMessage {
-                text,
-                blocks: None,
-                thread_ts: None,
-                key: claimed.dedupe_key.clone(),
-            };
+            let message = OutgoingMessage::plain(text, &claimed.dedupe_key);
             once::post_once(app, claimed, worker, &need_channel()?, &message).await?;
             Completion::default()
         }
         Effect::RemindOwner { user, text } => {
             // Posting to a user ID delivers the message in the app's direct conversation.
-            let message = OutgoingMessage {
-                text,
-                blocks: None,
-                thread_ts: None,
-                key: claimed.dedupe_key.clone(),
-            };
+            let message = OutgoingMessage::plain(text, &claimed.dedupe_key);
             app.slack
                 .post_message(&ChannelId::new(user), &message)
                 .await?;

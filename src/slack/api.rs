@@ -89,6 +89,18 @@ pub struct OutgoingMessage {
     pub key: String,
 }
 
+impl OutgoingMessage {
+    /// A plain-text message (no blocks, not in a thread) for the effect named `key`.
+    pub fn plain(text: String, key: &str) -> Self {
+        OutgoingMessage {
+            text,
+            blocks: None,
+            thread_ts: None,
+            key: key.to_string(),
+        }
+    }
+}
+
 /// The Slack Web API, as hereby uses it.
 #[derive(Clone)]
 pub struct SlackGateway {
