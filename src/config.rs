@@ -82,6 +82,15 @@ pub struct Config {
     pub retry_base: Duration,
     /// `HEREBY_SLACK_TIMEOUT_MS`: how long one Slack call may take before it is retried.
     pub slack_timeout: Duration,
+    /// `HEREBY_SLACK_RATE_WINDOW_MS`: the window Slack's rate tiers count calls in (a minute;
+    /// shorter only for a local stand-in of Slack with a compressed window).
+    pub slack_rate_window: Duration,
+    /// `HEREBY_SOCKET_PING_MS`: how often hereby pings Slack over Socket Mode; a connection
+    /// silent for three pings is replaced.
+    pub socket_ping: Duration,
+    /// `HEREBY_MAX_ATTEMPTS`: attempts at a Slack effect or a delivery before it is marked
+    /// failed (and can be retried by hand).
+    pub max_attempts: i64,
 }
 
 /// One or more settings are missing or wrong; the message names each with its fix.
@@ -284,6 +293,16 @@ impl Config {
         };
         let retry_base = millis("HEREBY_RETRY_BASE_MS", 1000);
         let slack_timeout = millis("HEREBY_SLACK_TIMEOUT_MS", 10_000);
+        let slack_rate_window = millis("HEREBY_SLACK_RATE_WINDOW_MS", 60_000);
+        let socket_ping = millis("HEREBY_SOCKET_PING_MS", 10_000);
+        let max_attempts = match get("HEREBY_MAX_ATTEMPTS").map(str::parse::<i64>) {
+            None => 50,
+            Some(Ok(n)) if n > 0 => n,
+            Some(_) => {
+                problems.push("HEREBY_MAX_ATTEMPTS must be a positive whole number.".into());
+                50
+            }
+        };
 
         match (
             bot_token,
@@ -320,6 +339,9 @@ impl Config {
                 log_json,
                 retry_base,
                 slack_timeout,
+                slack_rate_window,
+                socket_ping,
+                max_attempts,
             }),
             _ => Err(ConfigError { problems }),
         }

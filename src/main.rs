@@ -1,4 +1,4 @@
-//! The `hereby` command: `serve` (the default) and `migrate`.
+//! The `hereby` command: `serve` (the default), `migrate`, `postmortem` and `outbox`.
 
 use std::process::ExitCode;
 
@@ -31,6 +31,25 @@ enum Cmd {
         /// The workspace (`T…`), when several workspaces have an incident with that number.
         #[arg(long)]
         team: Option<String>,
+    },
+    /// Slack effects hereby gave up on (a refusal, or too many attempts).
+    Outbox {
+        #[command(subcommand)]
+        action: OutboxCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCmd {
+    /// List the effects given up on, with Slack's answer.
+    Failed,
+    /// Try failed effects again (after fixing what Slack refused): one by its ID, or `--all`.
+    Retry {
+        /// The effect's ID, from `hereby outbox failed`.
+        #[arg(required_unless_present = "all")]
+        id: Option<i64>,
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
     },
 }
 
@@ -77,6 +96,35 @@ async fn run(cmd: Cmd, config: Config) -> anyhow::Result<()> {
             let store = Store::connect(config.database_url.expose()).await?;
             store.migrate().await?;
             println!("hereby: database is up to date");
+            Ok(())
+        }
+        Cmd::Outbox { action } => {
+            let store = Store::connect(config.database_url.expose()).await?;
+            store.migrate().await?;
+            match action {
+                OutboxCmd::Failed => {
+                    let failed = store.failed_effects().await?;
+                    if failed.is_empty() {
+                        println!("No failed effects.");
+                    }
+                    for f in failed {
+                        println!(
+                            "{}\t{}\tincident {}\t{}\t{} attempts\t{}\t{}",
+                            f.id,
+                            f.team,
+                            f.incident.map(|i| i.to_string()).unwrap_or("-".into()),
+                            f.step,
+                            f.attempts,
+                            f.failed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                            f.error
+                        );
+                    }
+                }
+                OutboxCmd::Retry { id, all: _ } => {
+                    let n = store.retry_failed(id, chrono::Utc::now()).await?;
+                    println!("{n} effect(s) queued again; a running hereby carries them out.");
+                }
+            }
             Ok(())
         }
         Cmd::Postmortem { incident, team } => {

@@ -8,6 +8,8 @@
 //! | `hereby_outbox_depth` | gauge | |
 //! | `hereby_outbox_retries_total` | counter | `step`, `reason` |
 //! | `hereby_outbox_failed_total` | counter | `step` |
+//! | `hereby_outbox_failed` | gauge | |
+//! | `hereby_deliveries_failed_total` | counter | |
 //! | `hereby_slack_api_calls_total` | counter | `method` |
 //! | `hereby_slack_api_errors_total` | counter | `method`, `kind` |
 
@@ -62,7 +64,15 @@ fn describe() {
     );
     metrics::describe_counter!(
         "hereby_outbox_failed_total",
-        "Slack effects given up on after a definitive refusal"
+        "Slack effects given up on: a definitive refusal, or too many attempts"
+    );
+    metrics::describe_gauge!(
+        "hereby_outbox_failed",
+        "Slack effects given up on and not retried yet (hereby outbox failed)"
+    );
+    metrics::describe_counter!(
+        "hereby_deliveries_failed_total",
+        "Deliveries that kept failing and were marked failed"
     );
     metrics::describe_counter!("hereby_slack_api_calls_total", "Slack Web API calls made");
     metrics::describe_counter!(

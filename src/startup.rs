@@ -41,6 +41,7 @@ impl Application {
             &config.slack_api_url,
             &config.bot_token,
             config.slack_timeout,
+            config.slack_rate_window,
         )?;
         let app = App {
             store,
@@ -55,6 +56,7 @@ impl Application {
                 postmortem_canvas: config.postmortem_canvas,
                 rename_channels: config.rename_channels,
                 followup_interval: config.followup_interval,
+                max_attempts: config.max_attempts,
                 policy: crate::domain::transitions::Policy {
                     open: config.open_commands,
                 },
@@ -103,8 +105,11 @@ impl Application {
             );
         }
         if let Some(app_token) = &self.config.app_token {
-            let socket =
-                crate::slack::socket_mode::SocketMode::new(self.app.clone(), app_token.clone());
+            let socket = crate::slack::socket_mode::SocketMode::new(
+                self.app.clone(),
+                app_token.clone(),
+                self.config.socket_ping,
+            );
             workers.spawn(socket.run(stop_rx.clone()));
         }
         let over_http = self.config.signing_secret.is_some();

@@ -24,6 +24,8 @@ pub struct Invocation {
     pub text: String,
     /// Lets hereby open a form within 3 s of the command.
     pub trigger_id: Option<String>,
+    /// Where hereby can answer the command later (30 minutes), even where it is not a member.
+    pub response_url: Option<String>,
 }
 
 /// The answer to a command.
@@ -61,7 +63,7 @@ pub async fn run(app: &App, inv: &Invocation, now: DateTime<Utc>) -> anyhow::Res
                 at: now,
             };
             let mut tx = app.store.begin_write().await?;
-            let reply = match declare(&mut tx, &d, now).await? {
+            let reply = match declare(&mut tx, &d, inv.response_url.as_deref(), now).await? {
                 Declared::New(i) => Reply::Ephemeral(format!(
                     "Declared {}. Its channel is being created and you will be invited as incident commander.{}",
                     views::escape(&views::incident_label(&i)),
@@ -197,7 +199,7 @@ async fn open_declare_form(app: &App, inv: &Invocation) -> anyhow::Result<Reply>
         .open_view(trigger, &declare_modal(&ctx, None, None))
         .await
     {
-        Ok(()) => Ok(Reply::Nothing),
+        Ok(_) => Ok(Reply::Nothing),
         Err(e) => {
             tracing::warn!(error = %e, "Could not open the declare form");
             Ok(Reply::Ephemeral("Slack did not open the form just now. Declare with a title instead: `/incident declare <title>`.".into()))

@@ -18,11 +18,13 @@ pub enum Declared {
     Already(i64),
 }
 
-/// Opens an incident inside the caller's transaction.
+/// Opens an incident inside the caller's transaction; `reply_to` is the `response_url` of the
+/// command that declared it, if any.
 #[tracing::instrument(name = "Declaring an incident", skip_all, fields(team = %d.team, declarer = %d.declarer))]
 pub async fn declare(
     conn: &mut AnyConnection,
     d: &DeclareIncident,
+    reply_to: Option<&str>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Declared> {
     if let Some(id) = incidents::find_by_origin(conn, &d.team, &d.origin).await? {
@@ -46,7 +48,10 @@ pub async fn declare(
     )
     .await?;
     super::record::participant(conn, &incident, &d.declarer, d.at, now).await?;
-    effects::queue(conn, &incident, &[Effect::CreateChannel], now).await?;
+    let create = Effect::CreateChannel {
+        reply_to: reply_to.map(str::to_string),
+    };
+    effects::queue(conn, &incident, &[create], now).await?;
     tracing::info!(number = incident.number, "Incident declared");
     Ok(Declared::New(Box::new(incident)))
 }

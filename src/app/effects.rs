@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::AnyConnection;
 
+use super::progress::Progress;
 use super::{once, App};
 use crate::domain::{ChannelId, UserId};
 use crate::slack::api::{CallError, OutgoingMessage};
@@ -25,7 +26,11 @@ use crate::store::record;
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Effect {
     /// `conversations.create`, trying `-2`, `-3`, … on `name_taken`.
-    CreateChannel,
+    CreateChannel {
+        /// The `response_url` of the command that declared the incident, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<String>,
+    },
     /// Brings the declarer into the new channel.
     InviteDeclarer,
     /// Title, status, severity and commander in the channel topic.
@@ -35,7 +40,11 @@ pub enum Effect {
     /// Pins the welcome message.
     PinWelcome,
     /// Points the conversation the incident was declared in at the new channel.
-    PointOrigin,
+    PointOrigin {
+        /// Where a command can still be answered when hereby cannot post in its channel.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<String>,
+    },
     /// Tells the announcement channel about the new incident.
     Announce,
     /// Brings someone who was given a role into the channel.
@@ -68,17 +77,20 @@ pub enum Effect {
     FollowUp { text: String },
     /// A direct message to an action item's owner.
     RemindOwner { user: String, text: String },
+    /// Tells a person what Slack refused for the incident and what to change: the commander
+    /// in the incident channel, or the declarer when there is no channel.
+    ReportRefusal { failed: String, error: String },
 }
 
 impl Effect {
     fn name(&self) -> &'static str {
         match self {
-            Effect::CreateChannel => "create_channel",
+            Effect::CreateChannel { .. } => "create_channel",
             Effect::InviteDeclarer => "invite_declarer",
             Effect::SetTopic => "set_topic",
             Effect::PostWelcome => "post_welcome",
             Effect::PinWelcome => "pin_welcome",
-            Effect::PointOrigin => "point_origin",
+            Effect::PointOrigin { .. } => "point_origin",
             Effect::Announce => "announce",
             Effect::Invite { .. } => "invite",
             Effect::RefreshSummary => "refresh_summary",
@@ -93,6 +105,7 @@ impl Effect {
             Effect::RenameChannel => "rename_channel",
             Effect::FollowUp { .. } => "follow_up",
             Effect::RemindOwner { .. } => "remind_owner",
+            Effect::ReportRefusal { .. } => "report_refusal",
         }
     }
 }
@@ -192,7 +205,9 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
     let channel = incident.channel.as_ref().map(|c| c.id.clone());
     let need_channel = || channel.clone().context("The incident has no channel yet");
     let done = match effect {
-        Effect::CreateChannel => once::create_channel(app, claimed, worker, &incident).await?,
+        Effect::CreateChannel { reply_to } => {
+            once::create_channel(app, claimed, worker, &incident, reply_to).await?
+        }
         Effect::InviteDeclarer => {
             app.slack
                 .invite(
@@ -234,14 +249,35 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
             app.slack.pin(&need_channel()?, &ts).await?;
             Completion::default()
         }
-        Effect::PointOrigin => {
+        Effect::PointOrigin { reply_to } => {
             let message = OutgoingMessage {
                 text: views::pointer_text(&incident),
                 blocks: None,
                 thread_ts: incident.origin.reply_thread().map(str::to_string),
                 key: claimed.dedupe_key.clone(),
             };
-            once::post_once(app, claimed, worker, incident.origin.channel(), &message).await?;
+            match once::post_once(app, claimed, worker, incident.origin.channel(), &message).await {
+                // A private channel or DM hereby is not in: answer the command where it was
+                // typed, or tell the declarer.
+                Err(EffectError::Slack(CallError::Refused { code })) if not_a_member(&code) => {
+                    let answered = match &reply_to {
+                        Some(url) => app.slack.respond(url, &message.text).await.is_ok(),
+                        None => false,
+                    };
+                    if !answered {
+                        tell(
+                            app,
+                            incident.origin.channel(),
+                            &incident.declared_by,
+                            &message.text,
+                        )
+                        .await?;
+                    }
+                }
+                other => {
+                    other?;
+                }
+            }
             Completion::default()
         }
         Effect::Announce => {
@@ -317,12 +353,14 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
             Completion::default()
         }
         Effect::CatchUp => {
-            let seen = super::reconcile::catch_up(app, &incident, claimed, worker).await?;
+            let mut progress = Progress::of(app, claimed, worker);
+            let seen = super::reconcile::catch_up(app, &incident, &mut progress).await?;
             tracing::info!(seen, "Caught up with the incident channel");
             Completion::default()
         }
         Effect::ExportDraft => {
-            super::postmortem::export(app, &incident, claimed, worker).await?;
+            let mut progress = Progress::of(app, claimed, worker);
+            super::postmortem::export(app, &incident, &claimed.dedupe_key, &mut progress).await?;
             Completion::default()
         }
         Effect::RenameChannel => {
@@ -349,6 +387,24 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 .await?;
             Completion::default()
         }
+        Effect::ReportRefusal { failed, error } => {
+            let text = crate::slack::refusals::refusal_text(incident.number, &failed, &error);
+            let commander = roles
+                .iter()
+                .find(|(role, _)| *role == crate::domain::roles::Role::Commander)
+                .map(|(_, user)| user.clone());
+            match (&channel, failed.as_str(), commander) {
+                (Some(channel), s, Some(commander)) if s != "create_channel" => {
+                    let message = OutgoingMessage::plain(
+                        format!("<@{commander}> {text}"),
+                        &claimed.dedupe_key,
+                    );
+                    once::post_once(app, claimed, worker, channel, &message).await?;
+                }
+                _ => tell(app, incident.origin.channel(), &incident.declared_by, &text).await?,
+            }
+            Completion::default()
+        }
         Effect::Whisper {
             channel,
             user,
@@ -361,6 +417,67 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
         }
     };
     complete(app, claimed, worker, &incident, done).await?;
+    Ok(())
+}
+
+/// Whether Slack's refusal means hereby cannot post there (not a member, or a private
+/// conversation it cannot see).
+fn not_a_member(code: &str) -> bool {
+    matches!(code, "not_in_channel" | "channel_not_found" | "is_archived")
+}
+
+/// Tells `user` something only they need to see: an ephemeral message in `channel`, or, where
+/// hereby cannot post there, a direct message.
+async fn tell(app: &App, channel: &ChannelId, user: &UserId, text: &str) -> Result<(), CallError> {
+    match app.slack.post_ephemeral(channel, user, text).await {
+        Err(CallError::Refused { code })
+            if not_a_member(&code) || code == "user_not_in_channel" =>
+        {
+            let key = format!("tell:{user}");
+            app.slack
+                .post_message(
+                    &ChannelId::new(user.as_str()),
+                    &OutgoingMessage::plain(text.to_string(), &key),
+                )
+                .await
+                .map(|_| ())
+        }
+        other => other,
+    }
+}
+
+/// After an effect failed for good: queues the message that tells a person about it (unless
+/// the failed effect was itself such a message, or had no incident).
+pub async fn report_failure(app: &App, claimed: &ClaimedEffect, error: &str) -> anyhow::Result<()> {
+    let step = claimed
+        .effect
+        .get("step")
+        .and_then(|s| s.as_str())
+        .unwrap_or("unknown");
+    let Some(incident_id) = claimed.incident else {
+        return Ok(());
+    };
+    if matches!(step, "report_refusal" | "whisper") {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let mut tx = app.store.begin_write().await?;
+    let incident = incidents::get(&mut tx, &claimed.team, incident_id).await?;
+    queue_again(
+        &mut tx,
+        &incident,
+        &[Effect::ReportRefusal {
+            failed: step.to_string(),
+            error: error.to_string(),
+        }],
+        claimed.id,
+        now,
+    )
+    .await?;
+    tx.commit()
+        .await
+        .context("Failed to queue the report of a refusal")?;
+    app.effects_waiting.notify_one();
     Ok(())
 }
 

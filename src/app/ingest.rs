@@ -76,7 +76,7 @@ async fn message_posted(
         },
         at: ts_to_time(&m.ts).unwrap_or(now),
     };
-    Ok(match declare(conn, &d, now).await? {
+    Ok(match declare(conn, &d, None, now).await? {
         Declared::New(i) => Outcome::Declared { number: i.number },
         Declared::Already(_) => Outcome::AlreadyDeclared,
     })

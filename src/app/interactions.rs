@@ -100,22 +100,17 @@ pub async fn handle(
             ts,
             thread_ts,
         } => {
-            let permalink = app.slack.permalink(&channel, &ts).await.ok();
+            // The trigger expires 3 s after the click: open the form first, then add the
+            // message's link to it.
             let first_line =
                 crate::domain::trigger::unescape_mrkdwn(text.lines().next().unwrap_or(""));
-            let description = match permalink {
-                Some(link) => format!(
-                    "{}\n\nFrom: {link}",
-                    crate::domain::trigger::unescape_mrkdwn(&text)
-                ),
-                None => crate::domain::trigger::unescape_mrkdwn(&text),
-            };
+            let description = crate::domain::trigger::unescape_mrkdwn(&text);
             let ctx = DeclareContext {
                 channel: channel.to_string(),
-                message_ts: Some(ts),
+                message_ts: Some(ts.clone()),
                 thread_ts,
             };
-            if let Err(e) = app
+            let view_id = match app
                 .slack
                 .open_view(
                     &trigger_id,
@@ -123,7 +118,24 @@ pub async fn handle(
                 )
                 .await
             {
-                tracing::warn!(error = %e, "Could not open the declare form from a message");
+                Ok(id) => id,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Could not open the declare form from a message");
+                    return Ok(Answer::Ack);
+                }
+            };
+            if let Ok(link) = app.slack.permalink(&channel, &ts).await {
+                let with_link = format!("{description}\n\nFrom: {link}");
+                if let Err(e) = app
+                    .slack
+                    .update_view(
+                        &view_id,
+                        &declare_modal(&ctx, Some(&first_line), Some(&with_link)),
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %e, "Could not add the message's link to the declare form");
+                }
             }
             Ok(Answer::Ack)
         }
@@ -216,7 +228,7 @@ async fn declare_submitted(
         at: now,
     };
     let mut tx = app.store.begin_write().await?;
-    if let Declared::New(incident) = declare(&mut tx, &d, now).await? {
+    if let Declared::New(incident) = declare(&mut tx, &d, None, now).await? {
         if let Some(description) = &s.description {
             incidents::set_description(&mut tx, &team, incident.id, description).await?;
             incidents::add_timeline(

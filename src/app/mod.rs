@@ -10,6 +10,7 @@ pub mod interactions;
 pub mod notes;
 mod once;
 pub mod postmortem;
+pub mod progress;
 pub mod reconcile;
 pub mod record;
 
@@ -43,6 +44,8 @@ pub struct Settings {
     pub postmortem_canvas: bool,
     /// Time between follow-up reviews of open action items.
     pub followup_interval: chrono::Duration,
+    /// Attempts at an effect or a delivery before it is marked failed.
+    pub max_attempts: i64,
 }
 
 /// Everything a use case or worker needs, cheap to clone.

@@ -24,6 +24,14 @@ struct CreateProgress {
     /// A name whose creation may have gone through without us hearing back.
     #[serde(default)]
     uncertain: Option<String>,
+    /// When the first attempt began (seconds since the epoch): a channel created before then
+    /// cannot be ours.
+    #[serde(default)]
+    since: Option<i64>,
+    /// Where the search for an adoptable channel stands in `conversations.list`, so that a
+    /// rate limit mid-way resumes the search instead of starting it over.
+    #[serde(default)]
+    list_cursor: Option<String>,
 }
 
 fn first_attempt() -> u32 {
@@ -38,10 +46,14 @@ pub(super) async fn create_channel(
     claimed: &ClaimedEffect,
     worker: &str,
     incident: &IncidentRecord,
+    reply_to: Option<String>,
 ) -> Result<Completion, EffectError> {
     let mut progress: CreateProgress =
         serde_json::from_value(claimed.progress.clone()).unwrap_or_default();
     progress.attempt = progress.attempt.max(1);
+    let since = *progress
+        .since
+        .get_or_insert_with(|| chrono::Utc::now().timestamp() - 1);
     let date = incident
         .declared_at
         .with_timezone(&app.settings.timezone)
@@ -65,12 +77,14 @@ pub(super) async fn create_channel(
             )
             .await?;
         match app.slack.create_channel(name.as_str()).await {
-            Ok(id) => return Ok(created(id, name)),
+            Ok(id) => return Ok(created(id, name, reply_to)),
             Err(CallError::Refused { code }) if code == "name_taken" => {
                 if was_uncertain {
-                    if let Some(id) = adoptable(app, incident, name.as_str()).await? {
+                    if let Some(id) =
+                        adoptable(app, claimed, worker, incident, &mut progress, since).await?
+                    {
                         tracing::info!(channel = %id, "Adopting the channel an interrupted attempt created");
-                        return Ok(created(id, name));
+                        return Ok(created(id, name, reply_to));
                     }
                 }
                 if progress.attempt >= MAX_NAME_ATTEMPTS {
@@ -99,7 +113,7 @@ pub(super) async fn create_channel(
     }
 }
 
-fn created(id: ChannelId, name: ChannelName) -> Completion {
+fn created(id: ChannelId, name: ChannelName, reply_to: Option<String>) -> Completion {
     Completion {
         channel: Some(IncidentChannel {
             id,
@@ -109,29 +123,56 @@ fn created(id: ChannelId, name: ChannelName) -> Completion {
             Effect::InviteDeclarer,
             Effect::SetTopic,
             Effect::PostWelcome,
-            Effect::PointOrigin,
+            Effect::PointOrigin { reply_to },
             Effect::Announce,
         ],
         ..Completion::default()
     }
 }
 
-/// The channel called `name`, if this bot created it and no other incident owns it.
+/// The channel called `progress.uncertain`, if this bot created it since the first attempt and
+/// no other incident owns it. The search pages through `conversations.list` (Tier 2) and keeps
+/// its cursor in the effect's progress, so a rate limit resumes it where it stopped.
 async fn adoptable(
     app: &App,
+    claimed: &ClaimedEffect,
+    worker: &str,
     incident: &IncidentRecord,
-    name: &str,
+    progress: &mut CreateProgress,
+    since: i64,
 ) -> Result<Option<ChannelId>, EffectError> {
-    let Some((id, creator)) = app.slack.find_channel(name).await? else {
+    let Some(name) = progress.uncertain.clone() else {
         return Ok(None);
     };
     let bot = app.slack.bot_user().await?;
-    if creator.as_ref() != Some(&bot) {
-        return Ok(None);
+    loop {
+        let (channels, next) = app
+            .slack
+            .channels_page(progress.list_cursor.clone())
+            .await?;
+        let found = channels.into_iter().find(|c| {
+            c.name == name
+                && c.creator.as_ref() == Some(&bot)
+                && c.created.is_none_or(|at| at >= since)
+        });
+        if let Some(c) = found {
+            progress.list_cursor = None;
+            let mut conn = app.store.conn().await?;
+            let owner = incidents::by_channel(&mut conn, &incident.team, &c.id).await?;
+            return Ok(owner.is_none().then_some(c.id));
+        }
+        progress.list_cursor = next;
+        app.store
+            .save_progress(
+                claimed.id,
+                worker,
+                &serde_json::to_value(&*progress).context("progress")?,
+            )
+            .await?;
+        if progress.list_cursor.is_none() {
+            return Ok(None);
+        }
     }
-    let mut conn = app.store.conn().await?;
-    let owner = incidents::by_channel(&mut conn, &incident.team, &id).await?;
-    Ok(owner.is_none().then_some(id))
 }
 
 /// Posts a message once: if an earlier attempt may have posted it, looks for it first.
@@ -150,17 +191,25 @@ pub(super) async fn post_once(
         .map(str::to_string)
         .unwrap_or_else(|| format!("{}.000000", chrono::Utc::now().timestamp() - 1));
     if claimed.progress.get("posting").and_then(|p| p.as_bool()) == Some(true) {
-        if let Some(ts) = app
-            .slack
-            .find_posted(
+        let find = || {
+            app.slack.find_posted(
                 channel,
                 message.thread_ts.as_deref(),
                 &message.key,
                 &message.text,
                 Some(&since),
             )
-            .await?
-        {
+        };
+        let found = match find().await {
+            // A public channel hereby posts in without being a member (the announcement
+            // channel): it must join to read back what it may have posted.
+            Err(CallError::Refused { code }) if code == "not_in_channel" => {
+                app.slack.join(channel).await?;
+                find().await?
+            }
+            other => other?,
+        };
+        if let Some(ts) = found {
             tracing::info!(%ts, "Found the message an interrupted attempt posted");
             return Ok(ts);
         }

@@ -7,10 +7,11 @@ use chrono_tz::Tz;
 use sqlx::AnyConnection;
 
 use super::effects::{queue_again, Effect, EffectError};
+use super::progress::Progress;
 use super::App;
 use crate::domain::postmortem::{build, render, Draft};
+use crate::slack::api::CallError;
 use crate::store::incidents::IncidentRecord;
-use crate::store::outbox::ClaimedEffect;
 use crate::store::postmortems;
 
 /// The draft of an incident as the record stands now, and its Markdown.
@@ -30,16 +31,15 @@ pub async fn current_draft(
 
 /// At resolution: catch up with the channel, render the draft, store it as the next version and
 /// share it in the channel as a Markdown file with a summary of what is in it (and, if enabled,
-/// as a canvas). `key` names the export: a retried export reuses its version and does not share
-/// a file twice once the upload is recorded.
+/// as a canvas). `key` names the export: a retried export reuses its version, and the share is
+/// done exactly once (see [`share`]).
 #[tracing::instrument(name = "Exporting the post-mortem draft", skip_all, fields(incident = incident.id))]
 pub async fn export(
     app: &App,
     incident: &IncidentRecord,
-    claimed: &ClaimedEffect,
-    worker: &str,
+    key: &str,
+    progress: &mut Progress<'_>,
 ) -> Result<(), EffectError> {
-    let key = claimed.dedupe_key.as_str();
     let channel = incident
         .channel
         .as_ref()
@@ -64,7 +64,8 @@ pub async fn export(
                 )
                 .into());
             }
-            super::reconcile::catch_up(app, incident, claimed, worker).await?;
+            super::reconcile::catch_up(app, incident, progress).await?;
+            wait_for_names(app, incident, progress, now).await?;
             let mut tx = app.store.begin_write().await?;
             let (_, markdown) = current_draft(
                 &mut tx,
@@ -109,21 +110,119 @@ pub async fn export(
     .await?;
     drop(conn);
     let version = stored.version;
-    let filename = format!("postmortem-incident-{}-v{version}.md", incident.number);
-    let title = format!("Post-mortem draft v{version}: {}", draft.title);
-    let file_id = app
-        .slack
-        .upload_file(
-            &channel,
-            &filename,
-            &title,
-            stored.markdown.as_bytes(),
-            &summary(&draft, version),
-        )
-        .await?;
+    let file = DraftFile {
+        name: format!("postmortem-incident-{}-v{version}.md", incident.number),
+        title: format!("Post-mortem draft v{version}: {}", draft.title),
+        content: stored.markdown.as_bytes(),
+        comment: summary(&draft, version),
+    };
+    let file_id = share(app, &channel, &file, progress).await?;
     let mut conn = app.store.conn().await?;
     postmortems::set_draft_file(&mut conn, &incident.team, incident.id, version, &file_id).await?;
     Ok(())
+}
+
+/// How long an export waits for pending name look-ups before it renders with what it has.
+const NAMES_WAIT_SECS: i64 = 60;
+
+/// Names come from `users.info` through the outbox; a draft rendered before a look-up is done
+/// would show a raw user ID. Waits (by retrying the export) until the incident's look-ups are
+/// done, for at most [`NAMES_WAIT_SECS`] from the first try.
+async fn wait_for_names(
+    app: &App,
+    incident: &IncidentRecord,
+    progress: &mut Progress<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), EffectError> {
+    let pending = app.store.pending_name_lookups(incident).await?;
+    if pending == 0 {
+        return Ok(());
+    }
+    let since = match progress.get::<i64>("names_wait_since") {
+        Some(since) => since,
+        None => {
+            progress.set("names_wait_since", &now.timestamp()).await?;
+            now.timestamp()
+        }
+    };
+    if now.timestamp() - since >= NAMES_WAIT_SECS {
+        tracing::warn!(pending, "Rendering the draft before every name is known");
+        return Ok(());
+    }
+    Err(anyhow::anyhow!("waiting for {pending} name look-up(s) so the draft shows names").into())
+}
+
+/// A draft version as a file to share.
+struct DraftFile<'a> {
+    name: String,
+    title: String,
+    content: &'a [u8],
+    comment: String,
+}
+
+/// How far sharing a file has gone, saved with the effect.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct ShareProgress {
+    file_id: Option<String>,
+    upload_url: Option<String>,
+    #[serde(default)]
+    uploaded: bool,
+    /// `files.completeUploadExternal` was called; whether Slack did it may be unknown.
+    #[serde(default)]
+    completing: bool,
+}
+
+/// Shares `file` in `channel` exactly once across timeouts, lost answers and restarts: the
+/// file's ID is kept from the first step; after an attempt to complete it whose answer was
+/// lost, Slack is asked whether the file is already shared there before completing that same
+/// file again. Only a refusal to complete (an expired upload) starts a new file.
+async fn share(
+    app: &App,
+    channel: &crate::domain::ChannelId,
+    file: &DraftFile<'_>,
+    progress: &mut Progress<'_>,
+) -> Result<String, EffectError> {
+    const KEY: &str = "share";
+    let mut state: ShareProgress = progress.get(KEY).unwrap_or_default();
+    if let (Some(id), true) = (&state.file_id, state.completing) {
+        if app.slack.file_shared_in(id, channel).await? {
+            tracing::info!(file = %id, "The draft was already shared by an attempt whose answer was lost");
+            return Ok(id.clone());
+        }
+    }
+    let (file_id, url) = match (state.file_id.clone(), state.upload_url.clone()) {
+        (Some(id), Some(url)) => (id, url),
+        _ => {
+            let (id, url) = app.slack.upload_url(&file.name, file.content.len()).await?;
+            state = ShareProgress {
+                file_id: Some(id.clone()),
+                upload_url: Some(url.clone()),
+                ..ShareProgress::default()
+            };
+            progress.set(KEY, &state).await?;
+            (id, url)
+        }
+    };
+    if !state.uploaded {
+        app.slack.upload_bytes(&url, file.content).await?;
+        state.uploaded = true;
+        progress.set(KEY, &state).await?;
+    }
+    state.completing = true;
+    progress.set(KEY, &state).await?;
+    match app
+        .slack
+        .complete_upload(&file_id, &file.title, channel, &file.comment)
+        .await
+    {
+        Ok(()) => Ok(file_id),
+        Err(CallError::Refused { code }) => {
+            // The upload can no longer be completed (it expired): start a new file next time.
+            progress.set(KEY, &ShareProgress::default()).await?;
+            Err(CallError::Unavailable(format!("completing the upload failed: {code}")).into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The largest canvas Slack accepts.

@@ -1,89 +1,162 @@
-//! Catching up: reads what Slack has of an incident channel (`conversations.history`, then
-//! each thread's `conversations.replies`, page by page) and records what hereby missed while it
-//! was down or a delivery was lost. Recording is keyed by message, so nothing is doubled.
+//! Catching up: reads what Slack has of an incident channel and records what hereby missed
+//! while it was down or a delivery was lost, wherever in the channel it falls.
+//!
+//! It walks the whole history (`conversations.history`, pages as large as Slack gives) and
+//! records every top-level message not yet in the record. For each thread parent it compares
+//! Slack's `latest_reply` with the latest reply the record has, and reads only the threads with
+//! unseen replies (`conversations.replies` from the last recorded reply). Where it stands (the
+//! history cursor, the threads still to read, the cursor inside the current one) is saved with
+//! the effect after every page, so a rate limit or a restart resumes it instead of starting
+//! over; calls are paced by their tier in the gateway. Catching up on a complete record costs
+//! history pages only. Recording is keyed by message, so nothing is doubled.
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 
 use anyhow::Context;
 use chrono::Utc;
-use sqlx::Row;
+use serde::{Deserialize, Serialize};
 
 use super::effects::{queue_again, Effect, EffectError};
+use super::progress::Progress;
 use super::record;
 use super::App;
-use crate::domain::ChannelId;
+use crate::domain::{ChannelId, UserId};
 use crate::slack::events::{is_spoken, posted_from};
 use crate::store::incidents::IncidentRecord;
-use crate::store::outbox::ClaimedEffect;
+
+/// Where a catch-up stands, saved with its effect.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CatchUpState {
+    /// The next history page, once the first has been read.
+    #[serde(default)]
+    history_cursor: Option<String>,
+    /// Every history page has been read.
+    #[serde(default)]
+    history_done: bool,
+    /// Threads with replies the record lacks, in the order found.
+    #[serde(default)]
+    threads: Vec<PendingThread>,
+    /// Everything has been read.
+    #[serde(default)]
+    done: bool,
+    /// Messages Slack showed so far.
+    #[serde(default)]
+    seen: usize,
+}
+
+/// A thread to read from `oldest` on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PendingThread {
+    ts: String,
+    /// The latest reply already recorded (or the parent): only what is newer is read.
+    oldest: String,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+/// The key of a catch-up's state in its effect's progress.
+const KEY: &str = "catch_up";
 
 /// Records every message of the incident channel that is not in the record yet; returns how
 /// many messages Slack showed.
 #[tracing::instrument(name = "Catching up with an incident channel", skip_all, fields(incident = incident.id))]
-///
-/// History comes newest first, so recording a page moves "the newest recorded message"; the
-/// starting point is therefore fixed at the first attempt and kept in the effect's progress,
-/// so that an attempt interrupted by a rate limit resumes from the same place.
 pub async fn catch_up(
     app: &App,
     incident: &IncidentRecord,
-    claimed: &ClaimedEffect,
-    worker: &str,
+    progress: &mut Progress<'_>,
 ) -> Result<usize, EffectError> {
     let channel = incident
         .channel
         .as_ref()
         .map(|c| c.id.clone())
         .context("The incident has no channel yet")?;
+    let mut state: CatchUpState = progress.get(KEY).unwrap_or_default();
+    if state.done {
+        return Ok(state.seen);
+    }
     let bot = app.slack.bot_user().await?;
-    let oldest = match claimed.progress.get(CATCH_UP_FROM) {
-        Some(from) => from.as_str().map(str::to_string),
-        None => {
-            let mut conn = app.store.conn().await?;
-            let from =
-                crate::store::record::latest_ts(&mut conn, &incident.team, incident.id).await?;
-            app.store
-                .save_progress(
-                    claimed.id,
-                    worker,
-                    &serde_json::json!({ CATCH_UP_FROM: from }),
-                )
+    if !state.history_done {
+        let mut conn = app.store.conn().await?;
+        let recorded: HashMap<String, String> =
+            crate::store::record::latest_replies(&mut conn, &incident.team, incident.id)
+                .await?
+                .into_iter()
+                .collect();
+        drop(conn);
+        loop {
+            let (messages, next) = app
+                .slack
+                .history_page(&channel, None, state.history_cursor.clone())
                 .await?;
-            from
-        }
-    };
-    let mut threads: BTreeSet<String> = known_threads(app, incident).await?;
-    let mut seen = 0;
-    let mut cursor = None;
-    loop {
-        let (messages, next) = app
-            .slack
-            .history_page(&channel, oldest.as_deref(), cursor)
-            .await?;
-        for m in &messages {
-            if m.get("reply_count").and_then(|c| c.as_u64()).unwrap_or(0) > 0 {
-                if let Some(ts) = m.get("ts").and_then(|t| t.as_str()) {
-                    threads.insert(ts.to_string());
+            for m in &messages {
+                if let Some(thread) = unseen_replies(m, &recorded) {
+                    if !state.threads.iter().any(|t| t.ts == thread.ts) {
+                        state.threads.push(thread);
+                    }
                 }
             }
-        }
-        seen += record_page(app, incident, &channel, bot.as_str(), &messages).await?;
-        match next {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    for thread in threads {
-        let mut cursor = None;
-        loop {
-            let (messages, next) = app.slack.replies_page(&channel, &thread, cursor).await?;
-            seen += record_page(app, incident, &channel, bot.as_str(), &messages).await?;
-            match next {
-                Some(c) => cursor = Some(c),
-                None => break,
+            state.seen += record_page(app, incident, &channel, bot.as_str(), &messages).await?;
+            state.history_cursor = next;
+            state.history_done = state.history_cursor.is_none();
+            progress.set(KEY, &state).await?;
+            if state.history_done {
+                break;
             }
         }
     }
-    Ok(seen)
+    while let Some(thread) = state.threads.first().cloned() {
+        let (messages, next) = app
+            .slack
+            .replies_page(
+                &channel,
+                &thread.ts,
+                Some(&thread.oldest),
+                thread.cursor.clone(),
+            )
+            .await?;
+        state.seen += record_page(app, incident, &channel, bot.as_str(), &messages).await?;
+        match next {
+            Some(cursor) => state.threads[0].cursor = Some(cursor),
+            None => {
+                state.threads.remove(0);
+            }
+        }
+        progress.set(KEY, &state).await?;
+    }
+    state.done = true;
+    progress.set(KEY, &state).await?;
+    Ok(state.seen)
+}
+
+/// The thread of a history message whose replies go further than the record has them.
+fn unseen_replies(
+    m: &serde_json::Value,
+    recorded: &HashMap<String, String>,
+) -> Option<PendingThread> {
+    let replies = m.get("reply_count").and_then(|c| c.as_u64()).unwrap_or(0);
+    if replies == 0 {
+        return None;
+    }
+    let ts = m.get("ts")?.as_str()?;
+    let recorded_latest = recorded.get(ts);
+    let slack_latest = m.get("latest_reply").and_then(|l| l.as_str());
+    match (slack_latest, recorded_latest) {
+        (Some(slack), Some(ours)) if !ts_after(slack, ours) => None,
+        _ => Some(PendingThread {
+            ts: ts.to_string(),
+            oldest: recorded_latest.cloned().unwrap_or_else(|| ts.to_string()),
+            cursor: None,
+        }),
+    }
+}
+
+/// Whether Slack timestamp `a` is later than `b` (`1790000000.000200` > `1790000000.000100`).
+fn ts_after(a: &str, b: &str) -> bool {
+    let key = |ts: &str| -> (u64, u64) {
+        let (secs, micros) = ts.split_once('.').unwrap_or((ts, "0"));
+        (secs.parse().unwrap_or(0), micros.parse().unwrap_or(0))
+    };
+    key(a) > key(b)
 }
 
 /// Queues a catch-up for every open incident: what was said while hereby was down.
@@ -106,21 +179,6 @@ pub async fn queue_for_open_incidents(app: &App) -> anyhow::Result<usize> {
     Ok(open.len())
 }
 
-/// Where a catch-up started, in its effect's progress.
-const CATCH_UP_FROM: &str = "catch_up_from";
-
-async fn known_threads(app: &App, incident: &IncidentRecord) -> anyhow::Result<BTreeSet<String>> {
-    let rows = sqlx::query("SELECT DISTINCT thread_ts FROM messages WHERE team_id = $1 AND incident_id = $2 AND thread_ts IS NOT NULL")
-        .bind(incident.team.to_string())
-        .bind(incident.id)
-        .fetch_all(app.store.pool())
-        .await
-        .context("Failed to list an incident's threads")?;
-    rows.iter()
-        .map(|r| r.try_get::<String, _>("thread_ts").map_err(Into::into))
-        .collect()
-}
-
 /// Records one page in one transaction.
 async fn record_page(
     app: &App,
@@ -139,15 +197,11 @@ async fn record_page(
                 m.get("user").and_then(|u| u.as_str()),
                 m.get("ts").and_then(|t| t.as_str()),
             ) {
-                let at = super::ingest::ts_to_time(ts).unwrap_or(now);
-                record::participant(
-                    &mut tx,
-                    incident,
-                    &crate::domain::UserId::new(user),
-                    at,
-                    now,
-                )
-                .await?;
+                // hereby's own join is not taking part.
+                if user != bot {
+                    let at = super::ingest::ts_to_time(ts).unwrap_or(now);
+                    record::participant(&mut tx, incident, &UserId::new(user), at, now).await?;
+                }
             }
             continue;
         }
@@ -159,4 +213,39 @@ async fn record_page(
         .await
         .context("Failed to commit recovered messages")?;
     Ok(messages.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_thread_is_read_again_only_when_slack_has_a_later_reply_than_the_record() {
+        let recorded: HashMap<String, String> = [(
+            "1790000000.000100".to_string(),
+            "1790000050.000100".to_string(),
+        )]
+        .into_iter()
+        .collect();
+        let complete = json!({"ts": "1790000000.000100", "reply_count": 3, "latest_reply": "1790000050.000100"});
+        assert!(unseen_replies(&complete, &recorded).is_none());
+        let newer = json!({"ts": "1790000000.000100", "reply_count": 4, "latest_reply": "1790000060.000001"});
+        let thread = unseen_replies(&newer, &recorded).expect("a later reply");
+        assert_eq!(thread.oldest, "1790000050.000100");
+        let unknown = json!({"ts": "1790000100.000100", "reply_count": 1, "latest_reply": "1790000101.000100"});
+        assert_eq!(
+            unseen_replies(&unknown, &recorded).map(|t| t.oldest),
+            Some("1790000100.000100".to_string())
+        );
+        let plain = json!({"ts": "1790000200.000100"});
+        assert!(unseen_replies(&plain, &recorded).is_none());
+    }
+
+    #[test]
+    fn timestamps_compare_as_numbers() {
+        assert!(ts_after("1790000000.000200", "1790000000.000100"));
+        assert!(ts_after("1790000001.000000", "1790000000.999999"));
+        assert!(!ts_after("1790000000.000100", "1790000000.000100"));
+    }
 }

@@ -69,6 +69,20 @@ impl DeliveryWorker {
         .await;
         match result {
             Ok(()) => self.app.effects_waiting.notify_one(),
+            Err(e) if d.attempts >= self.app.settings.max_attempts => {
+                // A poison delivery: keep its payload and the error, stop trying.
+                tracing::error!(error = ?e, event_id = %d.event_id, attempts = d.attempts, "A delivery kept failing; marking it failed");
+                metrics::counter!("hereby_deliveries_failed_total").increment(1);
+                let note = format!("failed after {} attempts: {e:#}", d.attempts);
+                let mut tx = self.app.store.begin_write().await?;
+                if Store::finish_delivery(&mut tx, d.id, &self.id, Utc::now(), Some(&note), true)
+                    .await?
+                {
+                    tx.commit()
+                        .await
+                        .context("Failed to mark a delivery failed")?;
+                }
+            }
             Err(e) => {
                 tracing::error!(error = ?e, event_id = %d.event_id, "Processing a delivery failed; it will be retried");
                 let retry_at = later(backoff(self.retry_base, d.attempts));

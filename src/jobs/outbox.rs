@@ -9,9 +9,7 @@ use super::{backoff, later, Outcome};
 use crate::app::effects::{self, EffectError};
 use crate::app::App;
 use crate::slack::api::CallError;
-
-/// Long enough for a few Slack calls with their time limits.
-const LEASE_SECS: i64 = 120;
+use crate::store::outbox::ClaimedEffect;
 
 pub struct OutboxWorker {
     app: App,
@@ -34,7 +32,7 @@ impl OutboxWorker {
         let Some(e) = self
             .app
             .store
-            .claim_effect(&self.id, now, chrono::Duration::seconds(LEASE_SECS))
+            .claim_effect(&self.id, now, crate::store::outbox::LEASE)
             .await?
         else {
             return Ok(Outcome::Idle);
@@ -51,12 +49,17 @@ impl OutboxWorker {
                     .await?;
             }
             Err(EffectError::Slack(CallError::Refused { code })) => {
-                metrics::counter!("hereby_outbox_failed_total", "step" => step(&e)).increment(1);
                 tracing::error!(key = %e.dedupe_key, %code, "Slack refused an effect; giving up on it");
-                self.app
-                    .store
-                    .fail_effect(e.id, &self.id, Utc::now(), &code)
-                    .await?;
+                self.give_up(&e, &code).await?;
+            }
+            Err(err) if e.attempts >= self.app.settings.max_attempts => {
+                let error = format!("{err:#}");
+                tracing::error!(key = %e.dedupe_key, %error, attempts = e.attempts, "An effect kept failing; giving up on it");
+                self.give_up(
+                    &e,
+                    &format!("gave up after {} attempts: {error}", e.attempts),
+                )
+                .await?;
             }
             Err(err) => {
                 metrics::counter!("hereby_outbox_retries_total", "step" => step(&e), "reason" => "error").increment(1);
@@ -70,6 +73,17 @@ impl OutboxWorker {
             }
         }
         Ok(Outcome::Worked)
+    }
+
+    /// Marks an effect failed (it stays listed by `hereby outbox failed`, from where it can be
+    /// retried) and tells a person about it.
+    async fn give_up(&self, e: &ClaimedEffect, error: &str) -> anyhow::Result<()> {
+        metrics::counter!("hereby_outbox_failed_total", "step" => step(e)).increment(1);
+        self.app
+            .store
+            .fail_effect(e.id, &self.id, Utc::now(), error)
+            .await?;
+        effects::report_failure(&self.app, e, error).await
     }
 
     /// Works until shutdown.
@@ -87,7 +101,7 @@ impl OutboxWorker {
 }
 
 /// The effect's step name, for metric labels.
-fn step(e: &crate::store::outbox::ClaimedEffect) -> String {
+fn step(e: &ClaimedEffect) -> String {
     e.effect
         .get("step")
         .and_then(|s| s.as_str())

@@ -9,6 +9,7 @@ use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 use tokio::sync::OnceCell;
 
+use super::pacing::Pacer;
 use crate::config::Secret;
 use crate::domain::{ChannelId, UserId};
 
@@ -47,8 +48,11 @@ impl CallError {
             },
             SlackClientError::ApiError(e) => match e.code.as_str() {
                 // Codes Slack documents as passing trouble on its side.
-                "ratelimited"
-                | "internal_error"
+                // `rate_limited` is how `chat.postMessage` says "too many messages for now".
+                "ratelimited" | "rate_limited" => CallError::RateLimited {
+                    retry_after: Duration::from_secs(1),
+                },
+                "internal_error"
                 | "fatal_error"
                 | "service_unavailable"
                 | "request_timeout"
@@ -73,6 +77,17 @@ fn page(
         .map(|c| c.0)
         .filter(|c| !c.is_empty());
     (values, next)
+}
+
+/// A channel as `conversations.list` shows it.
+#[derive(Debug, Clone)]
+pub struct ChannelSummary {
+    pub id: ChannelId,
+    pub name: String,
+    /// Who created it.
+    pub creator: Option<UserId>,
+    /// When, in seconds since the epoch.
+    pub created: Option<i64>,
 }
 
 /// A message hereby posts.
@@ -108,15 +123,25 @@ pub struct SlackGateway {
     token: SlackApiToken,
     timeout: Duration,
     bot_user: Arc<OnceCell<UserId>>,
+    pacer: Arc<Pacer>,
 }
+
+/// The largest page `conversations.history` and `conversations.replies` give.
+const PAGE_LIMIT: u16 = 999;
 
 /// The metadata event type on every message hereby posts.
 pub const METADATA_EVENT_TYPE: &str = "hereby_effect";
 
 impl SlackGateway {
     /// A gateway to the Web API at `api_url` (which may be plain http, for a local fake or a
-    /// proxy), authenticated with the bot token.
-    pub fn new(api_url: &url::Url, bot_token: &Secret, timeout: Duration) -> anyhow::Result<Self> {
+    /// proxy), authenticated with the bot token; each call may take `timeout`, and methods are
+    /// paced by their rate-limit tier counted over `rate_window` (a minute against Slack).
+    pub fn new(
+        api_url: &url::Url,
+        bot_token: &Secret,
+        timeout: Duration,
+        rate_window: Duration,
+    ) -> anyhow::Result<Self> {
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
             .context("Failed to load the system's TLS root certificates")?
@@ -130,6 +155,7 @@ impl SlackGateway {
             token: SlackApiToken::new(SlackApiTokenValue::new(bot_token.expose().to_string())),
             timeout,
             bot_user: Arc::new(OnceCell::new()),
+            pacer: Arc::new(Pacer::new(rate_window)),
         })
     }
 
@@ -137,6 +163,8 @@ impl SlackGateway {
     where
         F: std::future::Future<Output = ClientResult<T>>,
     {
+        // Waiting for the tier is not part of the call's time limit.
+        self.pacer.ready(method).await;
         metrics::counter!("hereby_slack_api_calls_total", "method" => method).increment(1);
         let result = match tokio::time::timeout(self.timeout, fut).await {
             Err(_) => Err(CallError::Unavailable(format!("{method} timed out"))),
@@ -194,38 +222,41 @@ impl SlackGateway {
         Ok(ChannelId::new(r.channel.id.0))
     }
 
-    /// Finds a channel by exact name among all public channels, archived too, with its
-    /// creator (`conversations.list`, paginated).
-    #[tracing::instrument(name = "Looking up a Slack channel by name", skip(self))]
-    pub async fn find_channel(
+    /// One page of `conversations.list` (public and private channels the bot can see,
+    /// archived too), as large as Slack gives; the cursor of the next page, if any.
+    #[tracing::instrument(name = "Listing Slack channels", skip(self))]
+    pub async fn channels_page(
         &self,
-        name: &str,
-    ) -> Result<Option<(ChannelId, Option<UserId>)>, CallError> {
+        cursor: Option<String>,
+    ) -> Result<(Vec<ChannelSummary>, Option<String>), CallError> {
         let session = self.client.open_session(&self.token);
-        let mut cursor = None;
-        loop {
-            let req = SlackApiConversationsListRequest::new()
-                .with_limit(1000)
-                .with_exclude_archived(false)
-                .with_types(vec![SlackConversationType::Public])
-                .opt_cursor(cursor);
-            let r = self
-                .call("conversations.list", session.conversations_list(&req))
-                .await?;
-            if let Some(c) = r.channels.iter().find(|c| c.name.as_deref() == Some(name)) {
-                return Ok(Some((
-                    ChannelId::new(c.id.0.clone()),
-                    c.creator.as_ref().map(|u| UserId::new(u.0.clone())),
-                )));
-            }
-            cursor = r
-                .response_metadata
-                .and_then(|m| m.next_cursor)
-                .filter(|c| !c.0.is_empty());
-            if cursor.is_none() {
-                return Ok(None);
-            }
-        }
+        let req = SlackApiConversationsListRequest::new()
+            .with_limit(1000)
+            .with_exclude_archived(false)
+            .with_types(vec![
+                SlackConversationType::Public,
+                SlackConversationType::Private,
+            ])
+            .opt_cursor(cursor.map(SlackCursorId::new));
+        let r = self
+            .call("conversations.list", session.conversations_list(&req))
+            .await?;
+        let channels = r
+            .channels
+            .iter()
+            .map(|c| ChannelSummary {
+                id: ChannelId::new(c.id.0.clone()),
+                name: c.name.clone().unwrap_or_default(),
+                creator: c.creator.as_ref().map(|u| UserId::new(u.0.clone())),
+                created: Some(c.created.0.as_second()),
+            })
+            .collect();
+        let next = r
+            .response_metadata
+            .and_then(|m| m.next_cursor)
+            .map(|c| c.0)
+            .filter(|c| !c.is_empty());
+        Ok((channels, next))
     }
 
     /// `conversations.rename`.
@@ -263,6 +294,16 @@ impl SlackGateway {
             }
             other => other.map(|_| ()),
         }
+    }
+
+    /// `conversations.join`: hereby joins a public channel (to read back what it posted there).
+    #[tracing::instrument(name = "Joining a Slack channel", skip(self))]
+    pub async fn join(&self, channel: &ChannelId) -> Result<(), CallError> {
+        let session = self.client.open_session(&self.token);
+        let req = SlackApiConversationsJoinRequest::new(SlackChannelId::new(channel.to_string()));
+        self.call("conversations.join", session.conversations_join(&req))
+            .await
+            .map(|_| ())
     }
 
     /// `conversations.setTopic`.
@@ -338,22 +379,15 @@ impl SlackGateway {
         for _ in 0..10 {
             let (messages, next) = match thread_ts {
                 Some(ts) => {
-                    let req = SlackApiConversationsRepliesRequest::new(
-                        SlackChannelId::new(channel.to_string()),
-                        SlackTs::new(ts.to_string()),
-                    )
-                    .with_limit(200)
-                    .opt_oldest(oldest.clone())
-                    .opt_cursor(cursor.clone());
                     let r = self
-                        .call("conversations.replies", session.conversations_replies(&req))
+                        .replies(channel, ts, since, cursor.clone().map(|c| c.0))
                         .await?;
                     (r.messages, r.response_metadata)
                 }
                 None => {
                     let req = SlackApiConversationsHistoryRequest::new()
                         .with_channel(SlackChannelId::new(channel.to_string()))
-                        .with_limit(200)
+                        .with_limit(PAGE_LIMIT)
                         .with_include_all_metadata(true)
                         .opt_oldest(oldest.clone())
                         .opt_cursor(cursor.clone());
@@ -435,6 +469,26 @@ impl SlackGateway {
             .map(|_| ())
     }
 
+    /// Answers a slash command later through its `response_url` (an ephemeral message where
+    /// the command was typed; works where hereby is not a member).
+    #[tracing::instrument(name = "Answering through a response URL", skip_all)]
+    pub async fn respond(&self, response_url: &str, text: &str) -> Result<(), CallError> {
+        let url = url::Url::parse(response_url).map_err(|e| CallError::Refused {
+            code: format!("invalid response_url: {e}"),
+        })?;
+        let req = SlackApiPostWebhookMessageRequest::new(
+            SlackMessageContent::new().with_text(text.to_string()),
+        )
+        .with_replace_original(false);
+        self.call(
+            "response_url",
+            self.client
+                .respond_to_event(&SlackResponseUrl::new(url), &req),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// `chat.getPermalink`.
     #[tracing::instrument(name = "Asking Slack for a permalink", skip(self))]
     pub async fn permalink(&self, channel: &ChannelId, ts: &str) -> Result<String, CallError> {
@@ -449,20 +503,39 @@ impl SlackGateway {
         Ok(r.permalink.to_string())
     }
 
-    /// `views.open`: a modal, which Slack only accepts within 3 s of the `trigger_id`.
+    /// `views.open`: a modal, which Slack only accepts within 3 s of the `trigger_id`;
+    /// returns the view's ID.
     #[tracing::instrument(name = "Opening a Slack modal", skip(self, view))]
     pub async fn open_view(
         &self,
         trigger_id: &str,
         view: &serde_json::Value,
-    ) -> Result<(), CallError> {
+    ) -> Result<String, CallError> {
         let view =
             serde_json::from_value::<SlackView>(view.clone()).map_err(|e| CallError::Refused {
                 code: format!("invalid_view: {e}"),
             })?;
         let req = SlackApiViewsOpenRequest::new(SlackTriggerId::new(trigger_id.to_string()), view);
         let session = self.client.open_session(&self.token);
-        self.call("views.open", session.views_open(&req))
+        let r = self.call("views.open", session.views_open(&req)).await?;
+        Ok(r.view.state_params.id.0)
+    }
+
+    /// `views.update`: redraws an open modal.
+    #[tracing::instrument(name = "Updating a Slack modal", skip(self, view))]
+    pub async fn update_view(
+        &self,
+        view_id: &str,
+        view: &serde_json::Value,
+    ) -> Result<(), CallError> {
+        let view =
+            serde_json::from_value::<SlackView>(view.clone()).map_err(|e| CallError::Refused {
+                code: format!("invalid_view: {e}"),
+            })?;
+        let req = SlackApiViewsUpdateRequest::new(view)
+            .with_view_id(SlackViewId::new(view_id.to_string()));
+        let session = self.client.open_session(&self.token);
+        self.call("views.update", session.views_update(&req))
             .await
             .map(|_| ())
     }
@@ -500,7 +573,7 @@ impl SlackGateway {
     ) -> Result<(Vec<serde_json::Value>, Option<String>), CallError> {
         let req = SlackApiConversationsHistoryRequest::new()
             .with_channel(SlackChannelId::new(channel.to_string()))
-            .with_limit(200)
+            .with_limit(PAGE_LIMIT)
             .opt_oldest(oldest.map(|o| SlackTs::new(o.to_string())))
             .opt_cursor(cursor.map(SlackCursorId::new));
         let session = self.client.open_session(&self.token);
@@ -510,57 +583,102 @@ impl SlackGateway {
         Ok(page(r.messages, r.response_metadata))
     }
 
-    /// One page of `conversations.replies` of a thread, as JSON messages (the parent included).
+    /// One page of `conversations.replies` of a thread after `oldest`, as JSON messages (the
+    /// parent included).
     #[tracing::instrument(name = "Reading a thread", skip(self))]
     pub async fn replies_page(
         &self,
         channel: &ChannelId,
         thread_ts: &str,
+        oldest: Option<&str>,
         cursor: Option<String>,
     ) -> Result<(Vec<serde_json::Value>, Option<String>), CallError> {
-        let req = SlackApiConversationsRepliesRequest::new(
-            SlackChannelId::new(channel.to_string()),
-            SlackTs::new(thread_ts.to_string()),
-        )
-        .with_limit(200)
-        .opt_cursor(cursor.map(SlackCursorId::new));
-        let session = self.client.open_session(&self.token);
-        let r = self
-            .call("conversations.replies", session.conversations_replies(&req))
-            .await?;
+        let r = self.replies(channel, thread_ts, oldest, cursor).await?;
         Ok(page(r.messages, r.response_metadata))
     }
 
-    /// Shares a file in a channel with Slack's upload flow: `files.getUploadURLExternal`, the
-    /// bytes to the upload URL, then `files.completeUploadExternal`. Returns the file's ID.
-    #[tracing::instrument(name = "Uploading a file to Slack", skip(self, content, comment))]
-    pub async fn upload_file(
+    /// `conversations.replies` with `include_all_metadata` (slack-morphism's request type has
+    /// no such field, and without it Slack leaves out the metadata hereby's messages carry).
+    async fn replies(
         &self,
         channel: &ChannelId,
-        filename: &str,
-        title: &str,
-        content: &[u8],
-        comment: &str,
-    ) -> Result<String, CallError> {
+        thread_ts: &str,
+        oldest: Option<&str>,
+        cursor: Option<String>,
+    ) -> Result<SlackApiConversationsRepliesResponse, CallError> {
+        let limit = PAGE_LIMIT.to_string();
+        let params = vec![
+            ("channel", Some(channel.as_str())),
+            ("ts", Some(thread_ts)),
+            ("limit", Some(limit.as_str())),
+            ("include_all_metadata", Some("true")),
+            ("oldest", oldest),
+            ("cursor", cursor.as_deref()),
+        ];
         let session = self.client.open_session(&self.token);
-        let req =
-            SlackApiFilesGetUploadUrlExternalRequest::new(filename.to_string(), content.len());
+        self.call(
+            "conversations.replies",
+            session
+                .http_session_api
+                .http_get::<SlackApiConversationsRepliesResponse, _, &str>(
+                    "conversations.replies",
+                    &params,
+                    None,
+                ),
+        )
+        .await
+    }
+
+    /// Starts Slack's upload flow (`files.getUploadURLExternal`): the new file's ID and the
+    /// URL its bytes go to.
+    #[tracing::instrument(name = "Asking Slack where to upload a file", skip(self))]
+    pub async fn upload_url(
+        &self,
+        filename: &str,
+        length: usize,
+    ) -> Result<(String, String), CallError> {
+        let session = self.client.open_session(&self.token);
+        let req = SlackApiFilesGetUploadUrlExternalRequest::new(filename.to_string(), length);
         let target = self
             .call(
                 "files.getUploadURLExternal",
                 session.get_upload_url_external(&req),
             )
             .await?;
+        Ok((target.file_id.0, target.upload_url.0.to_string()))
+    }
+
+    /// Sends a file's bytes to the URL `upload_url` gave.
+    #[tracing::instrument(name = "Uploading a file's bytes", skip(self, content))]
+    pub async fn upload_bytes(&self, url: &str, content: &[u8]) -> Result<(), CallError> {
+        let url = url::Url::parse(url).map_err(|e| CallError::Refused {
+            code: format!("invalid upload URL: {e}"),
+        })?;
+        let session = self.client.open_session(&self.token);
         let upload = SlackApiFilesUploadViaUrlRequest::new(
-            target.upload_url.clone(),
+            SlackFileUploadUrl::new(url),
             content.to_vec(),
             "text/markdown".to_string(),
         );
         self.call("upload", session.files_upload_via_url(&upload))
-            .await?;
+            .await
+            .map(|_| ())
+    }
+
+    /// Ends the upload flow (`files.completeUploadExternal`): shares the uploaded file in
+    /// `channel` with `comment`.
+    #[tracing::instrument(name = "Sharing an uploaded file", skip(self, comment))]
+    pub async fn complete_upload(
+        &self,
+        file_id: &str,
+        title: &str,
+        channel: &ChannelId,
+        comment: &str,
+    ) -> Result<(), CallError> {
+        let session = self.client.open_session(&self.token);
         let complete =
             SlackApiFilesCompleteUploadExternalRequest::new(vec![SlackApiFilesComplete::new(
-                target.file_id.clone(),
+                SlackFileId::new(file_id.to_string()),
             )
             .with_title(title.to_string())])
             .with_channel_id(SlackChannelId::new(channel.to_string()))
@@ -569,8 +687,42 @@ impl SlackGateway {
             "files.completeUploadExternal",
             session.files_complete_upload_external(&complete),
         )
-        .await?;
-        Ok(target.file_id.0)
+        .await
+        .map(|_| ())
+    }
+
+    /// Whether a file is already shared in `channel` (`files.info`), after an attempt to share
+    /// it whose answer was lost. A file Slack does not know is not shared.
+    #[tracing::instrument(name = "Asking Slack where a file is shared", skip(self))]
+    pub async fn file_shared_in(
+        &self,
+        file_id: &str,
+        channel: &ChannelId,
+    ) -> Result<bool, CallError> {
+        let session = self.client.open_session(&self.token);
+        let params = vec![("file", Some(file_id))];
+        let r = self
+            .call(
+                "files.info",
+                session
+                    .http_session_api
+                    .http_get::<serde_json::Value, _, &str>("files.info", &params, None),
+            )
+            .await;
+        let info = match r {
+            Err(CallError::Refused { code }) if code == "file_not_found" => return Ok(false),
+            other => other?,
+        };
+        let file = &info["file"];
+        let listed = ["channels", "groups", "ims"].iter().any(|k| {
+            file[*k]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|c| c.as_str() == Some(channel.as_str())))
+        });
+        let in_shares = ["public", "private"]
+            .iter()
+            .any(|k| file["shares"][*k].get(channel.as_str()).is_some());
+        Ok(listed || in_shares)
     }
 
     /// `canvases.create`, tabbed in a channel; returns the canvas ID.

@@ -64,7 +64,7 @@ pub async fn event_payload(
         }
         "event_callback" => {
             let (Some(team_id), Some(event_id)) =
-                (envelope.team_id.as_deref(), envelope.event_id.as_deref())
+                (envelope.installing_team(), envelope.event_id.as_deref())
             else {
                 return Err(Refusal::BadRequest(
                     "event_callback without team_id or event_id".into(),
@@ -135,6 +135,7 @@ pub struct SlashCommand {
     #[serde(default)]
     pub text: String,
     pub trigger_id: Option<String>,
+    pub response_url: Option<String>,
 }
 
 /// Runs a slash command; the answer's JSON, or `None` for an empty acknowledgement.
@@ -146,6 +147,7 @@ pub async fn slash_command(app: &App, form: SlashCommand) -> Option<Value> {
         user: UserId::new(form.user_id),
         text: super::events::without_nul(&form.text),
         trigger_id: form.trigger_id,
+        response_url: form.response_url,
     };
     let reply = match commands::run(app, &inv, Utc::now()).await {
         Ok(reply) => reply,

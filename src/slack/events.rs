@@ -26,12 +26,24 @@ pub struct Envelope {
 /// Who the event was delivered for; for a bot install this is the bot user.
 #[derive(Debug, Deserialize)]
 pub struct Authorization {
+    /// The workspace that installed the app: in a Slack Connect channel the envelope's
+    /// `team_id` may be the other organisation's, this one is ours.
+    pub team_id: Option<String>,
     pub user_id: Option<String>,
     #[serde(default)]
     pub is_bot: bool,
 }
 
 impl Envelope {
+    /// The workspace that installed hereby (`authorizations[0].team_id`, as Bolt reads it),
+    /// else the envelope's `team_id`.
+    pub fn installing_team(&self) -> Option<&str> {
+        self.authorizations
+            .first()
+            .and_then(|a| a.team_id.as_deref())
+            .or(self.team_id.as_deref())
+    }
+
     /// The event's `type`, or `unknown` (also for anything that is not a plain name).
     pub fn event_type(&self) -> &str {
         self.event
@@ -220,11 +232,12 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
     let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     let kind = str_of(event, "type").unwrap_or_default();
     let subtype = str_of(event, "subtype");
-    // The workspace that installed hereby; in shared channels `event.team` may be another's.
+    // The workspace that installed hereby; in shared channels the envelope's `team_id` and
+    // `event.team` may be another organisation's.
     let team = TeamId::new(
         envelope
-            .team_id
-            .clone()
+            .installing_team()
+            .map(str::to_string)
             .or_else(|| str_of(event, "team"))
             .unwrap_or_default(),
     );
@@ -280,6 +293,12 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
                     event_ts,
                 });
             }
+        }
+        // hereby joining a channel is not someone taking part in the incident.
+        ("message", Some("channel_join"), _) | ("member_joined_channel", _, _)
+            if str_of(event, "user").is_some() && str_of(event, "user") == bot_user =>
+        {
+            return Ok(Event::Other("hereby's own join".into()));
         }
         ("message", Some("channel_join"), Some(channel)) => {
             if let (Some(user), Some(ts)) = (str_of(event, "user"), str_of(event, "ts")) {
@@ -376,6 +395,31 @@ mod tests {
             r#""type":"message","subtype":"channel_join","#,
         );
         assert!(matches!(decode(&join).unwrap(), Event::MemberJoined { .. }));
+    }
+
+    #[test]
+    fn herebys_own_join_is_not_someone_taking_part() {
+        let own_join = HUMAN
+            .replace(
+                r#""type":"message","#,
+                r#""type":"message","subtype":"channel_join","#,
+            )
+            .replace(r#""user":"W222""#, r#""user":"UB111""#);
+        assert!(matches!(decode(&own_join).unwrap(), Event::Other(_)));
+    }
+
+    #[test]
+    fn a_slack_connect_event_belongs_to_the_installing_workspace() {
+        let shared = HUMAN
+            .replace(r#""team_id":"T111""#, r#""team_id":"TOTHERORG""#)
+            .replace(
+                r#""user_id":"UB111""#,
+                r#""team_id":"T111","user_id":"UB111""#,
+            );
+        let Event::MessagePosted(m) = decode(&shared).unwrap() else {
+            panic!("expected a message")
+        };
+        assert_eq!(m.team.as_str(), "T111");
         let topic = HUMAN.replace(
             r#""type":"message","#,
             r#""type":"message","subtype":"channel_topic","#,

@@ -176,6 +176,9 @@ async fn metrics_text(State(state): State<Ingress>) -> Response {
     if let Ok(depth) = state.app.store.outbox_depth().await {
         metrics::gauge!("hereby_outbox_depth").set(depth as f64);
     }
+    if let Ok(failed) = state.app.store.outbox_failed().await {
+        metrics::gauge!("hereby_outbox_failed").set(failed as f64);
+    }
     match crate::metrics::handle() {
         Some(h) => ([("content-type", "text/plain; version=0.0.4")], h.render()).into_response(),
         None => (

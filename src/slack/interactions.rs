@@ -19,7 +19,13 @@ fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 
 /// The interaction a payload carries, if hereby acts on it.
 pub fn decode(p: &Value) -> Option<Interaction> {
-    let team = TeamId::new(s(p, &["team", "id"]).or_else(|| s(p, &["user", "team_id"]))?);
+    // The installing workspace: a view knows it; in a shared channel `team` may be the
+    // clicking user's organisation, so the view's answer comes first.
+    let team = TeamId::new(
+        s(p, &["view", "app_installed_team_id"])
+            .or_else(|| s(p, &["team", "id"]))
+            .or_else(|| s(p, &["user", "team_id"]))?,
+    );
     let user = UserId::new(s(p, &["user", "id"])?);
     match s(p, &["type"])? {
         "block_actions" => {

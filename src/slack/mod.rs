@@ -7,6 +7,8 @@ pub mod events;
 pub mod ingress;
 pub mod interactions;
 pub mod modals;
+pub mod pacing;
+pub mod refusals;
 pub mod socket_mode;
 pub mod verify;
 pub mod views;

@@ -9,11 +9,13 @@
 //! payload is stored exactly as Slack sent it rather than after a round trip through typed
 //! models.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::dispatch::{self, EventsAnswer, Refusal, SlashCommand};
@@ -22,34 +24,62 @@ use crate::config::Secret;
 
 /// Why a connection ended.
 enum Closed {
-    /// Slack asked us to reconnect, or the socket closed.
+    /// The socket closed (after Slack asked for a new one, or on its own).
     Reconnect,
     /// hereby is stopping.
     Shutdown,
 }
 
+/// How long the old socket keeps being served after Slack announced it will close it
+/// (`refresh_requested` comes about 10 s ahead).
+const DRAIN: Duration = Duration::from_secs(30);
+
 /// Keeps a Socket Mode connection open until shutdown.
 pub struct SocketMode {
     app: App,
     app_token: Secret,
+    /// How often hereby pings; a connection silent for three of these is dead.
+    ping_every: Duration,
 }
 
 impl SocketMode {
-    pub fn new(app: App, app_token: Secret) -> Self {
-        SocketMode { app, app_token }
+    pub fn new(app: App, app_token: Secret, ping_every: Duration) -> Self {
+        SocketMode {
+            app,
+            app_token,
+            ping_every,
+        }
     }
 
-    /// Connects, serves, reconnects with back-off after failures, until shutdown.
+    /// Connects, serves, reconnects with back-off after failures, until shutdown. When Slack
+    /// announces that it will close a connection (`disconnect`), the next one is opened at once
+    /// while the old one is still served, so no envelope waits for the switch.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let this = Arc::new(self);
         let mut failures: i64 = 0;
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            match self.connection(&mut shutdown).await {
-                Ok(Closed::Shutdown) => return,
-                Ok(Closed::Reconnect) => failures = 0,
-                Err(e) => {
+            let (successor_tx, successor_rx) = oneshot::channel();
+            let mut connection = tokio::spawn(
+                this.clone()
+                    .connection(shutdown.clone(), Some(successor_tx)),
+            );
+            let ended = tokio::select! {
+                asked = successor_rx => match asked {
+                    // The old socket goes on in its task until Slack closes it.
+                    Ok(()) => None,
+                    Err(_) => Some((&mut connection).await),
+                },
+                ended = &mut connection => Some(ended),
+                _ = shutdown.changed() => return,
+            };
+            match ended {
+                None => failures = 0,
+                Some(Ok(Ok(Closed::Shutdown))) => return,
+                Some(Ok(Ok(Closed::Reconnect))) => failures = 0,
+                Some(Ok(Err(e))) => {
                     failures += 1;
                     let wait = crate::jobs::backoff(Duration::from_secs(1), failures)
                         .min(Duration::from_secs(60));
@@ -59,23 +89,58 @@ impl SocketMode {
                         _ = shutdown.changed() => return,
                     }
                 }
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, "A Socket Mode connection task ended abnormally");
+                    failures += 1;
+                }
             }
         }
     }
 
-    async fn connection(&self, shutdown: &mut watch::Receiver<bool>) -> anyhow::Result<Closed> {
+    /// Serves one connection: each envelope in a task of its own (so a slow command does not
+    /// hold up the deliveries behind it), acknowledgements written as they are ready, a ping
+    /// every `ping_every`, and an end when Slack is silent for three pings.
+    async fn connection(
+        self: Arc<Self>,
+        mut shutdown: watch::Receiver<bool>,
+        mut successor: Option<oneshot::Sender<()>>,
+    ) -> anyhow::Result<Closed> {
         let url = self.app.slack.socket_mode_url(&self.app_token).await?;
         let (socket, _) = tokio_tungstenite::connect_async(url.as_str()).await?;
         tracing::info!("Socket Mode connected");
         let (mut outgoing, mut incoming) = socket.split();
+        let (acks_tx, mut acks) = mpsc::channel::<Value>(64);
+        let mut ping = tokio::time::interval(self.ping_every);
+        ping.tick().await;
+        let mut last_heard = Instant::now();
+        let mut draining_until: Option<Instant> = None;
         loop {
+            let drain_deadline = async {
+                match draining_until {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
             let frame = tokio::select! {
                 frame = incoming.next() => frame,
+                Some(ack) = acks.recv() => {
+                    outgoing.send(Message::Text(ack.to_string().into())).await?;
+                    continue;
+                }
+                _ = ping.tick() => {
+                    if last_heard.elapsed() > self.ping_every * 3 {
+                        anyhow::bail!("Slack has been silent for {:?}", last_heard.elapsed());
+                    }
+                    outgoing.send(Message::Ping(Vec::new().into())).await?;
+                    continue;
+                }
+                _ = drain_deadline => return Ok(Closed::Reconnect),
                 _ = shutdown.changed() => {
                     let _ = outgoing.send(Message::Close(None)).await;
                     return Ok(Closed::Shutdown);
                 }
             };
+            last_heard = Instant::now();
             let text = match frame {
                 None | Some(Ok(Message::Close(_))) => return Ok(Closed::Reconnect),
                 Some(Err(e)) => return Err(e.into()),
@@ -100,13 +165,23 @@ impl SocketMode {
                         .get("reason")
                         .and_then(Value::as_str)
                         .unwrap_or("unknown");
-                    tracing::info!(reason, "Slack asked to reconnect");
-                    return Ok(Closed::Reconnect);
+                    tracing::info!(reason, "Slack will close this connection; opening the next");
+                    match successor.take() {
+                        Some(next) => {
+                            let _ = next.send(());
+                            draining_until = Some(Instant::now() + DRAIN);
+                        }
+                        None => return Ok(Closed::Reconnect),
+                    }
                 }
                 _ => {
-                    if let Some(ack) = self.answer(&envelope).await {
-                        outgoing.send(Message::Text(ack.to_string().into())).await?;
-                    }
+                    let this = self.clone();
+                    let acks = acks_tx.clone();
+                    tokio::spawn(async move {
+                        if let Some(ack) = this.answer(&envelope).await {
+                            let _ = acks.send(ack).await;
+                        }
+                    });
                 }
             }
         }

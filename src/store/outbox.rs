@@ -8,6 +8,10 @@ use sqlx::{AnyConnection, Row};
 use super::{to_millis, Store};
 use crate::domain::TeamId;
 
+/// How long a claimed effect stays with its worker without news from it: long enough for a few
+/// Slack calls with their time limits; saving progress renews it.
+pub const LEASE: chrono::Duration = chrono::Duration::seconds(120);
+
 /// An effect to queue.
 #[derive(Debug, Clone)]
 pub struct NewEffect {
@@ -17,6 +21,19 @@ pub struct NewEffect {
     pub dedupe_key: String,
     /// The effect's JSON form (see `app::effects::Effect`).
     pub effect: serde_json::Value,
+}
+
+/// An effect given up on.
+#[derive(Debug, Clone)]
+pub struct FailedEffect {
+    pub id: i64,
+    pub team: TeamId,
+    pub incident: Option<i64>,
+    pub step: String,
+    pub attempts: i64,
+    /// Slack's refusal or the last error.
+    pub error: String,
+    pub failed_at: Option<DateTime<Utc>>,
 }
 
 /// An effect a worker has claimed.
@@ -99,20 +116,31 @@ impl Store {
     }
 
     /// Saves what an attempt is about to do, before it calls Slack, so that a crash or timeout
-    /// leaves a trace the next attempt can act on.
+    /// leaves a trace the next attempt can act on. Saving also renews the worker's lease, so a
+    /// long walk through a channel's history keeps the effect for as long as it makes progress;
+    /// a worker that lost its lease is told so and stops.
     pub async fn save_progress(
         &self,
         id: i64,
         worker: &str,
         progress: &serde_json::Value,
     ) -> anyhow::Result<()> {
-        sqlx::query("UPDATE outbox SET progress = $1 WHERE id = $2 AND claimed_by = $3")
-            .bind(progress.to_string())
-            .bind(id)
-            .bind(worker.to_string())
-            .execute(self.pool())
-            .await
-            .context("Failed to save an effect's progress")?;
+        let until = to_millis(Utc::now() + LEASE);
+        let saved = sqlx::query(
+            "UPDATE outbox SET progress = $1, claimed_until = $2
+             WHERE id = $3 AND claimed_by = $4 AND status = 'pending'",
+        )
+        .bind(progress.to_string())
+        .bind(until)
+        .bind(id)
+        .bind(worker.to_string())
+        .execute(self.pool())
+        .await
+        .context("Failed to save an effect's progress")?;
+        anyhow::ensure!(
+            saved.rows_affected() == 1,
+            "another worker took this effect over"
+        );
         Ok(())
     }
 
@@ -158,6 +186,86 @@ impl Store {
         .await
         .context("Failed to mark an effect failed")?;
         Ok(())
+    }
+
+    /// How many of an incident's participants' names are still being asked of Slack.
+    pub async fn pending_name_lookups(
+        &self,
+        incident: &crate::store::incidents::IncidentRecord,
+    ) -> anyhow::Result<i64> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n FROM outbox
+             WHERE team_id = $1 AND incident_id = $2 AND step = 'look_up_user' AND status = 'pending'",
+        )
+        .bind(incident.team.to_string())
+        .bind(incident.id)
+        .fetch_one(self.pool())
+        .await
+        .context("Failed to count pending name look-ups")?;
+        Ok(r.try_get("n")?)
+    }
+
+    /// Effects given up on, newest first: what `hereby outbox failed` lists.
+    pub async fn failed_effects(&self) -> anyhow::Result<Vec<FailedEffect>> {
+        let rows = sqlx::query(
+            "SELECT id, team_id, incident_id, step, attempts, last_error, done_at FROM outbox
+             WHERE status = 'failed' ORDER BY done_at DESC, id DESC",
+        )
+        .fetch_all(self.pool())
+        .await
+        .context("Failed to list failed effects")?;
+        rows.iter()
+            .map(|r| {
+                Ok(FailedEffect {
+                    id: r.try_get("id")?,
+                    team: TeamId::new(r.try_get::<String, _>("team_id")?),
+                    incident: r.try_get("incident_id")?,
+                    step: r.try_get("step")?,
+                    attempts: r.try_get("attempts")?,
+                    error: r
+                        .try_get::<Option<String>, _>("last_error")?
+                        .unwrap_or_default(),
+                    failed_at: r
+                        .try_get::<Option<i64>, _>("done_at")?
+                        .map(super::from_millis),
+                })
+            })
+            .collect()
+    }
+
+    /// Puts failed effects back in the queue to be tried again from now, with a fresh count of
+    /// attempts: one by `id`, or all of them. Returns how many.
+    pub async fn retry_failed(&self, id: Option<i64>, now: DateTime<Utc>) -> anyhow::Result<u64> {
+        let query = match id {
+            Some(_) => {
+                "UPDATE outbox SET status = 'pending', attempts = 0, not_before = $1, done_at = NULL,
+                        claimed_until = NULL
+                 WHERE status = 'failed' AND id = $2"
+            }
+            None => {
+                "UPDATE outbox SET status = 'pending', attempts = 0, not_before = $1, done_at = NULL,
+                        claimed_until = NULL
+                 WHERE status = 'failed'"
+            }
+        };
+        let mut q = sqlx::query(query).bind(to_millis(now));
+        if let Some(id) = id {
+            q = q.bind(id);
+        }
+        let r = q
+            .execute(self.pool())
+            .await
+            .context("Failed to put failed effects back in the queue")?;
+        Ok(r.rows_affected())
+    }
+
+    /// How many effects have been given up on.
+    pub async fn outbox_failed(&self) -> anyhow::Result<i64> {
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'failed'")
+            .fetch_one(self.pool())
+            .await
+            .context("Failed to count failed effects")?;
+        Ok(r.try_get("n")?)
     }
 
     /// How many effects are waiting.

@@ -381,17 +381,24 @@ pub async fn fixes(
     rows.iter().map(fix_from_row).collect()
 }
 
-/// The newest recorded message's `ts`: where catching up starts.
-pub async fn latest_ts(
+/// For each thread of the incident, the `ts` of its latest recorded reply: how far catching
+/// up must read it.
+pub async fn latest_replies(
     conn: &mut AnyConnection,
     team: &TeamId,
     incident: i64,
-) -> anyhow::Result<Option<String>> {
-    let row = sqlx::query("SELECT ts FROM messages WHERE team_id = $1 AND incident_id = $2 AND thread_ts IS NULL ORDER BY posted_at DESC, id DESC LIMIT 1")
-        .bind(team.to_string())
-        .bind(incident)
-        .fetch_optional(conn)
-        .await
-        .context("Failed to find the newest recorded message")?;
-    row.map(|r| r.try_get("ts").map_err(Into::into)).transpose()
+) -> anyhow::Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT thread_ts, MAX(ts) AS latest FROM messages
+         WHERE team_id = $1 AND incident_id = $2 AND thread_ts IS NOT NULL AND ts <> thread_ts
+         GROUP BY thread_ts",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .fetch_all(conn)
+    .await
+    .context("Failed to find how far each thread is recorded")?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("thread_ts")?, r.try_get("latest")?)))
+        .collect()
 }

@@ -376,7 +376,7 @@ async fn declare_without_a_title_opens_a_form_whose_submission_declares() {
 #[tokio::test]
 async fn the_message_shortcut_carries_text_and_link_and_replies_in_the_thread() {
     let app = spawn_app().await;
-    let shortcut = json!({"type": "message_action", "callback_id": "declare_from_message", "trigger_id": "9.9.9",
+    let shortcut = json!({"type": "message_action", "callback_id": "declare_from_message", "trigger_id": app.slack.trigger_id(),
         "team": {"id": TEAM}, "user": {"id": "W111"}, "channel": {"id": "C111"},
         "message": {"type": "message", "user": "W222", "ts": "1790000000.000200", "text": "Checkout returns 502 for everyone\nsince 10:02"}});
     assert_eq!(app.interaction(&shortcut).await.status(), 200);

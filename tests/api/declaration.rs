@@ -509,6 +509,7 @@ async fn another_workspace_cannot_act_on_this_workspaces_incident() {
     );
     foreign["team_id"] = "T222".into();
     foreign["event"]["team"] = "T222".into();
+    foreign["authorizations"][0]["team_id"] = "T222".into();
     assert_eq!(app.post_event(&foreign).await.status(), 200);
     app.settle().await;
     assert_eq!(app.count("messages").await, 0, "nothing crosses workspaces");
@@ -523,6 +524,7 @@ async fn another_workspace_cannot_act_on_this_workspaces_incident() {
     );
     other["team_id"] = "T222".into();
     other["event"]["team"] = "T222".into();
+    other["authorizations"][0]["team_id"] = "T222".into();
     assert_eq!(app.post_event(&other).await.status(), 200);
     let b = channel_name("team-b-outage");
     app.eventually("team B's channel has its welcome", |s| {

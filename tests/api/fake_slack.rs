@@ -1,9 +1,17 @@
 //! A small stateful stand-in for Slack's Web API, served over loopback, answering with the
 //! shapes of Slack's documentation, recording every call and failing on request.
+//!
+//! It is as strict as Slack where hereby could get it wrong: it grants exactly the bot scopes
+//! listed in `manifest.yml` (`missing_scope` otherwise), enforces channel membership
+//! (`not_in_channel`; `channel_not_found` for a private channel hereby is not in; posting to a
+//! public channel hereby is not in needs `chat:write.public`), limits each method to its rate
+//! tier per window with HTTP 429 and `Retry-After` (the window compressed to [`RATE_WINDOW`]),
+//! lets a `trigger_id` open one view within 3 s, and shows message metadata only to
+//! `include_all_metadata`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -17,6 +25,53 @@ pub const BOT_USER: &str = "UHEREBY";
 pub const BOT_ID: &str = "BHEREBY";
 pub const BOT_TOKEN: &str = "xoxb-test-token";
 pub const APP_TOKEN: &str = "xapp-1-test-token";
+
+/// Slack counts its rate tiers per minute; the fake counts them per this window.
+pub const RATE_WINDOW: Duration = Duration::from_millis(1000);
+
+/// How long a `trigger_id` may open a view, as on Slack.
+const TRIGGER_LIFETIME: Duration = Duration::from_secs(3);
+
+/// The bot scopes `manifest.yml` asks for: all the fake grants.
+pub fn manifest_bot_scopes() -> HashSet<String> {
+    let manifest: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(include_str!("../../manifest.yml")).expect("manifest.yml is YAML");
+    manifest["oauth_config"]["scopes"]["bot"]
+        .as_sequence()
+        .expect("manifest.yml lists bot scopes")
+        .iter()
+        .filter_map(|s| s.as_str().map(String::from))
+        .collect()
+}
+
+/// Calls per window of a method's rate tier (Slack's published tiers).
+fn tier_limit(method: &str) -> Option<usize> {
+    Some(match method {
+        "apps.connections.open" => 1,
+        "conversations.create"
+        | "conversations.list"
+        | "conversations.rename"
+        | "conversations.setTopic"
+        | "canvases.create" => 20,
+        "conversations.history"
+        | "conversations.replies"
+        | "conversations.invite"
+        | "conversations.info"
+        | "conversations.join"
+        | "chat.update"
+        | "pins.add"
+        | "bots.info"
+        | "files.info" => 50,
+        "users.info"
+        | "chat.postEphemeral"
+        | "views.open"
+        | "views.update"
+        | "files.getUploadURLExternal"
+        | "files.completeUploadExternal"
+        | "chat.getPermalink" => 100,
+        _ => return None,
+    })
+}
 
 /// One Web API call as the fake received it.
 #[derive(Debug, Clone)]
@@ -48,6 +103,20 @@ pub struct Channel {
     pub topic: String,
     pub members: Vec<String>,
     pub pins: Vec<String>,
+    pub private: bool,
+    /// Seconds since the epoch.
+    pub created: i64,
+}
+
+/// What hereby may do in a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// A member (or a direct conversation).
+    Member,
+    /// A public channel hereby is not in.
+    Outsider,
+    /// A private channel hereby is not in, or none at all: Slack says `channel_not_found`.
+    Hidden,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +155,19 @@ struct FakeState {
     shared: Vec<SharedFile>,
     canvases: Vec<(String, String, String)>,
     socket_url: String,
+    /// Bot scopes the workspace granted.
+    scopes: HashSet<String>,
+    /// Recent calls of each method, for its rate tier.
+    recent: HashMap<String, VecDeque<Instant>>,
+    /// Trigger IDs handed out, with when, and whether one was used.
+    triggers: HashMap<String, (Instant, bool)>,
+    /// Messages sent to a `response_url`: (path, body).
+    responses: Vec<(String, Value)>,
+    next_view: u64,
+    /// Calls refused for going over their tier.
+    over_tier: usize,
+    /// Channels that existed before the test (not in `channels`) where hereby is a member.
+    joined: HashSet<String>,
 }
 
 /// The fake, running on its own port.
@@ -100,11 +182,16 @@ impl FakeSlack {
         let state = Arc::new(Mutex::new(FakeState {
             next_ts: 1_790_000_000_000_100,
             page_size: 3,
+            scopes: manifest_bot_scopes(),
+            // Where the suite's declarations are written: hereby hears messages there, so it
+            // is a member. Every other `C…` is a public channel it was not invited to.
+            joined: ["C111".to_string()].into_iter().collect(),
             ..FakeState::default()
         }));
         let app = Router::new()
             .route("/api/{method}", any(handle))
             .route("/upload/{file}", axum::routing::post(upload))
+            .route("/respond/{*path}", axum::routing::post(respond))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -136,8 +223,67 @@ impl FakeSlack {
             topic: String::new(),
             members: vec![],
             pins: vec![],
+            private: false,
+            created: chrono::Utc::now().timestamp(),
         });
         id
+    }
+
+    /// A private channel (`G…`) whose only members are `members` (hereby not among them unless
+    /// listed).
+    pub fn add_private_channel(&self, name: &str, members: &[&str]) -> String {
+        let mut s = self.state.lock().unwrap();
+        let id = format!("G{:08}", s.channels.len() + 1);
+        s.channels.push(Channel {
+            id: id.clone(),
+            name: name.into(),
+            creator: members.first().copied().unwrap_or("W111").into(),
+            topic: String::new(),
+            members: members.iter().map(|m| m.to_string()).collect(),
+            pins: vec![],
+            private: true,
+            created: chrono::Utc::now().timestamp(),
+        });
+        id
+    }
+
+    /// The workspace did not grant this scope (an install from an older manifest).
+    pub fn revoke_scope(&self, scope: &str) {
+        self.state.lock().unwrap().scopes.remove(scope);
+    }
+
+    /// Hands out a `trigger_id`, as Slack does with a click; it opens one view within 3 s.
+    pub fn trigger_id(&self) -> String {
+        let mut s = self.state.lock().unwrap();
+        let id = format!("{}.{}.trigger", s.triggers.len() + 1, rand::random::<u32>());
+        s.triggers.insert(id.clone(), (Instant::now(), false));
+        id
+    }
+
+    /// A `response_url` that has expired.
+    pub fn expired_response_url(&self) -> String {
+        self.response_url().replace("/commands/", "/expired/")
+    }
+
+    /// A `response_url` that leads to this fake.
+    pub fn response_url(&self) -> String {
+        let base = self.state.lock().unwrap().base.clone();
+        format!("{base}/respond/commands/T111/{}", rand::random::<u32>())
+    }
+
+    /// Messages sent to response URLs: (path, body).
+    pub fn responses(&self) -> Vec<(String, Value)> {
+        self.state.lock().unwrap().responses.clone()
+    }
+
+    /// Page size of history and replies (Slack's is up to 999; small pages test paging).
+    pub fn set_page_size(&self, n: usize) {
+        self.state.lock().unwrap().page_size = n;
+    }
+
+    /// Calls refused with HTTP 429 because they went over their method's tier.
+    pub fn rate_limited_calls(&self) -> usize {
+        self.state.lock().unwrap().over_tier
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -222,6 +368,20 @@ impl FakeSlack {
     }
 }
 
+async fn respond(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    Path(path): Path<String>,
+    body: Bytes,
+) -> Response {
+    // A response URL lives 30 minutes and answers five times; an `expired` one stands for that.
+    if path.contains("expired") {
+        return (StatusCode::NOT_FOUND, "expired_url").into_response();
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    state.lock().unwrap().responses.push((path, body));
+    (StatusCode::OK, "ok").into_response()
+}
+
 async fn upload(
     State(state): State<Arc<Mutex<FakeState>>>,
     Path(file): Path<String>,
@@ -261,30 +421,132 @@ fn params(query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Value {
 
 fn channel_json(c: &Channel) -> Value {
     json!({
-        "id": c.id, "name": c.name, "is_channel": true, "is_group": false, "is_im": false,
-        "created": 1790000000, "is_archived": false, "is_general": false, "unlinked": 0,
+        "id": c.id, "name": c.name, "is_channel": !c.private, "is_group": c.private, "is_im": false,
+        "created": c.created, "is_archived": false, "is_general": false, "unlinked": 0,
         "name_normalized": c.name, "is_shared": false, "creator": c.creator,
-        "is_ext_shared": false, "is_org_shared": false, "is_member": true, "is_private": false,
+        "is_ext_shared": false, "is_org_shared": false, "is_member": c.members.iter().any(|m| m == BOT_USER),
+        "is_private": c.private,
         "is_mpim": false, "topic": {"value": c.topic, "creator": "", "last_set": 0},
         "purpose": {"value": "", "creator": "", "last_set": 0}, "previous_names": [],
     })
 }
 
-fn message_json(m: &Message, reply_count: usize) -> Value {
+/// A message as history shows it; `replies` are the ts of its thread's replies, in order;
+/// metadata only when asked for with `include_all_metadata`.
+fn message_json(m: &Message, replies: &[&str], with_metadata: bool) -> Value {
     let mut v = json!({"type": "message", "user": m.user, "text": m.text, "ts": m.ts});
     if m.user == BOT_USER {
         v["bot_id"] = json!(BOT_ID);
     }
-    if reply_count > 0 {
-        v["reply_count"] = json!(reply_count);
+    if let Some(latest) = replies.last() {
+        v["reply_count"] = json!(replies.len());
+        v["latest_reply"] = json!(latest);
+        v["thread_ts"] = json!(m.ts);
     }
     if let Some(t) = &m.thread_ts {
         v["thread_ts"] = json!(t);
     }
-    if let Some(md) = &m.metadata {
+    if let (Some(md), true) = (&m.metadata, with_metadata) {
         v["metadata"] = md.clone();
     }
     v
+}
+
+/// The scopes a bot-token method needs (any one of them), given its parameters.
+fn needed_scopes(s: &FakeState, method: &str, p: &Value) -> &'static [&'static str] {
+    let private = |key: &str| {
+        let id = str_param(p, key);
+        id.starts_with('G') || s.channels.iter().any(|c| c.id == id && c.private)
+    };
+    match method {
+        "conversations.create" if is_true(p, "is_private") => &["groups:write"],
+        "conversations.join" => &["channels:join"],
+        "conversations.create"
+        | "conversations.invite"
+        | "conversations.setTopic"
+        | "conversations.rename" => {
+            if private("channel") {
+                &["groups:write"]
+            } else {
+                &["channels:manage"]
+            }
+        }
+        "conversations.history" | "conversations.replies" => {
+            if private("channel") {
+                &["groups:history"]
+            } else {
+                &["channels:history"]
+            }
+        }
+        "conversations.list" => {
+            if str_param(p, "types").contains("private_channel") {
+                &["groups:read"]
+            } else {
+                &["channels:read"]
+            }
+        }
+        "chat.postMessage" | "chat.update" | "chat.postEphemeral" => &["chat:write"],
+        "pins.add" => &["pins:write"],
+        "users.info" | "bots.info" => &["users:read"],
+        "files.getUploadURLExternal" | "files.completeUploadExternal" => &["files:write"],
+        "files.info" => &["files:read"],
+        "canvases.create" => &["canvases:write"],
+        _ => &[],
+    }
+}
+
+/// Whether hereby is in conversation `id`: a user ID or a `D…` is a direct conversation; an
+/// unknown `C…` is a public channel it was not invited to.
+fn access(s: &FakeState, id: &str) -> Access {
+    if s.joined.contains(id) {
+        return Access::Member;
+    }
+    if let Some(c) = s.channels.iter().find(|c| c.id == id) {
+        return match (c.members.iter().any(|m| m == BOT_USER), c.private) {
+            (true, _) => Access::Member,
+            (false, false) => Access::Outsider,
+            (false, true) => Access::Hidden,
+        };
+    }
+    match id.chars().next() {
+        Some('D' | 'U' | 'W') => Access::Member,
+        Some('C') => Access::Outsider,
+        _ => Access::Hidden,
+    }
+}
+
+/// Slack's refusal for a conversation hereby cannot act in, if any; `public_ok` when the
+/// method works in public channels without membership given `chat:write.public`.
+fn membership_refusal(s: &FakeState, id: &str, public_ok: bool) -> Option<Value> {
+    match access(s, id) {
+        Access::Member => None,
+        Access::Outsider if public_ok && s.scopes.contains("chat:write.public") => None,
+        Access::Outsider => Some(json!({"ok": false, "error": "not_in_channel"})),
+        Access::Hidden => Some(json!({"ok": false, "error": "channel_not_found"})),
+    }
+}
+
+/// Counts a call against its method's tier; the seconds to wait if it is one too many.
+fn over_limit(s: &mut FakeState, method: &str) -> Option<u64> {
+    let limit = tier_limit(method)?;
+    let now = Instant::now();
+    let calls = s.recent.entry(method.to_string()).or_default();
+    while calls
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= RATE_WINDOW)
+    {
+        calls.pop_front();
+    }
+    if calls.len() >= limit {
+        return Some(RATE_WINDOW.as_secs().max(1));
+    }
+    calls.push_back(now);
+    None
+}
+
+/// A true/false parameter, sent as JSON or as a form value.
+fn is_true(p: &Value, k: &str) -> bool {
+    p.get(k) == Some(&Value::Bool(true)) || str_param(p, k) == "true"
 }
 
 fn str_param<'a>(p: &'a Value, k: &str) -> &'a str {
@@ -331,10 +593,26 @@ async fn handle(
             }
             _ => {}
         }
-        let result = if auth_ok {
-            apply(&mut s, &method, &p)
+        if !auth_ok {
+            return Json(json!({"ok": false, "error": "invalid_auth"})).into_response();
+        }
+        if let Some(retry_after) = over_limit(&mut s, &method) {
+            s.over_tier += 1;
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", retry_after.to_string())],
+                Json(json!({"ok": false, "error": "ratelimited"})),
+            )
+                .into_response();
+        }
+        let needed = needed_scopes(&s, &method, &p);
+        let result = if !needed.is_empty() && !needed.iter().any(|n| s.scopes.contains(*n)) {
+            let mut provided: Vec<&String> = s.scopes.iter().collect();
+            provided.sort();
+            json!({"ok": false, "error": "missing_scope", "needed": needed.join(","),
+                   "provided": provided.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")})
         } else {
-            json!({"ok": false, "error": "invalid_auth"})
+            apply(&mut s, &method, &p)
         };
         (failure, result)
     };
@@ -345,6 +623,30 @@ async fn handle(
 }
 
 fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
+    let channel_param = match method {
+        "files.completeUploadExternal" | "canvases.create" => str_param(p, "channel_id"),
+        _ => str_param(p, "channel"),
+    }
+    .to_string();
+    // Where hereby must be a member (or, for posting, have chat:write.public).
+    let refusal = match method {
+        "chat.postMessage" => membership_refusal(s, &channel_param, true),
+        "conversations.invite"
+        | "conversations.setTopic"
+        | "conversations.rename"
+        | "conversations.history"
+        | "conversations.replies"
+        | "chat.update"
+        | "chat.postEphemeral"
+        | "pins.add" => membership_refusal(s, &channel_param, false),
+        "files.completeUploadExternal" | "canvases.create" if !channel_param.is_empty() => {
+            membership_refusal(s, &channel_param, false)
+        }
+        _ => None,
+    };
+    if let Some(refusal) = refusal {
+        return refusal;
+    }
     match method {
         "auth.test" => {
             json!({"ok": true, "url": "https://test.slack.com/", "team": "Test", "user": "hereby", "team_id": "T111", "user_id": BOT_USER, "bot_id": BOT_ID})
@@ -354,7 +656,12 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
             if s.channels.iter().any(|c| c.name == name) {
                 return json!({"ok": false, "error": "name_taken"});
             }
-            let id = format!("C{:08}", s.channels.len() + 1);
+            let private = is_true(p, "is_private");
+            let id = format!(
+                "{}{:08}",
+                if private { 'G' } else { 'C' },
+                s.channels.len() + 1
+            );
             let c = Channel {
                 id,
                 name,
@@ -362,6 +669,8 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 topic: String::new(),
                 members: vec![BOT_USER.into()],
                 pins: vec![],
+                private,
+                created: chrono::Utc::now().timestamp(),
             };
             let out = json!({"ok": true, "channel": channel_json(&c)});
             s.channels.push(c);
@@ -386,6 +695,21 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
             c.members.extend(users);
             json!({"ok": true, "channel": channel_json(c)})
         }
+        "conversations.join" => {
+            let id = str_param(p, "channel").to_string();
+            match access(s, &id) {
+                Access::Hidden => return json!({"ok": false, "error": "channel_not_found"}),
+                Access::Member => {}
+                Access::Outsider => match s.channels.iter_mut().find(|c| c.id == id) {
+                    Some(c) => c.members.push(BOT_USER.into()),
+                    None => {
+                        s.joined.insert(id.clone());
+                    }
+                },
+            }
+            let c = s.channels.iter().find(|c| c.id == id).cloned();
+            json!({"ok": true, "channel": c.as_ref().map(channel_json).unwrap_or(json!({"id": id}))})
+        }
         "conversations.rename" => {
             let (id, name) = (
                 str_param(p, "channel").to_string(),
@@ -405,6 +729,9 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
         "conversations.setTopic" => {
             let id = str_param(p, "channel");
             let topic = str_param(p, "topic").to_string();
+            if topic.chars().count() > 250 {
+                return json!({"ok": false, "error": "too_long"});
+            }
             match s.channels.iter_mut().find(|c| c.id == id) {
                 Some(c) => {
                     c.topic = topic.clone();
@@ -421,7 +748,7 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
             s.next_ts = (s.next_ts + 100).max(now_micros);
             let ts = format!("{}.{:06}", s.next_ts / 1_000_000, s.next_ts % 1_000_000);
             let m = Message {
-                channel: str_param(p, "channel").into(),
+                channel: channel_param.clone(),
                 ts: ts.clone(),
                 thread_ts: p.get("thread_ts").and_then(Value::as_str).map(String::from),
                 text: str_param(p, "text").into(),
@@ -429,8 +756,7 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 metadata: p.get("metadata").cloned(),
                 blocks: p.get("blocks").cloned(),
             };
-            let out =
-                json!({"ok": true, "channel": m.channel, "ts": ts, "message": message_json(&m, 0)});
+            let out = json!({"ok": true, "channel": m.channel, "ts": ts, "message": message_json(&m, &[], true)});
             s.messages.push(m);
             out
         }
@@ -465,12 +791,44 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
             json!({"ok": true, "channel": channel, "permalink": format!("https://test.slack.com/archives/{channel}/p{}", ts.replace('.', ""))})
         }
         "views.open" => {
+            match s.triggers.get_mut(str_param(p, "trigger_id")) {
+                None => return json!({"ok": false, "error": "invalid_trigger_id"}),
+                Some((_, true)) => return json!({"ok": false, "error": "exchanged_trigger_id"}),
+                Some((at, _)) if at.elapsed() > TRIGGER_LIFETIME => {
+                    return json!({"ok": false, "error": "expired_trigger_id"})
+                }
+                Some((_, used)) => *used = true,
+            }
             let mut view = p.get("view").cloned().unwrap_or(json!({}));
             if let Value::String(raw) = &view {
                 view = serde_json::from_str(raw).unwrap_or(json!({}));
             }
-            view["id"] = json!("V0001");
+            s.next_view += 1;
+            view["id"] = json!(format!("V{:04}", s.next_view));
+            view["team_id"] = json!("T111");
+            view["app_installed_team_id"] = json!("T111");
+            view["bot_id"] = json!(BOT_ID);
+            view["hash"] = json!("1790000000.abcd");
+            view["state"] = json!({"values": {}});
             s.views.push(view.clone());
+            json!({"ok": true, "view": view})
+        }
+        "views.update" => {
+            let id = str_param(p, "view_id").to_string();
+            let mut view = p.get("view").cloned().unwrap_or(json!({}));
+            if let Value::String(raw) = &view {
+                view = serde_json::from_str(raw).unwrap_or(json!({}));
+            }
+            let Some(slot) = s.views.iter_mut().find(|v| v["id"] == json!(id)) else {
+                return json!({"ok": false, "error": "not_found"});
+            };
+            view["id"] = json!(id);
+            view["team_id"] = json!("T111");
+            view["app_installed_team_id"] = json!("T111");
+            view["bot_id"] = json!(BOT_ID);
+            view["hash"] = json!("1790000001.abcd");
+            view["state"] = json!({"values": {}});
+            *slot = view.clone();
             json!({"ok": true, "view": view})
         }
         "pins.add" => {
@@ -482,41 +840,64 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                     c.pins.push(ts);
                     json!({"ok": true})
                 }
-                None => json!({"ok": true}),
+                None => json!({"ok": false, "error": "channel_not_found"}),
             }
         }
         "conversations.list" => {
-            let channels: Vec<Value> = s.channels.iter().map(channel_json).collect();
-            json!({"ok": true, "channels": channels, "response_metadata": {"next_cursor": ""}})
+            // Public channels, and private ones hereby is in; paged like Slack.
+            let types = str_param(p, "types");
+            let private_too = types.contains("private_channel");
+            let visible: Vec<Value> = s
+                .channels
+                .iter()
+                .filter(|c| !c.private || (private_too && c.members.iter().any(|m| m == BOT_USER)))
+                .map(channel_json)
+                .collect();
+            let limit: usize = str_param(p, "limit").parse().unwrap_or(100).clamp(1, 1000);
+            let offset: usize = str_param(p, "cursor").parse().unwrap_or(0);
+            let page: Vec<Value> = visible.iter().skip(offset).take(limit).cloned().collect();
+            let next = if offset + limit < visible.len() {
+                (offset + limit).to_string()
+            } else {
+                String::new()
+            };
+            json!({"ok": true, "channels": page, "response_metadata": {"next_cursor": next}})
         }
         "conversations.history" | "conversations.replies" => {
             // History: top-level messages newest first, newer than `oldest`. Replies: the
-            // thread's parent and replies, oldest first. Both paginate with `limit`/`cursor`.
+            // thread's parent and its replies newer than `oldest`, oldest first. Both paginate
+            // with `limit`/`cursor`; metadata only with `include_all_metadata`.
             let channel = str_param(p, "channel");
             let thread = p.get("ts").and_then(Value::as_str);
             let oldest: f64 = str_param(p, "oldest").parse().unwrap_or(0.0);
+            let with_metadata = str_param(p, "include_all_metadata") == "true";
             let limit: usize = str_param(p, "limit")
                 .parse()
                 .unwrap_or(100)
                 .min(s.page_size);
             let offset: usize = str_param(p, "cursor").parse().unwrap_or(0);
-            let replies = |ts: &str| {
-                s.messages
+            let replies = |ts: &str| -> Vec<&str> {
+                let mut r: Vec<&str> = s
+                    .messages
                     .iter()
                     .filter(|r| {
                         r.channel == channel && r.thread_ts.as_deref() == Some(ts) && r.ts != ts
                     })
-                    .count()
+                    .map(|r| r.ts.as_str())
+                    .collect();
+                r.sort();
+                r
             };
+            let after = |m: &Message| m.ts.parse::<f64>().unwrap_or(0.0) > oldest;
             let mut msgs: Vec<&Message> = s
                 .messages
                 .iter()
                 .filter(|m| m.channel == channel)
                 .filter(|m| match thread {
-                    Some(t) => m.ts == t || m.thread_ts.as_deref() == Some(t),
+                    Some(t) => m.ts == t || (m.thread_ts.as_deref() == Some(t) && after(m)),
                     None => {
                         (m.thread_ts.is_none() || m.thread_ts.as_deref() == Some(m.ts.as_str()))
-                            && m.ts.parse::<f64>().unwrap_or(0.0) > oldest
+                            && after(m)
                     }
                 })
                 .collect();
@@ -528,7 +909,7 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 .iter()
                 .skip(offset)
                 .take(limit)
-                .map(|m| message_json(m, replies(&m.ts)))
+                .map(|m| message_json(m, &replies(&m.ts), with_metadata))
                 .collect();
             let next = if offset + limit < msgs.len() {
                 (offset + limit).to_string()
@@ -551,19 +932,37 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
             let mut out = vec![];
             for f in files.as_array().cloned().unwrap_or_default() {
                 let id = f["id"].as_str().unwrap_or("").to_string();
-                let content = String::from_utf8(s.uploads.get(&id).cloned().unwrap_or_default())
-                    .unwrap_or_default();
+                let Some(bytes) = s.uploads.get(&id).cloned() else {
+                    return json!({"ok": false, "error": "file_not_found"});
+                };
+                let content = String::from_utf8(bytes).unwrap_or_default();
                 let title = f["title"].as_str().unwrap_or("").to_string();
                 s.shared.push(SharedFile {
                     id: id.clone(),
                     title: title.clone(),
-                    channel: str_param(p, "channel_id").into(),
+                    channel: channel_param.clone(),
                     comment: str_param(p, "initial_comment").into(),
                     content,
                 });
                 out.push(json!({"id": id, "name": title, "title": title, "permalink": format!("https://test.slack.com/files/{BOT_USER}/{id}")}));
             }
             json!({"ok": true, "files": out})
+        }
+        "files.info" => {
+            let id = str_param(p, "file");
+            let shared_in: Vec<&str> = s
+                .shared
+                .iter()
+                .filter(|f| f.id == id)
+                .map(|f| f.channel.as_str())
+                .collect();
+            if shared_in.is_empty() && !s.uploads.contains_key(id) {
+                return json!({"ok": false, "error": "file_not_found"});
+            }
+            let (private, public): (Vec<&str>, Vec<&str>) =
+                shared_in.iter().partition(|c| c.starts_with('G'));
+            json!({"ok": true, "file": {"id": id, "name": "postmortem.md", "filetype": "markdown",
+                   "channels": public, "groups": private, "ims": []}})
         }
         "apps.connections.open" => json!({"ok": true, "url": s.socket_url}),
         "canvases.create" => {

@@ -1,9 +1,11 @@
 //! A local WebSocket server speaking Slack's Socket Mode envelopes (shapes from Slack's
 //! python-slack-sdk mock server): it says `hello`, sends what a test queues, records every
-//! frame the client sends back (the acknowledgements), and closes after a `disconnect`.
+//! frame the client sends back (the acknowledgements). After a `disconnect` it keeps the old
+//! socket open a moment, as Slack does (`refresh_requested` comes ahead of the close), and it
+//! can go silent without closing, like a half-open connection.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,6 +21,9 @@ pub struct FakeSocket {
     queued: Arc<Notify>,
     received: Arc<Mutex<Vec<Value>>>,
     connections: Arc<AtomicUsize>,
+    open: Arc<AtomicUsize>,
+    max_open: Arc<AtomicUsize>,
+    silent: Arc<AtomicBool>,
 }
 
 /// Slack's hello, as the python-slack-sdk mock server sends it.
@@ -35,6 +40,9 @@ impl FakeSocket {
             queued: Arc::default(),
             received: Arc::default(),
             connections: Arc::default(),
+            open: Arc::default(),
+            max_open: Arc::default(),
+            silent: Arc::default(),
         };
         let server = fake.clone();
         tokio::spawn(async move {
@@ -43,7 +51,13 @@ impl FakeSocket {
                     continue;
                 };
                 server.connections.fetch_add(1, Ordering::SeqCst);
-                server.serve(ws).await;
+                let open = server.open.fetch_add(1, Ordering::SeqCst) + 1;
+                server.max_open.fetch_max(open, Ordering::SeqCst);
+                let conn = server.clone();
+                tokio::spawn(async move {
+                    conn.serve(ws).await;
+                    conn.open.fetch_sub(1, Ordering::SeqCst);
+                });
             }
         });
         fake
@@ -58,17 +72,31 @@ impl FakeSocket {
         {
             return;
         }
+        let mut closing_at: Option<tokio::time::Instant> = None;
         loop {
-            let next = self.queue.lock().unwrap().pop_front();
+            if self.silent.load(Ordering::SeqCst) {
+                // Half-open: neither reads (so no pongs) nor writes, and never closes.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+            if closing_at.is_some_and(|at| tokio::time::Instant::now() >= at) {
+                let _ = tx.send(Message::Close(None)).await;
+                return;
+            }
+            let next = if closing_at.is_none() {
+                self.queue.lock().unwrap().pop_front()
+            } else {
+                None
+            };
             if let Some(envelope) = next {
-                let disconnect = envelope["type"] == "disconnect";
+                if envelope["type"] == "disconnect" {
+                    closing_at = Some(tokio::time::Instant::now() + Duration::from_millis(1500));
+                }
                 if tx
                     .send(Message::Text(envelope.to_string().into()))
                     .await
                     .is_err()
-                    || disconnect
                 {
-                    let _ = tx.send(Message::Close(None)).await;
                     return;
                 }
                 continue;
@@ -102,6 +130,27 @@ impl FakeSocket {
 
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
+    }
+
+    /// Connections open now.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+
+    /// The most connections that were open at once.
+    pub fn max_open(&self) -> usize {
+        self.max_open.load(Ordering::SeqCst)
+    }
+
+    /// Stops answering (and reading) on every open connection, without closing any: a
+    /// half-open connection. A new connection is served normally again.
+    pub fn go_silent(&self) {
+        self.silent.store(true, Ordering::SeqCst);
+    }
+
+    /// Serves new connections normally again.
+    pub fn speak_again(&self) {
+        self.silent.store(false, Ordering::SeqCst);
     }
 
     /// Waits (a bounded while) for the acknowledgement of `envelope_id`.

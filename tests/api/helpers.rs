@@ -109,6 +109,11 @@ async fn start(
         ("HEREBY_ANNOUNCE_CHANNEL", "CANNOUNCE".to_string()),
         ("HEREBY_RETRY_BASE_MS", "50".to_string()),
         ("HEREBY_SLACK_TIMEOUT_MS", "1500".to_string()),
+        // The fake counts Slack's per-minute rate tiers per second.
+        (
+            "HEREBY_SLACK_RATE_WINDOW_MS",
+            crate::fake_slack::RATE_WINDOW.as_millis().to_string(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -217,6 +222,9 @@ impl TestApp {
                 "text" => *v = text.to_string(),
                 "channel_id" => *v = channel.to_string(),
                 "user_id" => *v = user.to_string(),
+                // A fresh click: its trigger opens one view within 3 s.
+                "trigger_id" => *v = self.slack.trigger_id(),
+                "response_url" => *v = self.slack.response_url(),
                 _ => {}
             }
         }
@@ -238,6 +246,7 @@ impl TestApp {
 
     /// Sends `/incident <text>` with a `trigger_id`, as Slack does; returns the raw response.
     pub async fn command_raw(&self, channel: &str, user: &str, text: &str) -> reqwest::Response {
+        let (trigger, response_url) = (self.slack.trigger_id(), self.slack.response_url());
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs([
                 ("team_id", TEAM),
@@ -245,8 +254,8 @@ impl TestApp {
                 ("user_id", user),
                 ("command", "/incident"),
                 ("text", text),
-                ("trigger_id", "111.222.trigger"),
-                ("response_url", "https://hooks.slack.com/commands/T111/1/x"),
+                ("trigger_id", trigger.as_str()),
+                ("response_url", response_url.as_str()),
             ])
             .finish();
         self.post_signed_at(

@@ -9,9 +9,15 @@ use crate::fake_socket::FakeSocket;
 use crate::helpers::*;
 
 async fn socket_app() -> (TestApp, FakeSocket) {
+    socket_app_with(vec![]).await
+}
+
+async fn socket_app_with(extra: Vec<(&'static str, String)>) -> (TestApp, FakeSocket) {
     let socket = FakeSocket::start().await;
+    let mut env = vec![("SLACK_APP_TOKEN", APP_TOKEN.to_string())];
+    env.extend(extra);
     let app = spawn_app_with(Options {
-        env: vec![("SLACK_APP_TOKEN", APP_TOKEN.to_string())],
+        env,
         without: vec!["SLACK_SIGNING_SECRET"],
     })
     .await;
@@ -90,19 +96,26 @@ async fn interactions_are_acknowledged_with_their_answer() {
     assert_eq!(app.count("incidents").await, 0);
 }
 
-#[tokio::test]
-async fn hereby_reconnects_when_slack_asks_and_keeps_working() {
-    let (app, socket) = socket_app().await;
-    socket.send(json!({"type": "disconnect", "reason": "refresh_requested", "debug_info": {"host": "applink-111-xxx"}}));
+/// Waits (a bounded while) until `check` holds for the fake socket.
+async fn until(what: &str, check: impl Fn() -> bool) {
     for _ in 0..200 {
-        if socket.connections() >= 2 {
-            break;
+        if check() {
+            return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(
-        socket.connections() >= 2,
-        "a new connection after disconnect"
+    panic!("timed out waiting until {what}");
+}
+
+#[tokio::test]
+async fn when_slack_announces_a_refresh_the_next_socket_opens_before_the_old_one_closes() {
+    let (app, socket) = socket_app().await;
+    socket.send(json!({"type": "disconnect", "reason": "refresh_requested", "debug_info": {"host": "applink-111-xxx"}}));
+    until("a second connection", || socket.connections() >= 2).await;
+    assert_eq!(
+        socket.max_open(),
+        2,
+        "the new socket opened while the old one was still open"
     );
     let payload = message_event(
         "EvSock9",
@@ -114,6 +127,30 @@ async fn hereby_reconnects_when_slack_asks_and_keeps_working() {
     socket.send(events_api("env-9", 0, payload));
     socket.ack_of("env-9").await;
     let name = format!("incident-{}-after-reconnect", today());
+    app.eventually("the channel exists", |s| s.channel_named(&name).is_some())
+        .await;
+}
+
+#[tokio::test]
+async fn a_half_open_connection_is_noticed_by_its_missing_pongs_and_replaced() {
+    let (app, socket) = socket_app_with(vec![("HEREBY_SOCKET_PING_MS", "100".into())]).await;
+    socket.go_silent();
+    until("hereby opens a new connection", || {
+        socket.connections() >= 2
+    })
+    .await;
+    socket.speak_again();
+    until("the silent connection is gone", || socket.open() == 1).await;
+    let payload = message_event(
+        "EvSilent",
+        "C111",
+        "W111",
+        &ts(10),
+        "I hereby declare this an incident: after silence",
+    );
+    socket.send(events_api("env-10", 0, payload));
+    socket.ack_of("env-10").await;
+    let name = format!("incident-{}-after-silence", today());
     app.eventually("the channel exists", |s| s.channel_named(&name).is_some())
         .await;
 }
