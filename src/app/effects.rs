@@ -371,7 +371,8 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
             }
         }
         Effect::DraftCanvas { version } => {
-            super::postmortem::canvas(app, &incident, version).await?;
+            let mut progress = Progress::of(app, claimed, worker);
+            super::postmortem::canvas(app, &incident, version, &mut progress).await?;
             Completion::default()
         }
         Effect::FollowUp { text } => {

@@ -228,8 +228,15 @@ async fn share(
 /// The largest canvas Slack accepts.
 const CANVAS_LIMIT: usize = 1024 * 1024;
 
-/// Puts a stored draft version in a canvas tabbed in the incident channel.
-pub async fn canvas(app: &App, incident: &IncidentRecord, version: i64) -> Result<(), EffectError> {
+/// Puts a stored draft version in a canvas tabbed in the incident channel, once: after an
+/// attempt whose answer was lost, the channel's canvases are searched for it by title before
+/// another is created.
+pub async fn canvas(
+    app: &App,
+    incident: &IncidentRecord,
+    version: i64,
+    progress: &mut Progress<'_>,
+) -> Result<(), EffectError> {
     let channel = incident
         .channel
         .as_ref()
@@ -262,6 +269,13 @@ pub async fn canvas(app: &App, incident: &IncidentRecord, version: i64) -> Resul
         "Post-mortem draft v{version}: incident #{}",
         incident.number
     );
+    if progress.get::<bool>("creating") == Some(true)
+        && app.slack.find_canvas(&channel, &title).await?.is_some()
+    {
+        tracing::info!("The canvas was already created by an attempt whose answer was lost");
+        return Ok(());
+    }
+    progress.set("creating", &true).await?;
     app.slack.create_canvas(&channel, &title, &markdown).await?;
     Ok(())
 }

@@ -744,6 +744,35 @@ impl SlackGateway {
         Ok(r.canvas_id.0)
     }
 
+    /// The ID of a canvas titled `title` in `channel`, if there is one (`files.list`).
+    #[tracing::instrument(name = "Looking for a canvas", skip(self))]
+    pub async fn find_canvas(
+        &self,
+        channel: &ChannelId,
+        title: &str,
+    ) -> Result<Option<String>, CallError> {
+        let session = self.client.open_session(&self.token);
+        let params = vec![
+            ("channel", Some(channel.as_str())),
+            ("types", Some("canvas")),
+            ("count", Some("100")),
+        ];
+        let r = self
+            .call(
+                "files.list",
+                session
+                    .http_session_api
+                    .http_get::<serde_json::Value, _, &str>("files.list", &params, None),
+            )
+            .await?;
+        Ok(r["files"].as_array().and_then(|files| {
+            files
+                .iter()
+                .find(|f| f["title"].as_str() == Some(title))
+                .and_then(|f| f["id"].as_str().map(str::to_string))
+        }))
+    }
+
     /// `pins.add`; an already pinned message counts as pinned.
     #[tracing::instrument(name = "Pinning a Slack message", skip(self))]
     pub async fn pin(&self, channel: &ChannelId, ts: &str) -> Result<(), CallError> {

@@ -61,7 +61,8 @@ fn tier_limit(method: &str) -> Option<usize> {
         | "chat.update"
         | "pins.add"
         | "bots.info"
-        | "files.info" => 50,
+        | "files.info"
+        | "files.list" => 50,
         "users.info"
         | "chat.postEphemeral"
         | "views.open"
@@ -168,6 +169,8 @@ struct FakeState {
     over_tier: usize,
     /// Channels that existed before the test (not in `channels`) where hereby is a member.
     joined: HashSet<String>,
+    /// The window rate tiers are counted in.
+    window: Duration,
 }
 
 /// The fake, running on its own port.
@@ -186,6 +189,7 @@ impl FakeSlack {
             // Where the suite's declarations are written: hereby hears messages there, so it
             // is a member. Every other `C…` is a public channel it was not invited to.
             joined: ["C111".to_string()].into_iter().collect(),
+            window: RATE_WINDOW,
             ..FakeState::default()
         }));
         let app = Router::new()
@@ -279,6 +283,11 @@ impl FakeSlack {
     /// Page size of history and replies (Slack's is up to 999; small pages test paging).
     pub fn set_page_size(&self, n: usize) {
         self.state.lock().unwrap().page_size = n;
+    }
+
+    /// Counts rate tiers per `window` instead of [`RATE_WINDOW`] (a minute, as Slack).
+    pub fn set_rate_window(&self, window: Duration) {
+        self.state.lock().unwrap().window = window;
     }
 
     /// Calls refused with HTTP 429 because they went over their method's tier.
@@ -489,7 +498,7 @@ fn needed_scopes(s: &FakeState, method: &str, p: &Value) -> &'static [&'static s
         "pins.add" => &["pins:write"],
         "users.info" | "bots.info" => &["users:read"],
         "files.getUploadURLExternal" | "files.completeUploadExternal" => &["files:write"],
-        "files.info" => &["files:read"],
+        "files.info" | "files.list" => &["files:read"],
         "canvases.create" => &["canvases:write"],
         _ => &[],
     }
@@ -530,15 +539,18 @@ fn membership_refusal(s: &FakeState, id: &str, public_ok: bool) -> Option<Value>
 fn over_limit(s: &mut FakeState, method: &str) -> Option<u64> {
     let limit = tier_limit(method)?;
     let now = Instant::now();
+    let window = s.window;
     let calls = s.recent.entry(method.to_string()).or_default();
     while calls
         .front()
-        .is_some_and(|t| now.duration_since(*t) >= RATE_WINDOW)
+        .is_some_and(|t| now.duration_since(*t) >= window)
     {
         calls.pop_front();
     }
     if calls.len() >= limit {
-        return Some(RATE_WINDOW.as_secs().max(1));
+        let oldest = calls.front().copied().unwrap_or(now);
+        let wait = window.saturating_sub(now.duration_since(oldest));
+        return Some(wait.as_secs().max(1));
     }
     calls.push_back(now);
     None
@@ -853,7 +865,11 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 .filter(|c| !c.private || (private_too && c.members.iter().any(|m| m == BOT_USER)))
                 .map(channel_json)
                 .collect();
-            let limit: usize = str_param(p, "limit").parse().unwrap_or(100).clamp(1, 1000);
+            let limit: usize = str_param(p, "limit")
+                .parse()
+                .unwrap_or(100)
+                .clamp(1, 1000)
+                .min(s.page_size);
             let offset: usize = str_param(p, "cursor").parse().unwrap_or(0);
             let page: Vec<Value> = visible.iter().skip(offset).take(limit).cloned().collect();
             let next = if offset + limit < visible.len() {
@@ -876,18 +892,17 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 .unwrap_or(100)
                 .min(s.page_size);
             let offset: usize = str_param(p, "cursor").parse().unwrap_or(0);
-            let replies = |ts: &str| -> Vec<&str> {
-                let mut r: Vec<&str> = s
-                    .messages
-                    .iter()
-                    .filter(|r| {
-                        r.channel == channel && r.thread_ts.as_deref() == Some(ts) && r.ts != ts
-                    })
-                    .map(|r| r.ts.as_str())
-                    .collect();
-                r.sort();
-                r
-            };
+            // Each thread's replies, in order, in one pass over the channel.
+            let mut threads: HashMap<&str, Vec<&str>> = HashMap::new();
+            for r in s.messages.iter().filter(|r| r.channel == channel) {
+                if let Some(t) = r.thread_ts.as_deref().filter(|t| *t != r.ts) {
+                    threads.entry(t).or_default().push(r.ts.as_str());
+                }
+            }
+            for replies in threads.values_mut() {
+                replies.sort();
+            }
+            let replies = |ts: &str| -> Vec<&str> { threads.get(ts).cloned().unwrap_or_default() };
             let after = |m: &Message| m.ts.parse::<f64>().unwrap_or(0.0) > oldest;
             let mut msgs: Vec<&Message> = s
                 .messages
@@ -963,6 +978,17 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 shared_in.iter().partition(|c| c.starts_with('G'));
             json!({"ok": true, "file": {"id": id, "name": "postmortem.md", "filetype": "markdown",
                    "channels": public, "groups": private, "ims": []}})
+        }
+        "files.list" => {
+            let channel = str_param(p, "channel");
+            let files: Vec<Value> = s
+                .canvases
+                .iter()
+                .enumerate()
+                .filter(|(_, (c, _, _))| channel.is_empty() || c == channel)
+                .map(|(n, (_, title, _))| json!({"id": format!("F0CANVAS{}", n + 1), "title": title, "filetype": "quip", "pretty_type": "Canvas"}))
+                .collect();
+            json!({"ok": true, "files": files, "paging": {"count": 100, "total": files.len(), "page": 1, "pages": 1}})
         }
         "apps.connections.open" => json!({"ok": true, "url": s.socket_url}),
         "canvases.create" => {

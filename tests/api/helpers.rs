@@ -52,6 +52,9 @@ pub struct Options {
     pub env: Vec<(&'static str, String)>,
     /// Settings to leave unset (e.g. the signing secret, for Socket Mode only).
     pub without: Vec<&'static str>,
+    /// The window of the fake's rate tiers (and hereby's pacing), if not the suite's
+    /// compressed one: a minute to measure against Slack's real limits.
+    pub rate_window: Option<Duration>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -65,8 +68,15 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         _ => format!("sqlite://{}", dir.path().join("hereby.db").display()),
     };
     let slack = FakeSlack::start().await;
-    let extra = opts
-        .env
+    let mut env = opts.env;
+    if let Some(window) = opts.rate_window {
+        slack.set_rate_window(window);
+        env.push((
+            "HEREBY_SLACK_RATE_WINDOW_MS",
+            window.as_millis().to_string(),
+        ));
+    }
+    let extra = env
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .chain(

@@ -496,3 +496,66 @@ async fn a_draft_whose_share_answer_was_lost_is_shared_exactly_once() {
         Some(app.slack.shared_files()[0].id.as_str())
     );
 }
+
+#[tokio::test]
+async fn adopting_a_channel_an_interrupted_create_made_resumes_its_search_after_a_rate_limit() {
+    let app = spawn_app().await;
+    // Many channels before ours: the search pages through conversations.list.
+    for n in 0..12 {
+        app.slack.add_channel(&format!("team-{n}"), "W000");
+    }
+    app.slack.fail_next(
+        "conversations.create",
+        [Failure::Hang(Duration::from_secs(3))],
+    );
+    app.slack.fail_next(
+        "conversations.list",
+        [
+            Failure::Pass,
+            Failure::RateLimited {
+                retry_after_secs: 1,
+            },
+        ],
+    );
+    let payload = message_event(
+        "EvAdopt",
+        "C111",
+        "W111",
+        &ts(4),
+        "I hereby declare this an incident: adopt me",
+    );
+    assert_eq!(app.post_event(&payload).await.status(), 200);
+    app.eventually("the welcome is pinned", |s| {
+        s.channels().iter().any(|c| !c.pins.is_empty())
+    })
+    .await;
+    let ours: Vec<String> = app
+        .slack
+        .channels()
+        .into_iter()
+        .map(|c| c.name)
+        .filter(|n| n.contains("adopt-me"))
+        .collect();
+    assert_eq!(ours.len(), 1, "adopted, not duplicated: {ours:?}");
+    // 13 channels in pages of 3: five pages, one of them asked twice (the 429).
+    assert_eq!(app.slack.calls_to("conversations.list").len(), 6);
+}
+
+#[tokio::test]
+async fn a_canvas_whose_answer_was_lost_is_not_created_twice() {
+    let app = spawn_app_with(Options {
+        env: vec![("HEREBY_POSTMORTEM_CANVAS", "true".into())],
+        ..Options::default()
+    })
+    .await;
+    app.slack
+        .fail_next("canvases.create", [Failure::Hang(Duration::from_secs(3))]);
+    let c = app.declared("one canvas").await;
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("hereby looked for the canvas", |s| {
+        !s.calls_to("files.list").is_empty()
+    })
+    .await;
+    app.settle().await;
+    assert_eq!(app.slack.canvases().len(), 1);
+}

@@ -19,6 +19,7 @@ async fn socket_app_with(extra: Vec<(&'static str, String)>) -> (TestApp, FakeSo
     let app = spawn_app_with(Options {
         env,
         without: vec!["SLACK_SIGNING_SECRET"],
+        ..Options::default()
     })
     .await;
     app.slack.set_socket_url(&socket.url);
