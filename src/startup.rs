@@ -55,6 +55,7 @@ impl Application {
                 postmortem_canvas: config.postmortem_canvas,
                 rename_channels: config.rename_channels,
                 followup_interval: config.followup_interval,
+                api_origin: config.slack_api_url.clone(),
                 policy: crate::domain::transitions::Policy {
                     open: config.open_commands,
                 },

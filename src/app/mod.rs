@@ -43,6 +43,9 @@ pub struct Settings {
     pub postmortem_canvas: bool,
     /// Time between follow-up reviews of open action items.
     pub followup_interval: chrono::Duration,
+    /// The Slack API's origin: besides Slack's hooks, the only place a late answer to a
+    /// command may be posted (a proxy, or a local fake in tests).
+    pub api_origin: url::Url,
 }
 
 /// Everything a use case or worker needs, cheap to clone.

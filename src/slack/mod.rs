@@ -7,6 +7,7 @@ pub mod events;
 pub mod ingress;
 pub mod interactions;
 pub mod modals;
+pub mod respond;
 pub mod socket_mode;
 pub mod verify;
 pub mod views;
