@@ -4,6 +4,7 @@
 mod commands;
 mod declaration;
 mod drills;
+mod faults;
 mod fake_slack;
 mod fake_socket;
 mod helpers;
