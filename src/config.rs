@@ -82,6 +82,9 @@ pub struct Config {
     pub retry_base: Duration,
     /// `HEREBY_SLACK_TIMEOUT_MS`: how long one Slack call may take before it is retried.
     pub slack_timeout: Duration,
+    /// `HEREBY_MAX_CONNECTIONS`, `HEREBY_HEADER_TIMEOUT_MS`, `HEREBY_IDLE_TIMEOUT_MS`,
+    /// `HEREBY_BODY_TIMEOUT_MS`, `HEREBY_UNVERIFIED_BODY_BYTES`: the HTTP server's limits.
+    pub limits: crate::server::Limits,
 }
 
 /// One or more settings are missing or wrong; the message names each with its fix.
@@ -284,6 +287,26 @@ impl Config {
         };
         let retry_base = millis("HEREBY_RETRY_BASE_MS", 1000);
         let slack_timeout = millis("HEREBY_SLACK_TIMEOUT_MS", 10_000);
+        let defaults = crate::server::Limits::default();
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let header_timeout = millis("HEREBY_HEADER_TIMEOUT_MS", ms(defaults.header_timeout));
+        let idle_timeout = millis("HEREBY_IDLE_TIMEOUT_MS", ms(defaults.idle_timeout));
+        let body_timeout = millis("HEREBY_BODY_TIMEOUT_MS", ms(defaults.body_timeout));
+        let mut count = |key: &str, default: usize| match get(key).map(str::parse::<usize>) {
+            None => default,
+            Some(Ok(n)) if n > 0 => n,
+            Some(_) => {
+                problems.push(format!("{key} must be a positive whole number."));
+                default
+            }
+        };
+        let limits = crate::server::Limits {
+            max_connections: count("HEREBY_MAX_CONNECTIONS", defaults.max_connections),
+            header_timeout,
+            idle_timeout,
+            body_timeout,
+            body_budget: count("HEREBY_UNVERIFIED_BODY_BYTES", defaults.body_budget),
+        };
 
         match (
             bot_token,
@@ -320,6 +343,7 @@ impl Config {
                 log_json,
                 retry_base,
                 slack_timeout,
+                limits,
             }),
             _ => Err(ConfigError { problems }),
         }

@@ -4,16 +4,19 @@
 
 use std::collections::HashMap;
 
-/// Converts mrkdwn; `names` maps user IDs to the names to show.
+/// Converts mrkdwn to safe Markdown (see [`super::markdown`]); `names` maps user IDs to the
+/// names to show.
 pub fn to_markdown(text: &str, names: &HashMap<String, String>) -> String {
+    use super::markdown::{inline, link, lines};
+    let plain = |s: &str| inline(&super::trigger::unescape_mrkdwn(s));
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find('<') {
-        out.push_str(&super::trigger::unescape_mrkdwn(&rest[..start]));
+        out.push_str(&plain(&rest[..start]));
         let after = &rest[start + 1..];
         let Some(end) = after.find('>') else {
-            out.push_str(&super::trigger::unescape_mrkdwn(&rest[start..]));
-            return out;
+            out.push_str(&plain(&rest[start..]));
+            return lines(&out);
         };
         let inner = &after[..end];
         let (target, label) = match inner.split_once('|') {
@@ -23,24 +26,23 @@ pub fn to_markdown(text: &str, names: &HashMap<String, String>) -> String {
         let label = label.map(super::trigger::unescape_mrkdwn);
         if let Some(user) = target.strip_prefix('@') {
             out.push('@');
-            out.push_str(&name(user, label.as_deref(), names));
+            out.push_str(&inline(&name(user, label.as_deref(), names)));
         } else if let Some(channel) = target.strip_prefix('#') {
             out.push('#');
-            out.push_str(label.as_deref().unwrap_or(channel));
+            out.push_str(&inline(label.as_deref().unwrap_or(channel)));
         } else if let Some(special) = target.strip_prefix('!') {
             out.push('@');
-            out.push_str(special.split('^').next().unwrap_or(special));
+            out.push_str(&inline(special.split('^').next().unwrap_or(special)));
         } else {
             let url = super::trigger::unescape_mrkdwn(target);
-            match label {
-                Some(l) if l != url => out.push_str(&format!("[{l}]({url})")),
-                _ => out.push_str(&format!("<{url}>")),
-            }
+            // A label that reads as another address shows the real one instead.
+            let shown = label.as_deref().filter(|l| !disguises(l, target));
+            out.push_str(&link(shown.unwrap_or(&url), &url));
         }
         rest = &after[end + 1..];
     }
-    out.push_str(&super::trigger::unescape_mrkdwn(rest));
-    out
+    out.push_str(&plain(rest));
+    lines(&out)
 }
 
 /// The name to show for a user: their cached name, the label Slack sent, or the ID.
@@ -282,14 +284,14 @@ mod tests {
     fn mentions_links_and_escapes_become_markdown() {
         let names: HashMap<String, String> = [("U1".to_string(), "alice".to_string())].into();
         assert_eq!(
-            to_markdown("<@U1> see <https://x.example.com/?a=1&amp;b=2|the graph> in <#C9|ops> &lt;3 <!here> <@U2|bob> <https://y.example.com>", &names),
-            "@alice see [the graph](https://x.example.com/?a=1&b=2) in #ops <3 @here @bob <https://y.example.com>"
+            to_markdown("<@U1> see <https://x.example.com/?a=1&amp;b=2|the graph> in <#C9|ops> &lt;3 <!here> <@U2|bob> <https://y.example.com> <javascript:alert(1)|x>", &names),
+            "@alice see [the graph](https://x.example.com/?a=1&b=2) in #ops &lt;3 @here @bob [https://y.example.com](https://y.example.com) x (javascript:alert(1))"
         );
     }
 
     #[test]
     fn an_unclosed_bracket_is_kept_as_text() {
-        assert_eq!(to_markdown("a <b", &HashMap::new()), "a <b");
+        assert_eq!(to_markdown("a <b", &HashMap::new()), "a &lt;b");
     }
 
     #[test]

@@ -11,7 +11,6 @@ use super::events::Envelope;
 use crate::app::commands::{self, Invocation, Reply};
 use crate::app::interactions::{self, Answer};
 use crate::app::App;
-use crate::domain::mrkdwn;
 use crate::domain::{ChannelId, TeamId, UserId};
 use crate::store::deliveries::{NewDelivery, Recorded};
 
@@ -190,7 +189,7 @@ pub async fn slash_command(app: &App, form: SlashCommand) -> Option<Value> {
         }
     };
     match reply {
-        Reply::Ephemeral(text) => Some(json!({ "response_type": "ephemeral", "text": mrkdwn::safe(&text) })),
+        Reply::Ephemeral(text) => Some(json!({ "response_type": "ephemeral", "text": text })),
         Reply::Nothing => None,
     }
 }
@@ -216,7 +215,6 @@ async fn answer_late(app: &App, response_url: Option<&str>, reply: Reply) {
         tracing::warn!("A late answer had no response_url to go to");
         return;
     };
-    let text = mrkdwn::safe(&text);
     if let Err(e) = super::respond::respond(
         url,
         &app.settings.api_origin,

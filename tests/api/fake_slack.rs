@@ -86,6 +86,8 @@ struct FakeState {
     shared: Vec<SharedFile>,
     canvases: Vec<(String, String, String)>,
     socket_url: String,
+    /// What was posted to a command's `response_url` (`/respond/…`).
+    responses: Vec<Value>,
 }
 
 /// The fake, running on its own port.
@@ -105,6 +107,7 @@ impl FakeSlack {
         let app = Router::new()
             .route("/api/{method}", any(handle))
             .route("/upload/{file}", axum::routing::post(upload))
+            .route("/respond/{id}", axum::routing::post(respond))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -205,6 +208,16 @@ impl FakeSlack {
         self.state.lock().unwrap().shared.clone()
     }
 
+    /// Answers posted to a command's `response_url`, in order.
+    pub fn responses(&self) -> Vec<Value> {
+        self.state.lock().unwrap().responses.clone()
+    }
+
+    /// A `response_url` that this fake answers.
+    pub fn response_url(&self) -> String {
+        format!("{}/respond/1", self.state.lock().unwrap().base)
+    }
+
     /// Every message that was posted (failed calls post nothing).
     pub fn messages(&self) -> Vec<Message> {
         self.state.lock().unwrap().messages.clone()
@@ -220,6 +233,12 @@ impl FakeSlack {
             .cloned()
             .collect()
     }
+}
+
+async fn respond(State(state): State<Arc<Mutex<FakeState>>>, body: Bytes) -> Response {
+    let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    state.lock().unwrap().responses.push(answer);
+    (StatusCode::OK, "ok").into_response()
 }
 
 async fn upload(

@@ -5,6 +5,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
 use crate::helpers::*;
 
 /// A small tmpfs of its own, so that a test can fill it; unmounted when dropped.
@@ -146,4 +149,174 @@ async fn a_full_disk_refuses_deliveries_and_health_then_all_are_processed_once_f
     );
     assert_eq!(app.count("deliveries").await, stored + 1);
     app.stop().await;
+}
+
+/// The server's `host:port`.
+fn host(app: &TestApp) -> String {
+    app.addr.trim_start_matches("http://").to_string()
+}
+
+/// Reads until the server closes the connection (a bounded while); what it answered, or
+/// `None` when it never closed.
+async fn until_closed(stream: &mut TcpStream) -> Option<String> {
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), stream.read(&mut buf)).await {
+            Err(_) => return None,
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(String::from_utf8_lossy(&answer).into_owned()),
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+fn limits(pairs: &[(&'static str, &str)]) -> Options {
+    Options {
+        env: pairs.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+        ..Options::default()
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_or_goes_quiet_is_disconnected() {
+    let app = spawn_app_with(limits(&[
+        ("HEREBY_HEADER_TIMEOUT_MS", "400"),
+        ("HEREBY_IDLE_TIMEOUT_MS", "400"),
+    ]))
+    .await;
+    let mut half_headers = TcpStream::connect(host(&app)).await.unwrap();
+    half_headers
+        .write_all(b"POST /slack/events HTTP/1.1\r\nHost: hereby\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let mut silent = TcpStream::connect(host(&app)).await.unwrap();
+    let mut kept_alive = TcpStream::connect(host(&app)).await.unwrap();
+    kept_alive
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: hereby\r\n\r\n")
+        .await
+        .unwrap();
+
+    assert!(until_closed(&mut half_headers).await.is_some(), "half-sent headers");
+    assert!(until_closed(&mut silent).await.is_some(), "a connection that says nothing");
+    let answered = until_closed(&mut kept_alive).await;
+    assert!(
+        answered.as_deref().is_some_and(|a| a.starts_with("HTTP/1.1 200")),
+        "a kept-alive connection is answered, then closed when idle: {answered:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_never_arrives_is_cut_off_at_its_deadline() {
+    let app = spawn_app_with(limits(&[("HEREBY_BODY_TIMEOUT_MS", "400")])).await;
+    let mut slow = TcpStream::connect(host(&app)).await.unwrap();
+    slow.write_all(
+        b"POST /slack/events HTTP/1.1\r\nHost: hereby\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"type\":",
+    )
+    .await
+    .unwrap();
+    let answer = until_closed(&mut slow).await;
+    assert!(
+        answer.as_deref().is_some_and(|a| a.starts_with("HTTP/1.1 408")),
+        "{answer:?}"
+    );
+    assert_eq!(app.count("deliveries").await, 0);
+}
+
+#[tokio::test]
+async fn unverified_bodies_share_a_byte_budget_and_slack_still_gets_in() {
+    let app = spawn_app_with(limits(&[("HEREBY_UNVERIFIED_BODY_BYTES", "100000")])).await;
+    let head = b"POST /slack/events HTTP/1.1\r\nHost: hereby\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n";
+    let mut greedy = Vec::new();
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(host(&app)).await.unwrap();
+        s.write_all(head).await.unwrap();
+        s.write_all(&vec![b' '; 60_000]).await.unwrap();
+        greedy.push(s);
+    }
+    // Whichever of the two the server read second overdraws the budget and is refused.
+    let (mut first, mut second) = (greedy.remove(0), greedy.remove(0));
+    let answer = tokio::select! {
+        a = until_closed(&mut first) => a,
+        a = until_closed(&mut second) => a,
+    };
+    assert!(
+        answer.as_deref().is_some_and(|a| a.starts_with("HTTP/1.1 503")),
+        "{answer:?}"
+    );
+
+    let event = message_event("EvBudget", "C111", "W111", &ts(1), "still served");
+    assert_eq!(app.post_event(&event).await.status(), 200);
+    drop((first, second));
+}
+
+#[tokio::test]
+async fn slack_deliveries_are_served_while_slow_connections_flood_the_server() {
+    let app = spawn_app_with(limits(&[
+        ("HEREBY_MAX_CONNECTIONS", "40"),
+        ("HEREBY_HEADER_TIMEOUT_MS", "3000"),
+        ("HEREBY_IDLE_TIMEOUT_MS", "3000"),
+        ("HEREBY_BODY_TIMEOUT_MS", "3000"),
+    ]))
+    .await;
+    let flooding = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let disconnected = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut flood = tokio::task::JoinSet::new();
+    for _ in 0..150 {
+        let (addr, flooding, disconnected) = (host(&app), flooding.clone(), disconnected.clone());
+        flood.spawn(async move {
+            while flooding.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok(mut s) = TcpStream::connect(&addr).await else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let mut sent = s
+                    .write_all(b"POST /slack/events HTTP/1.1\r\nHost: hereby\r\n")
+                    .await;
+                while sent.is_ok() && flooding.load(std::sync::atomic::Ordering::Relaxed) {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    sent = s.write_all(b"X-Slow: 1\r\n").await;
+                }
+                disconnected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+    }
+    // Slack opens a connection per delivery.
+    let slack = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    for i in 0..10 {
+        let body = message_event(&format!("EvFlood{i}"), "C111", "W111", &ts(i), "hello")
+            .to_string();
+        let stamp = now_secs().to_string();
+        let r = slack
+            .post(format!("{}/slack/events", app.addr))
+            .header("content-type", "application/json")
+            .header("x-slack-request-timestamp", &stamp)
+            .header(
+                "x-slack-signature",
+                slack_signature(SIGNING_SECRET, &stamp, body.as_bytes()),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("Slack's delivery is answered during the flood");
+        assert_eq!(r.status(), 200);
+    }
+    let health = slack.get(format!("{}/healthz", app.addr)).send().await;
+    assert_eq!(health.map(|r| r.status().as_u16()).unwrap_or(0), 200);
+    for _ in 0..300 {
+        if disconnected.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        disconnected.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "the flood's connections beyond the cap are closed"
+    );
+    flooding.store(false, std::sync::atomic::Ordering::Relaxed);
+    while flood.join_next().await.is_some() {}
+    assert_eq!(app.count("deliveries").await, 10);
 }

@@ -8,6 +8,7 @@ mod faults;
 mod fake_slack;
 mod fake_socket;
 mod helpers;
+mod hostile;
 mod ingress;
 mod postmortem;
 mod recording;

@@ -303,7 +303,7 @@ fn weak_action_items_are_flagged() {
 
 #[test]
 fn table_cells_escape_pipes() {
-    assert_eq!(cell("a | b\nc"), "a \\| b c");
+    assert_eq!(cell(&markdown::inline("a | b\nc")), "a \\| b c");
 }
 
 #[test]
