@@ -331,11 +331,17 @@ pub async fn bounded_body(State(budget): State<BodyBudget>, req: Request, next: 
     match tokio::time::timeout(budget.deadline, read_within(&budget, body)).await {
         Err(_) => {
             metrics::counter!("hereby_slow_bodies_total").increment(1);
-            (StatusCode::REQUEST_TIMEOUT, "request body not received in time").into_response()
+            (
+                StatusCode::REQUEST_TIMEOUT,
+                "request body not received in time",
+            )
+                .into_response()
         }
         Ok(Err(refusal)) => refusal,
         Ok(Ok((bytes, held))) => {
-            let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
             drop(held);
             response
         }
@@ -358,14 +364,18 @@ async fn read_within(
             return Err((StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response());
         }
         let n = u32::try_from(chunk.len()).unwrap_or(u32::MAX);
-        let permit = budget.bytes.clone().try_acquire_many_owned(n).map_err(|_| {
-            metrics::counter!("hereby_bodies_over_budget_total").increment(1);
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "too many requests in progress, please retry",
-            )
-                .into_response()
-        })?;
+        let permit = budget
+            .bytes
+            .clone()
+            .try_acquire_many_owned(n)
+            .map_err(|_| {
+                metrics::counter!("hereby_bodies_over_budget_total").increment(1);
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many requests in progress, please retry",
+                )
+                    .into_response()
+            })?;
         match held.as_mut() {
             Some(h) => h.merge(permit),
             None => held = Some(permit),

@@ -158,8 +158,8 @@ fn within_descriptor_limit(max_connections: usize) -> usize {
                 after = %show(after),
                 "Raised the open-file limit to the hard limit"
             );
-            let available = after
-                .map_or(u64::MAX, |n| n.saturating_sub(RESERVED_DESCRIPTORS).max(16));
+            let available =
+                after.map_or(u64::MAX, |n| n.saturating_sub(RESERVED_DESCRIPTORS).max(16));
             let fits = usize::try_from(available).unwrap_or(usize::MAX);
             if fits < max_connections {
                 tracing::warn!(

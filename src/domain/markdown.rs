@@ -8,6 +8,11 @@ pub fn text(s: &str) -> String {
     lines(&inline(s))
 }
 
+/// Plain text on one line (a name, a label, a table cell): as [`text`], newlines as spaces.
+pub fn line(s: &str) -> String {
+    text(s).replace('\n', " ")
+}
+
 /// Escapes what Markdown would read as HTML, a link, a table cell boundary or an escape, and
 /// writes out invisible characters. Emphasis (`*`, `_`, `~`) is left alone: it cannot change
 /// a document's structure.
@@ -64,7 +69,9 @@ pub fn allowed_target(url: &str) -> bool {
     ["http://", "https://", "mailto:"]
         .iter()
         .any(|scheme| lower.starts_with(scheme) && lower.len() > scheme.len())
-        && !url.chars().any(|c| c.is_control() || super::mrkdwn::invisible(c))
+        && !url
+            .chars()
+            .any(|c| c.is_control() || super::mrkdwn::invisible(c))
 }
 
 /// A link destination as Markdown reads it whole: characters that would end or break it are
@@ -91,12 +98,13 @@ fn destination(url: &str) -> String {
 
 /// `[label](url)` for an allowed target; otherwise the label and the address as plain text.
 pub fn link(label: &str, url: &str) -> String {
+    let flat = |s: &str| inline(s).replace('\n', " ");
     if allowed_target(url) {
-        format!("[{}]({})", inline(label), destination(url))
+        format!("[{}]({})", flat(label), destination(url))
     } else if label == url {
-        inline(url)
+        flat(url)
     } else {
-        format!("{} ({})", inline(label), inline(url))
+        format!("{} ({})", flat(label), flat(url))
     }
 }
 
@@ -135,13 +143,19 @@ mod tests {
             link("docs", "https://x.example/a b(c)"),
             "[docs](https://x.example/a%20b%28c%29)"
         );
-        assert_eq!(link("mail", "mailto:a@b.example"), "[mail](mailto:a@b.example)");
+        assert_eq!(
+            link("mail", "mailto:a@b.example"),
+            "[mail](mailto:a@b.example)"
+        );
         assert_eq!(
             link("click", "javascript:alert(1)"),
             "click (javascript:alert(1))"
         );
         assert_eq!(target("data:text/html,x"), "#");
-        assert_eq!(text("[x](javascript:alert(1))"), "\\[x\\](javascript:alert(1))");
+        assert_eq!(
+            text("[x](javascript:alert(1))"),
+            "\\[x\\](javascript:alert(1))"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 /// Converts mrkdwn to safe Markdown (see [`super::markdown`]); `names` maps user IDs to the
 /// names to show.
 pub fn to_markdown(text: &str, names: &HashMap<String, String>) -> String {
-    use super::markdown::{inline, link, lines};
+    use super::markdown::{inline, lines, link};
     let plain = |s: &str| inline(&super::trigger::unescape_mrkdwn(s));
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -225,10 +225,13 @@ pub fn shown(text: &str) -> String {
         return text.to_string();
     }
     let chars: Vec<char> = text.chars().collect();
-    let emoji = |c: Option<&char>| c.is_some_and(|c| *c as u32 >= 0x1F000 || ('\u{2600}'..='\u{27BF}').contains(c));
+    let emoji = |c: Option<&char>| {
+        c.is_some_and(|c| *c as u32 >= 0x1F000 || ('\u{2600}'..='\u{27BF}').contains(c))
+    };
     let mut out = String::with_capacity(text.len() + 8);
     for (i, c) in chars.iter().enumerate() {
-        let joins_emoji = *c == '\u{200D}' && i > 0 && emoji(chars.get(i - 1)) && emoji(chars.get(i + 1));
+        let joins_emoji =
+            *c == '\u{200D}' && i > 0 && emoji(chars.get(i - 1)) && emoji(chars.get(i + 1));
         if invisible(*c) && !joins_emoji {
             out.push_str(&format!("[U+{:04X}]", *c as u32));
         } else {
@@ -296,7 +299,9 @@ mod tests {
 
     #[test]
     fn special_mentions_ping_nobody_when_hereby_repeats_them() {
-        let out = safe("<!channel> <!here> <!everyone> <!here|here> <!subteam^S1|@oncall> <!subteam^S2> hi");
+        let out = safe(
+            "<!channel> <!here> <!everyone> <!here|here> <!subteam^S1|@oncall> <!subteam^S2> hi",
+        );
         assert!(!out.contains("<!"), "{out}");
         assert_eq!(out, "@channel @here @everyone here @oncall @subteam hi");
     }
@@ -334,7 +339,10 @@ mod tests {
 
     #[test]
     fn bidi_controls_and_zero_width_characters_are_shown_not_obeyed() {
-        assert_eq!(safe("evil\u{202E}txt.exe\u{200B}"), "evil[U+202E]txt.exe[U+200B]");
+        assert_eq!(
+            safe("evil\u{202E}txt.exe\u{200B}"),
+            "evil[U+202E]txt.exe[U+200B]"
+        );
         assert_eq!(plain("\u{2066}x"), "[U+2066]x");
         assert_eq!(shown("👩\u{200D}💻"), "👩\u{200D}💻");
     }
@@ -347,8 +355,15 @@ mod tests {
             assert!(out.chars().count() <= max, "{max}: {out}");
             let kept = out.trim_end_matches('…');
             assert!(text.starts_with(kept), "{max}: {out}");
-            assert_eq!(kept.matches('<').count(), kept.matches('>').count(), "{max}: {out}");
-            assert!(!kept.ends_with('&') && !kept.ends_with("&am"), "{max}: {out}");
+            assert_eq!(
+                kept.matches('<').count(),
+                kept.matches('>').count(),
+                "{max}: {out}"
+            );
+            assert!(
+                !kept.ends_with('&') && !kept.ends_with("&am"),
+                "{max}: {out}"
+            );
             for partial in ["&a", "&am", "&amp"] {
                 assert!(!kept.ends_with(partial), "{max}: {out}");
             }

@@ -32,7 +32,7 @@ impl Fmt<'_> {
     }
 
     fn who(&self, u: &UserId) -> String {
-        markdown::text(&mrkdwn::name(u.as_str(), None, self.names))
+        markdown::line(&mrkdwn::name(u.as_str(), None, self.names))
     }
 
     fn md(&self, text: &str) -> String {
@@ -83,7 +83,7 @@ fn file_names(files: &Option<Value>) -> Vec<String> {
                 .unwrap_or("file");
             match f.get("permalink").and_then(Value::as_str) {
                 Some(link) => markdown::link(name, link),
-                None => markdown::inline(name),
+                None => markdown::line(name),
             }
         })
         .collect()
@@ -179,7 +179,7 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
     let mut roles_of: HashMap<&str, Vec<String>> = HashMap::new();
     for s in &r.roles {
         let v = roles_of.entry(s.user.as_str()).or_default();
-        let role = markdown::text(&s.role);
+        let role = markdown::line(&s.role);
         if !v.contains(&role) {
             v.push(role);
         }
@@ -217,8 +217,7 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
         title: i
             .title
             .as_deref()
-            .map(markdown::text)
-            .map(|t| t.replace('\n', " "))
+            .map(markdown::line)
             .unwrap_or_else(|| format!("Incident #{}", i.number)),
         number: i.number,
         owner,
@@ -226,9 +225,9 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
         severity: i
             .severity
             .as_deref()
-            .map(|s| markdown::text(&s.to_uppercase()))
+            .map(|s| markdown::line(&s.to_uppercase()))
             .unwrap_or_else(|| "not set".into()),
-        channel: i.channel_name.as_deref().map(markdown::text),
+        channel: i.channel_name.as_deref().map(markdown::line),
         timezone: tz.name().to_string(),
         description: i.description.as_deref().map(markdown::text),
         times: KeyTimes {
@@ -252,7 +251,7 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
             .iter()
             .map(|s| Handover {
                 at: f.time(s.from),
-                role: markdown::text(&s.role),
+                role: markdown::line(&s.role),
                 to: f.who(&s.user),
                 by: f.who(&s.by),
             })
@@ -285,7 +284,7 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
             .iter()
             .map(|l| LinkItem {
                 url: markdown::target(&l.url),
-                label: cell(&markdown::inline(l.label.as_deref().unwrap_or(&l.url))),
+                label: markdown::line(l.label.as_deref().unwrap_or(&l.url)),
                 by: l
                     .by
                     .as_ref()
@@ -301,9 +300,9 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
 
 fn author(m: &LoggedMessage, f: &Fmt) -> String {
     match (&m.user, &m.author_name, m.from_app) {
-        (_, Some(name), true) => format!("{} (app)", markdown::text(name)),
+        (_, Some(name), true) => format!("{} (app)", markdown::line(name)),
         (Some(u), _, app) => format!("{}{}", f.who(u), if app { " (app)" } else { "" }),
-        (None, Some(name), _) => markdown::text(name),
+        (None, Some(name), _) => markdown::line(name),
         (None, None, _) => "unknown".into(),
     }
 }
@@ -367,7 +366,7 @@ fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
             .to_string()
     };
     // Plain text as recorded (a title, a name); `f.md` for what was typed as mrkdwn.
-    let d = |k: &str| markdown::text(&raw(k));
+    let d = |k: &str| markdown::line(&raw(k));
     let user = |k: &str| f.who(&UserId::new(raw(k)));
     let (kind, text) = match e.kind.as_str() {
         "declared" => (
@@ -435,7 +434,10 @@ fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
         ),
         "docs" => (
             "docs",
-            format!("Documentation trouble noted by {who}: {}", f.md(&raw("text"))),
+            format!(
+                "Documentation trouble noted by {who}: {}",
+                f.md(&raw("text"))
+            ),
         ),
         "action_added" => (
             "action",
@@ -455,7 +457,7 @@ fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
 }
 
 fn role_name(key: &str) -> String {
-    markdown::text(
+    markdown::line(
         &super::roles::Role::parse(key, &[])
             .map(|r| r.display_name())
             .unwrap_or_else(|| key.replace(['-', '_'], " ")),

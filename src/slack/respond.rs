@@ -11,8 +11,8 @@ use serde_json::json;
 /// Only Slack's own hooks (or the configured API origin, for a proxy or a local fake) receive
 /// answers: a signed request's `response_url` is Slack's, but hereby does not post elsewhere.
 pub fn allowed(response_url: &url::Url, api_origin: &url::Url) -> bool {
-    let slack_hooks = response_url.scheme() == "https"
-        && response_url.host_str() == Some("hooks.slack.com");
+    let slack_hooks =
+        response_url.scheme() == "https" && response_url.host_str() == Some("hooks.slack.com");
     let same_origin = response_url.scheme() == api_origin.scheme()
         && response_url.host_str() == api_origin.host_str()
         && response_url.port_or_known_default() == api_origin.port_or_known_default();

@@ -76,7 +76,13 @@ mod tests {
     #[test]
     fn a_timestamp_at_the_far_end_of_time_is_refused_as_stale_not_wrapped_into_the_window() {
         let now = 1_790_000_000_i64;
-        for ts in [now.wrapping_sub(1 << 62).wrapping_sub(1 << 62), i64::MIN, i64::MAX, now - 301, now + 301] {
+        for ts in [
+            now.wrapping_sub(1 << 62).wrapping_sub(1 << 62),
+            i64::MIN,
+            i64::MAX,
+            now - 301,
+            now + 301,
+        ] {
             let r = verify_request(
                 &Secret::new(DOC_SECRET),
                 Some(&ts.to_string()),

@@ -454,7 +454,11 @@ mod tests {
                 ["", "&amp;", "&lt;", "&gt;"].contains(&tail) || tail.len() > 5,
                 "cut inside an entity: {topic}"
             );
-            assert_eq!(kept.matches("<@").count(), kept.matches('>').count(), "{topic}");
+            assert_eq!(
+                kept.matches("<@").count(),
+                kept.matches('>').count(),
+                "{topic}"
+            );
         }
     }
 
@@ -462,7 +466,10 @@ mod tests {
     fn a_title_that_pings_the_channel_is_carried_into_the_topic_as_words() {
         let t = topic(&incident("<!channel> down \u{202E}gnp.exe"), &[]);
         assert!(!t.contains("<!channel>") && !t.contains('\u{202E}'), "{t}");
-        assert!(t.contains("&lt;!channel&gt;") && t.contains("[U+202E]"), "{t}");
+        assert!(
+            t.contains("&lt;!channel&gt;") && t.contains("[U+202E]"),
+            "{t}"
+        );
     }
 
     #[test]
@@ -475,7 +482,11 @@ mod tests {
         assert!(count <= BLOCKS_MAX, "{count} blocks");
         let texts = texts(&blocks);
         for t in &texts {
-            assert!(t.chars().count() <= SECTION_MAX, "{} chars", t.chars().count());
+            assert!(
+                t.chars().count() <= SECTION_MAX,
+                "{} chars",
+                t.chars().count()
+            );
         }
         let all = texts.join("\n");
         assert!(all.contains("*Incident commander*"), "{all}");
@@ -490,7 +501,11 @@ mod tests {
             .filter(|t| t.starts_with("*Roles*"))
             .collect();
         assert_eq!(roles.len(), 1);
-        assert!(roles[0].contains("*Comms*") && !roles[0].contains("more"), "{}", roles[0]);
+        assert!(
+            roles[0].contains("*Comms*") && !roles[0].contains("more"),
+            "{}",
+            roles[0]
+        );
     }
 
     #[test]
@@ -503,6 +518,10 @@ mod tests {
             .find(|t| t.starts_with("*Latest update*"))
             .unwrap_or_default();
         assert!(update.chars().count() <= SECTION_MAX);
-        assert!(update.ends_with("&lt;…") || update.ends_with("&amp;…") || update.ends_with("&gt;…"), "{}", &update[update.len() - 20..]);
+        assert!(
+            update.ends_with("&lt;…") || update.ends_with("&amp;…") || update.ends_with("&gt;…"),
+            "{}",
+            &update[update.len() - 20..]
+        );
     }
 }

@@ -120,7 +120,11 @@ async fn a_full_disk_refuses_deliveries_and_health_then_all_are_processed_once_f
         }
     }
     assert!(refused, "the disk never filled ({stored} stored)");
-    assert_eq!(healthz(&app).await, 503, "healthz must fail while deliveries are refused");
+    assert_eq!(
+        healthz(&app).await,
+        503,
+        "healthz must fail while deliveries are refused"
+    );
 
     disk.free();
     until_healthz(&app, 200).await;
@@ -132,9 +136,10 @@ async fn a_full_disk_refuses_deliveries_and_health_then_all_are_processed_once_f
         "I hereby declare this an incident: the disk filled up",
     );
     assert_eq!(app.post_event(&declaration).await.status(), 200);
-    app.eventually("the incident declared after the disk was freed has its channel", |s| {
-        !s.channels().is_empty()
-    })
+    app.eventually(
+        "the incident declared after the disk was freed has its channel",
+        |s| !s.channels().is_empty(),
+    )
     .await;
     for _ in 0..300 {
         if app.count_where("deliveries", "processed_at IS NULL").await == 0 {
@@ -196,11 +201,19 @@ async fn a_client_that_never_finishes_its_headers_or_goes_quiet_is_disconnected(
         .await
         .unwrap();
 
-    assert!(until_closed(&mut half_headers).await.is_some(), "half-sent headers");
-    assert!(until_closed(&mut silent).await.is_some(), "a connection that says nothing");
+    assert!(
+        until_closed(&mut half_headers).await.is_some(),
+        "half-sent headers"
+    );
+    assert!(
+        until_closed(&mut silent).await.is_some(),
+        "a connection that says nothing"
+    );
     let answered = until_closed(&mut kept_alive).await;
     assert!(
-        answered.as_deref().is_some_and(|a| a.starts_with("HTTP/1.1 200")),
+        answered
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 200")),
         "a kept-alive connection is answered, then closed when idle: {answered:?}"
     );
 }
@@ -216,7 +229,9 @@ async fn a_body_that_never_arrives_is_cut_off_at_its_deadline() {
     .unwrap();
     let answer = until_closed(&mut slow).await;
     assert!(
-        answer.as_deref().is_some_and(|a| a.starts_with("HTTP/1.1 408")),
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 408")),
         "{answer:?}"
     );
     assert_eq!(app.count("deliveries").await, 0);
@@ -240,7 +255,9 @@ async fn unverified_bodies_share_a_byte_budget_and_slack_still_gets_in() {
         a = until_closed(&mut second) => a,
     };
     assert!(
-        answer.as_deref().is_some_and(|a| a.starts_with("HTTP/1.1 503")),
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 503")),
         "{answer:?}"
     );
 
@@ -287,8 +304,8 @@ async fn slack_deliveries_are_served_while_slow_connections_flood_the_server() {
         .build()
         .unwrap();
     for i in 0..10 {
-        let body = message_event(&format!("EvFlood{i}"), "C111", "W111", &ts(i), "hello")
-            .to_string();
+        let body =
+            message_event(&format!("EvFlood{i}"), "C111", "W111", &ts(i), "hello").to_string();
         let stamp = now_secs().to_string();
         let r = slack
             .post(format!("{}/slack/events", app.addr))

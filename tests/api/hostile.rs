@@ -39,8 +39,8 @@ fn strings(v: &Value, out: &mut Vec<String>) {
 }
 
 #[tokio::test]
-async fn hostile_text_in_every_kind_of_message_reaches_slack_without_pinging_or_disguising_a_link(
-) {
+async fn hostile_text_in_every_kind_of_message_reaches_slack_without_pinging_or_disguising_a_link()
+{
     let app = spawn_app().await;
     let c = app.declared(&format!("outage {HOSTILE}")).await;
     let mut said: Vec<Value> = Vec::new();
@@ -64,17 +64,32 @@ async fn hostile_text_in_every_kind_of_message_reaches_slack_without_pinging_or_
     ] {
         said.push(app.command(&c, "W111", &command).await);
     }
-    app.eventually("every note, notice and the resolution reach the channel", |s| {
-        let texts: Vec<String> = s.messages_in(&c).into_iter().map(|m| m.text).collect();
-        ["Note from", "documentation trouble", "resolved the incident", "Fix #1"]
+    app.eventually(
+        "every note, notice and the resolution reach the channel",
+        |s| {
+            let texts: Vec<String> = s.messages_in(&c).into_iter().map(|m| m.text).collect();
+            [
+                "Note from",
+                "documentation trouble",
+                "resolved the incident",
+                "Fix #1",
+            ]
             .iter()
             .all(|needle| texts.iter().any(|t| t.contains(needle)))
-    })
+        },
+    )
     .await;
-    app.eventually("the topic and the announcement follow the resolution", |s| {
-        s.channels().iter().any(|ch| ch.id == c && ch.topic.contains("resolved"))
-            && s.messages_in("CANNOUNCE").iter().any(|m| m.text.contains("resolved"))
-    })
+    app.eventually(
+        "the topic and the announcement follow the resolution",
+        |s| {
+            s.channels()
+                .iter()
+                .any(|ch| ch.id == c && ch.topic.contains("resolved"))
+                && s.messages_in("CANNOUNCE")
+                    .iter()
+                    .any(|m| m.text.contains("resolved"))
+        },
+    )
     .await;
 
     let mut everything: Vec<String> = Vec::new();
@@ -101,7 +116,9 @@ async fn hostile_text_in_every_kind_of_message_reaches_slack_without_pinging_or_
         .filter(|t| t.contains("Note from"))
         .collect();
     assert!(
-        notes.iter().any(|t| t.contains("@channel") && t.contains("<https://evil.example/login>") && t.contains("[U+202E]")),
+        notes.iter().any(|t| t.contains("@channel")
+            && t.contains("<https://evil.example/login>")
+            && t.contains("[U+202E]")),
         "the note is shown, defused: {notes:?}"
     );
 }
@@ -141,14 +158,20 @@ async fn what_people_type_into_commands_is_logged_at_debug_never_at_info() {
     let secret = "customer jane.doe@example.com card 4111-1111";
     app.command(&c, "W111", &format!("tried refund for {secret} -> failed"))
         .await;
-    app.command(&c, "W111", &format!("frobnicate {secret}")).await;
-    app.command("C111", "W111", &format!("declare {secret}")).await;
-    app.eventually("the fix is said and the second incident has its channel", |s| {
-        s.messages_in(&c).iter().any(|m| m.text.contains("Fix #1")) && s.channels().len() == 2
-    })
+    app.command(&c, "W111", &format!("frobnicate {secret}"))
+        .await;
+    app.command("C111", "W111", &format!("declare {secret}"))
+        .await;
+    app.eventually(
+        "the fix is said and the second incident has its channel",
+        |s| s.messages_in(&c).iter().any(|m| m.text.contains("Fix #1")) && s.channels().len() == 2,
+    )
     .await;
     let logged = String::from_utf8_lossy(&info.0.lock().unwrap()).into_owned();
-    assert!(logged.contains("Incident declared"), "the logs were captured: {logged}");
+    assert!(
+        logged.contains("Incident declared"),
+        "the logs were captured: {logged}"
+    );
     for typed in ["refund for", "frobnicate", "declare customer"] {
         assert!(!logged.contains(typed), "command text at info:\n{logged}");
     }

@@ -4,9 +4,9 @@
 mod commands;
 mod declaration;
 mod drills;
-mod faults;
 mod fake_slack;
 mod fake_socket;
+mod faults;
 mod helpers;
 mod hostile;
 mod ingress;

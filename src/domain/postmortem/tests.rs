@@ -265,7 +265,7 @@ fn the_timeline_is_in_order_and_condenses_ordinary_messages() {
     assert!(d
         .timeline
         .iter()
-        .any(|t| t.text == "carol: since 13:55 | line one…"));
+        .any(|t| t.text == "carol: since 13:55 \\| line one…"));
     assert!(d
         .timeline
         .iter()
