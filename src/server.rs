@@ -235,7 +235,6 @@ async fn idle_for(t: &Tracked, limit: Duration) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn connection(
     stream: TcpStream,
     id: u64,
