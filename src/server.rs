@@ -61,11 +61,17 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 pub fn raise_descriptor_limit() -> std::io::Result<(Option<u64>, Option<u64>)> {
     use rustix::process::{getrlimit, setrlimit, Resource};
     let before = getrlimit(Resource::Nofile);
-    if before.current != before.maximum {
+    // An "unlimited" hard limit still stops at the kernel's `nr_open` for descriptors.
+    let target = before.maximum.or_else(|| {
+        std::fs::read_to_string("/proc/sys/fs/nr_open")
+            .ok()
+            .and_then(|n| n.trim().parse().ok())
+    });
+    if target.is_some() && before.current != target {
         setrlimit(
             Resource::Nofile,
             rustix::process::Rlimit {
-                current: before.maximum,
+                current: target,
                 maximum: before.maximum,
             },
         )?;
@@ -392,8 +398,10 @@ mod tests {
     fn the_soft_descriptor_limit_is_raised_to_the_hard_limit() {
         let (_, after) = raise_descriptor_limit().unwrap();
         let now = rustix::process::getrlimit(rustix::process::Resource::Nofile);
-        assert_eq!(after, now.maximum);
-        assert_eq!(now.current, now.maximum);
+        assert_eq!(after, now.current);
+        if now.maximum.is_some() {
+            assert_eq!(now.current, now.maximum);
+        }
     }
 
     #[tokio::test]
