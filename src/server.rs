@@ -206,14 +206,17 @@ pub async fn serve(
         };
         // Registered before its task first runs, so that it can be asked to make room at once.
         let (id, tracked) = registry.add();
-        connections.spawn(connection(
-            stream,
+        let slot = Slot {
             id,
             tracked,
+            registry: registry.clone(),
+            _permit: permit,
+        };
+        connections.spawn(connection(
+            stream,
+            slot,
             router.clone(),
             limits.clone(),
-            registry.clone(),
-            permit,
             stop_rx.clone(),
         ));
     }
@@ -241,17 +244,29 @@ async fn idle_for(t: &Tracked, limit: Duration) {
     }
 }
 
-async fn connection(
-    stream: TcpStream,
+/// A connection's place under the cap: given back, and forgotten, when the connection ends.
+struct Slot {
     id: u64,
     tracked: Arc<Tracked>,
+    registry: Arc<Registry>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.registry.remove(self.id);
+    }
+}
+
+async fn connection(
+    stream: TcpStream,
+    slot: Slot,
     router: Router,
     limits: Limits,
-    registry: Arc<Registry>,
-    _slot: OwnedSemaphorePermit,
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
+    let tracked = slot.tracked.clone();
     let requests = tracked.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let in_flight = InFlight::start(requests.clone());
@@ -297,7 +312,7 @@ async fn connection(
         // A request is running: let it finish (its body and handler have deadlines).
         closing = Some(tokio::time::Instant::now() + CLOSE_GRACE);
     }
-    registry.remove(id);
+    drop(slot);
 }
 
 /// The share of [`Limits::body_budget`] and the deadline for reading one request's body.
