@@ -91,6 +91,9 @@ pub struct Config {
     /// `HEREBY_MAX_ATTEMPTS`: attempts at a Slack effect or a delivery before it is marked
     /// failed (and can be retried by hand).
     pub max_attempts: i64,
+    /// `HEREBY_MAX_CONNECTIONS`, `HEREBY_HEADER_TIMEOUT_MS`, `HEREBY_IDLE_TIMEOUT_MS`,
+    /// `HEREBY_BODY_TIMEOUT_MS`, `HEREBY_UNVERIFIED_BODY_BYTES`: the HTTP server's limits.
+    pub limits: crate::server::Limits,
 }
 
 /// One or more settings are missing or wrong; the message names each with its fix.
@@ -295,14 +298,27 @@ impl Config {
         let slack_timeout = millis("HEREBY_SLACK_TIMEOUT_MS", 10_000);
         let slack_rate_window = millis("HEREBY_SLACK_RATE_WINDOW_MS", 60_000);
         let socket_ping = millis("HEREBY_SOCKET_PING_MS", 10_000);
-        let max_attempts = match get("HEREBY_MAX_ATTEMPTS").map(str::parse::<i64>) {
-            None => 50,
+        let defaults = crate::server::Limits::default();
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let header_timeout = millis("HEREBY_HEADER_TIMEOUT_MS", ms(defaults.header_timeout));
+        let idle_timeout = millis("HEREBY_IDLE_TIMEOUT_MS", ms(defaults.idle_timeout));
+        let body_timeout = millis("HEREBY_BODY_TIMEOUT_MS", ms(defaults.body_timeout));
+        let mut count = |key: &str, default: usize| match get(key).map(str::parse::<usize>) {
+            None => default,
             Some(Ok(n)) if n > 0 => n,
             Some(_) => {
-                problems.push("HEREBY_MAX_ATTEMPTS must be a positive whole number.".into());
-                50
+                problems.push(format!("{key} must be a positive whole number."));
+                default
             }
         };
+        let limits = crate::server::Limits {
+            max_connections: count("HEREBY_MAX_CONNECTIONS", defaults.max_connections),
+            header_timeout,
+            idle_timeout,
+            body_timeout,
+            body_budget: count("HEREBY_UNVERIFIED_BODY_BYTES", defaults.body_budget),
+        };
+        let max_attempts = i64::try_from(count("HEREBY_MAX_ATTEMPTS", 50)).unwrap_or(i64::MAX);
 
         match (
             bot_token,
@@ -342,6 +358,7 @@ impl Config {
                 slack_rate_window,
                 socket_ping,
                 max_attempts,
+                limits,
             }),
             _ => Err(ConfigError { problems }),
         }

@@ -15,6 +15,7 @@
 //!   draft: load, apply the domain, persist together with the Slack effects it calls for.
 //! - [`jobs`]: background workers — processing deliveries, carrying out the outbox, follow-up
 //!   reviews — each with a `run_once` that tests can drive.
+//! - [`server`]: the HTTP server's limits against slow and greedy clients.
 //! - [`config`], [`startup`], [`telemetry`], [`metrics`]: settings, wiring, logs and metrics.
 
 pub mod app;
@@ -22,6 +23,7 @@ pub mod config;
 pub mod domain;
 pub mod jobs;
 pub mod metrics;
+pub mod server;
 pub mod slack;
 pub mod startup;
 pub mod store;

@@ -31,7 +31,8 @@ pub struct Application {
 
 impl Application {
     /// Connects and migrates the database and binds the listener (port 0 picks a free port).
-    pub async fn build(config: Config) -> anyhow::Result<Application> {
+    pub async fn build(mut config: Config) -> anyhow::Result<Application> {
+        config.limits.max_connections = within_descriptor_limit(config.limits.max_connections);
         if crate::metrics::handle().is_none() {
             tracing::warn!("Another metrics recorder is installed: /metrics will be unavailable");
         }
@@ -57,6 +58,7 @@ impl Application {
                 rename_channels: config.rename_channels,
                 followup_interval: config.followup_interval,
                 max_attempts: config.max_attempts,
+                api_origin: config.slack_api_url.clone(),
                 policy: crate::domain::transitions::Policy {
                     open: config.open_commands,
                 },
@@ -122,10 +124,16 @@ impl Application {
                 .unwrap_or_else(|| crate::config::Secret::new("")),
         };
         tracing::info!(addr = %self.local_addr()?, slack_over_http = over_http, socket_mode = self.config.app_token.is_some(), "hereby is listening");
-        axum::serve(self.listener, router(ingress, over_http))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("The HTTP server failed")?;
+        let limits = self.config.limits.clone();
+        let budget = crate::server::BodyBudget::new(&limits, crate::slack::ingress::MAX_BODY_BYTES);
+        crate::server::serve(
+            self.listener,
+            router(ingress, over_http, budget),
+            limits,
+            shutdown,
+        )
+        .await
+        .context("The HTTP server failed")?;
         tracing::info!("Shutting down: finishing work in progress");
         let _ = stop_tx.send(true);
         let drained = tokio::time::timeout(Duration::from_secs(20), async {
@@ -138,6 +146,38 @@ impl Application {
             );
         }
         Ok(())
+    }
+}
+
+/// Descriptors kept back from connections, for the database, Slack calls and logs.
+const RESERVED_DESCRIPTORS: u64 = 128;
+
+/// Raises the soft open-file limit to the hard one (systemd's default soft limit, 1,024, is
+/// easily exhausted) and says so; the connection cap is lowered to fit what is available.
+fn within_descriptor_limit(max_connections: usize) -> usize {
+    match crate::server::raise_descriptor_limit() {
+        Ok((before, after)) => {
+            let show = |l: Option<u64>| l.map_or("unlimited".to_string(), |n| n.to_string());
+            tracing::info!(
+                before = %show(before),
+                after = %show(after),
+                "Raised the open-file limit to the hard limit"
+            );
+            let available =
+                after.map_or(u64::MAX, |n| n.saturating_sub(RESERVED_DESCRIPTORS).max(16));
+            let fits = usize::try_from(available).unwrap_or(usize::MAX);
+            if fits < max_connections {
+                tracing::warn!(
+                    max_connections = fits,
+                    "HEREBY_MAX_CONNECTIONS lowered to fit the open-file limit"
+                );
+            }
+            max_connections.min(fits)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "Could not raise the open-file limit");
+            max_connections
+        }
     }
 }
 

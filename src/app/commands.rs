@@ -41,7 +41,7 @@ pub enum Reply {
 pub const NOT_AN_INCIDENT_CHANNEL: &str = "That command works in an incident channel, and this is not one. To start an incident, type `/incident declare <title>` or write \"I hereby declare this an incident: <title>\".";
 
 /// Runs one command. User mistakes become a helpful [`Reply`]; only internal failures are `Err`.
-#[tracing::instrument(name = "Running a command", skip(app), fields(team = %inv.team, user = %inv.user))]
+#[tracing::instrument(name = "Running a command", skip(app, inv), fields(team = %inv.team, user = %inv.user))]
 pub async fn run(app: &App, inv: &Invocation, now: DateTime<Utc>) -> anyhow::Result<Reply> {
     let cmd = match command::parse(&inv.text, &app.settings.custom_roles) {
         Ok(cmd) => cmd,

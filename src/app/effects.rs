@@ -261,7 +261,14 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 // typed, or tell the declarer.
                 Err(EffectError::Slack(CallError::Refused { code })) if not_a_member(&code) => {
                     let answered = match &reply_to {
-                        Some(url) => app.slack.respond(url, &message.text).await.is_ok(),
+                        Some(url) => crate::slack::respond::respond(
+                            url,
+                            &app.settings.api_origin,
+                            &message.text,
+                            std::time::Duration::from_secs(10),
+                        )
+                        .await
+                        .is_ok(),
                         None => false,
                     };
                     if !answered {

@@ -113,11 +113,17 @@ pub async fn note(
     links_in(conn, incident, text, by, now).await?;
     let (notice, reply) = match kind {
         "docs" => (
-            format!(":books: <@{by}> noted documentation trouble: {text}"),
+            format!(
+                ":books: <@{by}> noted documentation trouble: {}",
+                crate::domain::mrkdwn::safe(text)
+            ),
             "Noted for the post-mortem's documentation section.",
         ),
         _ => (
-            format!(":memo: Note from <@{by}>: {text}"),
+            format!(
+                ":memo: Note from <@{by}>: {}",
+                crate::domain::mrkdwn::safe(text)
+            ),
             "Noted in the timeline.",
         ),
     };

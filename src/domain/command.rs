@@ -220,9 +220,26 @@ pub enum ParseError {
 impl ParseError {
     /// The whole ephemeral reply: what was wrong, then what is valid.
     pub fn reply(&self) -> String {
-        match self {
-            ParseError::UnknownSubcommand(_) => format!("{self}\n\n{}", help_text()),
-            _ => self.to_string(),
+        let shown = self.defused();
+        match &shown {
+            ParseError::UnknownSubcommand(_) => format!("{shown}\n\n{}", help_text()),
+            _ => shown.to_string(),
+        }
+    }
+
+    /// The same error with what the person typed made safe to repeat back (no pings).
+    fn defused(&self) -> ParseError {
+        use super::mrkdwn::safe;
+        match self.clone() {
+            ParseError::UnknownSubcommand(s) => ParseError::UnknownSubcommand(safe(&s)),
+            ParseError::UnknownRole { given, valid } => ParseError::UnknownRole {
+                given: safe(&given),
+                valid,
+            },
+            ParseError::UnknownSeverity(s) => ParseError::UnknownSeverity(safe(&s)),
+            ParseError::UnknownStatus(s) => ParseError::UnknownStatus(safe(&s)),
+            ParseError::NotAPerson(s) => ParseError::NotAPerson(safe(&s)),
+            other => other,
         }
     }
 }

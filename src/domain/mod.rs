@@ -7,6 +7,7 @@ pub mod command;
 pub mod fixes;
 pub mod incident;
 pub mod links;
+pub mod markdown;
 pub mod mrkdwn;
 pub mod postmortem;
 pub mod roles;

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::actions;
 use super::fixes::Outcome;
+use super::markdown;
 use super::mrkdwn;
 use super::UserId;
 
@@ -31,7 +32,7 @@ impl Fmt<'_> {
     }
 
     fn who(&self, u: &UserId) -> String {
-        mrkdwn::name(u.as_str(), None, self.names)
+        markdown::line(&mrkdwn::name(u.as_str(), None, self.names))
     }
 
     fn md(&self, text: &str) -> String {
@@ -39,9 +40,9 @@ impl Fmt<'_> {
     }
 }
 
-/// Table cells: one line, `|` escaped.
+/// Table cells: one line (`|` is already escaped in every piece of user text).
 fn cell(s: &str) -> String {
-    s.replace('\n', " ").replace('|', "\\|")
+    s.replace('\n', " ")
 }
 
 fn first_line(s: &str, max: usize) -> String {
@@ -81,8 +82,8 @@ fn file_names(files: &Option<Value>) -> Vec<String> {
                 .and_then(Value::as_str)
                 .unwrap_or("file");
             match f.get("permalink").and_then(Value::as_str) {
-                Some(link) => format!("[{name}]({link})"),
-                None => name.to_string(),
+                Some(link) => markdown::link(name, link),
+                None => markdown::line(name),
             }
         })
         .collect()
@@ -162,13 +163,13 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
             l.by.as_ref()
                 .map(|u| format!(" (shared by {})", f.who(u)))
                 .unwrap_or_default();
-        let label = l.label.clone().unwrap_or_else(|| l.url.clone());
+        let label = l.label.as_deref().unwrap_or(&l.url);
         timeline.push((
             l.at,
             TimelineItem {
                 at: f.time(l.at),
                 kind: "link",
-                text: format!("Link: [{label}]({}){by}", l.url),
+                text: format!("Link: {}{by}", markdown::link(label, &l.url)),
             },
         ));
     }
@@ -178,8 +179,9 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
     let mut roles_of: HashMap<&str, Vec<String>> = HashMap::new();
     for s in &r.roles {
         let v = roles_of.entry(s.user.as_str()).or_default();
-        if !v.contains(&s.role) {
-            v.push(s.role.clone());
+        let role = markdown::line(&s.role);
+        if !v.contains(&role) {
+            v.push(role);
         }
     }
     let mut people: Vec<(UserId, DateTime<Utc>)> = r.participants.clone();
@@ -214,19 +216,20 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
     Draft {
         title: i
             .title
-            .clone()
+            .as_deref()
+            .map(markdown::line)
             .unwrap_or_else(|| format!("Incident #{}", i.number)),
         number: i.number,
         owner,
         status: "Draft",
         severity: i
             .severity
-            .clone()
-            .map(|s| s.to_uppercase())
+            .as_deref()
+            .map(|s| markdown::line(&s.to_uppercase()))
             .unwrap_or_else(|| "not set".into()),
-        channel: i.channel_name.clone(),
+        channel: i.channel_name.as_deref().map(markdown::line),
         timezone: tz.name().to_string(),
-        description: i.description.clone(),
+        description: i.description.as_deref().map(markdown::text),
         times: KeyTimes {
             started: f.time(started),
             declared: f.time(i.declared_at),
@@ -248,7 +251,7 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
             .iter()
             .map(|s| Handover {
                 at: f.time(s.from),
-                role: s.role.clone(),
+                role: markdown::line(&s.role),
                 to: f.who(&s.user),
                 by: f.who(&s.by),
             })
@@ -280,8 +283,8 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
             .links
             .iter()
             .map(|l| LinkItem {
-                url: l.url.clone(),
-                label: cell(l.label.as_deref().unwrap_or(&l.url)),
+                url: markdown::target(&l.url),
+                label: markdown::line(l.label.as_deref().unwrap_or(&l.url)),
                 by: l
                     .by
                     .as_ref()
@@ -297,9 +300,9 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
 
 fn author(m: &LoggedMessage, f: &Fmt) -> String {
     match (&m.user, &m.author_name, m.from_app) {
-        (_, Some(name), true) => format!("{name} (app)"),
+        (_, Some(name), true) => format!("{} (app)", markdown::line(name)),
         (Some(u), _, app) => format!("{}{}", f.who(u), if app { " (app)" } else { "" }),
-        (None, Some(name), _) => name.clone(),
+        (None, Some(name), _) => markdown::line(name),
         (None, None, _) => "unknown".into(),
     }
 }
@@ -355,14 +358,16 @@ fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
         .as_ref()
         .map(|u| f.who(u))
         .unwrap_or_else(|| "hereby".into());
-    let d = |k: &str| {
+    let raw = |k: &str| {
         e.detail
             .get(k)
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string()
     };
-    let user = |k: &str| f.who(&UserId::new(d(k)));
+    // Plain text as recorded (a title, a name); `f.md` for what was typed as mrkdwn.
+    let d = |k: &str| markdown::line(&raw(k));
+    let user = |k: &str| f.who(&UserId::new(raw(k)));
     let (kind, text) = match e.kind.as_str() {
         "declared" => (
             "declaration",
@@ -379,13 +384,13 @@ fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
         "channel_renamed" => ("channel", format!("Channel renamed to #{}", d("name"))),
         "role_assigned" => (
             "role",
-            format!("{who} made {} {}", user("user"), role_name(&d("role"))),
+            format!("{who} made {} {}", user("user"), role_name(&raw("role"))),
         ),
         "role_unassigned" => (
             "role",
             format!(
                 "{who} left the {} role unfilled (was {})",
-                role_name(&d("role")),
+                role_name(&raw("role")),
                 user("previous")
             ),
         ),
@@ -396,21 +401,21 @@ fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
         "status_changed" => ("status", format!("{who} set status to {}", d("to"))),
         "resolved" => ("resolution", format!("{who} resolved the incident")),
         "reopened" => ("reopened", format!("{who} reopened the incident")),
-        "update" => ("update", format!("Update by {who}: {}", f.md(&d("text")))),
+        "update" => ("update", format!("Update by {who}: {}", f.md(&raw("text")))),
         "renamed" => (
             "rename",
             format!("{who} renamed the incident to \"{}\"", d("to")),
         ),
         "described" => (
             "note",
-            format!("Description by {who}: {}", f.md(&d("text"))),
+            format!("Description by {who}: {}", f.md(&raw("text"))),
         ),
         "fix_tried" => (
             "fix",
             format!(
                 "Fix #{} tried by {who}: {} ({})",
                 e.detail.get("number").and_then(Value::as_i64).unwrap_or(0),
-                f.md(&d("what")),
+                f.md(&raw("what")),
                 d("outcome")
             ),
         ),
@@ -419,24 +424,27 @@ fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
             format!(
                 "Fix #{} ({}) marked {} by {who}",
                 e.detail.get("number").and_then(Value::as_i64).unwrap_or(0),
-                f.md(&d("what")),
+                f.md(&raw("what")),
                 d("outcome")
             ),
         ),
         "note" => (
             "note",
-            format!("Note by {who} (outside the chat): {}", f.md(&d("text"))),
+            format!("Note by {who} (outside the chat): {}", f.md(&raw("text"))),
         ),
         "docs" => (
             "docs",
-            format!("Documentation trouble noted by {who}: {}", f.md(&d("text"))),
+            format!(
+                "Documentation trouble noted by {who}: {}",
+                f.md(&raw("text"))
+            ),
         ),
         "action_added" => (
             "action",
             format!(
                 "Action item #{} added by {who}: {}",
                 e.detail.get("number").and_then(Value::as_i64).unwrap_or(0),
-                f.md(&d("text"))
+                f.md(&raw("text"))
             ),
         ),
         _ => return None,
@@ -449,9 +457,11 @@ fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
 }
 
 fn role_name(key: &str) -> String {
-    super::roles::Role::parse(key, &[])
-        .map(|r| r.display_name())
-        .unwrap_or_else(|| key.replace(['-', '_'], " "))
+    markdown::line(
+        &super::roles::Role::parse(key, &[])
+            .map(|r| r.display_name())
+            .unwrap_or_else(|| key.replace(['-', '_'], " ")),
+    )
 }
 
 /// Why a template could not render.
@@ -469,5 +479,7 @@ pub fn render(draft: &Draft, template: &str) -> Result<String, TemplateError> {
 }
 
 mod model;
+#[cfg(test)]
+mod structure_tests;
 #[cfg(test)]
 mod tests;

@@ -16,6 +16,9 @@ use crate::store::Store;
 /// is a few database statements, so a worker that died is replaced quickly.
 const LEASE_SECS: i64 = 10;
 
+/// The longest a delivery waits between attempts.
+const DATABASE_RETRY_MAX: Duration = Duration::from_secs(5);
+
 pub struct DeliveryWorker {
     app: App,
     id: String,
@@ -85,7 +88,9 @@ impl DeliveryWorker {
             }
             Err(e) => {
                 tracing::error!(error = ?e, event_id = %d.event_id, "Processing a delivery failed; it will be retried");
-                let retry_at = later(backoff(self.retry_base, d.attempts));
+                // Processing fails for the database's reasons (a full disk, a lost server), not
+                // the delivery's: it is tried again within seconds once the database is back.
+                let retry_at = later(backoff(self.retry_base, d.attempts).min(DATABASE_RETRY_MAX));
                 self.app
                     .store
                     .release_delivery(d.id, &self.id, retry_at, &format!("{e:#}"))

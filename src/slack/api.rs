@@ -469,26 +469,6 @@ impl SlackGateway {
             .map(|_| ())
     }
 
-    /// Answers a slash command later through its `response_url` (an ephemeral message where
-    /// the command was typed; works where hereby is not a member).
-    #[tracing::instrument(name = "Answering through a response URL", skip_all)]
-    pub async fn respond(&self, response_url: &str, text: &str) -> Result<(), CallError> {
-        let url = url::Url::parse(response_url).map_err(|e| CallError::Refused {
-            code: format!("invalid response_url: {e}"),
-        })?;
-        let req = SlackApiPostWebhookMessageRequest::new(
-            SlackMessageContent::new().with_text(text.to_string()),
-        )
-        .with_replace_original(false);
-        self.call(
-            "response_url",
-            self.client
-                .respond_to_event(&SlackResponseUrl::new(url), &req),
-        )
-        .await
-        .map(|_| ())
-    }
-
     /// `chat.getPermalink`.
     #[tracing::instrument(name = "Asking Slack for a permalink", skip(self))]
     pub async fn permalink(&self, channel: &ChannelId, ts: &str) -> Result<String, CallError> {

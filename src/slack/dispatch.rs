@@ -5,6 +5,7 @@
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tracing::Instrument;
 
 use super::events::Envelope;
 use crate::app::commands::{self, Invocation, Reply};
@@ -135,30 +136,95 @@ pub struct SlashCommand {
     #[serde(default)]
     pub text: String,
     pub trigger_id: Option<String>,
+    /// Where an answer can still go after the 3 s (Slack's hooks, for 30 minutes).
     pub response_url: Option<String>,
 }
 
-/// Runs a slash command; the answer's JSON, or `None` for an empty acknowledgement.
+/// Slack gives up on a command's answer after 3 s; one not ready by then is answered with
+/// [`BUSY`] and finished through the command's `response_url`.
+pub const REPLY_DEADLINE: std::time::Duration = std::time::Duration::from_millis(2500);
+
+/// The answer when the database is too slow to answer within Slack's 3 s.
+pub const BUSY: &str = ":hourglass_flowing_sand: hereby is busy (its database is slow to answer) and is still working on this: the answer follows here in a moment.";
+
+/// Runs a slash command; the answer's JSON, or `None` for an empty acknowledgement. The command
+/// runs on its own task: when it takes longer than [`REPLY_DEADLINE`], Slack gets [`BUSY`] now
+/// and the real answer through `response_url` when it is ready.
 #[tracing::instrument(name = "Running a slash command", skip_all)]
 pub async fn slash_command(app: &App, form: SlashCommand) -> Option<Value> {
+    // What people type into commands can be customer details: never above `debug`.
+    tracing::debug!(text = %form.text, "Slash command text");
     let inv = Invocation {
         team: TeamId::new(form.team_id),
         channel: ChannelId::new(form.channel_id),
         user: UserId::new(form.user_id),
         text: super::events::without_nul(&form.text),
         trigger_id: form.trigger_id,
-        response_url: form.response_url,
+        response_url: form.response_url.clone(),
     };
-    let reply = match commands::run(app, &inv, Utc::now()).await {
-        Ok(reply) => reply,
-        Err(e) => {
-            tracing::error!(error = ?e, "A command failed");
-            Reply::Ephemeral(":warning: hereby could not do that just now (its database did not answer). Nothing was changed; please try again in a moment.".into())
+    let (answer, mut waiting) = tokio::sync::oneshot::channel();
+    let worker = app.clone();
+    let response_url = form.response_url;
+    tokio::spawn(
+        async move {
+            let reply = run_command(&worker, &inv).await;
+            if let Err(late) = answer.send(reply) {
+                answer_late(&worker, response_url.as_deref(), late).await;
+            }
+        }
+        .in_current_span(),
+    );
+    let reply = match tokio::time::timeout(REPLY_DEADLINE, &mut waiting).await {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(_)) => Reply::Ephemeral(COULD_NOT.into()),
+        Err(_) => {
+            // Closing first means the answer either arrived just now or goes to response_url.
+            waiting.close();
+            match waiting.try_recv() {
+                Ok(reply) => reply,
+                Err(_) => {
+                    tracing::warn!("A command is taking longer than Slack waits; answered busy");
+                    Reply::Ephemeral(BUSY.into())
+                }
+            }
         }
     };
     match reply {
         Reply::Ephemeral(text) => Some(json!({ "response_type": "ephemeral", "text": text })),
         Reply::Nothing => None,
+    }
+}
+
+const COULD_NOT: &str = ":warning: hereby could not do that just now (its database did not answer). Nothing was changed; please try again in a moment.";
+
+async fn run_command(app: &App, inv: &Invocation) -> Reply {
+    match commands::run(app, inv, Utc::now()).await {
+        Ok(reply) => reply,
+        Err(e) => {
+            tracing::error!(error = ?e, "A command failed");
+            Reply::Ephemeral(COULD_NOT.into())
+        }
+    }
+}
+
+/// Sends an answer that missed Slack's 3 s through the command's `response_url`.
+async fn answer_late(app: &App, response_url: Option<&str>, reply: Reply) {
+    let Reply::Ephemeral(text) = reply else {
+        return;
+    };
+    let Some(url) = response_url else {
+        tracing::warn!("A late answer had no response_url to go to");
+        return;
+    };
+    if let Err(e) = super::respond::respond(
+        url,
+        &app.settings.api_origin,
+        &text,
+        std::time::Duration::from_secs(10),
+    )
+    .await
+    {
+        tracing::warn!(error = ?e, "Could not deliver a late answer to a command");
     }
 }
 

@@ -17,6 +17,7 @@ use super::dispatch::{self, EventsAnswer, Refusal, SlashCommand};
 use super::verify::{verify_request, VerifyError};
 use crate::app::App;
 use crate::config::Secret;
+use crate::server::{bounded_body, BodyBudget};
 
 /// Slack's requests are small; anything over this is refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -30,11 +31,14 @@ pub struct Ingress {
 
 /// The routes, ready to serve; without a signing secret (Socket Mode only) there is no
 /// `/slack/*`.
-pub fn router(state: Ingress, slack_over_http: bool) -> Router {
+/// `/slack/*` bodies are read within `budget` (a deadline, and a share of the bytes held by
+/// requests not yet verified).
+pub fn router(state: Ingress, slack_over_http: bool, budget: BodyBudget) -> Router {
     let slack = Router::new()
         .route("/slack/events", post(events))
         .route("/slack/commands", post(commands))
-        .route("/slack/interactions", post(interactions));
+        .route("/slack/interactions", post(interactions))
+        .layer(axum::middleware::from_fn_with_state(budget, bounded_body));
     let base = if slack_over_http {
         slack
     } else {

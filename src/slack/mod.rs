@@ -9,6 +9,7 @@ pub mod interactions;
 pub mod modals;
 pub mod pacing;
 pub mod refusals;
+pub mod respond;
 pub mod socket_mode;
 pub mod verify;
 pub mod views;

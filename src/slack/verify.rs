@@ -18,7 +18,7 @@ pub enum VerifyError {
     #[error("timestamp is not a number")]
     BadTimestamp,
     #[error("timestamp is {0} s away from now (more than 300 s): stale or replayed")]
-    Stale(i64),
+    Stale(u64),
     #[error("signature does not match")]
     Mismatch,
 }
@@ -38,8 +38,9 @@ pub fn verify_request(
         .trim()
         .parse()
         .map_err(|_| VerifyError::BadTimestamp)?;
-    let skew = (now - ts).abs();
-    if skew > MAX_SKEW_SECS {
+    // Checked: a timestamp near i64::MIN must not overflow into a small skew.
+    let skew = now.checked_sub(ts).map_or(u64::MAX, i64::unsigned_abs);
+    if skew > MAX_SKEW_SECS.unsigned_abs() {
         return Err(VerifyError::Stale(skew));
     }
     // The signature covers the exact bytes; a body that is not UTF-8 cannot be Slack's.
@@ -70,6 +71,27 @@ mod tests {
             now,
         );
         assert!(matches!(r, Err(VerifyError::Stale(_))), "{r:?}");
+    }
+
+    #[test]
+    fn a_timestamp_at_the_far_end_of_time_is_refused_as_stale_not_wrapped_into_the_window() {
+        let now = 1_790_000_000_i64;
+        for ts in [
+            now.wrapping_sub(1 << 62).wrapping_sub(1 << 62),
+            i64::MIN,
+            i64::MAX,
+            now - 301,
+            now + 301,
+        ] {
+            let r = verify_request(
+                &Secret::new(DOC_SECRET),
+                Some(&ts.to_string()),
+                Some(DOC_SIG),
+                DOC_BODY.as_bytes(),
+                now,
+            );
+            assert!(matches!(r, Err(VerifyError::Stale(_))), "{ts}: {r:?}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::domain::command::SPECS;
+use crate::domain::mrkdwn;
 use crate::domain::roles::Role;
 use crate::domain::UserId;
 use crate::store::incidents::IncidentRecord;
@@ -15,11 +16,10 @@ pub fn incident_label(i: &IncidentRecord) -> String {
     }
 }
 
-/// Slack mrkdwn needs `&`, `<` and `>` escaped in text people typed.
+/// Plain text people typed, ready to post as mrkdwn: escaped, and with nothing in it that pings
+/// a channel or reorders text (see [`mrkdwn::safe`]).
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    mrkdwn::plain(text)
 }
 
 fn holder(roles: &[(Role, UserId)], role: &Role) -> Option<UserId> {
@@ -29,17 +29,27 @@ fn holder(roles: &[(Role, UserId)], role: &Role) -> Option<UserId> {
         .map(|(_, u)| u.clone())
 }
 
+/// Slack's limits: a channel topic, a section's text, blocks in one message.
+pub const TOPIC_MAX: usize = 250;
+pub const SECTION_MAX: usize = 3000;
+pub const BLOCKS_MAX: usize = 50;
+/// At most this many section blocks list the roles (so many custom roles cannot push the
+/// welcome past [`BLOCKS_MAX`]); the rest are counted, and `/incident roles` lists them all.
+const ROLE_SECTIONS_MAX: usize = 8;
+
 /// The channel topic: title, status, severity and commander, within Slack's 250 characters.
 pub fn topic(i: &IncidentRecord, roles: &[(Role, UserId)]) -> String {
-    let mut parts = vec![incident_label(i), format!("Status: {}", i.status.as_str())];
+    let mut parts = vec![
+        escape(&incident_label(i)),
+        format!("Status: {}", i.status.as_str()),
+    ];
     if let Some(s) = i.severity {
         parts.push(format!("Severity: {}", s.as_str().to_uppercase()));
     }
     if let Some(c) = holder(roles, &Role::Commander) {
         parts.push(format!("Commander: <@{c}>"));
     }
-    let topic = parts.join(" | ");
-    topic.chars().take(250).collect()
+    mrkdwn::cut(&parts.join(" | "), TOPIC_MAX)
 }
 
 /// The welcome message's notification text.
@@ -72,20 +82,20 @@ pub fn welcome_blocks(
         })
         .collect();
     let mut blocks = vec![
-        json!({"type": "header", "text": {"type": "plain_text", "text": truncate(&format!(":rotating_light: {}", incident_label(i)), 150), "emoji": true}}),
+        json!({"type": "header", "text": {"type": "plain_text", "text": truncate(&mrkdwn::shown(&format!(":rotating_light: {}", incident_label(i))), 150), "emoji": true}}),
         json!({"type": "section", "fields": [
             {"type": "mrkdwn", "text": format!("*Status*\n{}", i.status.as_str())},
             {"type": "mrkdwn", "text": format!("*Severity*\n{}", i.severity.map_or("not set".to_string(), |s| s.as_str().to_uppercase()))},
             {"type": "mrkdwn", "text": format!("*Declared by*\n<@{}>", i.declared_by)},
             {"type": "mrkdwn", "text": format!("*Declared*\n<!date^{ts}^{{date_short_pretty}} at {{time}} ({{ago}})|{}>", i.declared_at.format("%Y-%m-%d %H:%M UTC"), ts = i.declared_at.timestamp())},
         ]}),
-        json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("*Roles*\n{}", role_lines.join("\n"))}}),
     ];
+    blocks.extend(sections("*Roles*", &role_lines, ROLE_SECTIONS_MAX));
     if let Some(update) = &i.latest_update {
-        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&format!("*Latest update*\n{}", escape(update)), 3000)}}));
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn::cut(&format!("*Latest update*\n{}", escape(update)), SECTION_MAX)}}));
     }
     if let Some(d) = &i.description {
-        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&format!("*Description*\n{}", escape(d)), 3000)}}));
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn::cut(&format!("*Description*\n{}", escape(d)), SECTION_MAX)}}));
     }
     let unfilled: Vec<Value> = Role::all(custom_roles)
         .iter()
@@ -109,6 +119,43 @@ pub fn welcome_blocks(
         commands.join(", ")
     )}]}));
     Value::Array(blocks)
+}
+
+/// Section blocks under `heading`, the lines packed into as few as fit Slack's 3,000
+/// characters each, at most `max_blocks` of them; lines that do not fit are counted in a
+/// last "…and N more" line.
+fn sections(heading: &str, lines: &[String], max_blocks: usize) -> Vec<Value> {
+    let more = |n: usize| format!("…and {n} more: `/incident roles` lists them all.");
+    let reserve = more(lines.len()).chars().count() + 1;
+    let mut texts: Vec<String> = vec![heading.to_string()];
+    let mut left = lines.len();
+    for line in lines {
+        let line = mrkdwn::cut(line, SECTION_MAX - reserve - heading.len() - 1);
+        let current = texts.last_mut().map(|t| t.chars().count()).unwrap_or(0);
+        let last_block = texts.len() == max_blocks;
+        let room = SECTION_MAX - if last_block { reserve } else { 0 };
+        if current + 1 + line.chars().count() <= room {
+            if let Some(t) = texts.last_mut() {
+                t.push('\n');
+                t.push_str(&line);
+            }
+        } else if !last_block {
+            texts.push(line);
+        } else {
+            break;
+        }
+        left -= 1;
+    }
+    if left > 0 {
+        if let Some(t) = texts.last_mut() {
+            t.push('\n');
+            t.push_str(&more(left));
+        }
+    }
+    texts
+        .into_iter()
+        .map(|t| json!({"type": "section", "text": {"type": "mrkdwn", "text": t}}))
+        .collect()
 }
 
 /// The `action_id` prefix of the summary's "Take <role>" buttons.
@@ -196,7 +243,7 @@ pub fn fix_blocks(f: &crate::store::record::FixAttempt) -> Value {
                         "text": {"type": "plain_text", "text": format!("{} {}", o.emoji(), capitalise(o.as_str())), "emoji": true}}))
         .collect();
     json!([
-        {"type": "section", "text": {"type": "mrkdwn", "text": truncate(&fix_text(f), 3000)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn::cut(&fix_text(f), SECTION_MAX)}},
         {"type": "actions", "block_id": format!("fix_{}", f.number), "elements": buttons},
     ])
 }
@@ -354,5 +401,127 @@ fn truncate(s: &str, max: usize) -> String {
         s.to_string()
     } else {
         s.chars().take(max - 1).collect::<String>() + "…"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::incident::{Origin, Status, Title};
+    use crate::domain::{ChannelId, TeamId};
+
+    fn incident(title: &str) -> IncidentRecord {
+        IncidentRecord {
+            id: 1,
+            team: TeamId::new("T1"),
+            number: 7,
+            title: Title::parse(title).ok(),
+            status: Status::Investigating,
+            severity: None,
+            declared_by: UserId::new("U1"),
+            declared_at: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default(),
+            origin: Origin::Command {
+                channel: ChannelId::new("C1"),
+            },
+            channel: None,
+            welcome_ts: None,
+            latest_update: None,
+            resolved_at: None,
+            description: None,
+        }
+    }
+
+    fn texts(blocks: &Value) -> Vec<String> {
+        blocks
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|b| b.pointer("/text/text").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn a_topic_is_within_slacks_limit_and_never_cuts_an_entity_or_a_mention() {
+        for n in 0..130 {
+            let title = format!("{}{}", "x".repeat(n), "&<>".repeat(40));
+            let roles = [(Role::Commander, UserId::new("U0123456789"))];
+            let topic = topic(&incident(&title), &roles);
+            assert!(topic.chars().count() <= TOPIC_MAX, "{topic}");
+            let kept = topic.trim_end_matches('…');
+            let tail = &kept[kept.rfind('&').unwrap_or(kept.len())..];
+            assert!(
+                ["", "&amp;", "&lt;", "&gt;"].contains(&tail) || tail.len() > 5,
+                "cut inside an entity: {topic}"
+            );
+            assert_eq!(
+                kept.matches("<@").count(),
+                kept.matches('>').count(),
+                "{topic}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_title_that_pings_the_channel_is_carried_into_the_topic_as_words() {
+        let t = topic(&incident("<!channel> down \u{202E}gnp.exe"), &[]);
+        assert!(!t.contains("<!channel>") && !t.contains('\u{202E}'), "{t}");
+        assert!(
+            t.contains("&lt;!channel&gt;") && t.contains("[U+202E]"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn many_custom_roles_still_make_a_welcome_slack_accepts() {
+        let custom: Vec<String> = (0..400)
+            .map(|n| format!("custom-role-with-a-long-name-number-{n}"))
+            .collect();
+        let blocks = welcome_blocks(&incident("Checkout down"), &[], &custom);
+        let count = blocks.as_array().map_or(0, Vec::len);
+        assert!(count <= BLOCKS_MAX, "{count} blocks");
+        let texts = texts(&blocks);
+        for t in &texts {
+            assert!(
+                t.chars().count() <= SECTION_MAX,
+                "{} chars",
+                t.chars().count()
+            );
+        }
+        let all = texts.join("\n");
+        assert!(all.contains("*Incident commander*"), "{all}");
+        assert!(all.contains("more: `/incident roles`"), "{all}");
+    }
+
+    #[test]
+    fn a_few_roles_are_listed_in_one_section_without_a_count() {
+        let blocks = welcome_blocks(&incident("Checkout down"), &[], &["comms".into()]);
+        let roles: Vec<String> = texts(&blocks)
+            .into_iter()
+            .filter(|t| t.starts_with("*Roles*"))
+            .collect();
+        assert_eq!(roles.len(), 1);
+        assert!(
+            roles[0].contains("*Comms*") && !roles[0].contains("more"),
+            "{}",
+            roles[0]
+        );
+    }
+
+    #[test]
+    fn a_long_update_is_cut_within_a_section_between_entities() {
+        let mut i = incident("Checkout down");
+        i.latest_update = Some("<&>".repeat(600));
+        let blocks = welcome_blocks(&i, &[], &[]);
+        let update = texts(&blocks)
+            .into_iter()
+            .find(|t| t.starts_with("*Latest update*"))
+            .unwrap_or_default();
+        assert!(update.chars().count() <= SECTION_MAX);
+        assert!(
+            update.ends_with("&lt;…") || update.ends_with("&amp;…") || update.ends_with("&gt;…"),
+            "{}",
+            &update[update.len() - 20..]
+        );
     }
 }

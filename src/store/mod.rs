@@ -21,6 +21,27 @@ pub enum Backend {
     Postgres,
 }
 
+/// The size of the row the health check writes: larger than nearly every delivery Slack sends.
+const HEALTH_PROBE_BYTES: usize = 16 * 1024;
+
+/// Whether a connection may go back to (or come out of) the pool: only outside a transaction.
+/// A COMMIT that fails on a full disk makes SQLite roll back by itself, after which sqlx's
+/// own ROLLBACK fails too and sqlx still counts a transaction open; such a connection would
+/// refuse every later `BEGIN` ("non-zero transaction depth"), so it is closed instead.
+async fn out_of_transaction(conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    // A rollback queued when a transaction was dropped runs at the connection's next use.
+    conn.ping().await?;
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("Closing a database connection left inside a transaction");
+    }
+    Ok(clean)
+}
+
 /// A pool of connections to hereby's database.
 #[derive(Clone)]
 pub struct Store {
@@ -54,6 +75,8 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(std::time::Duration::from_secs(5))
+            .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
+            .before_acquire(|conn, _| Box::pin(out_of_transaction(conn)))
             .connect(&url)
             .await
             .context("Failed to connect to the database (check DATABASE_URL)")?;
@@ -82,13 +105,25 @@ impl Store {
         Ok(())
     }
 
-    /// `true` when the database can take a write within two seconds: it answers, and no other
-    /// writer holds it locked (SQLite takes its write lock for the check, then lets go).
+    /// `true` when the database can take a delivery within two seconds: it answers, no other
+    /// writer holds it locked, and it has room. The check writes and commits a delivery-sized
+    /// row and deletes it in the same transaction, so a full disk fails it as it fails a
+    /// delivery; nobody ever sees the row.
     pub async fn can_write(&self) -> bool {
         let check = async {
             let mut tx = self.begin_write().await?;
-            sqlx::query("SELECT 1").execute(&mut *tx).await?;
-            tx.rollback().await?;
+            sqlx::query(
+                "INSERT INTO deliveries (team_id, event_id, event_type, payload, received_at)
+                 VALUES ('-', '-health', 'health', $1, $2) ON CONFLICT (team_id, event_id) DO NOTHING",
+            )
+            .bind("x".repeat(HEALTH_PROBE_BYTES))
+            .bind(to_millis(Utc::now()))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM deliveries WHERE team_id = '-' AND event_id = '-health'")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
             anyhow::Ok(())
         };
         matches!(
@@ -144,4 +179,30 @@ pub(crate) fn opt_text(row: &AnyRow, col: &str) -> anyhow::Result<Option<String>
 /// Is this error a unique-constraint violation (the row is already there)?
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_connection_left_inside_a_failed_transaction_never_reaches_the_next_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        // SQLite ends the transaction behind sqlx's back (as a COMMIT failing on a full disk
+        // does); the COMMIT and the ROLLBACK on drop then both fail.
+        let mut tx = store.begin_write().await.unwrap();
+        sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+        assert!(tx.commit().await.is_err());
+        for n in 0..12 {
+            let tx = store.begin_write().await;
+            assert!(tx.is_ok(), "writer {n}: {:?}", tx.err());
+            if let Ok(tx) = tx {
+                tx.rollback().await.unwrap();
+            }
+        }
+        assert!(store.can_write().await);
+    }
 }

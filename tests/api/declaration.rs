@@ -432,7 +432,7 @@ async fn a_declaration_without_a_title_is_named_by_number_and_asks_for_a_title()
     assert_eq!(reply["text"], "Renamed to Payments &amp; refunds failing.");
     app.eventually("the topic carries the new title", |s| {
         s.channel_named(&expected)
-            .is_some_and(|c| c.topic.contains("Payments & refunds failing"))
+            .is_some_and(|c| c.topic.contains("Payments &amp; refunds failing"))
     })
     .await;
 }

@@ -265,7 +265,7 @@ fn the_timeline_is_in_order_and_condenses_ordinary_messages() {
     assert!(d
         .timeline
         .iter()
-        .any(|t| t.text == "carol: since 13:55 | line one…"));
+        .any(|t| t.text == "carol: since 13:55 \\| line one…"));
     assert!(d
         .timeline
         .iter()
@@ -303,7 +303,7 @@ fn weak_action_items_are_flagged() {
 
 #[test]
 fn table_cells_escape_pipes() {
-    assert_eq!(cell("a | b\nc"), "a \\| b c");
+    assert_eq!(cell(&markdown::inline("a | b\nc")), "a \\| b c");
 }
 
 #[test]
