@@ -44,6 +44,13 @@ async fn the_commander_hands_out_a_role_and_the_channel_summary_and_history_show
     })
     .await;
     assert!(!app.slack.calls_to("chat.update").is_empty());
+    app.settle().await;
+    assert_eq!(
+        app.count_where("outbox", "step = 'refresh_summary' AND attempts > 1")
+            .await,
+        0,
+        "hereby understood Slack's answer to chat.update the first time"
+    );
 
     // Handing the commander role on keeps the history and changes the topic.
     app.command(&c, "W111", "role ic <@W333>").await;

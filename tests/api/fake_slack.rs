@@ -194,7 +194,11 @@ impl FakeSlack {
         }));
         let app = Router::new()
             .route("/api/{method}", any(handle))
-            .route("/upload/{file}", axum::routing::post(upload))
+            // Slack takes files up to 1 GB; drafts of long incidents are several MB.
+            .route(
+                "/upload/{file}",
+                axum::routing::post(upload).layer(axum::extract::DefaultBodyLimit::max(256 << 20)),
+            )
             .route("/respond/{*path}", axum::routing::post(respond))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -785,7 +789,8 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 Some(m) => {
                     m.text = str_param(p, "text").into();
                     m.blocks = p.get("blocks").cloned();
-                    json!({"ok": true, "channel": channel, "ts": ts, "text": m.text})
+                    json!({"ok": true, "channel": channel, "ts": ts, "text": m.text,
+                           "message": {"text": m.text, "user": BOT_USER, "bot_id": BOT_ID}})
                 }
                 None => json!({"ok": false, "error": "message_not_found"}),
             }
