@@ -45,6 +45,7 @@ impl Application {
             config.slack_rate_window,
         )?;
         let app = App {
+            deliveries: crate::store::group_commit::DeliveryWriter::start(store.clone()),
             store,
             slack,
             settings: Arc::new(Settings {

@@ -55,6 +55,8 @@ pub struct Settings {
 #[derive(Clone)]
 pub struct App {
     pub store: Store,
+    /// Stores Events API deliveries in group commits.
+    pub deliveries: crate::store::group_commit::DeliveryWriter,
     pub slack: SlackGateway,
     pub settings: Arc<Settings>,
     /// Wakes the delivery worker when a new delivery is stored.

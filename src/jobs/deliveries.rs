@@ -1,5 +1,5 @@
 //! Processes stored deliveries after they were acknowledged, oldest first, each exactly once:
-//! its effects and the "processed" mark commit in one transaction.
+//! their effects and the "processed" marks commit in one transaction per batch.
 
 use std::time::Duration;
 
@@ -10,11 +10,32 @@ use tracing::Instrument;
 use super::{backoff, later, Outcome};
 use crate::app::{ingest, App};
 use crate::slack::events;
+use crate::store::deliveries::PendingDelivery;
 use crate::store::Store;
 
 /// How long a claimed delivery stays with one worker before another may take it: processing
 /// is a few database statements, so a worker that died is replaced quickly.
 const LEASE_SECS: i64 = 10;
+
+/// The most deliveries processed in one transaction.
+const BATCH: i64 = 128;
+
+/// Decodes a stored delivery and applies it inside `tx`; the note to keep and whether its
+/// payload is worth keeping.
+async fn apply(
+    tx: &mut crate::store::Tx,
+    d: &PendingDelivery,
+    settings: &crate::app::Settings,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<(String, bool)> {
+    Ok(match events::decode(&d.payload) {
+        Ok(event) => {
+            let outcome = ingest::apply(tx, &event, settings, now).await?;
+            (format!("{outcome:?}"), outcome.keeps_payload())
+        }
+        Err(e) => (format!("undecodable: {e}"), false),
+    })
+}
 
 /// The longest a delivery waits between attempts.
 const DATABASE_RETRY_MAX: Duration = Duration::from_secs(5);
@@ -34,27 +55,73 @@ impl DeliveryWorker {
         }
     }
 
-    /// Processes the oldest waiting delivery, if any.
+    /// Processes the oldest waiting deliveries, up to [`BATCH`] of them in arrival order and
+    /// in one transaction (one `fsync` for the batch). If the batch fails, each of its
+    /// deliveries is processed on its own, so one that cannot be processed never holds up the
+    /// others.
     pub async fn run_once(&self) -> anyhow::Result<Outcome> {
         let now = Utc::now();
-        let Some(d) = self
+        let claimed = self
             .app
             .store
-            .claim_delivery(&self.id, now, chrono::Duration::seconds(LEASE_SECS))
-            .await?
-        else {
+            .claim_deliveries(&self.id, now, chrono::Duration::seconds(LEASE_SECS), BATCH)
+            .await?;
+        if claimed.is_empty() {
             return Ok(Outcome::Idle);
-        };
+        }
+        if claimed.len() > 1 {
+            let span =
+                tracing::info_span!("Processing deliveries together", deliveries = claimed.len());
+            match self.process_batch(&claimed).instrument(span).await {
+                Ok(()) => {
+                    self.app.effects_waiting.notify_one();
+                    return Ok(Outcome::Worked);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "A batch of deliveries failed; processing them one at a time");
+                }
+            }
+        }
+        for d in &claimed {
+            self.process_one(d).await?;
+        }
+        Ok(Outcome::Worked)
+    }
+
+    /// Applies every delivery of a batch and marks each processed, in one transaction.
+    async fn process_batch(&self, batch: &[PendingDelivery]) -> anyhow::Result<()> {
+        let now = Utc::now();
+        let mut tx = self.app.store.begin_write().await?;
+        let mut notes = Vec::with_capacity(batch.len());
+        for d in batch {
+            let (note, keep) = apply(&mut tx, d, &self.app.settings, now).await?;
+            if !Store::finish_delivery(&mut tx, d.id, &self.id, Utc::now(), Some(&note), keep)
+                .await?
+            {
+                anyhow::bail!("another worker took delivery {} over", d.event_id);
+            }
+            notes.push(note);
+        }
+        tx.commit()
+            .await
+            .context("Failed to commit processed deliveries")?;
+        let done = Utc::now();
+        for (d, note) in batch.iter().zip(notes) {
+            let took = (done - d.received_at).to_std().unwrap_or_default();
+            metrics::histogram!("hereby_delivery_processing_seconds").record(took.as_secs_f64());
+            tracing::info!(event_id = %d.event_id, outcome = %note, "Delivery processed");
+        }
+        Ok(())
+    }
+
+    /// Processes one claimed delivery in its own transaction; a failure is retried later, and
+    /// a delivery that keeps failing is marked failed.
+    async fn process_one(&self, d: &PendingDelivery) -> anyhow::Result<()> {
+        let now = Utc::now();
         let span = tracing::info_span!("Processing a delivery", event_id = %d.event_id, attempt = d.attempts);
         let result = async {
             let mut tx = self.app.store.begin_write().await?;
-            let (note, keep) = match events::decode(&d.payload) {
-                Ok(event) => {
-                    let outcome = ingest::apply(&mut tx, &event, &self.app.settings, now).await?;
-                    (format!("{outcome:?}"), outcome.keeps_payload())
-                }
-                Err(e) => (format!("undecodable: {e}"), false),
-            };
+            let (note, keep) = apply(&mut tx, d, &self.app.settings, now).await?;
             if Store::finish_delivery(&mut tx, d.id, &self.id, Utc::now(), Some(&note), keep)
                 .await?
             {
@@ -97,7 +164,7 @@ impl DeliveryWorker {
                     .await?;
             }
         }
-        Ok(Outcome::Worked)
+        Ok(())
     }
 
     /// Works until shutdown; also picks up what an earlier run stored but never processed.

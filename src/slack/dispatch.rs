@@ -12,7 +12,7 @@ use crate::app::commands::{self, Invocation, Reply};
 use crate::app::interactions::{self, Answer};
 use crate::app::App;
 use crate::domain::{ChannelId, TeamId, UserId};
-use crate::store::deliveries::{NewDelivery, Recorded};
+use crate::store::deliveries::{OwnedDelivery, Recorded};
 
 /// How long storing a delivery may take before Slack is told to retry.
 const STORE_DEADLINE: std::time::Duration = std::time::Duration::from_millis(2500);
@@ -76,33 +76,28 @@ pub async fn event_payload(
                     "team_id and event_id must be Slack IDs (letters and digits)".into(),
                 ));
             }
-            let delivery = NewDelivery {
-                team_id,
-                event_id,
-                event_type: envelope.event_type(),
-                payload: text,
+            let event_type = envelope.event_type();
+            let delivery = OwnedDelivery {
+                team_id: team_id.to_string(),
+                event_id: event_id.to_string(),
+                event_type: event_type.to_string(),
+                payload: text.to_string(),
                 retry_num,
             };
             // Slack waits 3 s for an answer: a database that cannot take the delivery by then
-            // gets a 503 (so Slack retries) rather than a timeout.
-            let stored = tokio::time::timeout(
-                STORE_DEADLINE,
-                app.store.record_delivery(&delivery, Utc::now()),
-            )
-            .await
-            .map_err(|_| {
-                Refusal::Unavailable(anyhow::anyhow!(
-                    "the database did not take the delivery within {STORE_DEADLINE:?}"
-                ))
-            })?;
+            // gets a 503 (so Slack retries) rather than a timeout. Deliveries arriving together
+            // are committed together; each is answered once its transaction committed.
+            let stored = tokio::time::timeout(STORE_DEADLINE, app.deliveries.record(delivery))
+                .await
+                .map_err(|_| {
+                    Refusal::Unavailable(anyhow::anyhow!(
+                        "the database did not take the delivery within {STORE_DEADLINE:?}"
+                    ))
+                })?;
             match stored.map_err(Refusal::Unavailable)? {
                 Recorded::New => {
-                    metrics::counter!("hereby_deliveries_received_total", "event_type" => delivery.event_type.to_string()).increment(1);
-                    tracing::info!(
-                        event_id,
-                        event_type = delivery.event_type,
-                        "Delivery stored"
-                    );
+                    metrics::counter!("hereby_deliveries_received_total", "event_type" => event_type.to_string()).increment(1);
+                    tracing::info!(event_id, event_type, "Delivery stored");
                     app.deliveries_waiting.notify_one();
                 }
                 Recorded::Duplicate => {

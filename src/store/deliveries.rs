@@ -26,79 +26,128 @@ pub struct PendingDelivery {
     pub received_at: DateTime<Utc>,
 }
 
-/// A new delivery, as it arrived.
-pub struct NewDelivery<'a> {
-    pub team_id: &'a str,
-    pub event_id: &'a str,
-    pub event_type: &'a str,
-    pub payload: &'a str,
+/// A new delivery, owned, as it waits in a group commit.
+#[derive(Debug, Clone)]
+pub struct OwnedDelivery {
+    pub team_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub payload: String,
     pub retry_num: Option<i64>,
 }
 
+/// Rows per `INSERT` of a group commit (6 parameters each, far below every engine's limit).
+const ROWS_PER_INSERT: usize = 64;
+
 impl Store {
-    /// Commits a delivery; a second delivery of the same `event_id` is reported, not stored.
-    #[tracing::instrument(name = "Storing a delivery", skip(self, d), fields(event_id = d.event_id))]
-    pub async fn record_delivery(
+    /// Commits a batch of deliveries in one transaction (one `fsync` for all of them), with
+    /// multi-row inserts; for each, in order, whether it was new or a redelivery (also of an
+    /// earlier one in the same batch). Nothing is stored if the transaction fails.
+    #[tracing::instrument(name = "Storing deliveries together", skip_all, fields(deliveries = batch.len()))]
+    pub async fn record_deliveries(
         &self,
-        d: &NewDelivery<'_>,
+        batch: &[OwnedDelivery],
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Recorded> {
-        let done = sqlx::query(
-            "INSERT INTO deliveries (team_id, event_id, event_type, payload, retry_num, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (team_id, event_id) DO NOTHING",
-        )
-        .bind(d.team_id.to_string())
-        .bind(d.event_id.to_string())
-        .bind(d.event_type.to_string())
-        .bind(d.payload.to_string())
-        .bind(d.retry_num)
-        .bind(to_millis(now))
-        .execute(self.pool())
-        .await
-        .context("Failed to store a delivery")?;
-        Ok(if done.rows_affected() == 1 {
-            Recorded::New
-        } else {
-            Recorded::Duplicate
-        })
+    ) -> anyhow::Result<Vec<Recorded>> {
+        let mut tx = self.begin_write().await?;
+        let mut inserted: std::collections::HashSet<(String, String)> =
+            std::collections::HashSet::new();
+        for chunk in batch.chunks(ROWS_PER_INSERT) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 6;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO deliveries (team_id, event_id, event_type, payload, retry_num, received_at)
+                 VALUES {} ON CONFLICT (team_id, event_id) DO NOTHING RETURNING team_id, event_id",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for d in chunk {
+                q = q
+                    .bind(d.team_id.clone())
+                    .bind(d.event_id.clone())
+                    .bind(d.event_type.clone())
+                    .bind(d.payload.clone())
+                    .bind(d.retry_num)
+                    .bind(to_millis(now));
+            }
+            for r in q
+                .fetch_all(&mut *tx)
+                .await
+                .context("Failed to store deliveries")?
+            {
+                inserted.insert((r.try_get("team_id")?, r.try_get("event_id")?));
+            }
+        }
+        tx.commit()
+            .await
+            .context("Failed to commit stored deliveries")?;
+        // The first of each event_id that went in is new; everything else was there already.
+        Ok(batch
+            .iter()
+            .map(|d| {
+                if inserted.remove(&(d.team_id.clone(), d.event_id.clone())) {
+                    Recorded::New
+                } else {
+                    Recorded::Duplicate
+                }
+            })
+            .collect())
     }
 
-    /// Takes the oldest unprocessed delivery that no live worker holds, for `lease`.
-    #[tracing::instrument(name = "Claiming a delivery", skip(self))]
-    pub async fn claim_delivery(
+    /// Takes up to `limit` of the oldest unprocessed deliveries that no live worker holds, for
+    /// `lease`, in the order they arrived.
+    #[tracing::instrument(name = "Claiming deliveries", skip(self))]
+    pub async fn claim_deliveries(
         &self,
         worker: &str,
         now: DateTime<Utc>,
         lease: chrono::Duration,
-    ) -> anyhow::Result<Option<PendingDelivery>> {
-        // The conditions are repeated outside the subquery so that, when two workers race for
-        // the same row, the second one's UPDATE re-checks them and matches nothing.
-        let row = sqlx::query(
+        limit: i64,
+    ) -> anyhow::Result<Vec<PendingDelivery>> {
+        // The conditions are checked again outside the subquery, so that when two workers race
+        // for the same rows, the second one's UPDATE re-checks them and matches nothing.
+        let rows = sqlx::query(
             "UPDATE deliveries SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
-             WHERE id = (SELECT id FROM deliveries
-                         WHERE processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3)
-                         ORDER BY id LIMIT 1)
+             WHERE id IN (SELECT id FROM deliveries
+                          WHERE processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3)
+                          ORDER BY id LIMIT $4)
                AND processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3)
              RETURNING id, team_id, event_id, payload, attempts, received_at",
         )
         .bind(worker.to_string())
         .bind(to_millis(now + lease))
         .bind(to_millis(now))
-        .fetch_optional(self.pool())
+        .bind(limit)
+        .fetch_all(self.pool())
         .await
-        .context("Failed to claim a delivery")?;
-        row.map(|r| {
-            Ok(PendingDelivery {
-                id: r.try_get("id")?,
-                team_id: r.try_get("team_id")?,
-                event_id: r.try_get("event_id")?,
-                payload: r.try_get("payload")?,
-                attempts: r.try_get("attempts")?,
-                received_at: super::from_millis(r.try_get("received_at")?),
+        .context("Failed to claim deliveries")?;
+        let mut claimed = rows
+            .iter()
+            .map(|r| {
+                Ok(PendingDelivery {
+                    id: r.try_get("id")?,
+                    team_id: r.try_get("team_id")?,
+                    event_id: r.try_get("event_id")?,
+                    payload: r.try_get("payload")?,
+                    attempts: r.try_get("attempts")?,
+                    received_at: super::from_millis(r.try_get("received_at")?),
+                })
             })
-        })
-        .transpose()
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        claimed.sort_by_key(|d| d.id);
+        Ok(claimed)
     }
 
     /// Marks a delivery processed inside the transaction that holds its effects; `false` when

@@ -4,6 +4,7 @@
 //! Every query names its `team_id`: no query crosses workspaces.
 
 pub mod deliveries;
+pub mod group_commit;
 pub mod incidents;
 pub mod outbox;
 pub mod postmortems;

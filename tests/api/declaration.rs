@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::Utc;
-use hereby::store::deliveries::NewDelivery;
+use hereby::store::deliveries::OwnedDelivery;
 
 use crate::fake_slack::{Failure, BOT_USER};
 use crate::helpers::*;
@@ -366,14 +366,14 @@ async fn a_delivery_stored_before_a_restart_is_processed_at_the_next_start() {
     .to_string();
     let store = app.store().await;
     store
-        .record_delivery(
-            &NewDelivery {
-                team_id: TEAM,
-                event_id: "EvOrphan",
-                event_type: "message",
-                payload: &payload,
+        .record_deliveries(
+            &[OwnedDelivery {
+                team_id: TEAM.into(),
+                event_id: "EvOrphan".into(),
+                event_type: "message".into(),
+                payload,
                 retry_num: None,
-            },
+            }],
             Utc::now(),
         )
         .await
