@@ -3,6 +3,7 @@
 
 mod batches;
 mod bench_catch_up;
+mod bench_declaration;
 mod commands;
 mod declaration;
 mod drills;
