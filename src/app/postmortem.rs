@@ -112,7 +112,15 @@ pub async fn export(
     let version = stored.version;
     let file = DraftFile {
         name: format!("postmortem-incident-{}-v{version}.md", incident.number),
-        title: format!("Post-mortem draft v{version}: {}", draft.title),
+        // A file title is plain text: the title as typed, not as escaped for Markdown.
+        title: format!(
+            "Post-mortem draft v{version}: {}",
+            incident
+                .title
+                .as_ref()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_else(|| format!("incident #{}", incident.number))
+        ),
         content: stored.markdown.as_bytes(),
         comment: summary(&draft, version),
     };

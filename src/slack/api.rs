@@ -307,7 +307,7 @@ impl SlackGateway {
     }
 
     /// `conversations.setTopic`.
-    #[tracing::instrument(name = "Setting a Slack channel topic", skip(self))]
+    #[tracing::instrument(name = "Setting a Slack channel topic", skip(self, topic))]
     pub async fn set_topic(&self, channel: &ChannelId, topic: &str) -> Result<(), CallError> {
         let session = self.client.open_session(&self.token);
         let req = SlackApiConversationsSetTopicRequest::new(

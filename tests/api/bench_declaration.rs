@@ -34,12 +34,10 @@ async fn bench_declaration_latency() {
         assert_eq!(app.post_event(&payload).await.status(), 200);
         let name = format!("incident-{}-latency-{n}", today());
         let welcome = loop {
-            let found = app.slack.channel_named(&name).and_then(|c| {
-                app.slack
-                    .messages_in(&c.id)
-                    .first()
-                    .map(|m| m.ts.clone())
-            });
+            let found = app
+                .slack
+                .channel_named(&name)
+                .and_then(|c| app.slack.messages_in(&c.id).first().map(|m| m.ts.clone()));
             if let Some(ts) = found {
                 break ts;
             }

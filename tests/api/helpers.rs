@@ -238,35 +238,20 @@ impl TestApp {
                 _ => {}
             }
         }
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish();
         let r = self
-            .post_signed_at(
-                "/slack/commands",
-                &body,
-                "application/x-www-form-urlencoded",
-                now_secs(),
-                &[],
-            )
+            .post_command(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .await;
         assert_eq!(r.status(), 200);
         r.json().await.unwrap()
     }
 
-    /// Sends `/incident <text>` with a `trigger_id`, as Slack does; returns the raw response.
-    pub async fn command_raw(&self, channel: &str, user: &str, text: &str) -> reqwest::Response {
-        let (trigger, response_url) = (self.slack.trigger_id(), self.slack.response_url());
+    /// Posts a slash command with exactly these form fields, signed; the raw response.
+    pub async fn post_command<'a>(
+        &self,
+        fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> reqwest::Response {
         let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs([
-                ("team_id", TEAM),
-                ("channel_id", channel),
-                ("user_id", user),
-                ("command", "/incident"),
-                ("text", text),
-                ("trigger_id", trigger.as_str()),
-                ("response_url", response_url.as_str()),
-            ])
+            .extend_pairs(fields)
             .finish();
         self.post_signed_at(
             "/slack/commands",
@@ -275,6 +260,21 @@ impl TestApp {
             now_secs(),
             &[],
         )
+        .await
+    }
+
+    /// Sends `/incident <text>` with a `trigger_id`, as Slack does; returns the raw response.
+    pub async fn command_raw(&self, channel: &str, user: &str, text: &str) -> reqwest::Response {
+        let (trigger, response_url) = (self.slack.trigger_id(), self.slack.response_url());
+        self.post_command([
+            ("team_id", TEAM),
+            ("channel_id", channel),
+            ("user_id", user),
+            ("command", "/incident"),
+            ("text", text),
+            ("trigger_id", trigger.as_str()),
+            ("response_url", response_url.as_str()),
+        ])
         .await
     }
 

@@ -179,24 +179,16 @@ async fn what_people_type_into_commands_is_logged_at_debug_never_at_info() {
 
 /// `/incident <text>` with a `response_url` that the fake Slack answers.
 async fn command_with_response_url(app: &TestApp, channel: &str, text: &str) -> Value {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
+    let response_url = app.slack.response_url();
+    let r = app
+        .post_command([
             ("team_id", TEAM),
             ("channel_id", channel),
             ("user_id", "W111"),
             ("command", "/incident"),
             ("text", text),
-            ("response_url", &app.slack.response_url()),
+            ("response_url", response_url.as_str()),
         ])
-        .finish();
-    let r = app
-        .post_signed_at(
-            "/slack/commands",
-            &body,
-            "application/x-www-form-urlencoded",
-            now_secs(),
-            &[],
-        )
         .await;
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()

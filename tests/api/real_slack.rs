@@ -284,26 +284,16 @@ async fn a_declaration_from_a_private_channel_hereby_is_not_in_is_answered_where
 async fn when_the_response_url_has_expired_the_declarer_gets_the_link_directly() {
     let app = spawn_app().await;
     let private = app.slack.add_private_channel("secret-team", &["W111"]);
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("team_id", TEAM),
-            ("channel_id", private.as_str()),
-            ("user_id", "W111"),
-            ("command", "/incident"),
-            ("text", "declare Late pointer"),
-            ("response_url", app.slack.expired_response_url().as_str()),
-        ])
-        .finish();
-    let r = app
-        .post_signed_at(
-            "/slack/commands",
-            &body,
-            "application/x-www-form-urlencoded",
-            now_secs(),
-            &[],
-        )
-        .await;
-    assert_eq!(r.status(), 200);
+    let expired = app.slack.expired_response_url();
+    let fields = [
+        ("team_id", TEAM),
+        ("channel_id", private.as_str()),
+        ("user_id", "W111"),
+        ("command", "/incident"),
+        ("text", "declare Late pointer"),
+        ("response_url", expired.as_str()),
+    ];
+    assert_eq!(app.post_command(fields).await.status(), 200);
     app.eventually("the declarer gets the link in a direct message", |s| {
         s.messages().iter().any(|m| {
             m.channel == "W111" && m.text.contains("<#C") && m.text.contains("Late pointer")
@@ -419,39 +409,18 @@ async fn a_form_slack_will_not_open_for_an_expired_trigger_gets_a_helpful_answer
     let app = spawn_app().await;
     // A click whose trigger has already been used (or expired) cannot open a form.
     let trigger = app.slack.trigger_id();
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("team_id", TEAM),
-            ("channel_id", "C111"),
-            ("user_id", "W111"),
-            ("command", "/incident"),
-            ("text", "declare"),
-            ("trigger_id", trigger.as_str()),
-        ])
-        .finish();
-    let first = app
-        .post_signed_at(
-            "/slack/commands",
-            &body,
-            "application/x-www-form-urlencoded",
-            now_secs(),
-            &[],
-        )
-        .await;
+    let fields = [
+        ("team_id", TEAM),
+        ("channel_id", "C111"),
+        ("user_id", "W111"),
+        ("command", "/incident"),
+        ("text", "declare"),
+        ("trigger_id", trigger.as_str()),
+    ];
+    let first = app.post_command(fields).await;
     assert_eq!(first.status(), 200);
     assert_eq!(app.slack.views().len(), 1, "a fresh trigger opens the form");
-    let again: serde_json::Value = app
-        .post_signed_at(
-            "/slack/commands",
-            &body,
-            "application/x-www-form-urlencoded",
-            now_secs(),
-            &[],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let again: serde_json::Value = app.post_command(fields).await.json().await.unwrap();
     assert!(
         again["text"]
             .as_str()
