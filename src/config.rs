@@ -82,6 +82,8 @@ pub struct Config {
     pub retry_base: Duration,
     /// `HEREBY_SLACK_TIMEOUT_MS`: how long one Slack call may take before it is retried.
     pub slack_timeout: Duration,
+    /// The web view: `HEREBY_PUBLIC_URL`, `SLACK_URL`, `SLACK_CLIENT_ID`, `SLACK_CLIENT_SECRET`.
+    pub web: crate::web::config::WebConfig,
 }
 
 /// One or more settings are missing or wrong; the message names each with its fix.
@@ -284,6 +286,7 @@ impl Config {
         };
         let retry_base = millis("HEREBY_RETRY_BASE_MS", 1000);
         let slack_timeout = millis("HEREBY_SLACK_TIMEOUT_MS", 10_000);
+        let web = crate::web::config::WebConfig::parse(get, &mut problems);
 
         match (
             bot_token,
@@ -320,6 +323,7 @@ impl Config {
                 log_json,
                 retry_base,
                 slack_timeout,
+                web,
             }),
             _ => Err(ConfigError { problems }),
         }

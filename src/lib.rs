@@ -15,6 +15,8 @@
 //!   draft: load, apply the domain, persist together with the Slack effects it calls for.
 //! - [`jobs`]: background workers — processing deliveries, carrying out the outbox, follow-up
 //!   reviews — each with a `run_once` that tests can drive.
+//! - [`web`]: the web view — sign-in, the incidents list, each incident's SVG timeline, record
+//!   and post-mortem drafts, rendered on the server.
 //! - [`config`], [`startup`], [`telemetry`], [`metrics`]: settings, wiring, logs and metrics.
 
 pub mod app;
@@ -26,3 +28,4 @@ pub mod slack;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod web;

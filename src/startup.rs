@@ -117,7 +117,8 @@ impl Application {
                 .unwrap_or_else(|| crate::config::Secret::new("")),
         };
         tracing::info!(addr = %self.local_addr()?, slack_over_http = over_http, socket_mode = self.config.app_token.is_some(), "hereby is listening");
-        axum::serve(self.listener, router(ingress, over_http))
+        let web = crate::web::router(self.app.clone(), &self.config)?;
+        axum::serve(self.listener, router(ingress, over_http).merge(web))
             .with_graceful_shutdown(shutdown)
             .await
             .context("The HTTP server failed")?;
