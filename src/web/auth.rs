@@ -125,6 +125,12 @@ async fn signed_in(
 /// `GET /auth/link/<secret>`: a button that uses the link, so that link previews (which only
 /// fetch) never use it up.
 pub async fn link_page(Path(secret): Path<String>) -> Result<Response, PageError> {
+    let well_formed = secret
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !well_formed {
+        return Err(PageError::NotFound);
+    }
     page("link.html", context! { secret })
 }
 

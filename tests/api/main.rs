@@ -12,3 +12,4 @@ mod postmortem;
 mod recording;
 mod replicas;
 mod socket_mode;
+mod web;

@@ -1,0 +1,289 @@
+//! The web view over HTTP: signing in (login links and Sign in with Slack), the incidents
+//! list, the incident page with its timeline and drafts, and what one workspace cannot see of
+//! another's.
+
+use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
+use reqwest::{redirect, Client, Response};
+
+use crate::fake_slack::{CLIENT_ID, CLIENT_SECRET};
+use crate::helpers::*;
+
+/// A client that shows redirects instead of following them.
+pub fn browserless() -> Client {
+    Client::builder()
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The settings that turn on Sign in with Slack against the fake.
+pub async fn spawn_app_with_slack_sign_in() -> TestApp {
+    spawn_app_with(Options {
+        env: vec![
+            ("SLACK_CLIENT_ID", CLIENT_ID.to_string()),
+            ("SLACK_CLIENT_SECRET", CLIENT_SECRET.to_string()),
+        ],
+        ..Options::default()
+    })
+    .await
+}
+
+/// `name=value` of a response's cookie.
+pub fn cookie_of(r: &Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
+}
+
+/// A login link for `user` of `team`, as `hereby login-link` prints it.
+pub async fn login_link(app: &TestApp, user: &str, team: &str) -> String {
+    hereby::web::auth::login_link(&app.store().await, &app.addr, user, Some(team))
+        .await
+        .unwrap()
+}
+
+/// Signs `user` of `team` in with a login link; returns the session cookie.
+pub async fn signed_in(app: &TestApp, user: &str, team: &str) -> String {
+    let link = login_link(app, user, team).await;
+    let r = browserless().post(&link).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    cookie_of(&r, "hereby_session").expect("a session cookie")
+}
+
+/// GETs a page as the holder of `cookie`.
+pub async fn get_as(app: &TestApp, cookie: &str, path: &str) -> Response {
+    browserless()
+        .get(format!("{}{path}", app.addr))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// An incident with a severity, a failed and a working fix, an update, an action item and a
+/// resolution, whose first draft has been stored; returns its channel.
+pub async fn resolved_incident(app: &TestApp, title: &str) -> String {
+    let c = app.declared(title).await;
+    app.command(&c, "W111", "severity sev1").await;
+    app.command(&c, "W111", "tried restart the pods -> failed")
+        .await;
+    app.command(&c, "W111", "tried revert the pool change -> worked")
+        .await;
+    app.command(&c, "W111", "action Alert on pool saturation <@W111|alice> due 2026-12-15")
+        .await;
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
+        .await;
+    c
+}
+
+#[tokio::test]
+async fn a_login_link_signs_in_once_and_shows_the_workspace_incidents() {
+    let app = spawn_app().await;
+    app.declared("Checkout is down").await;
+    let link = login_link(&app, "W111", TEAM).await;
+
+    let page = browserless().get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200, "opening the link only shows a button");
+    let r = browserless().post(&link).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let set = r.headers().get(SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+    assert!(!set.contains("Secure"), "plain http on a laptop: {set}");
+    let cookie = cookie_of(&r, "hereby_session").unwrap();
+
+    let list = get_as(&app, &cookie, "/").await;
+    assert_eq!(list.status(), 200);
+    let html = list.text().await.unwrap();
+    assert!(html.contains("Checkout is down"), "{html}");
+    assert!(html.contains(r#"href="/incidents/1""#));
+
+    let again = browserless().post(&link).send().await.unwrap();
+    assert_eq!(again.status(), 403, "a login link works once");
+}
+
+#[tokio::test]
+async fn pages_ask_to_sign_in_without_a_session() {
+    let app = spawn_app().await;
+    for path in ["/", "/incidents/1", "/incidents/1/postmortem.md"] {
+        let r = browserless()
+            .get(format!("{}{path}", app.addr))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+        assert_eq!(r.headers()[LOCATION], "/signin");
+    }
+    let forged = get_as(&app, "hereby_session=made-up", "/").await;
+    assert_eq!(forged.status(), 303);
+}
+
+#[tokio::test]
+async fn the_incident_page_draws_the_timeline_and_every_draft_version() {
+    let app = spawn_app().await;
+    resolved_incident(&app, "Payments failing").await;
+    let cookie = signed_in(&app, "W111", TEAM).await;
+
+    let r = get_as(&app, &cookie, "/incidents/1").await;
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
+    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "{csp}");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<svg class=\"timeline\""), "{html}");
+    assert!(html.contains(r#"data-severity="sev1""#), "a band coloured by severity");
+    assert!(html.contains(r#"data-kind="fix""#), "markers for the fixes");
+    assert!(html.contains(r#"data-kind="resolution""#));
+    assert!(html.contains("restart the pods (failed)"));
+    assert!(html.contains("Alert on pool saturation"), "the action item");
+    assert!(html.contains(r#"<details class="draft" id="draft-1">"#), "draft version 1");
+    assert!(html.contains("<h1>Post-mortem: Payments failing (incident #1)</h1>"), "rendered as HTML");
+    assert!(!html.contains("<script"), "no page runs script");
+
+    let md = get_as(&app, &cookie, "/incidents/1/postmortem.md").await;
+    assert_eq!(md.status(), 200);
+    assert!(md.headers()["content-type"].to_str().unwrap().starts_with("text/markdown"));
+    assert!(md.text().await.unwrap().starts_with("# Post-mortem: Payments failing"));
+}
+
+#[tokio::test]
+async fn a_hostile_title_and_message_show_as_text() {
+    let app = spawn_app().await;
+    let c = app.declared("<script>alert('t')</script> & <b>bold</b>").await;
+    deliver(&app, "EvWeb1", say(&c, "W222", &ts_now(), "<img src=x onerror=alert(1)> in chat")).await;
+    app.wait_for_rows("messages", 1).await;
+    let cookie = signed_in(&app, "W111", TEAM).await;
+
+    for path in ["/", "/incidents/1"] {
+        let html = get_as(&app, &cookie, path).await.text().await.unwrap();
+        assert!(!html.contains("<script>alert"), "{path}: {html}");
+        assert!(!html.contains("<b>bold"), "{path}");
+        assert!(html.contains("&lt;script&gt;"), "{path}");
+    }
+    let html = get_as(&app, &cookie, "/incidents/1").await.text().await.unwrap();
+    assert!(!html.contains("<img src=x"), "{html}");
+}
+
+#[tokio::test]
+async fn another_workspace_sees_none_of_these_incidents() {
+    let app = spawn_app().await;
+    resolved_incident(&app, "Secret project outage").await;
+    let outsider = signed_in(&app, "W999", "T999").await;
+
+    let list = get_as(&app, &outsider, "/").await.text().await.unwrap();
+    assert!(!list.contains("Secret project outage"));
+    assert!(list.contains("No incidents"));
+    for path in ["/incidents/1", "/incidents/1/postmortem.md", "/incidents/1/postmortem.md?version=1"] {
+        let r = get_as(&app, &outsider, path).await;
+        assert_eq!(r.status(), 404, "{path}");
+        let body = r.text().await.unwrap();
+        assert!(!body.contains("Secret project"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_list_filters_by_status_and_severity() {
+    let app = spawn_app().await;
+    resolved_incident(&app, "Old resolved outage").await;
+    app.declared("Fresh ongoing outage").await;
+    let cookie = signed_in(&app, "W111", TEAM).await;
+
+    let all = get_as(&app, &cookie, "/").await.text().await.unwrap();
+    let (old, fresh) = (all.find("Old resolved").unwrap(), all.find("Fresh ongoing").unwrap());
+    assert!(fresh < old, "newest first");
+    let resolved = get_as(&app, &cookie, "/?status=resolved").await.text().await.unwrap();
+    assert!(resolved.contains("Old resolved") && !resolved.contains("Fresh ongoing"));
+    let sev1 = get_as(&app, &cookie, "/?severity=sev1").await.text().await.unwrap();
+    assert!(sev1.contains("Old resolved") && !sev1.contains("Fresh ongoing"));
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session() {
+    let app = spawn_app().await;
+    let cookie = signed_in(&app, "W111", TEAM).await;
+    let r = browserless()
+        .post(format!("{}/signout", app.addr))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(get_as(&app, &cookie, "/").await.status(), 303);
+}
+
+#[tokio::test]
+async fn unknown_pages_are_error_pages() {
+    let app = spawn_app().await;
+    let cookie = signed_in(&app, "W111", TEAM).await;
+    for path in ["/nowhere", "/incidents/42", "/incidents/not-a-number"] {
+        let r = get_as(&app, &cookie, path).await;
+        assert_eq!(r.status(), 404, "{path}");
+        assert!(r.text().await.unwrap().contains("<h1>Not found</h1>"), "{path}");
+    }
+}
+
+/// Follows Sign in with Slack as a browser would, keeping the sign-in cookie; returns the
+/// callback's response.
+async fn sign_in_with_slack(app: &TestApp) -> Response {
+    let start = browserless()
+        .get(format!("{}/auth/slack", app.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), 303);
+    let sign_in_cookie = cookie_of(&start, "hereby_sign_in").unwrap();
+    let authorize = start.headers()[LOCATION].to_str().unwrap().to_string();
+    assert!(authorize.starts_with(&format!("{}/openid/connect/authorize?", app.slack.web_url())));
+    let slack = browserless().get(&authorize).send().await.unwrap();
+    assert_eq!(slack.status(), 302);
+    let callback = slack.headers()[LOCATION].to_str().unwrap().to_string();
+    browserless()
+        .get(callback)
+        .header("cookie", sign_in_cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sign_in_with_slack_starts_a_session_for_the_person_slack_names() {
+    let app = spawn_app_with_slack_sign_in().await;
+    app.declared("Search is slow").await;
+    app.slack.sign_in_as("W222", TEAM);
+
+    let done = sign_in_with_slack(&app).await;
+    assert_eq!(done.status(), 303, "{:?}", done.text().await);
+    assert_eq!(done.headers()[LOCATION], "/");
+    let cookie = cookie_of(&done, "hereby_session").unwrap();
+    let html = get_as(&app, &cookie, "/").await.text().await.unwrap();
+    assert!(html.contains("Search is slow"));
+    assert!(html.contains("W222"), "signed in as the person Slack named");
+    let authorize = &app.slack.calls_to("openid.connect.authorize")[0].params;
+    assert_eq!(authorize["scope"], "openid email profile");
+    assert!(!authorize["nonce"].as_str().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn sign_in_with_slack_refuses_another_browser_and_other_workspaces() {
+    let app = spawn_app_with_slack_sign_in().await;
+    app.slack.sign_in_as("W222", TEAM);
+    let start = browserless()
+        .get(format!("{}/auth/slack", app.addr))
+        .send()
+        .await
+        .unwrap();
+    let authorize = start.headers()[LOCATION].to_str().unwrap().to_string();
+    let slack = browserless().get(&authorize).send().await.unwrap();
+    let callback = slack.headers()[LOCATION].to_str().unwrap().to_string();
+    let elsewhere = browserless().get(&callback).send().await.unwrap();
+    assert_eq!(elsewhere.status(), 403, "the state is not this browser's");
+    assert!(cookie_of(&elsewhere, "hereby_session").is_none());
+
+    app.slack.sign_in_as("W777", "T777");
+    let outsider = sign_in_with_slack(&app).await;
+    assert_eq!(outsider.status(), 403);
+    assert!(outsider.text().await.unwrap().contains("not installed in your workspace"));
+}
