@@ -1,6 +1,7 @@
 //! hereby's integration suite: the real server over loopback HTTP, a real SQLite file, and a
 //! local fake of Slack's Web API.
 
+mod browser;
 mod commands;
 mod declaration;
 mod drills;

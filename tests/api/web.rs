@@ -188,6 +188,7 @@ async fn the_list_filters_by_status_and_severity() {
     let app = spawn_app().await;
     resolved_incident(&app, "Old resolved outage").await;
     app.declared("Fresh ongoing outage").await;
+    app.wait_for_rows("incidents", 2).await;
     let cookie = signed_in(&app, "W111", TEAM).await;
 
     let all = get_as(&app, &cookie, "/").await.text().await.unwrap();
