@@ -94,8 +94,7 @@ async fn run(cmd: Cmd, config: Config) -> anyhow::Result<()> {
                 Some(u) => u.to_string(),
                 None => format!("http://localhost:{}", config.listen.port()),
             };
-            let link =
-                hereby::web::auth::login_link(&store, &base, &user, team.as_deref()).await?;
+            let link = hereby::web::auth::login_link(&store, &base, &user, team.as_deref()).await?;
             println!("{link}");
             Ok(())
         }

@@ -38,8 +38,13 @@ fn redirect_uri(web: &Web, headers: &HeaderMap) -> String {
 }
 
 fn set_cookie(web: &Web, name: &str, value: &str, path: &str, max_age: i64) -> HeaderValue {
-    let secure = if web.config.secure_cookies() { "; Secure" } else { "" };
-    let raw = format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}");
+    let secure = if web.config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let raw =
+        format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}");
     HeaderValue::from_str(&raw).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
@@ -61,9 +66,10 @@ pub async fn start(State(web): State<Web>, headers: HeaderMap) -> Result<Respons
         .append_pair("redirect_uri", &redirect_uri(&web, &headers));
     let mut response = Redirect::to(authorize.as_str()).into_response();
     let age = sessions::SIGN_IN_LIFETIME.num_seconds();
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(&web, SIGN_IN_COOKIE, &state, "/auth", age));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&web, SIGN_IN_COOKIE, &state, "/auth", age),
+    );
     Ok(response)
 }
 
@@ -78,24 +84,40 @@ pub async fn callback(
 ) -> Result<Response, PageError> {
     let client = web.config.client.as_ref().ok_or(PageError::NotFound)?;
     if let Some(error) = query.get("error") {
-        return Err(PageError::Refused(format!("Slack did not sign you in ({error}).")));
+        return Err(PageError::Refused(format!(
+            "Slack did not sign you in ({error})."
+        )));
     }
     let (Some(code), Some(state)) = (query.get("code"), query.get("state")) else {
-        return Err(PageError::Refused("This is not a sign-in Slack sent back.".into()));
+        return Err(PageError::Refused(
+            "This is not a sign-in Slack sent back.".into(),
+        ));
     };
     let again = "Start again from the sign-in page.";
     if cookie(&headers, SIGN_IN_COOKIE).as_deref() != Some(state.as_str()) {
-        return Err(PageError::Refused(format!("This sign-in was not started in this browser. {again}")));
+        return Err(PageError::Refused(format!(
+            "This sign-in was not started in this browser. {again}"
+        )));
     }
     let mut conn = web.app.store.conn().await?;
     let nonce = sessions::take_sign_in(&mut conn, state, Utc::now())
         .await?
-        .ok_or_else(|| PageError::Refused(format!("This sign-in has expired or was already used. {again}")))?;
-    let viewer = match web.slack.identify(client, code, &redirect_uri(&web, &headers), &nonce).await {
+        .ok_or_else(|| {
+            PageError::Refused(format!(
+                "This sign-in has expired or was already used. {again}"
+            ))
+        })?;
+    let viewer = match web
+        .slack
+        .identify(client, code, &redirect_uri(&web, &headers), &nonce)
+        .await
+    {
         Ok(v) => v,
         Err(e) => {
             tracing::warn!(error = %e, "Slack could not confirm a sign-in");
-            return Err(PageError::Refused(format!("Slack could not confirm who you are. {again}")));
+            return Err(PageError::Refused(format!(
+                "Slack could not confirm who you are. {again}"
+            )));
         }
     };
     let installed = web.slack.installed_team().await?;
@@ -117,8 +139,14 @@ async fn signed_in(
     let mut response = Redirect::to("/").into_response();
     let h = response.headers_mut();
     let age = sessions::SESSION_LIFETIME.num_seconds();
-    h.append(header::SET_COOKIE, set_cookie(web, SESSION_COOKIE, &secret, "/", age));
-    h.append(header::SET_COOKIE, set_cookie(web, SIGN_IN_COOKIE, "", "/auth", 0));
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(web, SESSION_COOKIE, &secret, "/", age),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(web, SIGN_IN_COOKIE, "", "/auth", 0),
+    );
     Ok(response)
 }
 
@@ -159,9 +187,10 @@ pub async fn sign_out(State(web): State<Web>, headers: HeaderMap) -> Result<Resp
         sessions::end(&mut conn, &secret, Utc::now()).await?;
     }
     let mut response = Redirect::to("/signin").into_response();
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(&web, SESSION_COOKIE, "", "/", 0));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&web, SESSION_COOKIE, "", "/", 0),
+    );
     Ok(response)
 }
 
@@ -196,5 +225,8 @@ pub async fn login_link(
         user: crate::domain::UserId::new(user.trim()),
     };
     let secret = sessions::create_link(&mut conn, &viewer, Utc::now()).await?;
-    Ok(format!("{}/auth/link/{secret}", base_url.trim_end_matches('/')))
+    Ok(format!(
+        "{}/auth/link/{secret}",
+        base_url.trim_end_matches('/')
+    ))
 }

@@ -7,7 +7,7 @@
 //! - [`sessions`]: server-side sessions, single-use login links, sign-ins in flight.
 //! - [`oidc`]: Sign in with Slack: code exchange, nonce check, who signed in.
 //! - [`auth`]: the sign-in, callback, login-link and sign-out pages.
-//! - [`pages`]: the incidents list, the incident page and the draft's Markdown.
+//! - [`pages`]: the incidents list, the incident page, draft versions and their Markdown.
 //! - [`queries`]: what the pages read, always within the viewer's workspace.
 //! - [`timeline`]: the SVG timeline, a pure function of the record.
 //! - [`markdown`]: drafts as safe HTML.
@@ -57,16 +57,30 @@ pub fn router(app: App, config: &Config) -> anyhow::Result<Router> {
     let web = Web {
         app,
         config: Arc::new(config.web.clone()),
-        slack: SlackSignIn::new(&config.slack_api_url, &config.bot_token, config.slack_timeout)?,
+        slack: SlackSignIn::new(
+            &config.slack_api_url,
+            &config.bot_token,
+            config.slack_timeout,
+        )?,
     };
     Ok(Router::new()
         .route("/", get(pages::list))
         .route("/incidents/{number}", get(pages::incident))
-        .route("/incidents/{number}/postmortem.md", get(pages::postmortem_markdown))
+        .route(
+            "/incidents/{number}/postmortem.md",
+            get(pages::postmortem_markdown),
+        )
+        .route(
+            "/incidents/{number}/drafts/{version}",
+            get(pages::draft_version),
+        )
         .route("/signin", get(auth::sign_in_page))
         .route("/auth/slack", get(auth::start))
         .route("/auth/callback", get(auth::callback))
-        .route("/auth/link/{secret}", get(auth::link_page).post(auth::use_link))
+        .route(
+            "/auth/link/{secret}",
+            get(auth::link_page).post(auth::use_link),
+        )
         .route("/signout", post(auth::sign_out))
         .route("/assets/style.css", get(style))
         .fallback(not_found)
@@ -79,9 +93,18 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-ac
 
 async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -112,8 +135,15 @@ pub fn templates() -> &'static Environment<'static> {
         let files = [
             ("base.html", include_str!("../../templates/web/base.html")),
             ("list.html", include_str!("../../templates/web/list.html")),
-            ("incident.html", include_str!("../../templates/web/incident.html")),
-            ("signin.html", include_str!("../../templates/web/signin.html")),
+            (
+                "incident.html",
+                include_str!("../../templates/web/incident.html"),
+            ),
+            ("draft.html", include_str!("../../templates/web/draft.html")),
+            (
+                "signin.html",
+                include_str!("../../templates/web/signin.html"),
+            ),
             ("link.html", include_str!("../../templates/web/link.html")),
             ("error.html", include_str!("../../templates/web/error.html")),
         ];
@@ -209,7 +239,15 @@ mod tests {
 
     #[test]
     fn every_template_parses() {
-        for name in ["base.html", "list.html", "incident.html", "signin.html", "link.html", "error.html"] {
+        for name in [
+            "base.html",
+            "list.html",
+            "incident.html",
+            "draft.html",
+            "signin.html",
+            "link.html",
+            "error.html",
+        ] {
             assert!(templates().get_template(name).is_ok(), "{name}");
         }
     }
@@ -217,7 +255,10 @@ mod tests {
     #[test]
     fn the_session_cookie_is_found_among_others() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; hereby_session=abc; b=2"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; hereby_session=abc; b=2"),
+        );
         assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
         assert_eq!(cookie(&h, "missing"), None);
     }

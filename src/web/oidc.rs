@@ -91,13 +91,14 @@ impl SlackSignIn {
     }
 
     /// The workspace hereby is installed in (`auth.test` with the bot token), asked once.
-    #[tracing::instrument(name = "Asking Slack which workspace hereby is installed in", skip(self))]
+    #[tracing::instrument(
+        name = "Asking Slack which workspace hereby is installed in",
+        skip(self)
+    )]
     pub async fn installed_team(&self) -> anyhow::Result<TeamId> {
         self.installed
             .get_or_try_init(|| async {
-                let answer = self
-                    .call("auth.test", Some(&self.bot_token), &[])
-                    .await?;
+                let answer = self.call("auth.test", Some(&self.bot_token), &[]).await?;
                 let team = answer.get("team_id").and_then(Value::as_str);
                 team.map(TeamId::new)
                     .context("auth.test did not name the workspace")
@@ -173,11 +174,7 @@ pub fn id_claims(jwt: &str) -> anyhow::Result<IdClaims> {
     let v: Value = serde_json::from_slice(&bytes).context("the ID token's payload is not JSON")?;
     let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let audience = match v.get("aud") {
-        Some(Value::Array(a)) => a
-            .first()
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
+        Some(Value::Array(a)) => a.first().and_then(Value::as_str).unwrap_or("").to_string(),
         _ => text("aud"),
     };
     Ok(IdClaims {
@@ -203,8 +200,10 @@ mod tests {
 
     #[test]
     fn the_nonce_user_and_workspace_are_read_from_an_id_token() {
-        let token = jwt(&serde_json::json!({"sub": "W1", "aud": "123.456", "nonce": "n0",
-            "https://slack.com/team_id": "T1"}));
+        let token = jwt(
+            &serde_json::json!({"sub": "W1", "aud": "123.456", "nonce": "n0",
+            "https://slack.com/team_id": "T1"}),
+        );
         let c = id_claims(&token).unwrap();
         assert_eq!(
             c,

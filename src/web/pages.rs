@@ -57,7 +57,11 @@ pub async fn list(
     let filter = Filter {
         status: q.get("status").and_then(|s| Status::parse(s)),
         severity: q.get("severity").and_then(|s| Severity::parse(s)),
-        page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1).max(1),
+        page: q
+            .get("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1)
+            .max(1),
     };
     let tz = web.app.settings.timezone;
     let mut conn = web.app.store.conn().await?;
@@ -123,7 +127,6 @@ struct MarkerView {
 struct VersionView {
     version: i64,
     created: String,
-    html: String,
 }
 
 #[derive(Serialize)]
@@ -176,10 +179,13 @@ pub async fn incident(
         .map(|v| VersionView {
             version: v.version,
             created: time(v.created_at, tz),
-            html: markdown::to_html(&v.markdown),
         })
         .collect();
-    let log_page: i64 = q.get("log").and_then(|p| p.parse().ok()).unwrap_or(1).max(1);
+    let log_page: i64 = q
+        .get("log")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .max(1);
     let (lines, total) = queries::log_page(&mut conn, &incident, &record.names, log_page).await?;
     let log: Vec<LogView> = lines
         .into_iter()
@@ -227,6 +233,36 @@ pub async fn incident(
     )
 }
 
+/// `/incidents/<number>/drafts/<version>`: one stored version of the draft, as HTML.
+#[tracing::instrument(name = "Showing a draft version", skip_all, fields(team = %viewer.team, number = %number))]
+pub async fn draft_version(
+    State(web): State<Web>,
+    viewer: Viewer,
+    Path((number, version)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let incident = find(&web, &viewer, &number).await?;
+    let version: i64 = version.parse().map_err(|_| PageError::NotFound)?;
+    let mut conn = web.app.store.conn().await?;
+    let versions = queries::versions(&mut conn, &incident).await?;
+    let newest = versions.first().map(|v| v.version);
+    let shown = versions
+        .into_iter()
+        .find(|v| v.version == version)
+        .ok_or(PageError::NotFound)?;
+    page(
+        "draft.html",
+        context! {
+            viewer => viewer.user.as_str(),
+            number => incident.number,
+            title => incident.title.as_ref().map(|t| t.as_str()).unwrap_or("(untitled)"),
+            version,
+            newest,
+            created => time(shown.created_at, web.app.settings.timezone),
+            html => markdown::to_html(&shown.markdown),
+        },
+    )
+}
+
 /// `/incidents/<number>/postmortem.md`: the latest draft version (or `?version=N`), or the
 /// draft as the record stands when none is stored yet.
 #[tracing::instrument(name = "Downloading a draft", skip_all, fields(team = %viewer.team, number = %number))]
@@ -241,17 +277,25 @@ pub async fn postmortem_markdown(
     let versions = queries::versions(&mut conn, &incident).await?;
     let wanted = q.get("version").and_then(|v| v.parse::<i64>().ok());
     let markdown = match (wanted, versions.first()) {
-        (Some(n), _) => versions
-            .into_iter()
-            .find(|v| v.version == n)
-            .ok_or(PageError::NotFound)?
-            .markdown,
+        (Some(n), _) => {
+            versions
+                .into_iter()
+                .find(|v| v.version == n)
+                .ok_or(PageError::NotFound)?
+                .markdown
+        }
         (None, Some(latest)) => latest.markdown.clone(),
         (None, None) => {
             let s = &web.app.settings;
-            crate::app::postmortem::current_draft(&mut conn, &incident, s.timezone, &s.postmortem_template, Utc::now())
-                .await?
-                .1
+            crate::app::postmortem::current_draft(
+                &mut conn,
+                &incident,
+                s.timezone,
+                &s.postmortem_template,
+                Utc::now(),
+            )
+            .await?
+            .1
         }
     };
     let disposition = format!(
@@ -260,7 +304,10 @@ pub async fn postmortem_markdown(
     );
     Ok((
         [
-            (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "text/markdown; charset=utf-8".to_string(),
+            ),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         markdown,

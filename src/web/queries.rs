@@ -76,8 +76,7 @@ pub async fn list(
                 title: opt_text(r, "title")?,
                 status: r.try_get("status")?,
                 severity: opt_text(r, "severity")?,
-                commander: opt_text(r, "commander")?
-                    .map(|u| names.get(&u).cloned().unwrap_or(u)),
+                commander: opt_text(r, "commander")?.map(|u| names.get(&u).cloned().unwrap_or(u)),
                 declared_at: from_millis(r.try_get("declared_at")?),
                 resolved_at: r.try_get::<Option<i64>, _>("resolved_at")?.map(from_millis),
                 open_actions: r.try_get("open_actions")?,
@@ -184,15 +183,14 @@ pub async fn log_page(
     names: &HashMap<String, String>,
     page: i64,
 ) -> anyhow::Result<(Vec<LogLine>, i64)> {
-    let total: i64 = sqlx::query(
-        "SELECT COUNT(*) AS n FROM messages WHERE team_id = $1 AND incident_id = $2",
-    )
-    .bind(incident.team.to_string())
-    .bind(incident.id)
-    .fetch_one(&mut *conn)
-    .await
-    .context("Failed to count messages")?
-    .try_get("n")?;
+    let total: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE team_id = $1 AND incident_id = $2")
+            .bind(incident.team.to_string())
+            .bind(incident.id)
+            .fetch_one(&mut *conn)
+            .await
+            .context("Failed to count messages")?
+            .try_get("n")?;
     let rows = sqlx::query(
         "SELECT ts, thread_ts, user_id, author_name, text, files, posted_at, edited_at, highlighted
          FROM messages WHERE team_id = $1 AND incident_id = $2

@@ -159,13 +159,14 @@ pub async fn take_sign_in(
     state: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<String>> {
-    let row =
-        sqlx::query("DELETE FROM web_sign_ins WHERE state = $1 AND expires_at > $2 RETURNING nonce")
-            .bind(state.to_string())
-            .bind(to_millis(now))
-            .fetch_optional(&mut *conn)
-            .await
-            .context("Failed to finish a sign-in")?;
+    let row = sqlx::query(
+        "DELETE FROM web_sign_ins WHERE state = $1 AND expires_at > $2 RETURNING nonce",
+    )
+    .bind(state.to_string())
+    .bind(to_millis(now))
+    .fetch_optional(&mut *conn)
+    .await
+    .context("Failed to finish a sign-in")?;
     sqlx::query("DELETE FROM web_sign_ins WHERE expires_at <= $1")
         .bind(to_millis(now))
         .execute(conn)

@@ -44,10 +44,20 @@ pub fn layout(record: &Record, end: DateTime<Utc>) -> (Vec<Band>, Vec<Marker>) {
     }];
     let mut markers = Vec::new();
     let text = |d: &Value, k: &str| d.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let name = |u: &str| record.names.get(u).cloned().unwrap_or_else(|| u.to_string());
+    let name = |u: &str| {
+        record
+            .names
+            .get(u)
+            .cloned()
+            .unwrap_or_else(|| u.to_string())
+    };
     for e in &record.entries {
         let at = e.at.clamp(start, end);
-        let who = e.actor.as_ref().map(|a| name(a.as_str())).unwrap_or_else(|| "hereby".into());
+        let who = e
+            .actor
+            .as_ref()
+            .map(|a| name(a.as_str()))
+            .unwrap_or_else(|| "hereby".into());
         let (status, severity) = match bands.last() {
             Some(b) => (b.status.clone(), b.severity.clone()),
             None => continue,
@@ -66,15 +76,44 @@ pub fn layout(record: &Record, end: DateTime<Utc>) -> (Vec<Band>, Vec<Marker>) {
                     last.severity = severity;
                 } else {
                     last.until = at;
-                    bands.push(Band { from: at, until: end, status, severity });
+                    bands.push(Band {
+                        from: at,
+                        until: end,
+                        status,
+                        severity,
+                    });
                 }
             }
         }
         let marker = match e.kind.as_str() {
-            "fix_tried" => Some(("fix", format!("Fix tried by {who}: {} ({})", text(&e.detail, "what"), text(&e.detail, "outcome")))),
-            "fix_outcome" => Some(("fix", format!("Fix {} by {who}: {}", text(&e.detail, "outcome"), text(&e.detail, "what")))),
-            "role_assigned" => Some(("role", format!("{who} made {} {}", name(&text(&e.detail, "user")), text(&e.detail, "role")))),
-            "update" => Some(("update", format!("Update by {who}: {}", text(&e.detail, "text")))),
+            "fix_tried" => Some((
+                "fix",
+                format!(
+                    "Fix tried by {who}: {} ({})",
+                    text(&e.detail, "what"),
+                    text(&e.detail, "outcome")
+                ),
+            )),
+            "fix_outcome" => Some((
+                "fix",
+                format!(
+                    "Fix {} by {who}: {}",
+                    text(&e.detail, "outcome"),
+                    text(&e.detail, "what")
+                ),
+            )),
+            "role_assigned" => Some((
+                "role",
+                format!(
+                    "{who} made {} {}",
+                    name(&text(&e.detail, "user")),
+                    text(&e.detail, "role")
+                ),
+            )),
+            "update" => Some((
+                "update",
+                format!("Update by {who}: {}", text(&e.detail, "text")),
+            )),
             "resolved" => Some(("resolution", format!("Resolved by {who}"))),
             _ => None,
         };
@@ -83,11 +122,19 @@ pub fn layout(record: &Record, end: DateTime<Utc>) -> (Vec<Band>, Vec<Marker>) {
         }
     }
     for m in record.messages.iter().filter(|m| m.highlighted) {
-        let who = m.user.as_ref().map(|u| name(u.as_str())).or_else(|| m.author_name.clone()).unwrap_or_default();
+        let who = m
+            .user
+            .as_ref()
+            .map(|u| name(u.as_str()))
+            .or_else(|| m.author_name.clone())
+            .unwrap_or_default();
         markers.push(Marker {
             at: m.at.clamp(start, end),
             kind: "highlight",
-            label: format!("Highlight, {who}: {}", m.text.as_deref().unwrap_or("(deleted)")),
+            label: format!(
+                "Highlight, {who}: {}",
+                m.text.as_deref().unwrap_or("(deleted)")
+            ),
         });
     }
     markers.sort_by_key(|m| m.at);
@@ -139,7 +186,9 @@ pub fn render(bands: &[Band], markers: &[Marker], tz: &chrono_tz::Tz) -> String 
     };
     let (start, end) = (first.from, last.until);
     let span = (end - start).num_milliseconds().max(1) as f64;
-    let x = |t: DateTime<Utc>| LEFT + (t - start).num_milliseconds() as f64 / span * (WIDTH - 2.0 * LEFT);
+    let x = |t: DateTime<Utc>| {
+        LEFT + (t - start).num_milliseconds() as f64 / span * (WIDTH - 2.0 * LEFT)
+    };
     let mut svg = format!(
         r#"<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="timeline-title"><title id="timeline-title">Timeline from {} to {}</title>"#,
         start.with_timezone(tz).format("%Y-%m-%d %H:%M"),
@@ -200,7 +249,12 @@ mod tests {
     }
 
     fn entry(min: i64, kind: &str, detail: Value) -> Entry {
-        Entry { at: at(min), kind: kind.into(), actor: Some(UserId::new("W1")), detail }
+        Entry {
+            at: at(min),
+            kind: kind.into(),
+            actor: Some(UserId::new("W1")),
+            detail,
+        }
     }
 
     fn record(entries: Vec<Entry>, messages: Vec<LoggedMessage>) -> Record {
@@ -239,8 +293,10 @@ mod tests {
             vec![],
         );
         let (bands, _) = layout(&r, at(60));
-        let seen: Vec<(&str, Option<&str>)> =
-            bands.iter().map(|b| (b.status.as_str(), b.severity.as_deref())).collect();
+        let seen: Vec<(&str, Option<&str>)> = bands
+            .iter()
+            .map(|b| (b.status.as_str(), b.severity.as_deref()))
+            .collect();
         assert_eq!(
             seen,
             vec![
@@ -268,12 +324,24 @@ mod tests {
             edited: false,
             highlighted: true,
         };
-        let plain = LoggedMessage { highlighted: false, at: at(13), ..highlighted.clone() };
+        let plain = LoggedMessage {
+            highlighted: false,
+            at: at(13),
+            ..highlighted.clone()
+        };
         highlighted.text = Some("error rate is 40%".into());
         let r = record(
             vec![
-                entry(10, "fix_tried", json!({"what": "restart db", "outcome": "failed"})),
-                entry(3, "role_assigned", json!({"user": "W1", "role": "commander"})),
+                entry(
+                    10,
+                    "fix_tried",
+                    json!({"what": "restart db", "outcome": "failed"}),
+                ),
+                entry(
+                    3,
+                    "role_assigned",
+                    json!({"user": "W1", "role": "commander"}),
+                ),
                 entry(30, "update", json!({"text": "still down"})),
                 entry(50, "resolved", json!({})),
             ],
@@ -281,7 +349,10 @@ mod tests {
         );
         let (_, markers) = layout(&r, at(50));
         let kinds: Vec<&str> = markers.iter().map(|m| m.kind).collect();
-        assert_eq!(kinds, vec!["role", "fix", "highlight", "update", "resolution"]);
+        assert_eq!(
+            kinds,
+            vec!["role", "fix", "highlight", "update", "resolution"]
+        );
         assert!(markers[1].label.contains("restart db (failed)"));
     }
 

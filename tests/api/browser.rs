@@ -23,8 +23,8 @@ fn chromedriver() -> Option<PathBuf> {
 }
 
 /// Runs `scenario` in a fresh headless Chromium (own profile, own chromedriver), closing the
-/// browser whatever happens. Skips with a message when chromedriver is missing outside CI.
-async fn in_chromium<F>(test: &str, scenario: impl FnOnce(Client) -> F)
+/// browser whatever happens; `javascript: false` turns script off, as some people browse. Skips with a message when chromedriver is missing outside CI.
+async fn in_chromium<F>(test: &str, javascript: bool, scenario: impl FnOnce(Client) -> F)
 where
     F: std::future::Future<Output = ()>,
 {
@@ -48,7 +48,10 @@ where
         .expect("chromedriver starts");
     let mut ready = false;
     for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             ready = true;
             break;
         }
@@ -62,6 +65,9 @@ where
         "--disable-dev-shm-usage", "--window-size=1280,1800",
         format!("--user-data-dir={}", profile.path().display()),
     ]});
+    if !javascript {
+        options["prefs"] = json!({"profile.managed_default_content_settings.javascript": 2});
+    }
     if std::path::Path::new("/usr/bin/chromium").exists() {
         options["binary"] = json!("/usr/bin/chromium");
     }
@@ -72,7 +78,9 @@ where
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .expect("a Chromium session");
-    let outcome = AssertUnwindSafe(scenario(client.clone())).catch_unwind().await;
+    let outcome = AssertUnwindSafe(scenario(client.clone()))
+        .catch_unwind()
+        .await;
     let _ = client.close().await;
     let _ = chromedriver.kill().await;
     if let Err(panic) = outcome {
@@ -96,9 +104,13 @@ async fn a_member_signs_in_with_slack_reads_an_incident_and_signs_out_in_chromiu
     app.slack.sign_in_as("W111", TEAM);
     let addr = app.addr.clone();
 
-    in_chromium("the sign-in walk-through", |c| async move {
+    in_chromium("the sign-in walk-through", true, |c| async move {
         c.goto(&format!("{addr}/")).await.unwrap();
-        wait_for(&c, "#sign-in-with-slack").await.click().await.unwrap();
+        wait_for(&c, "#sign-in-with-slack")
+            .await
+            .click()
+            .await
+            .unwrap();
 
         let row = wait_for(&c, "tr.incident").await;
         assert!(row.text().await.unwrap().contains("Payments failing"));
@@ -112,28 +124,47 @@ async fn a_member_signs_in_with_slack_reads_an_incident_and_signs_out_in_chromiu
         wait_for(&c, "svg.timeline").await;
         let mut kinds = vec![];
         let mut labels = vec![];
-        for m in c.find_all(Locator::Css("svg.timeline a.marker")).await.unwrap() {
+        for m in c
+            .find_all(Locator::Css("svg.timeline a.marker"))
+            .await
+            .unwrap()
+        {
             kinds.push(m.attr("data-kind").await.unwrap().unwrap_or_default());
             labels.push(m.attr("aria-label").await.unwrap().unwrap_or_default());
         }
         assert!(kinds.contains(&"fix".to_string()), "{kinds:?}");
         assert!(kinds.contains(&"resolution".to_string()), "{kinds:?}");
-        assert!(labels.iter().any(|l| l.contains("restart the pods (failed)")), "{labels:?}");
-        let bands = c.find_all(Locator::Css("svg.timeline g.band[data-severity='sev1']")).await.unwrap();
+        assert!(
+            labels
+                .iter()
+                .any(|l| l.contains("restart the pods (failed)")),
+            "{labels:?}"
+        );
+        let first = c.find(Locator::Css("svg.timeline a.marker")).await.unwrap();
+        first.send_keys("\u{E007}").await.unwrap();
+        assert_eq!(
+            c.current_url().await.unwrap().fragment(),
+            Some("marker-1"),
+            "Enter on a marker goes to its entry"
+        );
+        let bands = c
+            .find_all(Locator::Css("svg.timeline g.band[data-severity='sev1']"))
+            .await
+            .unwrap();
         assert!(!bands.is_empty(), "a SEV1 band");
-
-        let rendered = c.find(Locator::Css("#draft-1 article")).await.unwrap();
-        assert!(!rendered.is_displayed().await.unwrap(), "versions start folded");
-        c.find(Locator::Css("#draft-1 summary")).await.unwrap().click().await.unwrap();
-        let heading = wait_for(&c, "#draft-1 article h1").await;
-        assert!(heading.is_displayed().await.unwrap());
-        assert_eq!(heading.text().await.unwrap(), "Post-mortem: Payments failing (incident #1)");
 
         if let Ok(path) = std::env::var("HEREBY_SCREENSHOT") {
             std::fs::write(path, c.screenshot().await.unwrap()).unwrap();
         }
 
-        let href = c.find(Locator::Id("download-markdown")).await.unwrap().prop("href").await.unwrap().unwrap();
+        let href = c
+            .find(Locator::Id("download-markdown"))
+            .await
+            .unwrap()
+            .prop("href")
+            .await
+            .unwrap()
+            .unwrap();
         let session = c.get_named_cookie("hereby_session").await.unwrap();
         let md = reqwest::Client::new()
             .get(href)
@@ -144,9 +175,29 @@ async fn a_member_signs_in_with_slack_reads_an_incident_and_signs_out_in_chromiu
             .text()
             .await
             .unwrap();
-        assert!(md.starts_with("# Post-mortem: Payments failing (incident #1)"), "{md}");
+        assert!(
+            md.starts_with("# Post-mortem: Payments failing (incident #1)"),
+            "{md}"
+        );
 
-        c.find(Locator::Id("sign-out")).await.unwrap().click().await.unwrap();
+        c.find(Locator::LinkText("Version 1"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let heading = wait_for(&c, "#draft h1").await;
+        assert_eq!(
+            heading.text().await.unwrap(),
+            "Post-mortem: Payments failing (incident #1)"
+        );
+
+        c.find(Locator::Id("sign-out"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
         wait_for(&c, "#sign-in-with-slack").await;
         c.goto(&format!("{addr}/incidents/1")).await.unwrap();
         wait_for(&c, "#sign-in-with-slack").await;
@@ -155,22 +206,33 @@ async fn a_member_signs_in_with_slack_reads_an_incident_and_signs_out_in_chromiu
 }
 
 #[tokio::test]
-async fn a_hostile_title_shows_as_text_in_chromium() {
+async fn a_hostile_title_shows_as_text_in_chromium_without_javascript() {
     let app = spawn_app().await;
     app.declared("<img src=x onerror=alert(1)> pwned").await;
     let link = login_link(&app, "W111", TEAM).await;
     let addr = app.addr.clone();
 
-    in_chromium("the hostile title", |c| async move {
+    in_chromium("the hostile title", false, |c| async move {
         c.goto(&link).await.unwrap();
         wait_for(&c, "#use-link").await.click().await.unwrap();
         wait_for(&c, "tr.incident").await;
-        assert!(c.find_all(Locator::Css("tr.incident img")).await.unwrap().is_empty());
+        assert!(c
+            .find_all(Locator::Css("tr.incident img"))
+            .await
+            .unwrap()
+            .is_empty());
 
         c.goto(&format!("{addr}/incidents/1")).await.unwrap();
         let title = wait_for(&c, "#incident-title").await;
-        assert_eq!(title.text().await.unwrap(), "#1 <img src=x onerror=alert(1)> pwned");
-        assert!(c.find_all(Locator::Css("#incident-title img")).await.unwrap().is_empty());
+        assert_eq!(
+            title.text().await.unwrap(),
+            "#1 <img src=x onerror=alert(1)> pwned"
+        );
+        assert!(c
+            .find_all(Locator::Css("#incident-title img"))
+            .await
+            .unwrap()
+            .is_empty());
     })
     .await;
 }

@@ -357,7 +357,7 @@ async fn handle(
     // Sign in with Slack authenticates with the client's credentials or the user's token.
     let auth_ok = method.starts_with("openid.connect.")
         || headers.get("authorization").and_then(|v| v.to_str().ok())
-        == Some(&format!("Bearer {token}"));
+            == Some(&format!("Bearer {token}"));
     let (failure, result) = {
         let mut s = state.lock().unwrap();
         s.calls.push(Call {
@@ -635,7 +635,9 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                    "profile": {"display_name": format!("disp-{}", user.to_lowercase()), "real_name": format!("Real {user}")}}})
         }
         "openid.connect.token" => {
-            if str_param(p, "client_id") != CLIENT_ID || str_param(p, "client_secret") != CLIENT_SECRET {
+            if str_param(p, "client_id") != CLIENT_ID
+                || str_param(p, "client_secret") != CLIENT_SECRET
+            {
                 return json!({"ok": false, "error": "invalid_client_id"});
             }
             let Some(grant) = s.oidc_grants.remove(str_param(p, "code")) else {
@@ -661,9 +663,11 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
             json!({"ok": true, "access_token": token, "token_type": "Bearer", "id_token": id_token})
         }
         "openid.connect.userInfo" => match s.oidc_grants.get(str_param(p, "token")) {
-            Some(grant) => json!({"ok": true, "sub": grant["user"], "https://slack.com/user_id": grant["user"],
+            Some(grant) => {
+                json!({"ok": true, "sub": grant["user"], "https://slack.com/user_id": grant["user"],
                 "https://slack.com/team_id": grant["team"], "name": format!("Real {}", grant["user"].as_str().unwrap_or("")),
-                "email": "someone@example.com"}),
+                "email": "someone@example.com"})
+            }
             None => json!({"ok": false, "error": "invalid_auth"}),
         },
         _ => json!({"ok": false, "error": "unknown_method"}),

@@ -72,8 +72,12 @@ pub async fn resolved_incident(app: &TestApp, title: &str) -> String {
         .await;
     app.command(&c, "W111", "tried revert the pool change -> worked")
         .await;
-    app.command(&c, "W111", "action Alert on pool saturation <@W111|alice> due 2026-12-15")
-        .await;
+    app.command(
+        &c,
+        "W111",
+        "action Alert on pool saturation <@W111|alice> due 2026-12-15",
+    )
+    .await;
     app.command(&c, "W111", "resolve").await;
     app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
         .await;
@@ -90,8 +94,17 @@ async fn a_login_link_signs_in_once_and_shows_the_workspace_incidents() {
     assert_eq!(page.status(), 200, "opening the link only shows a button");
     let r = browserless().post(&link).send().await.unwrap();
     assert_eq!(r.status(), 303);
-    let set = r.headers().get(SET_COOKIE).unwrap().to_str().unwrap().to_string();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+    let set = r
+        .headers()
+        .get(SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
     assert!(!set.contains("Secure"), "plain http on a laptop: {set}");
     let cookie = cookie_of(&r, "hereby_session").unwrap();
 
@@ -129,30 +142,74 @@ async fn the_incident_page_draws_the_timeline_and_every_draft_version() {
 
     let r = get_as(&app, &cookie, "/incidents/1").await;
     assert_eq!(r.status(), 200);
-    let csp = r.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
-    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "{csp}");
+    let csp = r.headers()[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
     let html = r.text().await.unwrap();
     assert!(html.contains("<svg class=\"timeline\""), "{html}");
-    assert!(html.contains(r#"data-severity="sev1""#), "a band coloured by severity");
+    assert!(
+        html.contains(r#"data-severity="sev1""#),
+        "a band coloured by severity"
+    );
     assert!(html.contains(r#"data-kind="fix""#), "markers for the fixes");
     assert!(html.contains(r#"data-kind="resolution""#));
     assert!(html.contains("restart the pods (failed)"));
     assert!(html.contains("Alert on pool saturation"), "the action item");
-    assert!(html.contains(r#"<details class="draft" id="draft-1">"#), "draft version 1");
-    assert!(html.contains("<h1>Post-mortem: Payments failing (incident #1)</h1>"), "rendered as HTML");
+    assert!(
+        html.contains(r#"href="/incidents/1/drafts/1""#),
+        "draft version 1"
+    );
     assert!(!html.contains("<script"), "no page runs script");
+
+    let draft = get_as(&app, &cookie, "/incidents/1/drafts/1").await;
+    assert_eq!(draft.status(), 200);
+    let html = draft.text().await.unwrap();
+    assert!(
+        html.contains("<h1>Post-mortem: Payments failing (incident #1)</h1>"),
+        "rendered as HTML"
+    );
+    assert_eq!(
+        get_as(&app, &cookie, "/incidents/1/drafts/2")
+            .await
+            .status(),
+        404
+    );
 
     let md = get_as(&app, &cookie, "/incidents/1/postmortem.md").await;
     assert_eq!(md.status(), 200);
-    assert!(md.headers()["content-type"].to_str().unwrap().starts_with("text/markdown"));
-    assert!(md.text().await.unwrap().starts_with("# Post-mortem: Payments failing"));
+    assert!(md.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/markdown"));
+    assert!(md
+        .text()
+        .await
+        .unwrap()
+        .starts_with("# Post-mortem: Payments failing"));
 }
 
 #[tokio::test]
 async fn a_hostile_title_and_message_show_as_text() {
     let app = spawn_app().await;
-    let c = app.declared("<script>alert('t')</script> & <b>bold</b>").await;
-    deliver(&app, "EvWeb1", say(&c, "W222", &ts_now(), "<img src=x onerror=alert(1)> in chat")).await;
+    let c = app
+        .declared("<script>alert('t')</script> & <b>bold</b>")
+        .await;
+    deliver(
+        &app,
+        "EvWeb1",
+        say(
+            &c,
+            "W222",
+            &ts_now(),
+            "<img src=x onerror=alert(1)> in chat",
+        ),
+    )
+    .await;
     app.wait_for_rows("messages", 1).await;
     let cookie = signed_in(&app, "W111", TEAM).await;
 
@@ -162,7 +219,11 @@ async fn a_hostile_title_and_message_show_as_text() {
         assert!(!html.contains("<b>bold"), "{path}");
         assert!(html.contains("&lt;script&gt;"), "{path}");
     }
-    let html = get_as(&app, &cookie, "/incidents/1").await.text().await.unwrap();
+    let html = get_as(&app, &cookie, "/incidents/1")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(!html.contains("<img src=x"), "{html}");
 }
 
@@ -175,7 +236,12 @@ async fn another_workspace_sees_none_of_these_incidents() {
     let list = get_as(&app, &outsider, "/").await.text().await.unwrap();
     assert!(!list.contains("Secret project outage"));
     assert!(list.contains("No incidents"));
-    for path in ["/incidents/1", "/incidents/1/postmortem.md", "/incidents/1/postmortem.md?version=1"] {
+    for path in [
+        "/incidents/1",
+        "/incidents/1/drafts/1",
+        "/incidents/1/postmortem.md",
+        "/incidents/1/postmortem.md?version=1",
+    ] {
         let r = get_as(&app, &outsider, path).await;
         assert_eq!(r.status(), 404, "{path}");
         let body = r.text().await.unwrap();
@@ -192,11 +258,22 @@ async fn the_list_filters_by_status_and_severity() {
     let cookie = signed_in(&app, "W111", TEAM).await;
 
     let all = get_as(&app, &cookie, "/").await.text().await.unwrap();
-    let (old, fresh) = (all.find("Old resolved").unwrap(), all.find("Fresh ongoing").unwrap());
+    let (old, fresh) = (
+        all.find("Old resolved").unwrap(),
+        all.find("Fresh ongoing").unwrap(),
+    );
     assert!(fresh < old, "newest first");
-    let resolved = get_as(&app, &cookie, "/?status=resolved").await.text().await.unwrap();
+    let resolved = get_as(&app, &cookie, "/?status=resolved")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(resolved.contains("Old resolved") && !resolved.contains("Fresh ongoing"));
-    let sev1 = get_as(&app, &cookie, "/?severity=sev1").await.text().await.unwrap();
+    let sev1 = get_as(&app, &cookie, "/?severity=sev1")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(sev1.contains("Old resolved") && !sev1.contains("Fresh ongoing"));
 }
 
@@ -211,7 +288,10 @@ async fn signing_out_ends_the_session() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    assert!(r.headers()[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert!(r.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
     assert_eq!(get_as(&app, &cookie, "/").await.status(), 303);
 }
 
@@ -222,7 +302,10 @@ async fn unknown_pages_are_error_pages() {
     for path in ["/nowhere", "/incidents/42", "/incidents/not-a-number"] {
         let r = get_as(&app, &cookie, path).await;
         assert_eq!(r.status(), 404, "{path}");
-        assert!(r.text().await.unwrap().contains("<h1>Not found</h1>"), "{path}");
+        assert!(
+            r.text().await.unwrap().contains("<h1>Not found</h1>"),
+            "{path}"
+        );
     }
 }
 
@@ -237,7 +320,10 @@ async fn sign_in_with_slack(app: &TestApp) -> Response {
     assert_eq!(start.status(), 303);
     let sign_in_cookie = cookie_of(&start, "hereby_sign_in").unwrap();
     let authorize = start.headers()[LOCATION].to_str().unwrap().to_string();
-    assert!(authorize.starts_with(&format!("{}/openid/connect/authorize?", app.slack.web_url())));
+    assert!(authorize.starts_with(&format!(
+        "{}/openid/connect/authorize?",
+        app.slack.web_url()
+    )));
     let slack = browserless().get(&authorize).send().await.unwrap();
     assert_eq!(slack.status(), 302);
     let callback = slack.headers()[LOCATION].to_str().unwrap().to_string();
@@ -286,5 +372,9 @@ async fn sign_in_with_slack_refuses_another_browser_and_other_workspaces() {
     app.slack.sign_in_as("W777", "T777");
     let outsider = sign_in_with_slack(&app).await;
     assert_eq!(outsider.status(), 403);
-    assert!(outsider.text().await.unwrap().contains("not installed in your workspace"));
+    assert!(outsider
+        .text()
+        .await
+        .unwrap()
+        .contains("not installed in your workspace"));
 }
