@@ -8,6 +8,7 @@
 //! - [`oidc`]: Sign in with Slack: code exchange, nonce check, who signed in.
 //! - [`auth`]: the sign-in, callback, login-link and sign-out pages.
 //! - [`pages`]: the incidents list, the incident page, draft versions and their Markdown.
+//! - [`insights`] and [`charts`]: figures over twelve months, drawn as SVG (pure charts).
 //! - [`queries`]: what the pages read, always within the viewer's workspace.
 //! - [`timeline`]: the SVG timeline, a pure function of the record.
 //! - [`markdown`]: drafts as safe HTML.
@@ -16,7 +17,9 @@
 //! script, and the Content-Security-Policy forbids it.
 
 pub mod auth;
+pub mod charts;
 pub mod config;
+pub mod insights;
 pub mod markdown;
 pub mod oidc;
 pub mod pages;
@@ -74,6 +77,7 @@ pub fn router(app: App, config: &Config) -> anyhow::Result<Router> {
             "/incidents/{number}/drafts/{version}",
             get(pages::draft_version),
         )
+        .route("/insights", get(insights::insights))
         .route("/signin", get(auth::sign_in_page))
         .route("/auth/slack", get(auth::start))
         .route("/auth/callback", get(auth::callback))
@@ -140,6 +144,10 @@ pub fn templates() -> &'static Environment<'static> {
                 include_str!("../../templates/web/incident.html"),
             ),
             ("draft.html", include_str!("../../templates/web/draft.html")),
+            (
+                "insights.html",
+                include_str!("../../templates/web/insights.html"),
+            ),
             (
                 "signin.html",
                 include_str!("../../templates/web/signin.html"),
@@ -244,6 +252,7 @@ mod tests {
             "list.html",
             "incident.html",
             "draft.html",
+            "insights.html",
             "signin.html",
             "link.html",
             "error.html",

@@ -378,3 +378,32 @@ async fn sign_in_with_slack_refuses_another_browser_and_other_workspaces() {
         .unwrap()
         .contains("not installed in your workspace"));
 }
+
+#[tokio::test]
+async fn insights_chart_this_workspace_incidents_and_open_action_items() {
+    let app = spawn_app().await;
+    resolved_incident(&app, "Payments failing").await;
+    let cookie = signed_in(&app, "W111", TEAM).await;
+
+    let r = get_as(&app, &cookie, "/insights").await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("1 incidents"), "{html}");
+    assert!(html.contains(r#"class="bar""#) && html.contains(r#"data-severity="sev1""#));
+    assert!(
+        html.contains(r#"<polyline class="series" data-severity="sev1""#),
+        "time to resolve"
+    );
+    assert!(
+        html.contains("<th scope=\"row\">disp-w111</th>"),
+        "the open item's owner: {html}"
+    );
+
+    let outsider = signed_in(&app, "W999", "T999").await;
+    let theirs = get_as(&app, &outsider, "/insights")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(theirs.contains("0 incidents") && theirs.contains("No open action items"));
+}
