@@ -27,3 +27,10 @@ CREATE TABLE web_sign_ins (
     nonce        TEXT    NOT NULL,
     expires_at   BIGINT  NOT NULL
 );
+
+-- The follow-up calendar feed's secret address, one per workspace. Kept as is (not hashed):
+-- signed-in members are shown the address whenever they ask.
+CREATE TABLE web_calendars (
+    team_id      TEXT    PRIMARY KEY,
+    secret       TEXT    NOT NULL UNIQUE
+);

@@ -25,16 +25,7 @@ pub async fn sign_in_page(State(web): State<Web>) -> Result<Response, PageError>
 
 /// The address Slack sends people back to.
 fn redirect_uri(web: &Web, headers: &HeaderMap) -> String {
-    match &web.config.public_url {
-        Some(u) => format!("{}/auth/callback", u.as_str().trim_end_matches('/')),
-        None => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
-            format!("http://{host}/auth/callback")
-        }
-    }
+    format!("{}/auth/callback", super::base_url(web, headers))
 }
 
 fn set_cookie(web: &Web, name: &str, value: &str, path: &str, max_age: i64) -> HeaderValue {

@@ -9,6 +9,7 @@
 //! - [`auth`]: the sign-in, callback, login-link and sign-out pages.
 //! - [`pages`]: the incidents list, the incident page, draft versions and their Markdown.
 //! - [`insights`] and [`charts`]: figures over twelve months, drawn as SVG (pure charts).
+//! - [`calendar`]: the per-workspace iCalendar feed of post-mortem follow-ups.
 //! - [`queries`]: what the pages read, always within the viewer's workspace.
 //! - [`timeline`]: the SVG timeline, a pure function of the record.
 //! - [`markdown`]: drafts as safe HTML.
@@ -17,6 +18,7 @@
 //! script, and the Content-Security-Policy forbids it.
 
 pub mod auth;
+pub mod calendar;
 pub mod charts;
 pub mod config;
 pub mod insights;
@@ -78,6 +80,7 @@ pub fn router(app: App, config: &Config) -> anyhow::Result<Router> {
             get(pages::draft_version),
         )
         .route("/insights", get(insights::insights))
+        .route("/calendar/{file}", get(calendar::ics))
         .route("/signin", get(auth::sign_in_page))
         .route("/auth/slack", get(auth::start))
         .route("/auth/callback", get(auth::callback))
@@ -214,6 +217,20 @@ impl IntoResponse for PageError {
             .and_then(|t| t.render(minijinja::context! { title, message }))
             .unwrap_or_else(|_| title.to_string());
         (status, Html(body)).into_response()
+    }
+}
+
+/// Where browsers reach hereby: `HEREBY_PUBLIC_URL`, or else this request's `Host`.
+pub fn base_url(web: &Web, headers: &HeaderMap) -> String {
+    match &web.config.public_url {
+        Some(u) => u.as_str().trim_end_matches('/').to_string(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
     }
 }
 

@@ -53,6 +53,7 @@ pub async fn list(
     State(web): State<Web>,
     viewer: Viewer,
     Query(q): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, PageError> {
     let filter = Filter {
         status: q.get("status").and_then(|s| Status::parse(s)),
@@ -66,6 +67,11 @@ pub async fn list(
     let tz = web.app.settings.timezone;
     let mut conn = web.app.store.conn().await?;
     let (incidents, more) = queries::list(&mut conn, &viewer.team, &filter).await?;
+    let calendar = format!(
+        "{}/calendar/{}.ics",
+        super::base_url(&web, &headers),
+        super::calendar::feed_secret(&mut conn, &viewer.team).await?
+    );
     let now = Utc::now();
     let rows: Vec<Row> = incidents
         .into_iter()
@@ -103,6 +109,7 @@ pub async fn list(
             page => filter.page,
             previous => (filter.page > 1).then(|| link(filter.page - 1)),
             next => more.then(|| link(filter.page + 1)),
+            calendar,
         },
     )
 }

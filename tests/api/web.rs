@@ -407,3 +407,66 @@ async fn insights_chart_this_workspace_incidents_and_open_action_items() {
         .unwrap();
     assert!(theirs.contains("0 incidents") && theirs.contains("No open action items"));
 }
+
+#[tokio::test]
+async fn the_follow_up_calendar_repeats_monthly_until_every_action_item_is_closed() {
+    let app = spawn_app().await;
+    let c = resolved_incident(&app, "Payments failing").await;
+    let cookie = signed_in(&app, "W111", TEAM).await;
+    let list = get_as(&app, &cookie, "/").await.text().await.unwrap();
+    let marker = r#"id="calendar-feed" href=""#;
+    let start = list.find(marker).expect("the feed's address is shown") + marker.len();
+    let feed = list[start..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#x2f;", "/");
+    assert!(
+        feed.starts_with(&format!("{}/calendar/", app.addr)),
+        "{feed}"
+    );
+
+    let r = browserless().get(&feed).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        200,
+        "the feed needs no session, only its secret address"
+    );
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
+    let ics = r.text().await.unwrap();
+    assert!(
+        ics.contains("SUMMARY:Follow-up: incident #1 Payments failing"),
+        "{ics}"
+    );
+    assert!(
+        ics.contains("RRULE:FREQ=MONTHLY") && ics.contains("STATUS:CONFIRMED"),
+        "{ics}"
+    );
+
+    app.command(&c, "W111", "action done 1").await;
+    let ics = browserless()
+        .get(&feed)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ics.contains("STATUS:CANCELLED"), "{ics}");
+
+    let made_up = browserless()
+        .get(format!("{}/calendar/made-up.ics", app.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made_up.status(), 404);
+    let outsider = signed_in(&app, "W999", "T999").await;
+    let theirs = get_as(&app, &outsider, "/").await.text().await.unwrap();
+    assert!(
+        !theirs.contains(&feed.replace('/', "&#x2f;")),
+        "each workspace has its own feed"
+    );
+}
