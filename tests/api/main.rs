@@ -14,3 +14,4 @@ mod recording;
 mod replicas;
 mod socket_mode;
 mod web;
+mod web_sign_in;
