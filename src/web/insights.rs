@@ -100,7 +100,7 @@ pub async fn insights(State(web): State<Web>, viewer: Viewer) -> Result<Response
     page(
         "insights.html",
         context! {
-            viewer => viewer.user.as_str(),
+            viewer => queries::viewer_name(&mut conn, &viewer).await?,
             labels => labels.clone(),
             severities => SEVERITIES,
             ages => AGES,

@@ -100,7 +100,7 @@ pub async fn list(
     page(
         "list.html",
         context! {
-            viewer => viewer.user.as_str(),
+            viewer => queries::viewer_name(&mut conn, &viewer).await?,
             rows,
             statuses => Status::ALL.map(Status::as_str),
             severities => Severity::ALL.map(Severity::as_str),
@@ -200,7 +200,7 @@ pub async fn incident(
             at: time(l.at, tz),
             author: l.author,
             deleted: l.text.is_none(),
-            text: l.text.unwrap_or_default(),
+            text: timeline::slack_plain(&l.text.unwrap_or_default(), &record.names),
             reply: l.reply,
             edited: l.edited,
             highlighted: l.highlighted,
@@ -220,7 +220,7 @@ pub async fn incident(
     page(
         "incident.html",
         context! {
-            viewer => viewer.user.as_str(),
+            viewer => queries::viewer_name(&mut conn, &viewer).await?,
             number => incident.number,
             title => incident.title.as_ref().map(|t| t.as_str()).unwrap_or("(untitled)"),
             status => incident.status.as_str(),
@@ -259,7 +259,7 @@ pub async fn draft_version(
     page(
         "draft.html",
         context! {
-            viewer => viewer.user.as_str(),
+            viewer => queries::viewer_name(&mut conn, &viewer).await?,
             number => incident.number,
             title => incident.title.as_ref().map(|t| t.as_str()).unwrap_or("(untitled)"),
             version,

@@ -8,6 +8,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
+use super::sessions::Viewer;
 use crate::domain::incident::{Severity, Status};
 use crate::domain::TeamId;
 use crate::store::incidents::{self, IncidentRecord};
@@ -110,6 +111,25 @@ pub async fn names(
             Some((id, name))
         })
         .collect())
+}
+
+/// The name to show for the signed-in person (their Slack ID until hereby has seen them).
+pub async fn viewer_name(conn: &mut AnyConnection, viewer: &Viewer) -> anyhow::Result<String> {
+    let row = sqlx::query(
+        "SELECT display_name, real_name FROM users WHERE team_id = $1 AND user_id = $2",
+    )
+    .bind(viewer.team.to_string())
+    .bind(viewer.user.to_string())
+    .fetch_optional(conn)
+    .await
+    .context("Failed to look up the viewer's name")?;
+    let name = match row {
+        Some(r) => opt_text(&r, "display_name")?
+            .filter(|n| !n.is_empty())
+            .or(opt_text(&r, "real_name")?),
+        None => None,
+    };
+    Ok(name.unwrap_or_else(|| viewer.user.to_string()))
 }
 
 /// The workspace's incident with this number.
