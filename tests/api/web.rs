@@ -264,7 +264,9 @@ async fn insights_chart_this_workspace_incidents_and_open_action_items() {
         .text()
         .await
         .unwrap();
-    assert!(theirs.contains(r#"<span id="total">0</span>"#) && theirs.contains("No open action items"));
+    assert!(
+        theirs.contains(r#"<span id="total">0</span>"#) && theirs.contains("No open action items")
+    );
 }
 
 #[tokio::test]

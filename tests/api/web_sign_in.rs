@@ -146,3 +146,42 @@ async fn sign_in_with_slack_refuses_another_browser_and_other_workspaces() {
         .unwrap()
         .contains("not installed in your workspace"));
 }
+
+#[tokio::test]
+async fn the_command_line_prints_a_login_link_that_leads_to_the_incident_page() {
+    let app = spawn_app().await;
+    app.declared("Login from the README").await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hereby"))
+        .args(["login-link", "W111"])
+        .env_clear()
+        .env("DATABASE_URL", &app.db_url)
+        .env("HEREBY_PUBLIC_URL", &app.addr)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let link = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        link.starts_with(&format!("{}/auth/link/", app.addr)),
+        "{link}"
+    );
+
+    let r = browserless().post(&link).send().await.unwrap();
+    let cookie = cookie_of(&r, "hereby_session").expect("signed in");
+    let page = get_as(&app, &cookie, "/incidents/1").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Login from the README"));
+
+    let empty = tempfile::tempdir().unwrap();
+    let unknown_team = std::process::Command::new(env!("CARGO_BIN_EXE_hereby"))
+        .args(["login-link", "W111"])
+        .env_clear()
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/empty.db", empty.path().display()),
+        )
+        .output()
+        .unwrap();
+    assert!(!unknown_team.status.success());
+    assert!(String::from_utf8_lossy(&unknown_team.stderr).contains("--team"));
+}
