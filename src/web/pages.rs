@@ -160,13 +160,9 @@ pub async fn incident(
     let tz = web.app.settings.timezone;
     let now = Utc::now();
     let mut conn = web.app.store.conn().await?;
-    let mut record = postmortems::load_record(&mut conn, &incident).await?;
-    // The draft's channel log is paged below; the draft keeps the first message (for when the
+    // The channel log is paged below; the record keeps the first message (for when the
     // incident started) and the highlights.
-    let first = record.messages.first().map(|m| m.ts.clone());
-    record
-        .messages
-        .retain(|m| m.highlighted || Some(&m.ts) == first.as_ref());
+    let record = postmortems::load_record_without_log(&mut conn, &incident).await?;
     let draft = build(&record, tz, now.with_timezone(&tz).date_naive());
     let (bands, markers) = timeline::layout(&record, incident.resolved_at.unwrap_or(now));
     let svg = timeline::render(&bands, &markers, &tz);
