@@ -1,6 +1,7 @@
 //! Times the web view's incident page for a synthetic incident of N messages, as the server
-//! serves it over loopback: `cargo run --release --example web_bench -- 50000 5`. With
-//! `--serve` it keeps serving after the timing and prints a login link (for screenshots).
+//! serves it over loopback: `cargo run --release --example web_bench -- 50000 5`.
+//! `--page=<path>` times another page (`--page=/incidents/1?log=250`, the log's last page).
+//! With `--serve` it keeps serving instead and prints a login link (for screenshots).
 //! See BENCHMARKS.md.
 
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ const TEAM: &str = "TBENCH";
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let messages: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(50_000);
-    let runs: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(5);
+    let runs: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(5).max(1);
     let serve = args.iter().any(|a| a == "--serve");
     let dir = tempfile::tempdir()?;
     let db = format!("sqlite://{}", dir.path().join("bench.db").display());
@@ -59,7 +60,11 @@ async fn main() -> anyhow::Result<()> {
         .and_then(|v| v.split(';').next())
         .unwrap_or_default()
         .to_string();
-    let page = format!("{addr}/incidents/1");
+    let path = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--page="))
+        .unwrap_or("/incidents/1");
+    let page = format!("{addr}{path}");
     let mut times = Vec::new();
     let mut size = 0;
     for i in 0..=runs {
