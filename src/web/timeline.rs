@@ -112,7 +112,10 @@ pub fn layout(record: &Record, end: DateTime<Utc>) -> (Vec<Band>, Vec<Marker>) {
             )),
             "update" => Some((
                 "update",
-                format!("Update by {who}: {}", text(&e.detail, "text")),
+                format!(
+                    "Update by {who}: {}",
+                    slack_plain(&text(&e.detail, "text"), &record.names)
+                ),
             )),
             "resolved" => Some(("resolution", format!("Resolved by {who}"))),
             _ => None,
@@ -133,7 +136,10 @@ pub fn layout(record: &Record, end: DateTime<Utc>) -> (Vec<Band>, Vec<Marker>) {
             kind: "highlight",
             label: format!(
                 "Highlight, {who}: {}",
-                m.text.as_deref().unwrap_or("(deleted)")
+                m.text
+                    .as_deref()
+                    .map(|t| slack_plain(t, &record.names))
+                    .unwrap_or_else(|| "(deleted)".into())
             ),
         });
     }
@@ -399,11 +405,38 @@ mod tests {
     }
 
     #[test]
+    fn highlights_and_updates_read_as_plain_text() {
+        let highlighted = LoggedMessage {
+            ts: "1.0".into(),
+            thread_ts: None,
+            at: at(12),
+            user: Some(UserId::new("W1")),
+            author_name: None,
+            from_app: false,
+            text: Some("see <https://g.example/d|the dashboard>".into()),
+            files: None,
+            edited: false,
+            highlighted: true,
+        };
+        let r = record(
+            vec![entry(5, "update", json!({"text": "<@W1> is on it"}))],
+            vec![highlighted],
+        );
+        let (_, markers) = layout(&r, at(30));
+        assert_eq!(markers[0].label, "Update by alice: @alice is on it");
+        assert_eq!(markers[1].label, "Highlight, alice: see the dashboard");
+    }
+
+    #[test]
     fn bands_are_coloured_by_severity_and_labels_are_escaped() {
         let r = record(
             vec![
                 entry(5, "severity_changed", json!({"to": "sev1"})),
-                entry(10, "update", json!({"text": "<script>alert(1)</script>"})),
+                entry(
+                    10,
+                    "update",
+                    json!({"text": "&lt;script&gt;alert(1)&lt;/script&gt;"}),
+                ),
             ],
             vec![],
         );

@@ -155,7 +155,8 @@ async fn a_hostile_title_and_message_show_as_text() {
             &c,
             "W222",
             &ts_now(),
-            "<img src=x onerror=alert(1)> in chat",
+            // As Slack sends it: the characters it escapes arrive escaped.
+            "&lt;img src=x onerror=alert(1)&gt; in chat",
         ),
     )
     .await;
@@ -174,6 +175,10 @@ async fn a_hostile_title_and_message_show_as_text() {
         .await
         .unwrap();
     assert!(!html.contains("<img src=x"), "{html}");
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt; in chat"),
+        "shown as typed"
+    );
 }
 
 #[tokio::test]
