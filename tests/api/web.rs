@@ -336,3 +336,78 @@ async fn the_follow_up_calendar_repeats_monthly_until_every_action_item_is_close
         "each workspace has its own feed"
     );
 }
+
+#[tokio::test]
+async fn the_list_and_the_channel_log_page_through_long_histories() {
+    use hereby::domain::incident::{DeclareIncident, Origin, Title};
+    use hereby::domain::{ChannelId, TeamId, UserId};
+    use hereby::store::record::{add_message, NewMessage};
+    let app = spawn_app().await;
+    let store = app.store().await;
+    let mut conn = store.conn().await.unwrap();
+    let now = chrono::Utc::now();
+    for n in 1..=26 {
+        let d = DeclareIncident {
+            team: TeamId::new(TEAM),
+            declarer: UserId::new("W111"),
+            title: Some(Title::parse(&format!("Outage number {n:02}")).unwrap()),
+            origin: Origin::Command {
+                channel: ChannelId::new("C111"),
+            },
+            at: now,
+        };
+        hereby::store::incidents::insert(&mut conn, &d, now)
+            .await
+            .unwrap();
+    }
+    let channel = ChannelId::new("CLOG");
+    for i in 0..205 {
+        let ts = format!("1790000000.{i:06}");
+        let text = format!("log line {i:03}");
+        let m = NewMessage {
+            channel: &channel,
+            ts: &ts,
+            thread_ts: None,
+            user: None,
+            from_app: true,
+            author_name: Some("deploy-bot"),
+            subtype: None,
+            text: &text,
+            files: None,
+            posted_at: now + chrono::Duration::milliseconds(i),
+            source: "event",
+        };
+        add_message(&mut conn, &TeamId::new(TEAM), 1, &m)
+            .await
+            .unwrap();
+    }
+    let cookie = signed_in(&app, "W111", TEAM).await;
+
+    let first = get_as(&app, &cookie, "/").await.text().await.unwrap();
+    assert!(first.contains("Outage number 26") && first.contains("Outage number 02"));
+    assert!(
+        !first.contains("Outage number 01"),
+        "25 a page, newest first"
+    );
+    assert!(first.contains(r#"rel="next""#));
+    let second = get_as(&app, &cookie, "/?page=2")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(second.contains("Outage number 01") && !second.contains("Outage number 02"));
+
+    let log = get_as(&app, &cookie, "/incidents/1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(log.contains("205 messages") && log.contains("log line 199"));
+    assert!(!log.contains("log line 200") && log.contains("Later messages"));
+    let rest = get_as(&app, &cookie, "/incidents/1?log=2")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(rest.contains("log line 204") && !rest.contains("log line 199"));
+}
