@@ -94,6 +94,8 @@ pub struct Config {
     /// `HEREBY_MAX_CONNECTIONS`, `HEREBY_HEADER_TIMEOUT_MS`, `HEREBY_IDLE_TIMEOUT_MS`,
     /// `HEREBY_BODY_TIMEOUT_MS`, `HEREBY_UNVERIFIED_BODY_BYTES`: the HTTP server's limits.
     pub limits: crate::server::Limits,
+    /// The web view: `HEREBY_PUBLIC_URL`, `SLACK_URL`, `SLACK_CLIENT_ID`, `SLACK_CLIENT_SECRET`.
+    pub web: crate::web::config::WebConfig,
 }
 
 /// One or more settings are missing or wrong; the message names each with its fix.
@@ -319,6 +321,7 @@ impl Config {
             body_budget: count("HEREBY_UNVERIFIED_BODY_BYTES", defaults.body_budget),
         };
         let max_attempts = i64::try_from(count("HEREBY_MAX_ATTEMPTS", 50)).unwrap_or(i64::MAX);
+        let web = crate::web::config::WebConfig::parse(get, &mut problems);
 
         match (
             bot_token,
@@ -359,6 +362,7 @@ impl Config {
                 socket_ping,
                 max_attempts,
                 limits,
+                web,
             }),
             _ => Err(ConfigError { problems }),
         }

@@ -16,6 +16,8 @@
 //! - [`jobs`]: background workers — processing deliveries, carrying out the outbox, follow-up
 //!   reviews — each with a `run_once` that tests can drive.
 //! - [`server`]: the HTTP server's limits against slow and greedy clients.
+//! - [`web`]: the web view — sign-in, the incidents list, each incident's SVG timeline, record
+//!   and post-mortem drafts, rendered on the server.
 //! - [`config`], [`startup`], [`telemetry`], [`metrics`]: settings, wiring, logs and metrics.
 
 pub mod app;
@@ -28,3 +30,4 @@ pub mod slack;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod web;

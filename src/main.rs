@@ -1,4 +1,5 @@
-//! The `hereby` command: `serve` (the default), `migrate`, `postmortem` and `outbox`.
+//! The `hereby` command: `serve` (the default), `migrate`, `postmortem`, `outbox` and
+//! `login-link`.
 
 use std::process::ExitCode;
 
@@ -29,6 +30,14 @@ enum Cmd {
         /// The incident's number (`7`) or its channel's name (`incident-2026-11-21-db-down`).
         incident: String,
         /// The workspace (`T…`), when several workspaces have an incident with that number.
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Print a single-use link that signs this Slack user in to the web view (valid 10 minutes).
+    LoginLink {
+        /// The person's Slack user ID (`U…` or `W…`; in Slack: their profile → ⋮ → Copy member ID).
+        user: String,
+        /// The workspace (`T…`), when hereby serves several or has no incident yet.
         #[arg(long)]
         team: Option<String>,
     },
@@ -125,6 +134,17 @@ async fn run(cmd: Cmd, config: Config) -> anyhow::Result<()> {
                     println!("{n} effect(s) queued again; a running hereby carries them out.");
                 }
             }
+            Ok(())
+        }
+        Cmd::LoginLink { user, team } => {
+            let store = Store::connect(config.database_url.expose()).await?;
+            store.migrate().await?;
+            let base = match &config.web.public_url {
+                Some(u) => u.to_string(),
+                None => format!("http://localhost:{}", config.listen.port()),
+            };
+            let link = hereby::web::auth::login_link(&store, &base, &user, team.as_deref()).await?;
+            println!("{link}");
             Ok(())
         }
         Cmd::Postmortem { incident, team } => {

@@ -127,9 +127,10 @@ impl Application {
         tracing::info!(addr = %self.local_addr()?, slack_over_http = over_http, socket_mode = self.config.app_token.is_some(), "hereby is listening");
         let limits = self.config.limits.clone();
         let budget = crate::server::BodyBudget::new(&limits, crate::slack::ingress::MAX_BODY_BYTES);
+        let web = crate::web::router(self.app.clone(), &self.config)?;
         crate::server::serve(
             self.listener,
-            router(ingress, over_http, budget),
+            router(ingress, over_http, budget).merge(web),
             limits,
             shutdown,
         )

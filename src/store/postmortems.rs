@@ -282,11 +282,34 @@ pub async fn end_followups(
     Ok(())
 }
 
+/// Every message of the incident.
+const ALL_MESSAGES: &str = "SELECT ts, thread_ts, user_id, author_kind, author_name, text, files, posted_at, edited_at, highlighted FROM messages WHERE team_id = $1 AND incident_id = $2 ORDER BY posted_at, id";
+
+/// Only the first message (when the incident started) and the highlighted ones.
+const KEY_MESSAGES: &str = "SELECT ts, thread_ts, user_id, author_kind, author_name, text, files, posted_at, edited_at, highlighted FROM messages WHERE team_id = $1 AND incident_id = $2 AND (highlighted <> 0 OR id = (SELECT m.id FROM messages m WHERE m.team_id = $1 AND m.incident_id = $2 ORDER BY m.posted_at, m.id LIMIT 1)) ORDER BY posted_at, id";
+
 /// Everything the draft of an incident is built from.
-#[tracing::instrument(name = "Loading an incident's record", skip_all, fields(incident = incident.id))]
 pub async fn load_record(
     conn: &mut AnyConnection,
     incident: &IncidentRecord,
+) -> anyhow::Result<Record> {
+    load(conn, incident, ALL_MESSAGES).await
+}
+
+/// The record without the channel log: only the first message and the highlights (the web
+/// view pages through the log instead of holding all of it).
+pub async fn load_record_without_log(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+) -> anyhow::Result<Record> {
+    load(conn, incident, KEY_MESSAGES).await
+}
+
+#[tracing::instrument(name = "Loading an incident's record", skip_all, fields(incident = incident.id))]
+async fn load(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    messages_sql: &'static str,
 ) -> anyhow::Result<Record> {
     let team = incident.team.to_string();
     let id = incident.id;
@@ -322,7 +345,7 @@ pub async fn load_record(
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let messages = q("SELECT ts, thread_ts, user_id, author_kind, author_name, text, files, posted_at, edited_at, highlighted FROM messages WHERE team_id = $1 AND incident_id = $2 ORDER BY posted_at, id")
+    let messages = q(messages_sql)
         .fetch_all(&mut *conn)
         .await
         .context("Failed to load messages")?

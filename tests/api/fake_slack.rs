@@ -171,6 +171,10 @@ struct FakeState {
     joined: HashSet<String>,
     /// The window rate tiers are counted in.
     window: Duration,
+    /// Who Slack's sign-in page signs in next: (user, team).
+    sign_in_as: Option<(String, String)>,
+    /// OpenID Connect codes and user tokens handed out: what each stands for.
+    oidc_grants: HashMap<String, Value>,
 }
 
 /// The fake, running on its own port.
@@ -200,6 +204,7 @@ impl FakeSlack {
                 axum::routing::post(upload).layer(axum::extract::DefaultBodyLimit::max(256 << 20)),
             )
             .route("/respond/{*path}", axum::routing::post(respond))
+            .route("/openid/connect/authorize", axum::routing::get(authorize))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -369,6 +374,16 @@ impl FakeSlack {
         self.state.lock().unwrap().messages.clone()
     }
 
+    /// Slack's web address (for `SLACK_URL`), where its sign-in page is.
+    pub fn web_url(&self) -> String {
+        self.state.lock().unwrap().base.clone()
+    }
+
+    /// The person Slack's sign-in page signs in from now on, as if they had chosen to.
+    pub fn sign_in_as(&self, user: &str, team: &str) {
+        self.state.lock().unwrap().sign_in_as = Some((user.into(), team.into()));
+    }
+
     pub fn messages_in(&self, channel: &str) -> Vec<Message> {
         self.state
             .lock()
@@ -407,6 +422,40 @@ async fn upload(
     });
     s.uploads.insert(file, body.to_vec());
     (StatusCode::OK, "OK - 18").into_response()
+}
+
+/// Slack's OpenID Connect client credentials in tests.
+pub const CLIENT_ID: &str = "1111.2222";
+pub const CLIENT_SECRET: &str = "test-client-secret";
+
+/// Slack's sign-in page: the person chosen with `sign_in_as` approves at once, and the browser
+/// goes back to `redirect_uri` with a code and the state.
+async fn authorize(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let p = params(query, &HeaderMap::new(), &Bytes::new());
+    let mut s = state.lock().unwrap();
+    s.calls.push(Call {
+        method: "openid.connect.authorize".into(),
+        params: p.clone(),
+    });
+    let Some((user, team)) = s.sign_in_as.clone() else {
+        return (StatusCode::BAD_REQUEST, "nobody to sign in").into_response();
+    };
+    if str_param(&p, "client_id") != CLIENT_ID {
+        return (StatusCode::BAD_REQUEST, "invalid_client_id").into_response();
+    }
+    let code = format!("code-{}", s.oidc_grants.len() + 1);
+    s.oidc_grants.insert(
+        code.clone(),
+        json!({"user": user, "team": team, "nonce": str_param(&p, "nonce"), "redirect_uri": str_param(&p, "redirect_uri")}),
+    );
+    let mut back = url::Url::parse(str_param(&p, "redirect_uri")).unwrap();
+    back.query_pairs_mut()
+        .append_pair("code", &code)
+        .append_pair("state", str_param(&p, "state"));
+    (StatusCode::FOUND, [("location", back.to_string())]).into_response()
 }
 
 fn params(query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Value {
@@ -583,8 +632,10 @@ async fn handle(
     } else {
         BOT_TOKEN
     };
-    let auth_ok = headers.get("authorization").and_then(|v| v.to_str().ok())
-        == Some(&format!("Bearer {token}"));
+    // Sign in with Slack authenticates with the client's credentials or the user's token.
+    let auth_ok = method.starts_with("openid.connect.")
+        || headers.get("authorization").and_then(|v| v.to_str().ok())
+            == Some(&format!("Bearer {token}"));
     let (failure, result) = {
         let mut s = state.lock().unwrap();
         s.calls.push(Call {
@@ -1013,6 +1064,42 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
             json!({"ok": true, "user": {"id": user, "team_id": "T111", "name": user.to_lowercase(), "real_name": format!("Real {user}"),
                    "profile": {"display_name": format!("disp-{}", user.to_lowercase()), "real_name": format!("Real {user}")}}})
         }
+        "openid.connect.token" => {
+            if str_param(p, "client_id") != CLIENT_ID
+                || str_param(p, "client_secret") != CLIENT_SECRET
+            {
+                return json!({"ok": false, "error": "invalid_client_id"});
+            }
+            let Some(grant) = s.oidc_grants.remove(str_param(p, "code")) else {
+                return json!({"ok": false, "error": "invalid_code"});
+            };
+            if grant["redirect_uri"] != p["redirect_uri"] {
+                return json!({"ok": false, "error": "bad_redirect_uri"});
+            }
+            let token = format!("xoxp-oidc-{}", s.oidc_grants.len() + 100);
+            s.oidc_grants.insert(token.clone(), grant.clone());
+            let claims = json!({"iss": "https://slack.com", "sub": grant["user"], "aud": CLIENT_ID,
+                "nonce": grant["nonce"], "https://slack.com/team_id": grant["team"],
+                "https://slack.com/user_id": grant["user"], "exp": 4_000_000_000u64});
+            let b64 = |v: &[u8]| {
+                use base64::Engine;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v)
+            };
+            let id_token = format!(
+                "{}.{}.fake-signature",
+                b64(br#"{"alg":"RS256","typ":"JWT"}"#),
+                b64(claims.to_string().as_bytes())
+            );
+            json!({"ok": true, "access_token": token, "token_type": "Bearer", "id_token": id_token})
+        }
+        "openid.connect.userInfo" => match s.oidc_grants.get(str_param(p, "token")) {
+            Some(grant) => {
+                json!({"ok": true, "sub": grant["user"], "https://slack.com/user_id": grant["user"],
+                "https://slack.com/team_id": grant["team"], "name": format!("Real {}", grant["user"].as_str().unwrap_or("")),
+                "email": "someone@example.com"})
+            }
+            None => json!({"ok": false, "error": "invalid_auth"}),
+        },
         _ => json!({"ok": false, "error": "unknown_method"}),
     }
 }

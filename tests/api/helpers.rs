@@ -114,6 +114,7 @@ async fn start(
         ("SLACK_BOT_TOKEN", BOT_TOKEN.to_string()),
         ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_string()),
         ("SLACK_API_URL", slack.url.clone()),
+        ("SLACK_URL", slack.web_url()),
         ("DATABASE_URL", db_url.clone()),
         ("HEREBY_LISTEN", "127.0.0.1:0".to_string()),
         ("HEREBY_ANNOUNCE_CHANNEL", "CANNOUNCE".to_string()),

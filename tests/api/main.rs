@@ -4,6 +4,7 @@
 mod batches;
 mod bench_catch_up;
 mod bench_declaration;
+mod browser;
 mod commands;
 mod declaration;
 mod drills;
@@ -19,3 +20,5 @@ mod real_slack;
 mod recording;
 mod replicas;
 mod socket_mode;
+mod web;
+mod web_sign_in;

@@ -1,0 +1,185 @@
+//! The follow-up calendar: a per-workspace iCalendar feed at `/calendar/<secret>.ics` with one
+//! monthly follow-up per post-mortem that has action items, starting 30 days after resolution,
+//! and cancelled once every item is done or won't be done.
+
+use anyhow::Context;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
+use sqlx::{AnyConnection, Row};
+
+use super::sessions::new_secret;
+use super::{PageError, Web};
+use crate::domain::TeamId;
+use crate::store::{from_millis, opt_text};
+
+/// The first follow-up comes this long after resolution, then monthly.
+pub const FIRST_FOLLOW_UP: Duration = Duration::days(30);
+
+/// A resolved incident with action items.
+#[derive(Debug, Clone)]
+pub struct FollowUp {
+    pub number: i64,
+    pub title: Option<String>,
+    pub resolved_at: DateTime<Utc>,
+    pub open_items: i64,
+}
+
+/// The feed: one event per follow-up, linking to the incident page at `base`.
+pub fn feed(team: &TeamId, followups: &[FollowUp], base: &str, now: DateTime<Utc>) -> String {
+    let mut calendar = Calendar::new();
+    calendar.name("hereby follow-ups");
+    for f in followups {
+        let start = f.resolved_at + FIRST_FOLLOW_UP;
+        let title = f.title.as_deref().unwrap_or("untitled");
+        let url = format!("{}/incidents/{}", base.trim_end_matches('/'), f.number);
+        let status = if f.open_items > 0 {
+            EventStatus::Confirmed
+        } else {
+            EventStatus::Cancelled
+        };
+        calendar.push(
+            Event::new()
+                .uid(&format!("hereby-followup-{team}-{}", f.number))
+                .timestamp(now)
+                .summary(&format!("Follow-up: incident #{} {title}", f.number))
+                .description(&format!("{} open action items. {url}", f.open_items))
+                .url(&url)
+                .starts(start)
+                .ends(start + Duration::minutes(30))
+                .add_property("RRULE", "FREQ=MONTHLY")
+                .status(status)
+                .done(),
+        );
+    }
+    calendar.done().to_string()
+}
+
+/// The workspace's feed secret, made on first use.
+pub async fn feed_secret(conn: &mut AnyConnection, team: &TeamId) -> anyhow::Result<String> {
+    let existing = sqlx::query("SELECT secret FROM web_calendars WHERE team_id = $1")
+        .bind(team.to_string())
+        .fetch_optional(&mut *conn)
+        .await
+        .context("Failed to read the calendar feed")?;
+    if let Some(row) = existing {
+        return Ok(row.try_get("secret")?);
+    }
+    sqlx::query("INSERT INTO web_calendars (team_id, secret) VALUES ($1, $2) ON CONFLICT (team_id) DO NOTHING")
+        .bind(team.to_string())
+        .bind(new_secret())
+        .execute(&mut *conn)
+        .await
+        .context("Failed to make a calendar feed")?;
+    let row = sqlx::query("SELECT secret FROM web_calendars WHERE team_id = $1")
+        .bind(team.to_string())
+        .fetch_one(conn)
+        .await
+        .context("Failed to read the calendar feed")?;
+    Ok(row.try_get("secret")?)
+}
+
+async fn followups(conn: &mut AnyConnection, team: &TeamId) -> anyhow::Result<Vec<FollowUp>> {
+    let rows = sqlx::query(
+        "SELECT i.number, i.title, i.resolved_at,
+            (SELECT COUNT(*) FROM action_items a WHERE a.team_id = i.team_id AND a.incident_id = i.id) AS items,
+            (SELECT COUNT(*) FROM action_items a
+              WHERE a.team_id = i.team_id AND a.incident_id = i.id AND a.status = 'open') AS open_items
+         FROM incidents i WHERE i.team_id = $1 AND i.resolved_at IS NOT NULL ORDER BY i.number",
+    )
+    .bind(team.to_string())
+    .fetch_all(conn)
+    .await
+    .context("Failed to load follow-ups")?;
+    let mut out = Vec::new();
+    for r in rows {
+        if r.try_get::<i64, _>("items")? == 0 {
+            continue;
+        }
+        out.push(FollowUp {
+            number: r.try_get("number")?,
+            title: opt_text(&r, "title")?,
+            resolved_at: from_millis(r.try_get("resolved_at")?),
+            open_items: r.try_get("open_items")?,
+        });
+    }
+    Ok(out)
+}
+
+/// `/calendar/<secret>.ics`: the feed of the workspace the secret belongs to.
+#[tracing::instrument(name = "Serving the follow-up calendar", skip_all)]
+pub async fn ics(
+    State(web): State<Web>,
+    Path(file): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, PageError> {
+    let secret = file.strip_suffix(".ics").ok_or(PageError::NotFound)?;
+    let mut conn = web.app.store.conn().await?;
+    let row = sqlx::query("SELECT team_id FROM web_calendars WHERE secret = $1")
+        .bind(secret.to_string())
+        .fetch_optional(&mut *conn)
+        .await
+        .context("Failed to look up a calendar feed")?;
+    let team = match row {
+        Some(r) => TeamId::new(
+            r.try_get::<String, _>("team_id")
+                .map_err(anyhow::Error::from)?,
+        ),
+        None => return Err(PageError::NotFound),
+    };
+    let body = feed(
+        &team,
+        &followups(&mut conn, &team).await?,
+        &super::base_url(&web, &headers),
+        Utc::now(),
+    );
+    Ok((
+        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+        body,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn followup(number: i64, open_items: i64) -> FollowUp {
+        FollowUp {
+            number,
+            title: Some("DB down".into()),
+            resolved_at: Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap(),
+            open_items,
+        }
+    }
+
+    #[test]
+    fn a_post_mortem_with_open_items_repeats_monthly_from_thirty_days_after_resolution() {
+        let ics = feed(
+            &TeamId::new("T1"),
+            &[followup(7, 2)],
+            "https://h.example",
+            Utc::now(),
+        );
+        assert!(ics.contains("BEGIN:VEVENT"), "{ics}");
+        assert!(ics.contains("DTSTART:20261201T100000Z"), "{ics}");
+        assert!(ics.contains("RRULE:FREQ=MONTHLY"));
+        assert!(ics.contains("STATUS:CONFIRMED"));
+        assert!(ics.contains("UID:hereby-followup-T1-7"));
+        assert!(ics.contains("https://h.example/incidents/7"));
+    }
+
+    #[test]
+    fn a_post_mortem_whose_items_are_all_closed_is_cancelled() {
+        let ics = feed(
+            &TeamId::new("T1"),
+            &[followup(7, 0)],
+            "https://h.example",
+            Utc::now(),
+        );
+        assert!(ics.contains("STATUS:CANCELLED"), "{ics}");
+    }
+}

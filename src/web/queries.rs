@@ -1,0 +1,262 @@
+//! What the pages read: one workspace's incidents (filtered, newest first, a page at a time),
+//! an incident by its number, its draft versions and a page of its channel log. Every query
+//! is bound to the viewer's workspace.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sqlx::{AnyConnection, Row};
+
+use super::sessions::Viewer;
+use crate::domain::incident::{Severity, Status};
+use crate::domain::TeamId;
+use crate::store::incidents::{self, IncidentRecord};
+use crate::store::{from_millis, opt_text};
+
+/// Incidents per page of the list.
+pub const PAGE_SIZE: i64 = 25;
+/// Messages per page of the channel log on the incident page.
+pub const LOG_PAGE_SIZE: i64 = 200;
+
+/// The list's filters and page (1-based).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub status: Option<Status>,
+    pub severity: Option<Severity>,
+    pub page: i64,
+}
+
+/// One line of the incidents list.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub number: i64,
+    pub title: Option<String>,
+    pub status: String,
+    pub severity: Option<String>,
+    pub commander: Option<String>,
+    pub declared_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub open_actions: i64,
+}
+
+/// A page of a workspace's incidents, newest first, and whether there is a next page.
+#[tracing::instrument(name = "Listing incidents", skip(conn))]
+pub async fn list(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    filter: &Filter,
+) -> anyhow::Result<(Vec<Listed>, bool)> {
+    let offset = (filter.page.max(1) - 1) * PAGE_SIZE;
+    let rows = sqlx::query(
+        "SELECT i.number, i.title, i.status, i.severity, i.declared_at, i.resolved_at,
+            (SELECT r.user_id FROM role_assignments r
+              WHERE r.team_id = i.team_id AND r.incident_id = i.id AND r.role = 'commander'
+                AND r.unassigned_at IS NULL
+              ORDER BY r.assigned_at DESC LIMIT 1) AS commander,
+            (SELECT COUNT(*) FROM action_items a
+              WHERE a.team_id = i.team_id AND a.incident_id = i.id AND a.status = 'open') AS open_actions
+         FROM incidents i
+         WHERE i.team_id = $1 AND ($2 = '' OR i.status = $2) AND ($3 = '' OR i.severity = $3)
+         ORDER BY i.number DESC LIMIT $4 OFFSET $5",
+    )
+    .bind(team.to_string())
+    .bind(filter.status.map(Status::as_str).unwrap_or("").to_string())
+    .bind(filter.severity.map(Severity::as_str).unwrap_or("").to_string())
+    .bind(PAGE_SIZE + 1)
+    .bind(offset)
+    .fetch_all(&mut *conn)
+    .await
+    .context("Failed to list incidents")?;
+    let names = names(conn, team).await?;
+    let mut out = rows
+        .iter()
+        .map(|r| {
+            Ok(Listed {
+                number: r.try_get("number")?,
+                title: opt_text(r, "title")?,
+                status: r.try_get("status")?,
+                severity: opt_text(r, "severity")?,
+                commander: opt_text(r, "commander")?.map(|u| names.get(&u).cloned().unwrap_or(u)),
+                declared_at: from_millis(r.try_get("declared_at")?),
+                resolved_at: r.try_get::<Option<i64>, _>("resolved_at")?.map(from_millis),
+                open_actions: r.try_get("open_actions")?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let more = out.len() as i64 > PAGE_SIZE;
+    out.truncate(PAGE_SIZE as usize);
+    Ok((out, more))
+}
+
+/// User ID → the name to show, for one workspace.
+pub async fn names(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+) -> anyhow::Result<HashMap<String, String>> {
+    let rows = sqlx::query("SELECT user_id, display_name, real_name FROM users WHERE team_id = $1")
+        .bind(team.to_string())
+        .fetch_all(conn)
+        .await
+        .context("Failed to load user names")?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let id: String = r.try_get("user_id").ok()?;
+            let name = opt_text(r, "display_name")
+                .ok()
+                .flatten()
+                .filter(|n| !n.is_empty())
+                .or_else(|| opt_text(r, "real_name").ok().flatten())?;
+            Some((id, name))
+        })
+        .collect())
+}
+
+/// The name to show for the signed-in person (their Slack ID until hereby has seen them).
+pub async fn viewer_name(conn: &mut AnyConnection, viewer: &Viewer) -> anyhow::Result<String> {
+    let row = sqlx::query(
+        "SELECT display_name, real_name FROM users WHERE team_id = $1 AND user_id = $2",
+    )
+    .bind(viewer.team.to_string())
+    .bind(viewer.user.to_string())
+    .fetch_optional(conn)
+    .await
+    .context("Failed to look up the viewer's name")?;
+    let name = match row {
+        Some(r) => opt_text(&r, "display_name")?
+            .filter(|n| !n.is_empty())
+            .or(opt_text(&r, "real_name")?),
+        None => None,
+    };
+    Ok(name.unwrap_or_else(|| viewer.user.to_string()))
+}
+
+/// The workspace's incident with this number.
+pub async fn by_number(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    number: i64,
+) -> anyhow::Result<Option<IncidentRecord>> {
+    let row = sqlx::query("SELECT id FROM incidents WHERE team_id = $1 AND number = $2")
+        .bind(team.to_string())
+        .bind(number)
+        .fetch_optional(&mut *conn)
+        .await
+        .context("Failed to look up an incident by number")?;
+    match row {
+        Some(r) => Ok(Some(incidents::get(conn, team, r.try_get("id")?).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A stored version of the post-mortem draft.
+#[derive(Debug, Clone)]
+pub struct Version {
+    pub version: i64,
+    pub markdown: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Every stored draft version of an incident, newest first.
+pub async fn versions(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+) -> anyhow::Result<Vec<Version>> {
+    let rows = sqlx::query(
+        "SELECT version, markdown, created_at FROM postmortems
+         WHERE team_id = $1 AND incident_id = $2 ORDER BY version DESC",
+    )
+    .bind(incident.team.to_string())
+    .bind(incident.id)
+    .fetch_all(conn)
+    .await
+    .context("Failed to load the draft versions")?;
+    rows.iter()
+        .map(|r| {
+            Ok(Version {
+                version: r.try_get("version")?,
+                markdown: r.try_get("markdown")?,
+                created_at: from_millis(r.try_get("created_at")?),
+            })
+        })
+        .collect()
+}
+
+/// One message of the channel log.
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    pub ts: String,
+    pub reply: bool,
+    pub at: DateTime<Utc>,
+    pub author: String,
+    pub text: Option<String>,
+    pub files: Vec<String>,
+    pub edited: bool,
+    pub highlighted: bool,
+}
+
+/// A page of the channel log: each thread's parent followed by its replies, in time order.
+pub async fn log_page(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    names: &HashMap<String, String>,
+    page: i64,
+) -> anyhow::Result<(Vec<LogLine>, i64)> {
+    let total: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE team_id = $1 AND incident_id = $2")
+            .bind(incident.team.to_string())
+            .bind(incident.id)
+            .fetch_one(&mut *conn)
+            .await
+            .context("Failed to count messages")?
+            .try_get("n")?;
+    let rows = sqlx::query(
+        "SELECT ts, thread_ts, user_id, author_name, text, files, posted_at, edited_at, highlighted
+         FROM messages WHERE team_id = $1 AND incident_id = $2
+         ORDER BY COALESCE(thread_ts, ts), posted_at, id LIMIT $3 OFFSET $4",
+    )
+    .bind(incident.team.to_string())
+    .bind(incident.id)
+    .bind(LOG_PAGE_SIZE)
+    .bind((page.max(1) - 1) * LOG_PAGE_SIZE)
+    .fetch_all(conn)
+    .await
+    .context("Failed to load a page of messages")?;
+    let lines = rows
+        .iter()
+        .map(|r| {
+            let ts: String = r.try_get("ts")?;
+            let thread = opt_text(r, "thread_ts")?;
+            let user = opt_text(r, "user_id")?;
+            let author = user
+                .as_ref()
+                .map(|u| names.get(u).cloned().unwrap_or_else(|| u.clone()))
+                .or(opt_text(r, "author_name")?)
+                .unwrap_or_else(|| "an app".into());
+            let files = opt_text(r, "files")?
+                .and_then(|f| serde_json::from_str::<serde_json::Value>(&f).ok())
+                .and_then(|v| v.as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|f| {
+                    f.get("name")
+                        .or_else(|| f.get("title"))
+                        .and_then(|n| n.as_str())
+                        .map(String::from)
+                })
+                .collect();
+            Ok(LogLine {
+                reply: thread.as_ref().is_some_and(|t| *t != ts),
+                ts,
+                at: from_millis(r.try_get("posted_at")?),
+                author,
+                text: opt_text(r, "text")?,
+                files,
+                edited: r.try_get::<Option<i64>, _>("edited_at")?.is_some(),
+                highlighted: r.try_get::<i64, _>("highlighted")? != 0,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((lines, total))
+}

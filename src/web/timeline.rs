@@ -1,0 +1,469 @@
+//! The incident's timeline drawn as SVG: status phases as bands over time, coloured by the
+//! severity at the time, and a marker for each fix tried, highlight, role change, update and
+//! the resolution. Pure: the record and the end of the drawing come in as values.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::domain::postmortem::Record;
+
+const WIDTH: f64 = 960.0;
+const LEFT: f64 = 10.0;
+const BAND_Y: f64 = 40.0;
+const BAND_H: f64 = 36.0;
+const MARKER_Y: f64 = 100.0;
+const HEIGHT: f64 = 140.0;
+
+/// A stretch of time with one status and one severity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub status: String,
+    pub severity: Option<String>,
+}
+
+/// Something that happened at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    pub at: DateTime<Utc>,
+    /// fix, highlight, role, update, resolution
+    pub kind: &'static str,
+    pub label: String,
+}
+
+/// The bands and markers of a record, from its declaration until `end`.
+pub fn layout(record: &Record, end: DateTime<Utc>) -> (Vec<Band>, Vec<Marker>) {
+    let start = record.incident.declared_at;
+    let end = end.max(start);
+    let mut bands: Vec<Band> = vec![Band {
+        from: start,
+        until: end,
+        status: "investigating".into(),
+        severity: None,
+    }];
+    let mut markers = Vec::new();
+    let text = |d: &Value, k: &str| d.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let name = |u: &str| {
+        record
+            .names
+            .get(u)
+            .cloned()
+            .unwrap_or_else(|| u.to_string())
+    };
+    for e in &record.entries {
+        let at = e.at.clamp(start, end);
+        let who = e
+            .actor
+            .as_ref()
+            .map(|a| name(a.as_str()))
+            .unwrap_or_else(|| "hereby".into());
+        let (status, severity) = match bands.last() {
+            Some(b) => (b.status.clone(), b.severity.clone()),
+            None => continue,
+        };
+        let change = match e.kind.as_str() {
+            "status_changed" => Some((text(&e.detail, "to"), severity)),
+            "severity_changed" => Some((status, Some(text(&e.detail, "to")))),
+            "resolved" => Some(("resolved".to_string(), severity)),
+            "reopened" => Some(("investigating".to_string(), severity)),
+            _ => None,
+        };
+        if let Some((status, severity)) = change {
+            if let Some(last) = bands.last_mut() {
+                if last.from == at {
+                    last.status = status;
+                    last.severity = severity;
+                } else {
+                    last.until = at;
+                    bands.push(Band {
+                        from: at,
+                        until: end,
+                        status,
+                        severity,
+                    });
+                }
+            }
+        }
+        let marker = match e.kind.as_str() {
+            "fix_tried" => Some((
+                "fix",
+                format!(
+                    "Fix tried by {who}: {} ({})",
+                    text(&e.detail, "what"),
+                    text(&e.detail, "outcome")
+                ),
+            )),
+            "fix_outcome" => Some((
+                "fix",
+                format!(
+                    "Fix {} by {who}: {}",
+                    text(&e.detail, "outcome"),
+                    text(&e.detail, "what")
+                ),
+            )),
+            "role_assigned" => Some((
+                "role",
+                format!(
+                    "{who} made {} {}",
+                    name(&text(&e.detail, "user")),
+                    text(&e.detail, "role")
+                ),
+            )),
+            "update" => Some((
+                "update",
+                format!(
+                    "Update by {who}: {}",
+                    slack_plain(&text(&e.detail, "text"), &record.names)
+                ),
+            )),
+            "resolved" => Some(("resolution", format!("Resolved by {who}"))),
+            _ => None,
+        };
+        if let Some((kind, label)) = marker {
+            markers.push(Marker { at, kind, label });
+        }
+    }
+    for m in record.messages.iter().filter(|m| m.highlighted) {
+        let who = m
+            .user
+            .as_ref()
+            .map(|u| name(u.as_str()))
+            .or_else(|| m.author_name.clone())
+            .unwrap_or_default();
+        markers.push(Marker {
+            at: m.at.clamp(start, end),
+            kind: "highlight",
+            label: format!(
+                "Highlight, {who}: {}",
+                m.text
+                    .as_deref()
+                    .map(|t| slack_plain(t, &record.names))
+                    .unwrap_or_else(|| "(deleted)".into())
+            ),
+        });
+    }
+    markers.sort_by_key(|m| m.at);
+    (bands, markers)
+}
+
+/// The fill of a band: the worse the severity, the warmer; grey before one is set.
+pub fn severity_colour(severity: Option<&str>) -> &'static str {
+    match severity {
+        Some("sev1") => "#c62828",
+        Some("sev2") => "#ef6c00",
+        Some("sev3") => "#f9a825",
+        Some("sev4") => "#1e88e5",
+        _ => "#9e9e9e",
+    }
+}
+
+fn marker_colour(kind: &str) -> &'static str {
+    match kind {
+        "fix" => "#6a1b9a",
+        "highlight" => "#00897b",
+        "role" => "#455a64",
+        "update" => "#3949ab",
+        _ => "#2e7d32",
+    }
+}
+
+/// Slack's message markup as plain text: `<@U1|ann>` → `@ann`, `<#C1|ops>` → `#ops`,
+/// `<https://x|label>` → `label`, `<https://x>` → `https://x`, and `&lt;` `&gt;` `&amp;` decoded.
+pub fn slack_plain(text: &str, names: &std::collections::HashMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('>') else {
+            out.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        let inner = &rest[open + 1..open + close];
+        let (target, label) = match inner.split_once('|') {
+            Some((t, l)) => (t, Some(l)),
+            None => (inner, None),
+        };
+        if let Some(user) = target.strip_prefix('@') {
+            let name = names
+                .get(user)
+                .map(String::as_str)
+                .or(label)
+                .unwrap_or(user);
+            out.push('@');
+            out.push_str(name);
+        } else if let Some(channel) = target.strip_prefix('#') {
+            out.push('#');
+            out.push_str(label.unwrap_or(channel));
+        } else if let Some(special) = target.strip_prefix('!') {
+            out.push('@');
+            out.push_str(label.unwrap_or(special));
+        } else {
+            out.push_str(label.unwrap_or(target));
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Escapes text for SVG/HTML.
+pub fn escape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The SVG: bands, then markers; each marker is a link to its entry in the list below the
+/// drawing (`#marker-<n>`), focusable with the keyboard, with its text as a tooltip.
+pub fn render(bands: &[Band], markers: &[Marker], tz: &chrono_tz::Tz) -> String {
+    let (Some(first), Some(last)) = (bands.first(), bands.last()) else {
+        return String::new();
+    };
+    let (start, end) = (first.from, last.until);
+    let span = (end - start).num_milliseconds().max(1) as f64;
+    let x = |t: DateTime<Utc>| {
+        LEFT + (t - start).num_milliseconds() as f64 / span * (WIDTH - 2.0 * LEFT)
+    };
+    let mut svg = format!(
+        r#"<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="timeline-title"><title id="timeline-title">Timeline from {} to {}</title>"#,
+        start.with_timezone(tz).format("%Y-%m-%d %H:%M"),
+        end.with_timezone(tz).format("%Y-%m-%d %H:%M")
+    );
+    for b in bands {
+        let (x0, x1) = (x(b.from), x(b.until));
+        let severity = b.severity.as_deref().unwrap_or("no severity");
+        svg.push_str(&format!(
+            r#"<g class="band" data-status="{s}" data-severity="{sev}"><title>{s}, {sev}: {from} to {until}</title><rect x="{x0:.1}" y="{BAND_Y}" width="{w:.1}" height="{BAND_H}" fill="{fill}"/>"#,
+            s = escape(&b.status),
+            sev = escape(severity),
+            from = b.from.with_timezone(tz).format("%H:%M"),
+            until = b.until.with_timezone(tz).format("%H:%M"),
+            w = (x1 - x0).max(1.0),
+            fill = severity_colour(b.severity.as_deref()),
+        ));
+        if x1 - x0 > 90.0 {
+            svg.push_str(&format!(
+                r##"<text x="{:.1}" y="{:.1}" fill="#ffffff" font-size="13">{}</text>"##,
+                x0 + 6.0,
+                BAND_Y + 23.0,
+                escape(&b.status)
+            ));
+        }
+        svg.push_str("</g>");
+    }
+    for (i, m) in markers.iter().enumerate() {
+        let cx = x(m.at);
+        let label = escape(&m.label);
+        svg.push_str(&format!(
+            r##"<a href="#marker-{n}" class="marker" data-kind="{kind}" aria-label="{label}"><title>{at} {label}</title><line x1="{cx:.1}" y1="{BAND_Y}" x2="{cx:.1}" y2="{MARKER_Y}" stroke="{c}" stroke-width="1"/><circle cx="{cx:.1}" cy="{MARKER_Y}" r="7" fill="{c}"/></a>"##,
+            n = i + 1,
+            kind = m.kind,
+            at = m.at.with_timezone(tz).format("%H:%M:%S"),
+            c = marker_colour(m.kind),
+        ));
+    }
+    svg.push_str(&format!(
+        r##"<text x="{LEFT}" y="24" font-size="12" fill="#333333">{}</text><text x="{}" y="24" font-size="12" fill="#333333" text-anchor="end">{}</text></svg>"##,
+        start.with_timezone(tz).format("%Y-%m-%d %H:%M"),
+        WIDTH - LEFT,
+        end.with_timezone(tz).format("%H:%M")
+    ));
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::postmortem::{Entry, IncidentFacts, LoggedMessage};
+    use crate::domain::UserId;
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    fn at(min: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 21, 14, 0, 0).unwrap() + chrono::Duration::minutes(min)
+    }
+
+    fn entry(min: i64, kind: &str, detail: Value) -> Entry {
+        Entry {
+            at: at(min),
+            kind: kind.into(),
+            actor: Some(UserId::new("W1")),
+            detail,
+        }
+    }
+
+    fn record(entries: Vec<Entry>, messages: Vec<LoggedMessage>) -> Record {
+        Record {
+            incident: IncidentFacts {
+                number: 1,
+                title: Some("db down".into()),
+                severity: None,
+                declared_at: at(0),
+                declared_by: UserId::new("W1"),
+                resolved_at: None,
+                description: None,
+                channel_name: None,
+            },
+            roles: vec![],
+            entries,
+            messages,
+            links: vec![],
+            fixes: vec![],
+            actions: vec![],
+            participants: vec![],
+            names: [("W1".to_string(), "alice".to_string())].into(),
+        }
+    }
+
+    #[test]
+    fn each_status_or_severity_change_starts_a_band() {
+        let r = record(
+            vec![
+                entry(0, "declared", json!({})),
+                entry(5, "severity_changed", json!({"to": "sev1"})),
+                entry(20, "status_changed", json!({"to": "identified"})),
+                entry(40, "severity_changed", json!({"to": "sev2"})),
+                entry(60, "resolved", json!({})),
+            ],
+            vec![],
+        );
+        let (bands, _) = layout(&r, at(60));
+        let seen: Vec<(&str, Option<&str>)> = bands
+            .iter()
+            .map(|b| (b.status.as_str(), b.severity.as_deref()))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("investigating", None),
+                ("investigating", Some("sev1")),
+                ("identified", Some("sev1")),
+                ("identified", Some("sev2")),
+                ("resolved", Some("sev2")),
+            ]
+        );
+        assert_eq!(bands[1].until, at(20));
+    }
+
+    #[test]
+    fn fixes_updates_roles_highlights_and_the_resolution_are_markers_in_time_order() {
+        let mut highlighted = LoggedMessage {
+            ts: "1.0".into(),
+            thread_ts: None,
+            at: at(12),
+            user: Some(UserId::new("W1")),
+            author_name: None,
+            from_app: false,
+            text: Some("error rate is 40%".into()),
+            files: None,
+            edited: false,
+            highlighted: true,
+        };
+        let plain = LoggedMessage {
+            highlighted: false,
+            at: at(13),
+            ..highlighted.clone()
+        };
+        highlighted.text = Some("error rate is 40%".into());
+        let r = record(
+            vec![
+                entry(
+                    10,
+                    "fix_tried",
+                    json!({"what": "restart db", "outcome": "failed"}),
+                ),
+                entry(
+                    3,
+                    "role_assigned",
+                    json!({"user": "W1", "role": "commander"}),
+                ),
+                entry(30, "update", json!({"text": "still down"})),
+                entry(50, "resolved", json!({})),
+            ],
+            vec![highlighted, plain],
+        );
+        let (_, markers) = layout(&r, at(50));
+        let kinds: Vec<&str> = markers.iter().map(|m| m.kind).collect();
+        assert_eq!(
+            kinds,
+            vec!["role", "fix", "highlight", "update", "resolution"]
+        );
+        assert!(markers[1].label.contains("restart db (failed)"));
+    }
+
+    #[test]
+    fn highlights_and_updates_read_as_plain_text() {
+        let highlighted = LoggedMessage {
+            ts: "1.0".into(),
+            thread_ts: None,
+            at: at(12),
+            user: Some(UserId::new("W1")),
+            author_name: None,
+            from_app: false,
+            text: Some("see <https://g.example/d|the dashboard>".into()),
+            files: None,
+            edited: false,
+            highlighted: true,
+        };
+        let r = record(
+            vec![entry(5, "update", json!({"text": "<@W1> is on it"}))],
+            vec![highlighted],
+        );
+        let (_, markers) = layout(&r, at(30));
+        assert_eq!(markers[0].label, "Update by alice: @alice is on it");
+        assert_eq!(markers[1].label, "Highlight, alice: see the dashboard");
+    }
+
+    #[test]
+    fn bands_are_coloured_by_severity_and_labels_are_escaped() {
+        let r = record(
+            vec![
+                entry(5, "severity_changed", json!({"to": "sev1"})),
+                entry(
+                    10,
+                    "update",
+                    json!({"text": "&lt;script&gt;alert(1)&lt;/script&gt;"}),
+                ),
+            ],
+            vec![],
+        );
+        let (bands, markers) = layout(&r, at(30));
+        let svg = render(&bands, &markers, &chrono_tz::UTC);
+        assert!(svg.contains(severity_colour(Some("sev1"))));
+        assert!(svg.contains("&lt;script&gt;"));
+        assert!(!svg.contains("<script>"));
+        assert!(svg.contains(r##"href="#marker-1""##));
+    }
+
+    #[test]
+    fn slack_markup_reads_as_plain_text() {
+        let names = [("U1".to_string(), "ann".to_string())].into();
+        assert_eq!(
+            slack_plain("<@U1> see <https://g.example/d|the dashboard> in <#C9|ops> &lt;3 <https://x.example>", &names),
+            "@ann see the dashboard in #ops <3 https://x.example"
+        );
+        assert_eq!(slack_plain("a < b", &names), "a < b");
+    }
+
+    #[test]
+    fn an_incident_with_no_time_elapsed_still_draws() {
+        let r = record(vec![], vec![]);
+        let (bands, markers) = layout(&r, at(0));
+        let svg = render(&bands, &markers, &chrono_tz::UTC);
+        assert!(svg.starts_with("<svg"));
+        assert!(svg.ends_with("</svg>"));
+    }
+}
