@@ -59,6 +59,7 @@ impl Application {
                 rename_channels: config.rename_channels,
                 followup_interval: config.followup_interval,
                 max_attempts: config.max_attempts,
+                web_base: config.web.public_url.as_ref().map(|u| u.to_string()),
                 api_origin: config.slack_api_url.clone(),
                 policy: crate::domain::transitions::Policy {
                     open: config.open_commands,

@@ -49,11 +49,13 @@ pub async fn run(app: &App, inv: &Invocation, now: DateTime<Utc>) -> anyhow::Res
     };
     match cmd {
         Command::Help => Ok(Reply::Ephemeral(command::help_text())),
-        Command::Declare { title: None } if inv.trigger_id.is_some() => {
-            open_declare_form(app, inv).await
-        }
-        Command::Declare { title } => {
+        Command::Declare {
+            title: None,
+            private,
+        } if inv.trigger_id.is_some() => open_declare_form(app, inv, private).await,
+        Command::Declare { title, private } => {
             let d = DeclareIncident {
+                private,
                 team: inv.team.clone(),
                 declarer: inv.user.clone(),
                 title,
@@ -187,11 +189,12 @@ async fn finish(app: &App, tx: crate::store::Tx, reply: String) -> anyhow::Resul
 }
 
 /// Opens the declare form; Slack accepts that only within 3 s, so it cannot wait in the outbox.
-async fn open_declare_form(app: &App, inv: &Invocation) -> anyhow::Result<Reply> {
+async fn open_declare_form(app: &App, inv: &Invocation, private: bool) -> anyhow::Result<Reply> {
     let ctx = DeclareContext {
         channel: inv.channel.to_string(),
         message_ts: None,
         thread_ts: None,
+        private,
     };
     let trigger = inv.trigger_id.as_deref().unwrap_or_default();
     match app

@@ -230,6 +230,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                     &incident,
                     &roles,
                     &app.settings.custom_roles,
+                    app.settings.web_base.as_deref(),
                 )),
                 thread_ts: None,
                 key: claimed.dedupe_key.clone(),
@@ -256,7 +257,15 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 thread_ts: incident.origin.reply_thread().map(str::to_string),
                 key: claimed.dedupe_key.clone(),
             };
-            match once::post_once(app, claimed, worker, incident.origin.channel(), &message).await {
+            // A private incident's pointer names its channel only to the declarer.
+            let posted = if incident.private {
+                Err(EffectError::Slack(CallError::Refused {
+                    code: "not_in_channel".into(),
+                }))
+            } else {
+                once::post_once(app, claimed, worker, incident.origin.channel(), &message).await
+            };
+            match posted {
                 // A private channel or DM hereby is not in: answer the command where it was
                 // typed, or tell the declarer.
                 Err(EffectError::Slack(CallError::Refused { code })) if not_a_member(&code) => {
@@ -309,7 +318,12 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 .clone()
                 .context("The summary is not posted yet")?;
             let text = views::welcome_text(&incident, &roles);
-            let blocks = views::welcome_blocks(&incident, &roles, &app.settings.custom_roles);
+            let blocks = views::welcome_blocks(
+                &incident,
+                &roles,
+                &app.settings.custom_roles,
+                app.settings.web_base.as_deref(),
+            );
             app.slack
                 .update_message(&need_channel()?, &ts, &text, &blocks)
                 .await?;
@@ -321,7 +335,8 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
             Completion::default()
         }
         Effect::AnnounceChange { text } => {
-            if let Some(announce) = &app.settings.announce_channel {
+            // What happens in a private incident stays in its channel.
+            if let (Some(announce), false) = (&app.settings.announce_channel, incident.private) {
                 let message = OutgoingMessage::plain(text, &claimed.dedupe_key);
                 once::post_once(app, claimed, worker, announce, &message).await?;
             }

@@ -66,6 +66,7 @@ async fn message_posted(
         return Ok(Outcome::Elsewhere("no declaration"));
     };
     let d = DeclareIncident {
+        private: false,
         team: m.team.clone(),
         declarer: user.clone(),
         title: declaration.title,

@@ -109,6 +109,7 @@ pub async fn handle(
                 channel: channel.to_string(),
                 message_ts: Some(ts.clone()),
                 thread_ts,
+                private: false,
             };
             let view_id = match app
                 .slack
@@ -221,6 +222,7 @@ async fn declare_submitted(
         None => Origin::Command { channel },
     };
     let d = DeclareIncident {
+        private: s.private,
         team: team.clone(),
         declarer: user.clone(),
         title: Some(title),

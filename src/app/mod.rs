@@ -46,6 +46,8 @@ pub struct Settings {
     pub followup_interval: chrono::Duration,
     /// Attempts at an effect or a delivery before it is marked failed.
     pub max_attempts: i64,
+    /// The web view's address (`HEREBY_PUBLIC_URL`), for links to an incident's page.
+    pub web_base: Option<String>,
     /// The Slack API's origin: besides Slack's hooks, the only place a late answer to a
     /// command may be posted (a proxy, or a local fake in tests).
     pub api_origin: url::Url,

@@ -76,7 +76,11 @@ pub(super) async fn create_channel(
                 &serde_json::to_value(&progress).context("progress")?,
             )
             .await?;
-        match app.slack.create_channel(name.as_str()).await {
+        match app
+            .slack
+            .create_channel(name.as_str(), incident.private)
+            .await
+        {
             Ok(id) => return Ok(created(id, name, reply_to)),
             Err(CallError::Refused { code }) if code == "name_taken" => {
                 if was_uncertain {

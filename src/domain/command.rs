@@ -24,9 +24,9 @@ pub const SPECS: &[Spec] = &[
     Spec {
         name: "declare",
         aliases: &["new", "start", "open"],
-        usage: "[title]",
+        usage: "[--private] [title]",
         summary:
-            "open a new incident with its own channel (anywhere; without a title, a form opens)",
+            "open a new incident with its own channel (anywhere; without a title, a form opens; --private: a private channel, not announced by title)",
     },
     Spec {
         name: "role",
@@ -137,8 +137,9 @@ pub enum Assignee {
 /// A parsed `/incident` command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// `declare [title]`: open an incident; without a title, a form asks for one.
-    Declare { title: Option<Title> },
+    /// `declare [--private] [title]`: open an incident (in a private channel, not announced by
+    /// title, with `--private`); without a title, a form asks for one.
+    Declare { title: Option<Title>, private: bool },
     /// `role <role> <@user|me>`.
     Role { role: Role, to: Assignee },
     /// `roles`.
@@ -310,9 +311,18 @@ pub fn parse(text: &str, custom_roles: &[String]) -> Result<Command, ParseError>
     let unescaped = super::trigger::unescape_mrkdwn(rest);
     let args: Vec<&str> = rest.split_whitespace().collect();
     Ok(match spec.name {
-        "declare" => Command::Declare {
-            title: Title::parse(&unescaped).ok(),
-        },
+        "declare" => {
+            let trimmed = unescaped.trim_start();
+            let (private, title) = match trimmed.split_once(char::is_whitespace) {
+                Some((flag, rest)) if flag.eq_ignore_ascii_case("--private") => (true, rest),
+                _ if trimmed.eq_ignore_ascii_case("--private") => (true, ""),
+                _ => (false, trimmed),
+            };
+            Command::Declare {
+                title: Title::parse(title).ok(),
+                private,
+            }
+        }
         "role" => {
             // Role names may be two words ("tech lead"): the person is the last argument.
             let (role_words, person) = match args.len() {
@@ -448,10 +458,31 @@ mod tests {
         assert_eq!(
             p("declare  Checkout payments failing ").unwrap(),
             Command::Declare {
-                title: Some(Title::parse("Checkout payments failing").unwrap())
+                title: Some(Title::parse("Checkout payments failing").unwrap()),
+                private: false
             }
         );
-        assert_eq!(p("declare").unwrap(), Command::Declare { title: None });
+        assert_eq!(
+            p("declare").unwrap(),
+            Command::Declare {
+                title: None,
+                private: false
+            }
+        );
+        assert_eq!(
+            p("declare --private Payroll data exposed").unwrap(),
+            Command::Declare {
+                title: Title::parse("Payroll data exposed").ok(),
+                private: true
+            }
+        );
+        assert_eq!(
+            p("declare --PRIVATE").unwrap(),
+            Command::Declare {
+                title: None,
+                private: true
+            }
+        );
     }
 
     #[test]

@@ -177,6 +177,8 @@ pub struct DeclareIncident {
     pub origin: Origin,
     /// When it was declared: the declaring message's time, or when the command arrived.
     pub at: DateTime<Utc>,
+    /// A private incident (`declare --private`): a private channel, not announced by title.
+    pub private: bool,
 }
 
 impl DeclareIncident {
@@ -228,6 +230,7 @@ mod tests {
     fn the_declarer_starts_as_commander() {
         let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         let d = DeclareIncident {
+            private: false,
             team: TeamId::new("T1"),
             declarer: UserId::new("U1"),
             title: None,

@@ -211,11 +211,12 @@ impl SlackGateway {
         Ok(r.url.0.to_string())
     }
 
-    /// `conversations.create` for a public channel.
+    /// `conversations.create`, for a public or a private channel.
     #[tracing::instrument(name = "Creating a Slack channel", skip(self))]
-    pub async fn create_channel(&self, name: &str) -> Result<ChannelId, CallError> {
+    pub async fn create_channel(&self, name: &str, private: bool) -> Result<ChannelId, CallError> {
         let session = self.client.open_session(&self.token);
-        let req = SlackApiConversationsCreateRequest::new(name.to_string()).with_is_private(false);
+        let req =
+            SlackApiConversationsCreateRequest::new(name.to_string()).with_is_private(private);
         let r = self
             .call("conversations.create", session.conversations_create(&req))
             .await?;
@@ -467,6 +468,32 @@ impl SlackGateway {
         self.call("chat.postEphemeral", session.chat_post_ephemeral(&req))
             .await
             .map(|_| ())
+    }
+
+    /// Whether `user` is a member of `channel` (`conversations.members`, page by page).
+    #[tracing::instrument(name = "Asking Slack who is in a channel", skip(self))]
+    pub async fn is_member(&self, channel: &ChannelId, user: &UserId) -> Result<bool, CallError> {
+        let session = self.client.open_session(&self.token);
+        let mut cursor = None;
+        loop {
+            let req = SlackApiConversationsMembersRequest::new()
+                .with_channel(SlackChannelId::new(channel.to_string()))
+                .with_limit(1000)
+                .opt_cursor(cursor);
+            let r = self
+                .call("conversations.members", session.conversations_members(&req))
+                .await?;
+            if r.members.iter().any(|m| m.0 == user.as_str()) {
+                return Ok(true);
+            }
+            cursor = r
+                .response_metadata
+                .and_then(|m| m.next_cursor)
+                .filter(|c| !c.0.is_empty());
+            if cursor.is_none() {
+                return Ok(false);
+            }
+        }
     }
 
     /// `chat.getPermalink`.

@@ -18,6 +18,9 @@ pub struct DeclareContext {
     pub message_ts: Option<String>,
     #[serde(default)]
     pub thread_ts: Option<String>,
+    /// Opened by `declare --private`: the "Private incident" box starts ticked.
+    #[serde(default)]
+    pub private: bool,
 }
 
 /// The declare modal, prefilled with a title and description if given.
@@ -34,6 +37,14 @@ pub fn declare_modal(
     let mut description_input = json!({"type": "plain_text_input", "action_id": "description", "multiline": true, "max_length": 3000});
     if let Some(d) = description {
         description_input["initial_value"] = json!(d.chars().take(3000).collect::<String>());
+    }
+    let private_option = json!({"text": {"type": "plain_text", "text": "Private incident"},
+        "description": {"type": "plain_text", "text": "A private channel, not announced by title"},
+        "value": "private"});
+    let mut private_box =
+        json!({"type": "checkboxes", "action_id": "private", "options": [private_option.clone()]});
+    if ctx.private {
+        private_box["initial_options"] = json!([private_option]);
     }
     let options: Vec<Value> = Severity::ALL
         .iter()
@@ -52,6 +63,8 @@ pub fn declare_modal(
              "element": {"type": "static_select", "action_id": "severity", "options": options,
                          "placeholder": {"type": "plain_text", "text": "Not sure yet"}}},
             {"type": "input", "block_id": "description", "optional": true, "label": {"type": "plain_text", "text": "What is happening?"}, "element": description_input},
+            {"type": "input", "block_id": "private", "optional": true, "label": {"type": "plain_text", "text": "Visibility"},
+             "element": private_box},
         ]
     })
 }
@@ -71,6 +84,8 @@ pub struct DeclareSubmission {
     pub title: Result<Title, String>,
     pub severity: Option<Severity>,
     pub description: Option<String>,
+    /// "Private incident" was ticked.
+    pub private: bool,
     pub context: DeclareContext,
 }
 
@@ -91,10 +106,14 @@ pub fn read_declare_submission(view: &Value) -> DeclareSubmission {
         .as_str()
         .and_then(|m| serde_json::from_str(m).ok())
         .unwrap_or_default();
+    let private = values["private"]["private"]["selected_options"]
+        .as_array()
+        .is_some_and(|o| o.iter().any(|o| o["value"] == "private"));
     DeclareSubmission {
         title,
         severity,
         description,
+        private,
         context,
     }
 }
@@ -109,6 +128,7 @@ mod tests {
             channel: "C1".into(),
             message_ts: Some("1.2".into()),
             thread_ts: None,
+            private: false,
         };
         let mut view = declare_modal(&ctx, Some("db down"), None);
         view["state"] = json!({"values": {

@@ -69,6 +69,7 @@ pub fn welcome_blocks(
     i: &IncidentRecord,
     roles: &[(Role, UserId)],
     custom_roles: &[String],
+    web_base: Option<&str>,
 ) -> Value {
     let role_lines: Vec<String> = Role::all(custom_roles)
         .iter()
@@ -108,6 +109,14 @@ pub fn welcome_blocks(
     }
     if i.title.is_none() {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": ":pencil2: This incident has no title yet. Give it one with `/incident rename <title>`."}}));
+    }
+    if let Some(base) = web_base {
+        let page = format!("{}/incidents/{}", base.trim_end_matches('/'), i.number);
+        blocks.push(
+            json!({"type": "section", "text": {"type": "mrkdwn", "text": format!(
+                ":bar_chart: <{page}|Timeline, record and post-mortem drafts in the web view>"
+            )}}),
+        );
     }
     let commands: Vec<String> = SPECS
         .iter()
@@ -376,6 +385,13 @@ pub fn pointer_text(i: &IncidentRecord) -> String {
 
 /// The announcement channel's message about a new incident.
 pub fn announcement_text(i: &IncidentRecord) -> String {
+    if i.private {
+        // Not by title, and no link to a channel only its members can open.
+        return format!(
+            ":lock: A private incident (#{}) was declared. Its commander is <@{}>; ask them if you need to be in it.",
+            i.number, i.declared_by
+        );
+    }
     let channel = i
         .channel
         .as_ref()
@@ -412,6 +428,7 @@ mod tests {
 
     fn incident(title: &str) -> IncidentRecord {
         IncidentRecord {
+            private: false,
             id: 1,
             team: TeamId::new("T1"),
             number: 7,
@@ -477,7 +494,7 @@ mod tests {
         let custom: Vec<String> = (0..400)
             .map(|n| format!("custom-role-with-a-long-name-number-{n}"))
             .collect();
-        let blocks = welcome_blocks(&incident("Checkout down"), &[], &custom);
+        let blocks = welcome_blocks(&incident("Checkout down"), &[], &custom, None);
         let count = blocks.as_array().map_or(0, Vec::len);
         assert!(count <= BLOCKS_MAX, "{count} blocks");
         let texts = texts(&blocks);
@@ -495,7 +512,7 @@ mod tests {
 
     #[test]
     fn a_few_roles_are_listed_in_one_section_without_a_count() {
-        let blocks = welcome_blocks(&incident("Checkout down"), &[], &["comms".into()]);
+        let blocks = welcome_blocks(&incident("Checkout down"), &[], &["comms".into()], None);
         let roles: Vec<String> = texts(&blocks)
             .into_iter()
             .filter(|t| t.starts_with("*Roles*"))
@@ -512,7 +529,7 @@ mod tests {
     fn a_long_update_is_cut_within_a_section_between_entities() {
         let mut i = incident("Checkout down");
         i.latest_update = Some("<&>".repeat(600));
-        let blocks = welcome_blocks(&i, &[], &[]);
+        let blocks = welcome_blocks(&i, &[], &[], None);
         let update = texts(&blocks)
             .into_iter()
             .find(|t| t.starts_with("*Latest update*"))

@@ -32,6 +32,8 @@ pub struct IncidentRecord {
     pub resolved_at: Option<DateTime<Utc>>,
     /// What the declare form said about it.
     pub description: Option<String>,
+    /// A private incident: private channel, not announced by title, shown only to members.
+    pub private: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +43,7 @@ pub struct IncidentChannel {
 }
 
 const COLUMNS: &str = "id, team_id, number, title, status, severity, declared_by, declared_at, \
-                       origin_channel, origin_ts, origin_thread, channel_id, channel_name, welcome_ts, \
+                       origin_channel, origin_ts, origin_thread, channel_id, channel_name, welcome_ts, private, \
                        latest_update, resolved_at, description";
 
 fn incident_from_row(r: &AnyRow) -> anyhow::Result<IncidentRecord> {
@@ -76,6 +78,7 @@ fn incident_from_row(r: &AnyRow) -> anyhow::Result<IncidentRecord> {
         declared_at: from_millis(r.try_get("declared_at")?),
         origin,
         channel,
+        private: r.try_get::<i64, _>("private")? != 0,
         welcome_ts: opt_text(r, "welcome_ts")?,
         latest_update: opt_text(r, "latest_update")?,
         resolved_at: r.try_get::<Option<i64>, _>("resolved_at")?.map(from_millis),
@@ -127,8 +130,8 @@ pub async fn insert(
     };
     let row = sqlx::query(
         "INSERT INTO incidents (team_id, number, title, status, severity, declared_by, declared_at,
-                                origin_channel, origin_ts, origin_thread, created_at)
-         VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10)
+                                origin_channel, origin_ts, origin_thread, created_at, private)
+         VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10, $11)
          RETURNING id",
     )
     .bind(d.team.to_string())
@@ -141,6 +144,7 @@ pub async fn insert(
     .bind(origin_ts)
     .bind(origin_thread)
     .bind(to_millis(now))
+    .bind(i64::from(d.private))
     .fetch_one(&mut *conn)
     .await
     .context("Failed to store a new incident")?;

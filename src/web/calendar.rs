@@ -83,7 +83,9 @@ pub async fn feed_secret(conn: &mut AnyConnection, team: &TeamId) -> anyhow::Res
 
 async fn followups(conn: &mut AnyConnection, team: &TeamId) -> anyhow::Result<Vec<FollowUp>> {
     let rows = sqlx::query(
-        "SELECT i.number, i.title, i.resolved_at,
+        "SELECT i.number,
+            -- A feed anyone with its link can read names no private incident.
+            CASE WHEN i.private <> 0 THEN '(private)' ELSE i.title END AS title, i.resolved_at,
             (SELECT COUNT(*) FROM action_items a WHERE a.team_id = i.team_id AND a.incident_id = i.id) AS items,
             (SELECT COUNT(*) FROM action_items a
               WHERE a.team_id = i.team_id AND a.incident_id = i.id AND a.status = 'open') AS open_items

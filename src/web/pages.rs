@@ -66,7 +66,17 @@ pub async fn list(
     };
     let tz = web.app.settings.timezone;
     let mut conn = web.app.store.conn().await?;
-    let (incidents, more) = queries::list(&mut conn, &viewer.team, &filter).await?;
+    let (listed, more) = queries::list(&mut conn, &viewer.team, &filter).await?;
+    let mut incidents = Vec::with_capacity(listed.len());
+    for i in listed {
+        let visible = match &i.private_channel {
+            None => true,
+            Some(channel) => member_of(&web, channel, &viewer).await,
+        };
+        if visible {
+            incidents.push(i);
+        }
+    }
     let calendar = format!(
         "{}/calendar/{}.ics",
         super::base_url(&web, &headers),
@@ -114,12 +124,42 @@ pub async fn list(
     )
 }
 
+/// The incident numbered `number` in the viewer's workspace, if they may see it: a private
+/// incident only by its channel's members, as Slack says now.
 async fn find(web: &Web, viewer: &Viewer, number: &str) -> Result<IncidentRecord, PageError> {
     let number: i64 = number.parse().map_err(|_| PageError::NotFound)?;
     let mut conn = web.app.store.conn().await?;
-    queries::by_number(&mut conn, &viewer.team, number)
+    let incident = queries::by_number(&mut conn, &viewer.team, number)
         .await?
-        .ok_or(PageError::NotFound)
+        .ok_or(PageError::NotFound)?;
+    drop(conn);
+    if incident.private {
+        let channel = incident
+            .channel
+            .as_ref()
+            .map(|c| c.id.to_string())
+            .unwrap_or_default();
+        if !member_of(web, &channel, viewer).await {
+            return Err(PageError::NotFound);
+        }
+    }
+    Ok(incident)
+}
+
+/// Whether the viewer is in a private incident's channel; no channel, or no answer from
+/// Slack, counts as no.
+async fn member_of(web: &Web, channel: &str, viewer: &Viewer) -> bool {
+    if channel.is_empty() {
+        return false;
+    }
+    let channel = crate::domain::ChannelId::new(channel);
+    match web.app.slack.is_member(&channel, &viewer.user).await {
+        Ok(member) => member,
+        Err(e) => {
+            tracing::warn!(error = %e, "Could not check who may see a private incident");
+            false
+        }
+    }
 }
 
 #[derive(Serialize)]

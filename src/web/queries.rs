@@ -38,6 +38,8 @@ pub struct Listed {
     pub declared_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub open_actions: i64,
+    /// A private incident's channel: only its members see the incident.
+    pub private_channel: Option<String>,
 }
 
 /// A page of a workspace's incidents, newest first, and whether there is a next page.
@@ -49,7 +51,8 @@ pub async fn list(
 ) -> anyhow::Result<(Vec<Listed>, bool)> {
     let offset = (filter.page.max(1) - 1) * PAGE_SIZE;
     let rows = sqlx::query(
-        "SELECT i.number, i.title, i.status, i.severity, i.declared_at, i.resolved_at,
+        "SELECT i.number, i.title, i.status, i.severity, i.declared_at, i.resolved_at, i.private,
+            i.channel_id,
             (SELECT r.user_id FROM role_assignments r
               WHERE r.team_id = i.team_id AND r.incident_id = i.id AND r.role = 'commander'
                 AND r.unassigned_at IS NULL
@@ -81,6 +84,12 @@ pub async fn list(
                 declared_at: from_millis(r.try_get("declared_at")?),
                 resolved_at: r.try_get::<Option<i64>, _>("resolved_at")?.map(from_millis),
                 open_actions: r.try_get("open_actions")?,
+                private_channel: if r.try_get::<i64, _>("private")? != 0 {
+                    // A private incident whose channel is not there yet is seen by nobody.
+                    Some(opt_text(r, "channel_id")?.unwrap_or_default())
+                } else {
+                    None
+                },
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

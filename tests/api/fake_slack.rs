@@ -64,6 +64,7 @@ fn tier_limit(method: &str) -> Option<usize> {
         | "files.info"
         | "files.list" => 50,
         "users.info"
+        | "conversations.members"
         | "chat.postEphemeral"
         | "views.open"
         | "views.update"
@@ -540,6 +541,13 @@ fn needed_scopes(s: &FakeState, method: &str, p: &Value) -> &'static [&'static s
                 &["channels:history"]
             }
         }
+        "conversations.members" => {
+            if private("channel") {
+                &["groups:read"]
+            } else {
+                &["channels:read"]
+            }
+        }
         "conversations.list" => {
             if str_param(p, "types").contains("private_channel") {
                 &["groups:read"]
@@ -907,6 +915,18 @@ fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 Some(c) => {
                     c.pins.push(ts);
                     json!({"ok": true})
+                }
+                None => json!({"ok": false, "error": "channel_not_found"}),
+            }
+        }
+        "conversations.members" => {
+            let id = str_param(p, "channel");
+            match s.channels.iter().find(|c| c.id == id) {
+                Some(c) if c.private && !c.members.iter().any(|m| m == BOT_USER) => {
+                    json!({"ok": false, "error": "channel_not_found"})
+                }
+                Some(c) => {
+                    json!({"ok": true, "members": c.members, "response_metadata": {"next_cursor": ""}})
                 }
                 None => json!({"ok": false, "error": "channel_not_found"}),
             }

@@ -348,6 +348,7 @@ async fn the_list_and_the_channel_log_page_through_long_histories() {
     let now = chrono::Utc::now();
     for n in 1..=26 {
         let d = DeclareIncident {
+            private: false,
             team: TeamId::new(TEAM),
             declarer: UserId::new("W111"),
             title: Some(Title::parse(&format!("Outage number {n:02}")).unwrap()),
@@ -410,4 +411,20 @@ async fn the_list_and_the_channel_log_page_through_long_histories() {
         .await
         .unwrap();
     assert!(rest.contains("log line 204") && !rest.contains("log line 199"));
+}
+
+#[tokio::test]
+async fn the_pinned_summary_links_to_the_incident_page() {
+    let app = spawn_app_with(Options {
+        env: vec![("HEREBY_PUBLIC_URL", "https://hereby.example.com".into())],
+        ..Options::default()
+    })
+    .await;
+    let c = app.declared("linked summary").await;
+    let welcome = app.slack.messages_in(&c).remove(0);
+    let blocks = welcome.blocks.unwrap().to_string();
+    assert!(
+        blocks.contains("<https://hereby.example.com/incidents/1|"),
+        "{blocks}"
+    );
 }
