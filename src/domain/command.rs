@@ -700,7 +700,7 @@ mod tests {
         assert_eq!(err, ParseError::UnknownSubcommand("delcare".into()));
         let reply = err.reply();
         assert!(reply.starts_with("`delcare` is not an /incident command."));
-        assert!(reply.contains("/incident declare [title]"));
+        assert!(reply.contains("/incident declare [--private] [title]"));
     }
 
     #[test]

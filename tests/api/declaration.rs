@@ -447,7 +447,10 @@ async fn a_typo_gets_an_ephemeral_reply_with_the_valid_commands() {
         text.starts_with("`delcare` is not an /incident command."),
         "{text}"
     );
-    assert!(text.contains("/incident declare [title]"), "{text}");
+    assert!(
+        text.contains("/incident declare [--private] [title]"),
+        "{text}"
+    );
     assert_eq!(app.count("incidents").await, 0);
 }
 

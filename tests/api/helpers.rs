@@ -355,6 +355,17 @@ impl TestApp {
         panic!("deliveries were not processed");
     }
 
+    /// Waits (a bounded while) until no Slack step is waiting or under way.
+    pub async fn wait_for_outbox_idle(&self) {
+        for _ in 0..200 {
+            if self.count_where("outbox", "status = 'pending'").await == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the outbox did not empty");
+    }
+
     /// Waits (a bounded while) until `table` has at least `n` rows.
     pub async fn wait_for_rows(&self, table: &str, n: i64) {
         for _ in 0..200 {

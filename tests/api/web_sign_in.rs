@@ -151,6 +151,12 @@ async fn sign_in_with_slack_refuses_another_browser_and_other_workspaces() {
 async fn the_command_line_prints_a_login_link_that_leads_to_the_incident_page() {
     let app = spawn_app().await;
     app.declared("Login from the README").await;
+    // The command line writes to the same SQLite file: let the declaration's work finish.
+    app.eventually("the declaration's Slack steps are done", |s| {
+        !s.messages_in("CANNOUNCE").is_empty()
+    })
+    .await;
+    app.wait_for_outbox_idle().await;
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_hereby"))
         .args(["login-link", "W111"])
         .env_clear()
