@@ -236,3 +236,36 @@ async fn a_hostile_title_shows_as_text_in_chromium_without_javascript() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_private_incident_is_invisible_to_a_non_member_in_chromium() {
+    let app = spawn_app().await;
+    app.declared("Public outage").await;
+    app.command("C111", "W111", "declare --private Secret rotation")
+        .await;
+    app.eventually("the private channel is set up", |s| {
+        s.channels().iter().any(|c| c.private && !c.pins.is_empty())
+    })
+    .await;
+    let link = login_link(&app, "W999", TEAM).await;
+    let addr = app.addr.clone();
+
+    in_chromium("the private incident", true, |c| async move {
+        c.goto(&link).await.unwrap();
+        wait_for(&c, "#use-link").await.click().await.unwrap();
+        wait_for(&c, "tr.incident").await;
+        let list = c.source().await.unwrap();
+        assert!(list.contains("Public outage"), "{list}");
+        assert!(!list.contains("Secret rotation"), "{list}");
+
+        c.goto(&format!("{addr}/incidents/2")).await.unwrap();
+        let page = c.source().await.unwrap();
+        assert!(!page.contains("Secret rotation"), "{page}");
+        assert!(c
+            .find_all(Locator::Css("#incident-title"))
+            .await
+            .unwrap()
+            .is_empty());
+    })
+    .await;
+}
