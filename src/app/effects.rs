@@ -268,7 +268,9 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
             match posted {
                 // A private channel or DM hereby is not in: answer the command where it was
                 // typed, or tell the declarer.
-                Err(EffectError::Slack(CallError::Refused { code })) if not_a_member(&code) => {
+                Err(EffectError::Slack(CallError::Refused { code }))
+                    if super::telling::not_a_member(&code) =>
+                {
                     let answered = match &reply_to {
                         Some(url) => crate::slack::respond::respond(
                             url,
@@ -281,7 +283,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                         None => false,
                     };
                     if !answered {
-                        tell(
+                        super::telling::tell(
                             app,
                             incident.origin.channel(),
                             &incident.declared_by,
@@ -424,7 +426,15 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                     );
                     once::post_once(app, claimed, worker, channel, &message).await?;
                 }
-                _ => tell(app, incident.origin.channel(), &incident.declared_by, &text).await?,
+                _ => {
+                    super::telling::tell(
+                        app,
+                        incident.origin.channel(),
+                        &incident.declared_by,
+                        &text,
+                    )
+                    .await?
+                }
             }
             Completion::default()
         }
@@ -440,67 +450,6 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
         }
     };
     complete(app, claimed, worker, &incident, done).await?;
-    Ok(())
-}
-
-/// Whether Slack's refusal means hereby cannot post there (not a member, or a private
-/// conversation it cannot see).
-fn not_a_member(code: &str) -> bool {
-    matches!(code, "not_in_channel" | "channel_not_found" | "is_archived")
-}
-
-/// Tells `user` something only they need to see: an ephemeral message in `channel`, or, where
-/// hereby cannot post there, a direct message.
-async fn tell(app: &App, channel: &ChannelId, user: &UserId, text: &str) -> Result<(), CallError> {
-    match app.slack.post_ephemeral(channel, user, text).await {
-        Err(CallError::Refused { code })
-            if not_a_member(&code) || code == "user_not_in_channel" =>
-        {
-            let key = format!("tell:{user}");
-            app.slack
-                .post_message(
-                    &ChannelId::new(user.as_str()),
-                    &OutgoingMessage::plain(text.to_string(), &key),
-                )
-                .await
-                .map(|_| ())
-        }
-        other => other,
-    }
-}
-
-/// After an effect failed for good: queues the message that tells a person about it (unless
-/// the failed effect was itself such a message, or had no incident).
-pub async fn report_failure(app: &App, claimed: &ClaimedEffect, error: &str) -> anyhow::Result<()> {
-    let step = claimed
-        .effect
-        .get("step")
-        .and_then(|s| s.as_str())
-        .unwrap_or("unknown");
-    let Some(incident_id) = claimed.incident else {
-        return Ok(());
-    };
-    if matches!(step, "report_refusal" | "whisper") {
-        return Ok(());
-    }
-    let now = Utc::now();
-    let mut tx = app.store.begin_write().await?;
-    let incident = incidents::get(&mut tx, &claimed.team, incident_id).await?;
-    queue_again(
-        &mut tx,
-        &incident,
-        &[Effect::ReportRefusal {
-            failed: step.to_string(),
-            error: error.to_string(),
-        }],
-        claimed.id,
-        now,
-    )
-    .await?;
-    tx.commit()
-        .await
-        .context("Failed to queue the report of a refusal")?;
-    app.effects_waiting.notify_one();
     Ok(())
 }
 

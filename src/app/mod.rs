@@ -13,6 +13,7 @@ pub mod postmortem;
 pub mod progress;
 pub mod reconcile;
 pub mod record;
+pub mod telling;
 
 use std::sync::Arc;
 

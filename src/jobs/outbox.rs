@@ -83,7 +83,7 @@ impl OutboxWorker {
             .store
             .fail_effect(e.id, &self.id, Utc::now(), error)
             .await?;
-        effects::report_failure(&self.app, e, error).await
+        crate::app::telling::report_failure(&self.app, e, error).await
     }
 
     /// Works until shutdown.
