@@ -367,6 +367,7 @@ pub async fn load_record(
             at: f.tried_at,
             outcome: f.outcome,
             outcome_at: f.outcome_at.filter(|_| f.outcome != Outcome::Unknown),
+            message_ts: f.message_ts,
         })
         .collect();
     let participants = q("SELECT user_id, first_seen_at FROM participants WHERE team_id = $1 AND incident_id = $2 ORDER BY first_seen_at")

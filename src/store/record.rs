@@ -275,6 +275,8 @@ pub struct FixAttempt {
     pub tried_by: UserId,
     pub tried_at: DateTime<Utc>,
     pub outcome_at: Option<DateTime<Utc>>,
+    /// The message it was recorded from by a reaction.
+    pub message_ts: Option<String>,
 }
 
 fn fix_from_row(r: &AnyRow) -> anyhow::Result<FixAttempt> {
@@ -285,6 +287,7 @@ fn fix_from_row(r: &AnyRow) -> anyhow::Result<FixAttempt> {
         tried_by: UserId::new(r.try_get::<String, _>("tried_by")?),
         tried_at: from_millis(r.try_get("tried_at")?),
         outcome_at: r.try_get::<Option<i64>, _>("outcome_at")?.map(from_millis),
+        message_ts: r.try_get("message_ts")?,
     })
 }
 
@@ -329,7 +332,61 @@ pub async fn add_fix(
         tried_by: by.clone(),
         tried_at: at,
         outcome_at: outcome_at.map(from_millis),
+        message_ts: None,
     })
+}
+
+/// Records a message as a fix attempt (a reaction asked for it) under the incident's next
+/// number: by its author, at its time, its text as what was tried. `None` if that message is
+/// already a fix attempt.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_fix_from_message(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    message_ts: &str,
+    what: &str,
+    by: &UserId,
+    at: DateTime<Utc>,
+) -> anyhow::Result<Option<FixAttempt>> {
+    if fix_by_message(conn, team, incident, message_ts)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let fix = add_fix(conn, team, incident, what, Outcome::Unknown, by, at).await?;
+    sqlx::query("UPDATE fix_attempts SET message_ts = $1 WHERE team_id = $2 AND incident_id = $3 AND number = $4")
+        .bind(message_ts.to_string())
+        .bind(team.to_string())
+        .bind(incident)
+        .bind(fix.number)
+        .execute(conn)
+        .await
+        .context("Failed to link a fix attempt to its message")?;
+    Ok(Some(FixAttempt {
+        message_ts: Some(message_ts.to_string()),
+        ..fix
+    }))
+}
+
+/// The fix attempt recorded from a message, if any.
+pub async fn fix_by_message(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    message_ts: &str,
+) -> anyhow::Result<Option<FixAttempt>> {
+    let row = sqlx::query(
+        "SELECT * FROM fix_attempts WHERE team_id = $1 AND incident_id = $2 AND message_ts = $3",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(message_ts.to_string())
+    .fetch_optional(conn)
+    .await
+    .context("Failed to find a message's fix attempt")?;
+    row.as_ref().map(fix_from_row).transpose()
 }
 
 /// Sets or changes a fix attempt's outcome; `None` if there is no such attempt.

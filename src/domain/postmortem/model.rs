@@ -78,6 +78,8 @@ pub struct FixRow {
     pub at: DateTime<Utc>,
     pub outcome: Outcome,
     pub outcome_at: Option<DateTime<Utc>>,
+    /// The message it was recorded from (a reaction), if any.
+    pub message_ts: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +114,8 @@ pub struct Record {
 /// escaped.
 #[derive(Debug, Clone, Serialize)]
 pub struct Draft {
+    /// The executive summary's first paragraph, prefilled from the record for people to edit.
+    pub summary: String,
     pub title: String,
     pub number: i64,
     /// The incident commander at resolution (the draft's owner).
@@ -125,8 +129,11 @@ pub struct Draft {
     pub times: KeyTimes,
     pub participants: Vec<Participant>,
     pub handovers: Vec<Handover>,
+    /// The skeleton: moments in full, the conversation between them as activity lines.
     pub timeline: Vec<TimelineItem>,
     pub fixes: Vec<Fix>,
+    /// Messages that sound like a fix attempt, for people to confirm (not recorded fixes).
+    pub possible_fixes: Vec<PossibleFix>,
     pub docs: Vec<Note>,
     pub notes: Vec<Note>,
     pub actions: Vec<Action>,
@@ -166,8 +173,8 @@ pub struct Handover {
 #[derive(Debug, Clone, Serialize)]
 pub struct TimelineItem {
     pub at: String,
-    /// declaration, role, severity, status, update, rename, highlight, message, file, link,
-    /// fix, note, docs, resolution, reopened, channel
+    /// declaration, role, severity, status, update, rename, highlight, activity (condensed
+    /// conversation), fix, note, docs, action, resolution, reopened, channel
     pub kind: &'static str,
     pub text: String,
 }
@@ -179,6 +186,17 @@ pub struct Fix {
     pub who: String,
     pub when: String,
     pub outcome: &'static str,
+}
+
+/// A message that mentions something like a fix ("rolling back", "that fixed it").
+#[derive(Debug, Clone, Serialize)]
+pub struct PossibleFix {
+    pub at: String,
+    pub who: String,
+    /// Its first line, and what it replies to.
+    pub text: String,
+    /// The phrase that suggested it.
+    pub phrase: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
