@@ -13,7 +13,6 @@ use crate::domain::{ChannelId, TeamId, UserId};
 use crate::slack::modals::{declare_modal, DeclareContext};
 use crate::slack::views;
 use crate::store::incidents;
-use crate::store::record;
 
 /// Who typed a command, where.
 #[derive(Debug, Clone)]
@@ -147,7 +146,7 @@ async fn in_incident(
             )));
         }
         Command::Fixes => {
-            let fixes = record::fixes(&mut tx, &incident.team, incident.id).await?;
+            let fixes = crate::store::fixes::fixes(&mut tx, &incident.team, incident.id).await?;
             return Ok(Reply::Ephemeral(views::fixes_text(&fixes)));
         }
         Command::Note { text } => {

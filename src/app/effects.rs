@@ -344,7 +344,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
         }
         Effect::PostFix { number } => {
             let mut conn = app.store.conn().await?;
-            let fixes = record::fixes(&mut conn, &incident.team, incident.id).await?;
+            let fixes = crate::store::fixes::fixes(&mut conn, &incident.team, incident.id).await?;
             drop(conn);
             let fix = fixes
                 .iter()

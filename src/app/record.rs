@@ -1,11 +1,12 @@
 //! Recording an incident channel: messages, thread replies, edits, deletions, files, links,
-//! highlights and participants. Messages elsewhere are never recorded.
+//! highlights, fix reactions and participants. Messages elsewhere are never recorded.
 
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 use super::effects::{queue_again, Effect};
 use super::ingest::ts_to_time;
+use super::Settings;
 use crate::domain::links;
 use crate::domain::{ChannelId, TeamId, UserId};
 use crate::slack::events::{ChangedMessage, Event, PostedMessage};
@@ -25,7 +26,7 @@ pub enum Recorded {
 pub async fn apply(
     conn: &mut AnyConnection,
     event: &Event,
-    highlight_reaction: &str,
+    settings: &Settings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Recorded> {
     let (team, channel) = match event {
@@ -52,13 +53,17 @@ pub async fn apply(
             ts,
             reaction,
             added,
+            user,
             ..
         } => {
-            if reaction != highlight_reaction {
-                return Ok(Recorded::Kept("reaction (not a highlight)"));
+            if *reaction == settings.highlight_reaction {
+                record::set_highlight(conn, team, channel, ts, *added).await?;
+                "highlight"
+            } else if let Some(meaning) = settings.fix_reactions.meaning(reaction) {
+                super::fix_reactions::apply(conn, &incident, ts, user, meaning, *added, now).await?
+            } else {
+                "reaction (neither a highlight nor a fix)"
             }
-            record::set_highlight(conn, team, channel, ts, *added).await?;
-            "highlight"
         }
         Event::Pin { ts, added, .. } => {
             record::set_highlight(conn, team, channel, ts, *added).await?;

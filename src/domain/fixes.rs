@@ -56,6 +56,50 @@ pub fn split_outcome(text: &str) -> (String, Option<Outcome>) {
     (text.trim().to_string(), None)
 }
 
+/// The reactions that record fixes without a command: one marks a message as a fix attempt,
+/// two set its outcome. Names as Slack sends them, without colons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixReactions {
+    pub tried: String,
+    pub worked: String,
+    pub failed: String,
+}
+
+impl Default for FixReactions {
+    fn default() -> Self {
+        FixReactions {
+            tried: "wrench".into(),
+            worked: "white_check_mark".into(),
+            failed: "x".into(),
+        }
+    }
+}
+
+/// What a fix reaction asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixReaction {
+    /// Record the message as a fix attempt.
+    Tried,
+    /// Set (or, removed, unset) the outcome of the fix attempt recorded from the message.
+    Outcome(Outcome),
+}
+
+impl FixReactions {
+    /// What a reaction means, if it is one of these (a skin tone changes nothing).
+    pub fn meaning(&self, reaction: &str) -> Option<FixReaction> {
+        let name = reaction.split("::").next().unwrap_or(reaction);
+        if name == self.tried {
+            Some(FixReaction::Tried)
+        } else if name == self.worked {
+            Some(FixReaction::Outcome(Outcome::Worked))
+        } else if name == self.failed {
+            Some(FixReaction::Outcome(Outcome::Failed))
+        } else {
+            None
+        }
+    }
+}
+
 /// Phrases people use when they try a fix or report how one went. Matched as whole words,
 /// ignoring case; a message with one is a *possible* fix attempt for people to confirm.
 /// Phrases about how a fix went come first: they say more.
@@ -100,6 +144,21 @@ pub fn mentioned_fix(text: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fix_reactions_mean_tried_worked_and_failed_and_nothing_else() {
+        let r = FixReactions::default();
+        assert_eq!(r.meaning("wrench"), Some(FixReaction::Tried));
+        assert_eq!(
+            r.meaning("white_check_mark"),
+            Some(FixReaction::Outcome(Outcome::Worked))
+        );
+        assert_eq!(
+            r.meaning("x::skin-tone-2"),
+            Some(FixReaction::Outcome(Outcome::Failed))
+        );
+        assert_eq!(r.meaning("eyes"), None);
+    }
 
     #[test]
     fn chat_that_mentions_trying_a_fix_is_recognised() {

@@ -379,9 +379,17 @@ pub fn first_line(text: &str, max: usize) -> String {
         .filter(|l| !l.trim_matches('`').is_empty());
     let line = said.next().unwrap_or("");
     let more = said.next().is_some();
+    // A code block that goes on past the cut is closed where the cut is, to stay code.
+    let closed = |kept: &str| {
+        if kept.matches("```").count() % 2 == 1 {
+            format!("{kept}```")
+        } else {
+            kept.to_string()
+        }
+    };
     if line.chars().count() <= max {
         return if more {
-            format!("{line} …")
+            format!("{} …", closed(line))
         } else {
             line.to_string()
         };
@@ -414,7 +422,7 @@ pub fn first_line(text: &str, max: usize) -> String {
     } else {
         end
     };
-    format!("{} …", line[..cut].trim_end())
+    format!("{} …", closed(line[..cut].trim_end()))
 }
 
 /// The byte length of the token `text` starts with: a whole `<…>`, an entity, or one character.
@@ -486,6 +494,10 @@ mod tests {
         );
         assert_eq!(first_line("\n\nshort\nmore", 200), "short …");
         assert_eq!(first_line("only", 200), "only");
+        assert_eq!(
+            first_line("try ```rm -rf\nls```", 200),
+            "try ```rm -rf``` …"
+        );
         let link = format!(
             "{} <https://x.example|the graph of errors>",
             "z".repeat(180)

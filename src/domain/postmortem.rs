@@ -279,7 +279,8 @@ fn log(live: &[&LoggedMessage], f: &Fmt) -> Vec<LogEntry> {
         files: file_names(&m.files),
         replies: vec![],
     };
-    let mut top: Vec<(DateTime<Utc>, LogEntry)> = Vec::new();
+    // Keyed by time and `ts`: stored times keep milliseconds, a `ts` keeps microseconds.
+    let mut top: Vec<((DateTime<Utc>, &str), LogEntry)> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut orphans: Vec<&LoggedMessage> = Vec::new();
     for m in live {
@@ -288,7 +289,7 @@ fn log(live: &[&LoggedMessage], f: &Fmt) -> Vec<LogEntry> {
             orphans.push(m);
         } else {
             index.insert(m.ts.as_str(), top.len());
-            top.push((m.at, entry(m)));
+            top.push(((m.at, m.ts.as_str()), entry(m)));
         }
     }
     let mut kept_apart = false;
@@ -299,14 +300,13 @@ fn log(live: &[&LoggedMessage], f: &Fmt) -> Vec<LogEntry> {
             None => {
                 let mut e = entry(m);
                 e.text = format!("_(in reply to a deleted message)_ {}", e.text);
-                top.push((m.at, e));
+                top.push(((m.at, m.ts.as_str()), e));
                 kept_apart = true;
             }
         }
     }
     if kept_apart {
-        // Stable: messages of the same instant keep their recorded order.
-        top.sort_by_key(|(at, _)| *at);
+        top.sort_by_key(|(key, _)| *key);
     }
     top.into_iter().map(|(_, e)| e).collect()
 }

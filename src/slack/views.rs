@@ -223,7 +223,7 @@ pub fn human_duration(d: chrono::Duration) -> String {
 pub const FIX_OUTCOME_ACTION: &str = "fix_outcome";
 
 /// A fix attempt, as said in the channel.
-pub fn fix_text(f: &crate::store::record::FixAttempt) -> String {
+pub fn fix_text(f: &crate::store::fixes::FixAttempt) -> String {
     format!(
         ":hammer_and_wrench: *Fix #{}* tried by <@{}>: {} — outcome: {} {}",
         f.number,
@@ -235,7 +235,7 @@ pub fn fix_text(f: &crate::store::record::FixAttempt) -> String {
 }
 
 /// A fix attempt with buttons to set or change its outcome.
-pub fn fix_blocks(f: &crate::store::record::FixAttempt) -> Value {
+pub fn fix_blocks(f: &crate::store::fixes::FixAttempt) -> Value {
     let buttons: Vec<Value> = crate::domain::fixes::Outcome::SETTABLE
         .iter()
         .map(|o| json!({"type": "button", "action_id": format!("{FIX_OUTCOME_ACTION}:{}:{}", f.number, o.as_str()),
@@ -249,7 +249,7 @@ pub fn fix_blocks(f: &crate::store::record::FixAttempt) -> Value {
 }
 
 /// `/incident tried` alone: every attempt with its outcome.
-pub fn fixes_text(fixes: &[crate::store::record::FixAttempt]) -> String {
+pub fn fixes_text(fixes: &[crate::store::fixes::FixAttempt]) -> String {
     if fixes.is_empty() {
         return "No fix attempts recorded yet. Record one with `/incident tried <what was tried> [-> worked|failed|partial]`.".into();
     }

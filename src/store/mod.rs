@@ -4,6 +4,7 @@
 //! Every query names its `team_id`: no query crosses workspaces.
 
 pub mod deliveries;
+pub mod fixes;
 pub mod incidents;
 pub mod outbox;
 pub mod postmortems;

@@ -357,7 +357,7 @@ pub async fn load_record(
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let fixes = crate::store::record::fixes(conn, &incident.team, id)
+    let fixes = crate::store::fixes::fixes(conn, &incident.team, id)
         .await?
         .into_iter()
         .map(|f| FixRow {

@@ -16,4 +16,5 @@ mod postmortem;
 mod real_slack;
 mod recording;
 mod replicas;
+mod skeleton;
 mod socket_mode;
