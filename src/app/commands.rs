@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::declare::{declare, Declared};
 use super::App;
-use super::{changes, notes};
+use super::{changes, notes, review};
 use crate::domain::command::{self, Assignee, Command};
 use crate::domain::incident::{DeclareIncident, Origin, Status};
 use crate::domain::transitions::{decide, Change};
@@ -151,6 +151,14 @@ async fn in_incident(
         }
         Command::Note { text } => {
             let reply = notes::note(&mut tx, &incident, "note", &text, &inv.user, now).await?;
+            return finish(app, tx, reply).await;
+        }
+        Command::Postmortem { status, owner } => {
+            let owner = owner.map(|o| match o {
+                Assignee::Me => inv.user.clone(),
+                Assignee::User(u) => u,
+            });
+            let reply = review::apply(&mut tx, &incident, status, owner, &inv.user, now).await?;
             return finish(app, tx, reply).await;
         }
         Command::Docs { text } => {

@@ -14,6 +14,7 @@ pub mod postmortem;
 pub mod progress;
 pub mod reconcile;
 pub mod record;
+mod review;
 
 use std::sync::Arc;
 

@@ -18,6 +18,7 @@ use super::UserId;
 pub const DEFAULT_TEMPLATE: &str = include_str!("../../templates/postmortem.md");
 
 pub use model::*;
+pub use review::ReviewStatus;
 
 struct Fmt<'a> {
     tz: Tz,
@@ -95,13 +96,18 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
         .filter(|x| x.outcome == Outcome::Worked)
         .min_by_key(|x| x.outcome_at.unwrap_or(x.at));
     let mitigated = worked.map(|x| x.outcome_at.unwrap_or(x.at));
-    let owner = r
-        .roles
-        .iter()
-        .filter(|s| s.role == "incident commander" && s.until.is_none())
-        .map(|s| f.who(&s.user))
-        .next()
-        .unwrap_or_else(|| f.who(&i.declared_by));
+    let owner = i
+        .postmortem_owner
+        .as_ref()
+        .map(|u| f.who(u))
+        .unwrap_or_else(|| {
+            r.roles
+                .iter()
+                .filter(|s| s.role == "incident commander" && s.until.is_none())
+                .map(|s| f.who(&s.user))
+                .next()
+                .unwrap_or_else(|| f.who(&i.declared_by))
+        });
 
     let mut roles_of: HashMap<&str, Vec<String>> = HashMap::new();
     for s in &r.roles {
@@ -166,7 +172,7 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
             .unwrap_or_else(|| format!("Incident #{}", i.number)),
         number: i.number,
         owner,
-        status: "Draft",
+        status: i.postmortem_status.label(),
         severity: i
             .severity
             .as_deref()
@@ -357,6 +363,7 @@ pub fn render(draft: &Draft, template: &str) -> Result<String, TemplateError> {
 }
 
 mod model;
+mod review;
 mod skeleton;
 #[cfg(test)]
 mod structure_tests;

@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 
 use crate::domain::command::SPECS;
 use crate::domain::mrkdwn;
+use crate::domain::postmortem::ReviewStatus;
 use crate::domain::roles::Role;
 use crate::domain::UserId;
 use crate::store::incidents::IncidentRecord;
@@ -93,6 +94,11 @@ pub fn welcome_blocks(
     blocks.extend(sections("*Roles*", &role_lines, ROLE_SECTIONS_MAX));
     if let Some(update) = &i.latest_update {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn::cut(&format!("*Latest update*\n{}", escape(update)), SECTION_MAX)}}));
+    }
+    if i.postmortem_status != ReviewStatus::Draft || i.postmortem_owner.is_some() {
+        blocks.push(
+            json!({"type": "section", "text": {"type": "mrkdwn", "text": postmortem_line(i)}}),
+        );
     }
     if let Some(d) = &i.description {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn::cut(&format!("*Description*\n{}", escape(d)), SECTION_MAX)}}));
@@ -204,7 +210,28 @@ pub fn summary_text(
     if let Some(u) = &i.latest_update {
         out.push_str(&format!("\n\n*Latest update*\n{}", escape(u)));
     }
+    out.push_str(&format!("\n\n{}", postmortem_line(i)));
     out
+}
+
+/// "*Post-mortem*: Draft, owned by the incident commander".
+fn postmortem_line(i: &IncidentRecord) -> String {
+    format!(
+        "*Post-mortem*: {}, owned by {}",
+        i.postmortem_status.label(),
+        i.postmortem_owner
+            .as_ref()
+            .map_or("the incident commander".to_string(), |u| format!("<@{u}>"))
+    )
+}
+
+/// Where the post-mortem stands and who owns it.
+pub fn review_text(status: ReviewStatus, owner: Option<&UserId>) -> String {
+    format!(
+        "Post-mortem: *{}*, owned by {}. Change it with `/incident postmortem status draft|in-review|final` or `/incident postmortem owner @someone`.",
+        status.label(),
+        owner.map_or("the incident commander".to_string(), |u| format!("<@{u}>"))
+    )
 }
 
 /// "2 h 5 min", "3 min", "40 s".
@@ -428,6 +455,8 @@ mod tests {
             latest_update: None,
             resolved_at: None,
             description: None,
+            postmortem_status: Default::default(),
+            postmortem_owner: None,
         }
     }
 

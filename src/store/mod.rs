@@ -9,6 +9,7 @@ pub mod incidents;
 pub mod outbox;
 pub mod postmortems;
 pub mod record;
+pub mod review;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};

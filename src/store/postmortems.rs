@@ -404,6 +404,8 @@ pub async fn load_record(
             resolved_at: incident.resolved_at,
             description: incident.description.clone(),
             channel_name: incident.channel.as_ref().map(|c| c.name.clone()),
+            postmortem_status: incident.postmortem_status,
+            postmortem_owner: incident.postmortem_owner.clone(),
         },
         roles,
         entries,

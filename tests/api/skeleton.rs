@@ -206,3 +206,62 @@ async fn a_code_block_with_text_on_its_fence_lines_keeps_every_line_and_its_link
         "a first line cut inside code stays code:\n{md}"
     );
 }
+
+#[tokio::test]
+async fn the_postmortem_status_and_owner_are_set_by_command_and_shown_in_the_draft_and_the_live_summary(
+) {
+    let app = spawn_app().await;
+    let c = app.declared("review me").await;
+    let shown = app.command(&c, "W222", "postmortem").await;
+    assert!(
+        shown["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("*Draft*, owned by the incident commander"),
+        "{shown}"
+    );
+    let set = app
+        .command(
+            &c,
+            "W111",
+            "postmortem status in-review owner <@W333|carol>",
+        )
+        .await;
+    assert!(
+        set["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("*In review*, owned by <@W333>"),
+        "{set}"
+    );
+    app.eventually("the live summary shows the post-mortem's status", |s| {
+        s.messages_in(&c).iter().any(|m| {
+            m.blocks.as_ref().is_some_and(|b| {
+                b.to_string()
+                    .contains("*Post-mortem*: In review, owned by <@W333>")
+            })
+        })
+    })
+    .await;
+    let md = draft(&app);
+    assert!(md.contains("| **Status** | In review |"), "{md}");
+    let owner = md
+        .lines()
+        .find(|l| l.starts_with("| **Owner** |"))
+        .unwrap_or_default();
+    assert!(owner.to_lowercase().contains("w333"), "{owner}");
+    let summary = app.command(&c, "W444", "summary").await;
+    assert!(
+        summary["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("*Post-mortem*: In review"),
+        "{summary}"
+    );
+    assert!(
+        app.command(&c, "W111", "postmortem status shipped").await["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("draft, in-review, final")
+    );
+}

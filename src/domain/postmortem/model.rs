@@ -24,6 +24,10 @@ pub struct IncidentFacts {
     pub resolved_at: Option<DateTime<Utc>>,
     pub description: Option<String>,
     pub channel_name: Option<String>,
+    /// The post-mortem's own progress.
+    pub postmortem_status: super::ReviewStatus,
+    /// Who owns the post-mortem, when someone was named (else the incident commander).
+    pub postmortem_owner: Option<UserId>,
 }
 
 /// Someone held a role from `from` until `until`.
@@ -118,9 +122,10 @@ pub struct Draft {
     pub summary: String,
     pub title: String,
     pub number: i64,
-    /// The incident commander at resolution (the draft's owner).
+    /// The post-mortem's owner: the one named with `/incident postmortem owner`, else the
+    /// incident commander.
     pub owner: String,
-    /// Always "Draft": people make it final.
+    /// "Draft", "In review" or "Final" (`/incident postmortem status`).
     pub status: &'static str,
     pub severity: String,
     pub channel: Option<String>,

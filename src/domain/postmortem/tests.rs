@@ -83,6 +83,8 @@ pub fn realistic() -> Record {
             resolved_at: Some(at(15, 10)),
             description: Some("Card payments fail at checkout with 502".into()),
             channel_name: Some("incident-2026-11-21-checkout-payments-failing".into()),
+            postmortem_status: Default::default(),
+            postmortem_owner: None,
         },
         roles: vec![
             RoleSpan {
