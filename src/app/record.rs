@@ -90,11 +90,16 @@ pub async fn message(
         return Ok("hereby's own message");
     }
     let posted_at = ts_to_time(&m.ts).unwrap_or(now);
+    // An app that posts with only its bot ID is named by that ID until Slack tells its name.
+    let unnamed_app = match (&m.user, &m.author_name, &m.bot_id) {
+        (None, None, Some(bot)) if m.from_bot => Some(UserId::new(bot.clone())),
+        _ => None,
+    };
     let new = NewMessage {
         channel: &m.channel,
         ts: &m.ts,
         thread_ts: m.thread_ts.as_deref(),
-        user: m.user.as_ref(),
+        user: m.user.as_ref().or(unnamed_app.as_ref()),
         from_app: m.from_bot,
         author_name: m.author_name.as_deref(),
         subtype: m.subtype.as_deref(),
@@ -126,6 +131,20 @@ pub async fn message(
     }
     if let (Some(user), false) = (&m.user, m.from_bot) {
         participant(conn, incident, user, posted_at, now).await?;
+    }
+    if let Some(bot) = unnamed_app {
+        if !record::user_known(conn, &incident.team, &bot).await? {
+            queue_again(
+                conn,
+                incident,
+                &[Effect::LookUpBot {
+                    bot: bot.to_string(),
+                }],
+                bot.as_str(),
+                now,
+            )
+            .await?;
+        }
     }
     Ok("message")
 }

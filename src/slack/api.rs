@@ -542,6 +542,15 @@ impl SlackGateway {
         Ok((display, real))
     }
 
+    /// `bots.info`: the name of an app that posts as a bot.
+    #[tracing::instrument(name = "Asking Slack for an app's name", skip(self))]
+    pub async fn bot_name(&self, bot: &str) -> Result<String, CallError> {
+        let req = SlackApiBotsInfoRequest::new().with_bot(bot.to_string());
+        let session = self.client.open_session(&self.token);
+        let r = self.call("bots.info", session.bots_info(&req)).await?;
+        Ok(r.bot.name)
+    }
+
     /// One page of `conversations.history` newer than `oldest`, as JSON messages; the cursor
     /// of the next page, if any.
     #[tracing::instrument(name = "Reading channel history", skip(self))]

@@ -264,7 +264,6 @@ pub async fn save_user(
     Ok(())
 }
 
-/// A fix attempt as stored.
 /// For each thread of the incident, the `ts` of its latest recorded reply: how far catching
 /// up must read it.
 pub async fn latest_replies(

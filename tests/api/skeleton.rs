@@ -165,7 +165,7 @@ async fn replies_to_a_deleted_thread_parent_stay_in_time_order() {
 }
 
 #[tokio::test]
-async fn an_app_post_with_only_a_bot_id_is_marked_as_from_an_app() {
+async fn an_app_post_with_only_a_bot_id_is_named_from_bots_info_and_marked_as_from_an_app() {
     let app = spawn_app().await;
     let c = app.declared("ci failures").await;
     let mut post: Value =
@@ -176,10 +176,45 @@ async fn an_app_post_with_only_a_bot_id_is_marked_as_from_an_app() {
     post["event_ts"] = post["ts"].clone();
     deliver(&app, "EvBot1", post).await;
     app.wait_for_rows("messages", 1).await;
+    app.eventually("Slack is asked the app's name", |s| {
+        s.calls_to("bots.info")
+            .iter()
+            .any(|call| call.params["bot"] == "BB12033")
+    })
+    .await;
+    for _ in 0..200 {
+        if app.count_where("users", "user_id = 'BB12033'").await > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let md = draft(&app);
-    assert!(md.contains("(app) · \"Pushing is the answer\""), "{md}");
-    assert!(md.contains("(app): Pushing is the answer"), "{md}");
-    assert!(!md.contains("unknown: Pushing"), "{md}");
+    assert!(
+        md.contains("app-bb12033 (app): Pushing is the answer"),
+        "{md}"
+    );
+    assert!(
+        md.contains("· app-bb12033 (app) · \"Pushing is the answer\""),
+        "{md}"
+    );
+    assert!(!md.contains("unknown"), "{md}");
+}
+
+#[tokio::test]
+async fn an_app_post_whose_name_slack_will_not_tell_is_still_marked_as_from_an_app() {
+    let app = spawn_app().await;
+    app.slack.revoke_scope("users:read");
+    let c = app.declared("ci failures").await;
+    let mut post: Value =
+        serde_json::from_str(include_str!("../fixtures/bot_message_bot_id_only.json")).unwrap();
+    post["channel"] = json!(c);
+    post["team"] = json!(TEAM);
+    post["ts"] = json!(ts_now());
+    post["event_ts"] = post["ts"].clone();
+    deliver(&app, "EvBot2", post).await;
+    app.wait_for_rows("messages", 1).await;
+    let md = draft(&app);
+    assert!(md.contains("BB12033 (app): Pushing is the answer"), "{md}");
 }
 
 #[tokio::test]
