@@ -89,16 +89,12 @@ pub fn welcome_blocks(
             {"type": "mrkdwn", "text": format!("*Severity*\n{}", i.severity.map_or("not set".to_string(), |s| s.as_str().to_uppercase()))},
             {"type": "mrkdwn", "text": format!("*Declared by*\n<@{}>", i.declared_by)},
             {"type": "mrkdwn", "text": format!("*Declared*\n<!date^{ts}^{{date_short_pretty}} at {{time}} ({{ago}})|{}>", i.declared_at.format("%Y-%m-%d %H:%M UTC"), ts = i.declared_at.timestamp())},
+            {"type": "mrkdwn", "text": postmortem_line(i).replacen(": ", "\n", 1)},
         ]}),
     ];
     blocks.extend(sections("*Roles*", &role_lines, ROLE_SECTIONS_MAX));
     if let Some(update) = &i.latest_update {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn::cut(&format!("*Latest update*\n{}", escape(update)), SECTION_MAX)}}));
-    }
-    if i.postmortem_status != ReviewStatus::Draft || i.postmortem_owner.is_some() {
-        blocks.push(
-            json!({"type": "section", "text": {"type": "mrkdwn", "text": postmortem_line(i)}}),
-        );
     }
     if let Some(d) = &i.description {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn::cut(&format!("*Description*\n{}", escape(d)), SECTION_MAX)}}));

@@ -273,7 +273,7 @@ async fn the_postmortem_status_and_owner_are_set_by_command_and_shown_in_the_dra
         s.messages_in(&c).iter().any(|m| {
             m.blocks.as_ref().is_some_and(|b| {
                 b.to_string()
-                    .contains("*Post-mortem*: In review, owned by <@W333>")
+                    .contains("*Post-mortem*\\nIn review, owned by <@W333>")
             })
         })
     })
