@@ -54,6 +54,8 @@ fn record(messages: usize) -> Record {
             resolved_at: Some(start + Duration::seconds(messages as i64 + 60)),
             description: None,
             channel_name: Some("incident-2026-11-21-synthetic".into()),
+            postmortem_status: Default::default(),
+            postmortem_owner: None,
         },
         roles: vec![RoleSpan {
             role: "incident commander".into(),
@@ -92,6 +94,7 @@ fn record(messages: usize) -> Record {
                     Outcome::Failed
                 },
                 outcome_at: Some(start + Duration::seconds(i * 60)),
+                message_ts: None,
             })
             .collect(),
         actions: (0..10)
@@ -136,9 +139,11 @@ fn main() {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap_or_default();
     let mut times = Vec::new();
     let mut bytes = 0;
+    let mut timeline = 0;
     for _ in 0..runs {
         let t = Instant::now();
         let draft = build(&rec, chrono_tz::Europe::Berlin, today);
+        timeline = draft.timeline.len();
         match render(&draft, DEFAULT_TEMPLATE) {
             Ok(md) => bytes = md.len(),
             Err(e) => {
@@ -150,7 +155,7 @@ fn main() {
     }
     times.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "messages={n} runs={runs} median_ms={:.1} min_ms={:.1} max_ms={:.1} draft_kib={} peak_rss_mib={:.1}",
+        "messages={n} runs={runs} median_ms={:.1} min_ms={:.1} max_ms={:.1} draft_kib={} timeline_lines={timeline} peak_rss_mib={:.1}",
         times[times.len() / 2],
         times[0],
         times[times.len() - 1],

@@ -11,6 +11,7 @@ use chrono_tz::Tz;
 use url::Url;
 
 use crate::domain::channel_name::ChannelPrefix;
+use crate::domain::fixes::FixReactions;
 use crate::domain::ChannelId;
 
 /// A value that must never reach a log line.
@@ -68,6 +69,10 @@ pub struct Config {
     pub custom_roles: Vec<String>,
     /// `HEREBY_HIGHLIGHT_REACTION`: the reaction that marks a key event (`pushpin`).
     pub highlight_reaction: String,
+    /// `HEREBY_FIX_REACTION` (`wrench`), `HEREBY_FIX_WORKED_REACTION` (`white_check_mark`),
+    /// `HEREBY_FIX_FAILED_REACTION` (`x`): the reactions that record a message as a fix
+    /// attempt and set its outcome.
+    pub fix_reactions: FixReactions,
     /// `HEREBY_POSTMORTEM_TEMPLATE`: the draft template's text (the embedded default if unset).
     pub postmortem_template: String,
     /// `HEREBY_RENAME_CHANNELS`: rename the channel when the incident is renamed.
@@ -284,10 +289,20 @@ impl Config {
                     chrono::Duration::days(30)
                 }
             };
-        let highlight_reaction = get("HEREBY_HIGHLIGHT_REACTION")
-            .unwrap_or("pushpin")
-            .trim_matches(':')
-            .to_string();
+        let reaction = |key: &str, default: &str| {
+            get(key)
+                .map(|r| r.trim().trim_matches(':'))
+                .filter(|r| !r.is_empty())
+                .unwrap_or(default)
+                .to_string()
+        };
+        let highlight_reaction = reaction("HEREBY_HIGHLIGHT_REACTION", "pushpin");
+        let defaults = FixReactions::default();
+        let fix_reactions = FixReactions {
+            tried: reaction("HEREBY_FIX_REACTION", &defaults.tried),
+            worked: reaction("HEREBY_FIX_WORKED_REACTION", &defaults.worked),
+            failed: reaction("HEREBY_FIX_FAILED_REACTION", &defaults.failed),
+        };
         let mut millis = |key: &str, default: u64| match get(key).map(str::parse::<u64>) {
             None => Duration::from_millis(default),
             Some(Ok(ms)) if ms > 0 => Duration::from_millis(ms),
@@ -351,6 +366,7 @@ impl Config {
                 open_commands,
                 custom_roles,
                 highlight_reaction,
+                fix_reactions,
                 postmortem_template,
                 postmortem_canvas,
                 rename_channels,

@@ -54,6 +54,7 @@ impl Application {
                 announce_channel: config.announce_channel.clone(),
                 custom_roles: config.custom_roles.clone(),
                 highlight_reaction: config.highlight_reaction.clone(),
+                fix_reactions: config.fix_reactions.clone(),
                 postmortem_template: config.postmortem_template.clone(),
                 postmortem_canvas: config.postmortem_canvas,
                 rename_channels: config.rename_channels,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::declare::{declare, Declared};
 use super::App;
-use super::{changes, notes};
+use super::{changes, notes, review};
 use crate::domain::command::{self, Assignee, Command};
 use crate::domain::incident::{DeclareIncident, Origin, Status};
 use crate::domain::transitions::{decide, Change};
@@ -13,7 +13,6 @@ use crate::domain::{ChannelId, TeamId, UserId};
 use crate::slack::modals::{declare_modal, DeclareContext};
 use crate::slack::views;
 use crate::store::incidents;
-use crate::store::record;
 
 /// Who typed a command, where.
 #[derive(Debug, Clone)]
@@ -149,11 +148,19 @@ async fn in_incident(
             )));
         }
         Command::Fixes => {
-            let fixes = record::fixes(&mut tx, &incident.team, incident.id).await?;
+            let fixes = crate::store::fixes::fixes(&mut tx, &incident.team, incident.id).await?;
             return Ok(Reply::Ephemeral(views::fixes_text(&fixes)));
         }
         Command::Note { text } => {
             let reply = notes::note(&mut tx, &incident, "note", &text, &inv.user, now).await?;
+            return finish(app, tx, reply).await;
+        }
+        Command::Postmortem { status, owner } => {
+            let owner = owner.map(|o| match o {
+                Assignee::Me => inv.user.clone(),
+                Assignee::User(u) => u,
+            });
+            let reply = review::apply(&mut tx, &incident, status, owner, &inv.user, now).await?;
             return finish(app, tx, reply).await;
         }
         Command::Docs { text } => {

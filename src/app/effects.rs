@@ -63,6 +63,8 @@ pub enum Effect {
     },
     /// Asks Slack for a participant's name (`users.info`) and caches it.
     LookUpUser { user: String },
+    /// Asks Slack for the name of an app that posted with only its bot ID (`bots.info`).
+    LookUpBot { bot: String },
     /// Posts a fix attempt with buttons to set its outcome.
     PostFix { number: i64 },
     /// Reads the channel's history and records what hereby missed.
@@ -98,6 +100,7 @@ impl Effect {
             Effect::AnnounceChange { .. } => "announce_change",
             Effect::Whisper { .. } => "whisper",
             Effect::LookUpUser { .. } => "look_up_user",
+            Effect::LookUpBot { .. } => "look_up_bot",
             Effect::PostFix { .. } => "post_fix",
             Effect::CatchUp => "catch_up",
             Effect::ExportDraft => "export_draft",
@@ -359,9 +362,24 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
             .await?;
             Completion::default()
         }
+        Effect::LookUpBot { bot } => {
+            let name = app.slack.bot_name(&bot).await?;
+            let mut conn = app.store.conn().await?;
+            // Cached beside people's names: bot IDs and user IDs never collide.
+            record::save_user(
+                &mut conn,
+                &incident.team,
+                &UserId::new(bot.clone()),
+                Some(&name),
+                None,
+                Utc::now(),
+            )
+            .await?;
+            Completion::default()
+        }
         Effect::PostFix { number } => {
             let mut conn = app.store.conn().await?;
-            let fixes = record::fixes(&mut conn, &incident.team, incident.id).await?;
+            let fixes = crate::store::fixes::fixes(&mut conn, &incident.team, incident.id).await?;
             drop(conn);
             let fix = fixes
                 .iter()

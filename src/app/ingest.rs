@@ -39,9 +39,7 @@ pub async fn apply(
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
-    if let Recorded::Kept(what) =
-        record::apply(conn, event, &settings.highlight_reaction, now).await?
-    {
+    if let Recorded::Kept(what) = record::apply(conn, event, settings, now).await? {
         return Ok(Outcome::Recorded(what));
     }
     match event {

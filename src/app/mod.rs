@@ -5,6 +5,7 @@ pub mod changes;
 pub mod commands;
 pub mod declare;
 pub mod effects;
+mod fix_reactions;
 pub mod ingest;
 pub mod interactions;
 pub mod notes;
@@ -13,6 +14,7 @@ pub mod postmortem;
 pub mod progress;
 pub mod reconcile;
 pub mod record;
+mod review;
 pub mod telling;
 
 use std::sync::Arc;
@@ -37,6 +39,8 @@ pub struct Settings {
     pub policy: crate::domain::transitions::Policy,
     /// The reaction that marks a message as a key event (`pushpin`).
     pub highlight_reaction: String,
+    /// The reactions that record fix attempts and their outcomes.
+    pub fix_reactions: crate::domain::fixes::FixReactions,
     /// The post-mortem template's text.
     pub postmortem_template: String,
     /// Rename the channel when the incident is renamed.

@@ -12,7 +12,7 @@ use crate::domain::links;
 use crate::domain::UserId;
 use crate::slack::views;
 use crate::store::incidents::{self, IncidentRecord};
-use crate::store::{postmortems, record};
+use crate::store::{fixes, postmortems, record};
 
 /// `/incident tried`: records the attempt and posts it with outcome buttons.
 pub async fn tried(
@@ -24,7 +24,7 @@ pub async fn tried(
     now: DateTime<Utc>,
 ) -> anyhow::Result<String> {
     let outcome = outcome.unwrap_or(Outcome::Unknown);
-    let fix = record::add_fix(conn, &incident.team, incident.id, what, outcome, by, now).await?;
+    let fix = fixes::add_fix(conn, &incident.team, incident.id, what, outcome, by, now).await?;
     incidents::add_timeline(
         conn,
         &incident.team,
@@ -60,8 +60,7 @@ pub async fn outcome(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<String>> {
     let Some(fix) =
-        record::set_fix_outcome(conn, &incident.team, incident.id, number, outcome, by, now)
-            .await?
+        fixes::set_fix_outcome(conn, &incident.team, incident.id, number, outcome, by, now).await?
     else {
         return Ok(None);
     };

@@ -1,11 +1,12 @@
 //! Recording an incident channel: messages, thread replies, edits, deletions, files, links,
-//! highlights and participants. Messages elsewhere are never recorded.
+//! highlights, fix reactions and participants. Messages elsewhere are never recorded.
 
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 use super::effects::{queue_again, Effect};
 use super::ingest::ts_to_time;
+use super::Settings;
 use crate::domain::links;
 use crate::domain::{ChannelId, TeamId, UserId};
 use crate::slack::events::{ChangedMessage, Event, PostedMessage};
@@ -25,7 +26,7 @@ pub enum Recorded {
 pub async fn apply(
     conn: &mut AnyConnection,
     event: &Event,
-    highlight_reaction: &str,
+    settings: &Settings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Recorded> {
     let (team, channel) = match event {
@@ -52,13 +53,17 @@ pub async fn apply(
             ts,
             reaction,
             added,
+            user,
             ..
         } => {
-            if reaction != highlight_reaction {
-                return Ok(Recorded::Kept("reaction (not a highlight)"));
+            if *reaction == settings.highlight_reaction {
+                record::set_highlight(conn, team, channel, ts, *added).await?;
+                "highlight"
+            } else if let Some(meaning) = settings.fix_reactions.meaning(reaction) {
+                super::fix_reactions::apply(conn, &incident, ts, user, meaning, *added, now).await?
+            } else {
+                "reaction (neither a highlight nor a fix)"
             }
-            record::set_highlight(conn, team, channel, ts, *added).await?;
-            "highlight"
         }
         Event::Pin { ts, added, .. } => {
             record::set_highlight(conn, team, channel, ts, *added).await?;
@@ -85,11 +90,16 @@ pub async fn message(
         return Ok("hereby's own message");
     }
     let posted_at = ts_to_time(&m.ts).unwrap_or(now);
+    // An app that posts with only its bot ID is named by that ID until Slack tells its name.
+    let unnamed_app = match (&m.user, &m.author_name, &m.bot_id) {
+        (None, None, Some(bot)) if m.from_bot => Some(UserId::new(bot.clone())),
+        _ => None,
+    };
     let new = NewMessage {
         channel: &m.channel,
         ts: &m.ts,
         thread_ts: m.thread_ts.as_deref(),
-        user: m.user.as_ref(),
+        user: m.user.as_ref().or(unnamed_app.as_ref()),
         from_app: m.from_bot,
         author_name: m.author_name.as_deref(),
         subtype: m.subtype.as_deref(),
@@ -121,6 +131,20 @@ pub async fn message(
     }
     if let (Some(user), false) = (&m.user, m.from_bot) {
         participant(conn, incident, user, posted_at, now).await?;
+    }
+    if let Some(bot) = unnamed_app {
+        if !record::user_known(conn, &incident.team, &bot).await? {
+            queue_again(
+                conn,
+                incident,
+                &[Effect::LookUpBot {
+                    bot: bot.to_string(),
+                }],
+                bot.as_str(),
+                now,
+            )
+            .await?;
+        }
     }
     Ok("message")
 }

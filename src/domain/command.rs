@@ -4,6 +4,7 @@
 use super::actions::{parse_new, ActionStatus, NewAction};
 use super::fixes::{split_outcome, Outcome};
 use super::incident::{Severity, Status, Title};
+use super::postmortem::ReviewStatus;
 use super::roles::Role;
 use super::UserId;
 
@@ -95,6 +96,12 @@ pub const SPECS: &[Spec] = &[
         summary: "list the action items and their status",
     },
     Spec {
+        name: "postmortem",
+        aliases: &["pm", "review"],
+        usage: "[status draft|in-review|final] [owner <@user|me>]",
+        summary: "the post-mortem's status and owner; alone, show them",
+    },
+    Spec {
         name: "rename",
         aliases: &["title"],
         usage: "<title>",
@@ -173,6 +180,12 @@ pub enum Command {
     Docs { text: String },
     /// `summary`.
     Summary,
+    /// `postmortem [status <s>] [owner <@user|me>]`: see or set the post-mortem's own status
+    /// and owner.
+    Postmortem {
+        status: Option<ReviewStatus>,
+        owner: Option<Assignee>,
+    },
     /// `resolve`.
     Resolve,
     /// `reopen`.
@@ -419,10 +432,31 @@ pub fn parse(text: &str, custom_roles: &[String]) -> Result<Command, ParseError>
             title: Title::parse(&unescaped).map_err(|_| missing("rename", "a title"))?,
         },
         "summary" => Command::Summary,
+        "postmortem" => postmortem_args(&args)?,
         "resolve" => Command::Resolve,
         "reopen" => Command::Reopen,
         _ => Command::Help,
     })
+}
+
+/// `postmortem [status <s>] [owner <@user|me>]`, in either order.
+fn postmortem_args(args: &[&str]) -> Result<Command, ParseError> {
+    let usage = || {
+        ParseError::Other(
+            "Try `/incident postmortem status in-review` (draft, in-review, final) or `/incident postmortem owner @someone`.".into(),
+        )
+    };
+    let (mut status, mut owner) = (None, None);
+    let mut rest = args.iter();
+    while let Some(word) = rest.next() {
+        let value = rest.next().ok_or_else(usage)?;
+        match word.to_ascii_lowercase().as_str() {
+            "status" => status = Some(ReviewStatus::parse(value).ok_or_else(usage)?),
+            "owner" => owner = Some(parse_assignee(value)?),
+            _ => return Err(usage()),
+        }
+    }
+    Ok(Command::Postmortem { status, owner })
 }
 
 /// The help text: every subcommand with its usage and one line.
@@ -451,6 +485,33 @@ mod tests {
 
     fn p(text: &str) -> Result<Command, ParseError> {
         parse(text, &[])
+    }
+
+    #[test]
+    fn postmortem_sets_its_status_and_owner_or_shows_them() {
+        assert_eq!(
+            p("postmortem status in-review"),
+            Ok(Command::Postmortem {
+                status: Some(ReviewStatus::InReview),
+                owner: None
+            })
+        );
+        assert_eq!(
+            p("pm owner <@U123|alice> status final"),
+            Ok(Command::Postmortem {
+                status: Some(ReviewStatus::Final),
+                owner: Some(Assignee::User(UserId::new("U123")))
+            })
+        );
+        assert_eq!(
+            p("postmortem"),
+            Ok(Command::Postmortem {
+                status: None,
+                owner: None
+            })
+        );
+        assert!(p("postmortem status shipped").is_err());
+        assert!(p("postmortem owner").is_err());
     }
 
     #[test]

@@ -38,7 +38,8 @@ pub fn inline(s: &str) -> String {
 
 /// Makes every line of already-inline-escaped text start as plain paragraph text: leading
 /// indentation (a code block) is dropped and a first character that would open a heading,
-/// list, quote, fence, table row or thematic break is escaped.
+/// list, quote, fence, table row or thematic break is escaped. A line may open with a code
+/// span of one or two backticks: that cannot open a fence.
 pub fn lines(s: &str) -> String {
     s.split('\n')
         .map(|line| {
@@ -49,9 +50,12 @@ pub fn lines(s: &str) -> String {
                 .find(|(_, c)| !c.is_ascii_digit())
                 .is_some_and(|(i, c)| i > 0 && (c == '.' || c == ')'));
             match first {
-                Some('#' | '-' | '+' | '*' | '=' | '_' | '~' | ':' | '>' | '|' | '`') => {
+                Some('#' | '-' | '+' | '*' | '=' | '_' | '~' | ':' | '>' | '|') => {
                     format!("\\{line}")
                 }
+                // Escaped text has no bare backtick; a code span of one or two (from
+                // `mrkdwn::to_markdown`) cannot open a fence, three or more could.
+                Some('`') if line.starts_with("```") => format!("\\{line}"),
                 Some(_) if numbered => {
                     let digits = line.chars().take_while(char::is_ascii_digit).count();
                     format!("{}\\{}", &line[..digits], &line[digits..])

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod channel_name;
 pub mod command;
+pub mod emoji;
 pub mod fixes;
 pub mod incident;
 pub mod links;

@@ -5,10 +5,115 @@
 use std::collections::HashMap;
 
 /// Converts mrkdwn to safe Markdown (see [`super::markdown`]); `names` maps user IDs to the
-/// names to show.
+/// names to show. Standard emoji shortcodes become emoji; Slack code (```` ```…``` ```` and
+/// `` `…` ``) becomes Markdown code spans, one per line, whose text is left as typed: no
+/// links, no emoji.
 pub fn to_markdown(text: &str, names: &HashMap<String, String>) -> String {
-    use super::markdown::{inline, lines, link};
-    let plain = |s: &str| inline(&super::trigger::unescape_mrkdwn(s));
+    let mut out = String::with_capacity(text.len());
+    for (is_code, piece) in code_pieces(text) {
+        if is_code {
+            out.push_str(&code_markdown(piece, names));
+        } else {
+            out.push_str(&prose_markdown(piece, names));
+        }
+    }
+    super::markdown::lines(&out)
+}
+
+/// Splits mrkdwn into prose and code: ```` ```…``` ```` (over lines) and `` `…` `` (within one
+/// line). A fence without its closing one is prose.
+fn code_pieces(text: &str) -> Vec<(bool, &str)> {
+    let mut out = Vec::new();
+    let mut prose_from = 0;
+    let mut at = 0;
+    while let Some(found) = text[at..].find('`') {
+        let start = at + found;
+        let fence = if text[start..].starts_with("```") {
+            3
+        } else {
+            1
+        };
+        let body_from = start + fence;
+        let close = if fence == 3 {
+            text[body_from..].find("```")
+        } else {
+            text[body_from..]
+                .find(['`', '\n'])
+                .filter(|&e| e > 0 && text[body_from + e..].starts_with('`'))
+        };
+        match close {
+            Some(len) => {
+                out.push((false, &text[prose_from..start]));
+                out.push((true, &text[body_from..body_from + len]));
+                at = body_from + len + fence;
+                prose_from = at;
+            }
+            None => at = body_from,
+        }
+    }
+    out.push((false, &text[prose_from..]));
+    out
+}
+
+/// Code as typed: mentions as names, links as the text Slack showed, entities undone; each
+/// line a code span, or escaped text when a span could not hold it safely.
+fn code_markdown(code: &str, names: &HashMap<String, String>) -> String {
+    let mut plain = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(start) = rest.find('<') {
+        plain.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('>').filter(|&e| !after[..e].contains('<')) else {
+            plain.push('<');
+            rest = after;
+            continue;
+        };
+        let inner = &after[..end];
+        let (target, label) = inner.split_once('|').unwrap_or((inner, ""));
+        if let Some(user) = target.strip_prefix('@') {
+            plain.push('@');
+            plain.push_str(&name(user, Some(label).filter(|l| !l.is_empty()), names));
+        } else if let Some(channel) = target.strip_prefix('#') {
+            plain.push('#');
+            plain.push_str(if label.is_empty() { channel } else { label });
+        } else {
+            plain.push_str(if label.is_empty() { target } else { label });
+        }
+        rest = &after[end + 1..];
+    }
+    plain.push_str(rest);
+    let plain = super::trigger::unescape_mrkdwn(&plain);
+    plain
+        .split('\n')
+        .filter(|l| !l.trim().is_empty())
+        .map(code_span)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One line of code as a code span. Text a span cannot hold exactly (a run of backticks, a
+/// `|` that a table would split on, invisible or control characters) is escaped instead.
+fn code_span(line: &str) -> String {
+    let unsafe_in_span = line.contains("``")
+        || line.contains('|')
+        || line.chars().any(|c| invisible(c) || c.is_control());
+    if unsafe_in_span {
+        super::markdown::inline(line)
+    } else if line.contains('`') {
+        format!("`` {line} ``")
+    } else {
+        format!("` {line} `")
+    }
+}
+
+/// Prose: mentions, channels and links resolved, the rest escaped, shortcodes as emoji.
+fn prose_markdown(text: &str, names: &HashMap<String, String>) -> String {
+    use super::markdown::{inline, link};
+    let plain = |s: &str| {
+        inline(&super::emoji::shortcodes(&super::trigger::unescape_mrkdwn(
+            s,
+        )))
+    };
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find('<') {
@@ -16,7 +121,7 @@ pub fn to_markdown(text: &str, names: &HashMap<String, String>) -> String {
         let after = &rest[start + 1..];
         let Some(end) = after.find('>') else {
             out.push_str(&plain(&rest[start..]));
-            return lines(&out);
+            return out;
         };
         let inner = &after[..end];
         let (target, label) = match inner.split_once('|') {
@@ -42,7 +147,7 @@ pub fn to_markdown(text: &str, names: &HashMap<String, String>) -> String {
         rest = &after[end + 1..];
     }
     out.push_str(&plain(rest));
-    lines(&out)
+    out
 }
 
 /// The name to show for a user: their cached name, the label Slack sent, or the ID.
@@ -264,6 +369,62 @@ pub fn cut(text: &str, max: usize) -> String {
     format!("{}…", &text[..end])
 }
 
+/// The first line of a message that says something, cut near `max` characters where the
+/// thought ends: at a sentence's end if one is near, else between words, never inside a
+/// `<…>` token. An ellipsis says that more follows (a longer line, or more lines).
+pub fn first_line(text: &str, max: usize) -> String {
+    let mut said = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.trim_matches('`').is_empty());
+    let line = said.next().unwrap_or("");
+    let more = said.next().is_some();
+    // A code block that goes on past the cut is closed where the cut is, to stay code.
+    let closed = |kept: &str| {
+        if kept.matches("```").count() % 2 == 1 {
+            format!("{kept}```")
+        } else {
+            kept.to_string()
+        }
+    };
+    if line.chars().count() <= max {
+        return if more {
+            format!("{} …", closed(line))
+        } else {
+            line.to_string()
+        };
+    }
+    let budget = max.saturating_sub(1);
+    let (mut used, mut end, mut word, mut sentence) = (0, 0, 0, 0);
+    let mut rest = line;
+    while !rest.is_empty() {
+        let len = token_len(rest);
+        let chars = rest[..len].chars().count();
+        if used + chars > budget {
+            break;
+        }
+        if rest[..len].chars().all(char::is_whitespace) {
+            word = end;
+            if line[..end].ends_with(['.', '!', '?', ';']) {
+                sentence = end;
+            }
+        }
+        used += chars;
+        end += len;
+        rest = &rest[len..];
+    }
+    // A boundary in the last third keeps most of the line; an earlier one would lose too much.
+    let near = |at: usize| at > 0 && at * 3 >= end * 2;
+    let cut = if near(sentence) {
+        sentence
+    } else if near(word) {
+        word
+    } else {
+        end
+    };
+    format!("{} …", closed(line[..cut].trim_end()))
+}
+
 /// The byte length of the token `text` starts with: a whole `<…>`, an entity, or one character.
 fn token_len(text: &str) -> usize {
     if text.starts_with('<') {
@@ -290,6 +451,58 @@ mod tests {
             to_markdown("<@U1> see <https://x.example.com/?a=1&amp;b=2|the graph> in <#C9|ops> &lt;3 <!here> <@U2|bob> <https://y.example.com> <javascript:alert(1)|x>", &names),
             "@alice see [the graph](https://x.example.com/?a=1&b=2) in #ops &lt;3 @here @bob [https://y.example.com](https://y.example.com) x (javascript:alert(1))"
         );
+    }
+
+    #[test]
+    fn code_with_text_on_the_fence_lines_keeps_every_line_and_its_links_as_typed() {
+        let names = HashMap::new();
+        // As Slack sends it: text right after the opening fence, a URL wrapped as a link.
+        assert_eq!(
+            to_markdown("try ```rm -rf ~/.julia``` then", &names),
+            "try ` rm -rf ~/.julia ` then"
+        );
+        assert_eq!(
+            to_markdown(
+                "```curl <https://x.example/a?b=1&amp;c=2>\n  grep -c &lt;5xx&gt;```",
+                &names
+            ),
+            "` curl https://x.example/a?b=1&c=2 `\n`   grep -c <5xx> `"
+        );
+        assert_eq!(
+            to_markdown("set `a|b` and `x` :tada: `:tada:`", &names),
+            "set a\\|b and ` x ` 🎉 ` :tada: `"
+        );
+    }
+
+    #[test]
+    fn an_unclosed_fence_is_shown_as_typed() {
+        assert_eq!(
+            to_markdown("```\n## not a heading", &HashMap::new()),
+            "\\`\\`\\`\n\\## not a heading"
+        );
+    }
+
+    #[test]
+    fn a_first_line_is_cut_where_the_thought_ends() {
+        let long = format!("{}. {}", "a".repeat(150), "b ".repeat(60));
+        assert_eq!(first_line(&long, 200), format!("{}. …", "a".repeat(150)));
+        let words = "word ".repeat(60);
+        let cut = first_line(&words, 200);
+        assert!(
+            cut.ends_with("word …") && cut.chars().count() <= 200,
+            "{cut}"
+        );
+        assert_eq!(first_line("\n\nshort\nmore", 200), "short …");
+        assert_eq!(first_line("only", 200), "only");
+        assert_eq!(
+            first_line("try ```rm -rf\nls```", 200),
+            "try ```rm -rf``` …"
+        );
+        let link = format!(
+            "{} <https://x.example|the graph of errors>",
+            "z".repeat(180)
+        );
+        assert_eq!(first_line(&link, 200), format!("{} …", "z".repeat(180)));
     }
 
     #[test]

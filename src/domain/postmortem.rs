@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use serde_json::Value;
 
 use super::actions;
-use super::fixes::Outcome;
+use super::fixes::{self, Outcome};
 use super::markdown;
 use super::mrkdwn;
 use super::UserId;
@@ -18,6 +18,7 @@ use super::UserId;
 pub const DEFAULT_TEMPLATE: &str = include_str!("../../templates/postmortem.md");
 
 pub use model::*;
+pub use review::ReviewStatus;
 
 struct Fmt<'a> {
     tz: Tz,
@@ -43,20 +44,6 @@ impl Fmt<'_> {
 /// Table cells: one line (`|` is already escaped in every piece of user text).
 fn cell(s: &str) -> String {
     s.replace('\n', " ")
-}
-
-fn first_line(s: &str, max: usize) -> String {
-    let line = s
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim();
-    if line.chars().count() > max || s.lines().filter(|l| !l.trim().is_empty()).count() > 1 {
-        let cut: String = line.chars().take(max).collect();
-        format!("{cut}…")
-    } else {
-        line.to_string()
-    }
 }
 
 /// "2 h 5 min".
@@ -103,78 +90,24 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
         .chain([i.declared_at])
         .min()
         .unwrap_or(i.declared_at);
-    let mitigated = r
+    let worked = r
         .fixes
         .iter()
         .filter(|x| x.outcome == Outcome::Worked)
-        .filter_map(|x| x.outcome_at.or(Some(x.at)))
-        .min();
-    let owner = r
-        .roles
-        .iter()
-        .filter(|s| s.role == "incident commander" && s.until.is_none())
-        .map(|s| f.who(&s.user))
-        .next()
-        .unwrap_or_else(|| f.who(&i.declared_by));
-
-    let mut timeline: Vec<(DateTime<Utc>, TimelineItem)> =
-        Vec::with_capacity(r.entries.len() + live.len() + r.links.len());
-    for e in &r.entries {
-        if let Some(item) = entry_item(e, &f) {
-            timeline.push((e.at, item));
-        }
-    }
-    for m in &live {
-        let author = author(m, &f);
-        let text = f.md(m.text.as_deref().unwrap_or(""));
-        let files = file_names(&m.files);
-        let (kind, line) = if m.highlighted {
-            (
-                "highlight",
-                format!("★ **{author}**: {}", text.replace('\n', " ")),
-            )
-        } else if !files.is_empty() {
-            (
-                "file",
-                format!(
-                    "{author} shared {}{}",
-                    files.join(", "),
-                    if text.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", first_line(&text, 100))
-                    }
-                ),
-            )
-        } else {
-            ("message", format!("{author}: {}", first_line(&text, 100)))
-        };
-        timeline.push((
-            m.at,
-            TimelineItem {
-                at: f.time(m.at),
-                kind,
-                text: line,
-            },
-        ));
-    }
-    for l in &r.links {
-        let by =
-            l.by.as_ref()
-                .map(|u| format!(" (shared by {})", f.who(u)))
-                .unwrap_or_default();
-        let label = l.label.as_deref().unwrap_or(&l.url);
-        timeline.push((
-            l.at,
-            TimelineItem {
-                at: f.time(l.at),
-                kind: "link",
-                text: format!("Link: {}{by}", markdown::link(label, &l.url)),
-            },
-        ));
-    }
-    // Stable: entries of the same moment keep the order above (events, messages, links).
-    timeline.sort_by_key(|(at, _)| *at);
+        .min_by_key(|x| x.outcome_at.unwrap_or(x.at));
+    let mitigated = worked.map(|x| x.outcome_at.unwrap_or(x.at));
+    let owner = i
+        .postmortem_owner
+        .as_ref()
+        .map(|u| f.who(u))
+        .unwrap_or_else(|| {
+            r.roles
+                .iter()
+                .filter(|s| s.role == "incident commander" && s.until.is_none())
+                .map(|s| f.who(&s.user))
+                .next()
+                .unwrap_or_else(|| f.who(&i.declared_by))
+        });
 
     let mut roles_of: HashMap<&str, Vec<String>> = HashMap::new();
     for s in &r.roles {
@@ -213,7 +146,25 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
         })
         .collect();
 
+    let open_actions = actions.iter().filter(|a| a.status == "open").count();
+    let summary = summary::paragraph(&summary::Facts {
+        number: i.number,
+        title: i.title.as_deref().map(markdown::line),
+        declared_by: f.who(&i.declared_by),
+        declared_at: f.time(i.declared_at),
+        severity: i
+            .severity
+            .as_deref()
+            .map(|s| markdown::line(&s.to_uppercase())),
+        mitigated_after: mitigated.map(|t| duration(t - started)),
+        worked: worked.map(|x| (x.number, cell(&f.md(&x.what)), f.who(&x.by))),
+        resolved_after: i.resolved_at.map(|t| duration(t - started)),
+        people: people.len(),
+        open_actions,
+    });
+
     Draft {
+        summary,
         title: i
             .title
             .as_deref()
@@ -221,7 +172,7 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
             .unwrap_or_else(|| format!("Incident #{}", i.number)),
         number: i.number,
         owner,
-        status: "Draft",
+        status: i.postmortem_status.label(),
         severity: i
             .severity
             .as_deref()
@@ -256,7 +207,8 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
                 by: f.who(&s.by),
             })
             .collect(),
-        timeline: timeline.into_iter().map(|(_, item)| item).collect(),
+        timeline: timeline::timeline(&r.entries, &live, &r.messages, &f),
+        possible_fixes: possible_fixes(r, &live, &f),
         fixes: r
             .fixes
             .iter()
@@ -276,7 +228,7 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
             participants: people.len(),
             links: r.links.len(),
             fixes: r.fixes.len(),
-            open_actions: actions.iter().filter(|a| a.status == "open").count(),
+            open_actions,
         },
         actions,
         links: r
@@ -298,12 +250,15 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
     }
 }
 
+/// Who wrote a message, as Markdown; apps are marked `(app)`.
 fn author(m: &LoggedMessage, f: &Fmt) -> String {
     match (&m.user, &m.author_name, m.from_app) {
         (_, Some(name), true) => format!("{} (app)", markdown::line(name)),
         (Some(u), _, app) => format!("{}{}", f.who(u), if app { " (app)" } else { "" }),
         (None, Some(name), _) => markdown::line(name),
-        (None, None, _) => "unknown".into(),
+        // Many alerting and CI integrations post with only a `bot_id`.
+        (None, None, true) => "an app (app)".into(),
+        (None, None, false) => "unknown".into(),
     }
 }
 
@@ -330,7 +285,8 @@ fn log(live: &[&LoggedMessage], f: &Fmt) -> Vec<LogEntry> {
         files: file_names(&m.files),
         replies: vec![],
     };
-    let mut top: Vec<LogEntry> = Vec::new();
+    // Keyed by time and `ts`: stored times keep milliseconds, a `ts` keeps microseconds.
+    let mut top: Vec<((DateTime<Utc>, &str), LogEntry)> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut orphans: Vec<&LoggedMessage> = Vec::new();
     for m in live {
@@ -339,130 +295,58 @@ fn log(live: &[&LoggedMessage], f: &Fmt) -> Vec<LogEntry> {
             orphans.push(m);
         } else {
             index.insert(m.ts.as_str(), top.len());
-            top.push(entry(m));
+            top.push(((m.at, m.ts.as_str()), entry(m)));
         }
     }
+    let mut kept_apart = false;
     for m in orphans {
         match m.thread_ts.as_deref().and_then(|t| index.get(t)) {
-            Some(&i) => top[i].replies.push(entry(m)),
-            // The parent was deleted: the reply stays, at its own time.
-            None => top.push(entry(m)),
+            Some(&i) => top[i].1.replies.push(entry(m)),
+            // The parent was deleted (Slack leaves a tombstone): the reply stays, at its time.
+            None => {
+                let mut e = entry(m);
+                e.text = format!("_(in reply to a deleted message)_ {}", e.text);
+                top.push(((m.at, m.ts.as_str()), e));
+                kept_apart = true;
+            }
         }
     }
-    top
+    if kept_apart {
+        top.sort_by_key(|(key, _)| *key);
+    }
+    top.into_iter().map(|(_, e)| e).collect()
 }
 
-fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
-    let who = e
-        .actor
-        .as_ref()
-        .map(|u| f.who(u))
-        .unwrap_or_else(|| "hereby".into());
-    let raw = |k: &str| {
-        e.detail
-            .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    // Plain text as recorded (a title, a name); `f.md` for what was typed as mrkdwn.
-    let d = |k: &str| markdown::line(&raw(k));
-    let user = |k: &str| f.who(&UserId::new(raw(k)));
-    let (kind, text) = match e.kind.as_str() {
-        "declared" => (
-            "declaration",
-            format!(
-                "Incident declared by {who}{}",
-                if d("title").is_empty() {
-                    String::new()
-                } else {
-                    format!(": \"{}\"", d("title"))
-                }
-            ),
-        ),
-        "channel_created" => ("channel", format!("Channel #{} opened", d("name"))),
-        "channel_renamed" => ("channel", format!("Channel renamed to #{}", d("name"))),
-        "role_assigned" => (
-            "role",
-            format!("{who} made {} {}", user("user"), role_name(&raw("role"))),
-        ),
-        "role_unassigned" => (
-            "role",
-            format!(
-                "{who} left the {} role unfilled (was {})",
-                role_name(&raw("role")),
-                user("previous")
-            ),
-        ),
-        "severity_changed" => (
-            "severity",
-            format!("{who} set severity to {}", d("to").to_uppercase()),
-        ),
-        "status_changed" => ("status", format!("{who} set status to {}", d("to"))),
-        "resolved" => ("resolution", format!("{who} resolved the incident")),
-        "reopened" => ("reopened", format!("{who} reopened the incident")),
-        "update" => ("update", format!("Update by {who}: {}", f.md(&raw("text")))),
-        "renamed" => (
-            "rename",
-            format!("{who} renamed the incident to \"{}\"", d("to")),
-        ),
-        "described" => (
-            "note",
-            format!("Description by {who}: {}", f.md(&raw("text"))),
-        ),
-        "fix_tried" => (
-            "fix",
-            format!(
-                "Fix #{} tried by {who}: {} ({})",
-                e.detail.get("number").and_then(Value::as_i64).unwrap_or(0),
-                f.md(&raw("what")),
-                d("outcome")
-            ),
-        ),
-        "fix_outcome" => (
-            "fix",
-            format!(
-                "Fix #{} ({}) marked {} by {who}",
-                e.detail.get("number").and_then(Value::as_i64).unwrap_or(0),
-                f.md(&raw("what")),
-                d("outcome")
-            ),
-        ),
-        "note" => (
-            "note",
-            format!("Note by {who} (outside the chat): {}", f.md(&raw("text"))),
-        ),
-        "docs" => (
-            "docs",
-            format!(
-                "Documentation trouble noted by {who}: {}",
-                f.md(&raw("text"))
-            ),
-        ),
-        "action_added" => (
-            "action",
-            format!(
-                "Action item #{} added by {who}: {}",
-                e.detail.get("number").and_then(Value::as_i64).unwrap_or(0),
-                f.md(&raw("text"))
-            ),
-        ),
-        _ => return None,
-    };
-    Some(TimelineItem {
-        at: f.time(e.at),
-        kind,
-        text,
-    })
+/// Messages that sound like someone tried a fix, for people to confirm; never those already
+/// recorded as fix attempts.
+fn possible_fixes(r: &Record, live: &[&LoggedMessage], f: &Fmt) -> Vec<PossibleFix> {
+    let by_ts: HashMap<&str, &LoggedMessage> =
+        r.messages.iter().map(|m| (m.ts.as_str(), m)).collect();
+    live.iter()
+        .filter(|m| !m.from_app)
+        .filter(|m| {
+            !r.fixes
+                .iter()
+                .any(|x| x.message_ts.as_deref() == Some(m.ts.as_str()))
+        })
+        .filter_map(|m| {
+            let phrase = fixes::mentioned_fix(m.text.as_deref()?)?;
+            let context = timeline::replying_to(m, &by_ts, f)
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
+            Some(PossibleFix {
+                at: f.time(m.at),
+                who: author(m, f),
+                text: format!("{}{context}", timeline::quote(m.text.as_deref()?, f)),
+                phrase,
+            })
+        })
+        .take(MAX_POSSIBLE_FIXES)
+        .collect()
 }
 
-fn role_name(key: &str) -> String {
-    markdown::line(
-        &super::roles::Role::parse(key, &[])
-            .map(|r| r.display_name())
-            .unwrap_or_else(|| key.replace(['-', '_'], " ")),
-    )
-}
+/// The most possible fix attempts a draft lists.
+const MAX_POSSIBLE_FIXES: usize = 50;
 
 /// Why a template could not render.
 #[derive(Debug, thiserror::Error)]
@@ -479,7 +363,13 @@ pub fn render(draft: &Draft, template: &str) -> Result<String, TemplateError> {
 }
 
 mod model;
+mod review;
+mod skeleton;
 #[cfg(test)]
 mod structure_tests;
+mod summary;
 #[cfg(test)]
 mod tests;
+mod timeline;
+#[cfg(test)]
+mod timeline_tests;

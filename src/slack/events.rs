@@ -76,6 +76,8 @@ pub struct PostedMessage {
     pub subtype: Option<String>,
     /// The app's or integration's name, for messages from apps.
     pub author_name: Option<String>,
+    /// The posting app's bot ID: for many integrations all that names them.
+    pub bot_id: Option<String>,
     pub blocks: Option<Value>,
     pub attachments: Option<Value>,
     /// Shared files' metadata: name, type, title, permalink.
@@ -214,6 +216,7 @@ pub fn posted_from(
         from_self,
         subtype,
         author_name,
+        bot_id: str_of("bot_id"),
         blocks: m.get("blocks").cloned(),
         attachments: m.get("attachments").cloned(),
         files: file_metadata(m.get("files")),

@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 
 use crate::domain::command::SPECS;
 use crate::domain::mrkdwn;
+use crate::domain::postmortem::ReviewStatus;
 use crate::domain::roles::Role;
 use crate::domain::UserId;
 use crate::store::incidents::IncidentRecord;
@@ -89,6 +90,7 @@ pub fn welcome_blocks(
             {"type": "mrkdwn", "text": format!("*Severity*\n{}", i.severity.map_or("not set".to_string(), |s| s.as_str().to_uppercase()))},
             {"type": "mrkdwn", "text": format!("*Declared by*\n<@{}>", i.declared_by)},
             {"type": "mrkdwn", "text": format!("*Declared*\n<!date^{ts}^{{date_short_pretty}} at {{time}} ({{ago}})|{}>", i.declared_at.format("%Y-%m-%d %H:%M UTC"), ts = i.declared_at.timestamp())},
+            {"type": "mrkdwn", "text": postmortem_line(i).replacen(": ", "\n", 1)},
         ]}),
     ];
     blocks.extend(sections("*Roles*", &role_lines, ROLE_SECTIONS_MAX));
@@ -213,7 +215,28 @@ pub fn summary_text(
     if let Some(u) = &i.latest_update {
         out.push_str(&format!("\n\n*Latest update*\n{}", escape(u)));
     }
+    out.push_str(&format!("\n\n{}", postmortem_line(i)));
     out
+}
+
+/// "*Post-mortem*: Draft, owned by the incident commander".
+fn postmortem_line(i: &IncidentRecord) -> String {
+    format!(
+        "*Post-mortem*: {}, owned by {}",
+        i.postmortem_status.label(),
+        i.postmortem_owner
+            .as_ref()
+            .map_or("the incident commander".to_string(), |u| format!("<@{u}>"))
+    )
+}
+
+/// Where the post-mortem stands and who owns it.
+pub fn review_text(status: ReviewStatus, owner: Option<&UserId>) -> String {
+    format!(
+        "Post-mortem: *{}*, owned by {}. Change it with `/incident postmortem status draft|in-review|final` or `/incident postmortem owner @someone`.",
+        status.label(),
+        owner.map_or("the incident commander".to_string(), |u| format!("<@{u}>"))
+    )
 }
 
 /// "2 h 5 min", "3 min", "40 s".
@@ -232,7 +255,7 @@ pub fn human_duration(d: chrono::Duration) -> String {
 pub const FIX_OUTCOME_ACTION: &str = "fix_outcome";
 
 /// A fix attempt, as said in the channel.
-pub fn fix_text(f: &crate::store::record::FixAttempt) -> String {
+pub fn fix_text(f: &crate::store::fixes::FixAttempt) -> String {
     format!(
         ":hammer_and_wrench: *Fix #{}* tried by <@{}>: {} — outcome: {} {}",
         f.number,
@@ -244,7 +267,7 @@ pub fn fix_text(f: &crate::store::record::FixAttempt) -> String {
 }
 
 /// A fix attempt with buttons to set or change its outcome.
-pub fn fix_blocks(f: &crate::store::record::FixAttempt) -> Value {
+pub fn fix_blocks(f: &crate::store::fixes::FixAttempt) -> Value {
     let buttons: Vec<Value> = crate::domain::fixes::Outcome::SETTABLE
         .iter()
         .map(|o| json!({"type": "button", "action_id": format!("{FIX_OUTCOME_ACTION}:{}:{}", f.number, o.as_str()),
@@ -258,7 +281,7 @@ pub fn fix_blocks(f: &crate::store::record::FixAttempt) -> Value {
 }
 
 /// `/incident tried` alone: every attempt with its outcome.
-pub fn fixes_text(fixes: &[crate::store::record::FixAttempt]) -> String {
+pub fn fixes_text(fixes: &[crate::store::fixes::FixAttempt]) -> String {
     if fixes.is_empty() {
         return "No fix attempts recorded yet. Record one with `/incident tried <what was tried> [-> worked|failed|partial]`.".into();
     }
@@ -445,6 +468,8 @@ mod tests {
             latest_update: None,
             resolved_at: None,
             description: None,
+            postmortem_status: Default::default(),
+            postmortem_owner: None,
         }
     }
 

@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::{from_millis, opt_text, to_millis};
 use crate::domain::incident::{DeclareIncident, Origin, Severity, Status, Title};
+use crate::domain::postmortem::ReviewStatus;
 use crate::domain::roles::{Role, RoleAssignment};
 use crate::domain::{ChannelId, TeamId, UserId};
 
@@ -34,6 +35,10 @@ pub struct IncidentRecord {
     pub description: Option<String>,
     /// A private incident: private channel, not announced by title, shown only to members.
     pub private: bool,
+    /// The post-mortem's own progress.
+    pub postmortem_status: ReviewStatus,
+    /// Who owns the post-mortem, if someone was named (else the incident commander does).
+    pub postmortem_owner: Option<UserId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +49,7 @@ pub struct IncidentChannel {
 
 const COLUMNS: &str = "id, team_id, number, title, status, severity, declared_by, declared_at, \
                        origin_channel, origin_ts, origin_thread, channel_id, channel_name, welcome_ts, private, \
-                       latest_update, resolved_at, description";
+                       latest_update, resolved_at, description, postmortem_status, postmortem_owner";
 
 fn incident_from_row(r: &AnyRow) -> anyhow::Result<IncidentRecord> {
     let origin_channel = ChannelId::new(r.try_get::<String, _>("origin_channel")?);
@@ -83,6 +88,10 @@ fn incident_from_row(r: &AnyRow) -> anyhow::Result<IncidentRecord> {
         latest_update: opt_text(r, "latest_update")?,
         resolved_at: r.try_get::<Option<i64>, _>("resolved_at")?.map(from_millis),
         description: opt_text(r, "description")?,
+        postmortem_status: opt_text(r, "postmortem_status")?
+            .and_then(|s| ReviewStatus::parse(&s))
+            .unwrap_or_default(),
+        postmortem_owner: opt_text(r, "postmortem_owner")?.map(UserId::new),
     })
 }
 

@@ -4,11 +4,13 @@
 //! Every query names its `team_id`: no query crosses workspaces.
 
 pub mod deliveries;
+pub mod fixes;
 pub mod group_commit;
 pub mod incidents;
 pub mod outbox;
 pub mod postmortems;
 pub mod record;
+pub mod review;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};

@@ -380,7 +380,7 @@ async fn load(
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let fixes = crate::store::record::fixes(conn, &incident.team, id)
+    let fixes = crate::store::fixes::fixes(conn, &incident.team, id)
         .await?
         .into_iter()
         .map(|f| FixRow {
@@ -390,6 +390,7 @@ async fn load(
             at: f.tried_at,
             outcome: f.outcome,
             outcome_at: f.outcome_at.filter(|_| f.outcome != Outcome::Unknown),
+            message_ts: f.message_ts,
         })
         .collect();
     let participants = q("SELECT user_id, first_seen_at FROM participants WHERE team_id = $1 AND incident_id = $2 ORDER BY first_seen_at")
@@ -426,6 +427,8 @@ async fn load(
             resolved_at: incident.resolved_at,
             description: incident.description.clone(),
             channel_name: incident.channel.as_ref().map(|c| c.name.clone()),
+            postmortem_status: incident.postmortem_status,
+            postmortem_owner: incident.postmortem_owner.clone(),
         },
         roles,
         entries,

@@ -1,14 +1,12 @@
 //! The record of an incident channel: messages with their edits and deletions, links,
-//! participants, fix attempts and cached user names. Every write is an append or a keyed
+//! participants and cached user names (fix attempts are in [`super::fixes`]). Every write is an append or a keyed
 //! update, so a long incident costs no more per message than a short one.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{from_millis, opt_text, to_millis};
-use crate::domain::fixes::Outcome;
+use super::{opt_text, to_millis};
 use crate::domain::links::Link;
 use crate::domain::{ChannelId, TeamId, UserId};
 
@@ -264,121 +262,6 @@ pub async fn save_user(
     .await
     .context("Failed to cache a user")?;
     Ok(())
-}
-
-/// A fix attempt as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FixAttempt {
-    pub number: i64,
-    pub description: String,
-    pub outcome: Outcome,
-    pub tried_by: UserId,
-    pub tried_at: DateTime<Utc>,
-    pub outcome_at: Option<DateTime<Utc>>,
-}
-
-fn fix_from_row(r: &AnyRow) -> anyhow::Result<FixAttempt> {
-    Ok(FixAttempt {
-        number: r.try_get("number")?,
-        description: r.try_get("description")?,
-        outcome: Outcome::parse(&r.try_get::<String, _>("outcome")?).unwrap_or(Outcome::Unknown),
-        tried_by: UserId::new(r.try_get::<String, _>("tried_by")?),
-        tried_at: from_millis(r.try_get("tried_at")?),
-        outcome_at: r.try_get::<Option<i64>, _>("outcome_at")?.map(from_millis),
-    })
-}
-
-/// Records a fix attempt under the incident's next number.
-pub async fn add_fix(
-    conn: &mut AnyConnection,
-    team: &TeamId,
-    incident: i64,
-    what: &str,
-    outcome: Outcome,
-    by: &UserId,
-    at: DateTime<Utc>,
-) -> anyhow::Result<FixAttempt> {
-    let row = sqlx::query("SELECT COALESCE(MAX(number), 0) + 1 AS next FROM fix_attempts WHERE team_id = $1 AND incident_id = $2")
-        .bind(team.to_string())
-        .bind(incident)
-        .fetch_one(&mut *conn)
-        .await
-        .context("Failed to number a fix attempt")?;
-    let number: i64 = row.try_get("next")?;
-    let outcome_at = (outcome != Outcome::Unknown).then(|| to_millis(at));
-    sqlx::query(
-        "INSERT INTO fix_attempts (team_id, incident_id, number, description, outcome, tried_by, tried_at, outcome_by, outcome_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(team.to_string())
-    .bind(incident)
-    .bind(number)
-    .bind(what.to_string())
-    .bind(outcome.as_str())
-    .bind(by.to_string())
-    .bind(to_millis(at))
-    .bind(outcome_at.map(|_| by.to_string()))
-    .bind(outcome_at)
-    .execute(conn)
-    .await
-    .context("Failed to record a fix attempt")?;
-    Ok(FixAttempt {
-        number,
-        description: what.to_string(),
-        outcome,
-        tried_by: by.clone(),
-        tried_at: at,
-        outcome_at: outcome_at.map(from_millis),
-    })
-}
-
-/// Sets or changes a fix attempt's outcome; `None` if there is no such attempt.
-pub async fn set_fix_outcome(
-    conn: &mut AnyConnection,
-    team: &TeamId,
-    incident: i64,
-    number: i64,
-    outcome: Outcome,
-    by: &UserId,
-    at: DateTime<Utc>,
-) -> anyhow::Result<Option<FixAttempt>> {
-    sqlx::query("UPDATE fix_attempts SET outcome = $1, outcome_by = $2, outcome_at = $3 WHERE team_id = $4 AND incident_id = $5 AND number = $6")
-        .bind(outcome.as_str())
-        .bind(by.to_string())
-        .bind(to_millis(at))
-        .bind(team.to_string())
-        .bind(incident)
-        .bind(number)
-        .execute(&mut *conn)
-        .await
-        .context("Failed to set a fix's outcome")?;
-    let row = sqlx::query(
-        "SELECT * FROM fix_attempts WHERE team_id = $1 AND incident_id = $2 AND number = $3",
-    )
-    .bind(team.to_string())
-    .bind(incident)
-    .bind(number)
-    .fetch_optional(conn)
-    .await
-    .context("Failed to load a fix attempt")?;
-    row.as_ref().map(fix_from_row).transpose()
-}
-
-/// Every fix attempt of an incident, in order.
-pub async fn fixes(
-    conn: &mut AnyConnection,
-    team: &TeamId,
-    incident: i64,
-) -> anyhow::Result<Vec<FixAttempt>> {
-    let rows = sqlx::query(
-        "SELECT * FROM fix_attempts WHERE team_id = $1 AND incident_id = $2 ORDER BY number",
-    )
-    .bind(team.to_string())
-    .bind(incident)
-    .fetch_all(conn)
-    .await
-    .context("Failed to load fix attempts")?;
-    rows.iter().map(fix_from_row).collect()
 }
 
 /// For each thread of the incident, the `ts` of its latest recorded reply: how far catching

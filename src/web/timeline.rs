@@ -316,6 +316,8 @@ mod tests {
                 resolved_at: None,
                 description: None,
                 channel_name: None,
+                postmortem_status: crate::domain::postmortem::ReviewStatus::Draft,
+                postmortem_owner: None,
             },
             roles: vec![],
             entries,

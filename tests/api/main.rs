@@ -20,6 +20,7 @@ mod private;
 mod real_slack;
 mod recording;
 mod replicas;
+mod skeleton;
 mod socket_mode;
 mod web;
 mod web_sign_in;

@@ -140,7 +140,7 @@ async fn resolving_a_full_incident_shares_a_draft_with_everything_the_record_kno
         "Incident declared by disp-w111",
         "disp-w111 made disp-w222 communications lead",
         "disp-w111 set severity to SEV1",
-        "Link: [db dashboard](https://grafana.example.com/d/db)",
+        "disp-w333, disp-w444 · \"DB pool exhausted, see [db dashboard](https://grafana.example.com/d/db)\"",
         "Fix #1 tried by disp-w333: restart the checkout pods (failed)",
         "Fix #2 tried by disp-w333: revert the pool size change (worked)",
         "Note by disp-w111 (outside the chat)",

@@ -24,6 +24,10 @@ pub struct IncidentFacts {
     pub resolved_at: Option<DateTime<Utc>>,
     pub description: Option<String>,
     pub channel_name: Option<String>,
+    /// The post-mortem's own progress.
+    pub postmortem_status: super::ReviewStatus,
+    /// Who owns the post-mortem, when someone was named (else the incident commander).
+    pub postmortem_owner: Option<UserId>,
 }
 
 /// Someone held a role from `from` until `until`.
@@ -78,6 +82,8 @@ pub struct FixRow {
     pub at: DateTime<Utc>,
     pub outcome: Outcome,
     pub outcome_at: Option<DateTime<Utc>>,
+    /// The message it was recorded from (a reaction), if any.
+    pub message_ts: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -112,11 +118,14 @@ pub struct Record {
 /// escaped.
 #[derive(Debug, Clone, Serialize)]
 pub struct Draft {
+    /// The executive summary's first paragraph, prefilled from the record for people to edit.
+    pub summary: String,
     pub title: String,
     pub number: i64,
-    /// The incident commander at resolution (the draft's owner).
+    /// The post-mortem's owner: the one named with `/incident postmortem owner`, else the
+    /// incident commander.
     pub owner: String,
-    /// Always "Draft": people make it final.
+    /// "Draft", "In review" or "Final" (`/incident postmortem status`).
     pub status: &'static str,
     pub severity: String,
     pub channel: Option<String>,
@@ -125,8 +134,11 @@ pub struct Draft {
     pub times: KeyTimes,
     pub participants: Vec<Participant>,
     pub handovers: Vec<Handover>,
+    /// The skeleton: moments in full, the conversation between them as activity lines.
     pub timeline: Vec<TimelineItem>,
     pub fixes: Vec<Fix>,
+    /// Messages that sound like a fix attempt, for people to confirm (not recorded fixes).
+    pub possible_fixes: Vec<PossibleFix>,
     pub docs: Vec<Note>,
     pub notes: Vec<Note>,
     pub actions: Vec<Action>,
@@ -166,8 +178,8 @@ pub struct Handover {
 #[derive(Debug, Clone, Serialize)]
 pub struct TimelineItem {
     pub at: String,
-    /// declaration, role, severity, status, update, rename, highlight, message, file, link,
-    /// fix, note, docs, resolution, reopened, channel
+    /// declaration, role, severity, status, update, rename, highlight, activity (condensed
+    /// conversation), fix, note, docs, action, resolution, reopened, channel
     pub kind: &'static str,
     pub text: String,
 }
@@ -179,6 +191,17 @@ pub struct Fix {
     pub who: String,
     pub when: String,
     pub outcome: &'static str,
+}
+
+/// A message that mentions something like a fix ("rolling back", "that fixed it").
+#[derive(Debug, Clone, Serialize)]
+pub struct PossibleFix {
+    pub at: String,
+    pub who: String,
+    /// Its first line, and what it replies to.
+    pub text: String,
+    /// The phrase that suggested it.
+    pub phrase: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]

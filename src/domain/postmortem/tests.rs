@@ -6,15 +6,15 @@ use serde_json::json;
 use super::*;
 use crate::domain::actions::ActionStatus;
 
-fn at(h: u32, m: u32) -> DateTime<Utc> {
+pub fn at(h: u32, m: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 21, h, m, 0).unwrap()
 }
 
-fn u(id: &str) -> UserId {
+pub fn u(id: &str) -> UserId {
     UserId::new(id)
 }
 
-fn msg(
+pub fn msg(
     ts: &str,
     thread: Option<&str>,
     t: DateTime<Utc>,
@@ -83,6 +83,8 @@ pub fn realistic() -> Record {
             resolved_at: Some(at(15, 10)),
             description: Some("Card payments fail at checkout with 502".into()),
             channel_name: Some("incident-2026-11-21-checkout-payments-failing".into()),
+            postmortem_status: Default::default(),
+            postmortem_owner: None,
         },
         roles: vec![
             RoleSpan {
@@ -173,6 +175,13 @@ pub fn realistic() -> Record {
                 Some("since 13:55 | line one\nline two"),
             ),
             msg("3.5", None, at(14, 7), "UBOB", None),
+            msg(
+                "3.7",
+                None,
+                at(14, 12),
+                "UCAROL",
+                Some("Restarting didn't help, still 5xx :x:"),
+            ),
             pinned,
             file,
         ],
@@ -191,6 +200,7 @@ pub fn realistic() -> Record {
                 at: at(14, 10),
                 outcome: Outcome::Failed,
                 outcome_at: Some(at(14, 10)),
+                message_ts: None,
             },
             FixRow {
                 number: 2,
@@ -199,6 +209,7 @@ pub fn realistic() -> Record {
                 at: at(14, 25),
                 outcome: Outcome::Worked,
                 outcome_at: Some(at(14, 40)),
+                message_ts: None,
             },
         ],
         actions: vec![
@@ -226,7 +237,7 @@ pub fn realistic() -> Record {
     }
 }
 
-fn draft() -> Draft {
+pub fn draft() -> Draft {
     build(
         &realistic(),
         chrono_tz::Europe::Berlin,
@@ -258,23 +269,31 @@ fn the_owner_is_the_commander_and_roles_are_listed() {
 }
 
 #[test]
-fn the_timeline_is_in_order_and_condenses_ordinary_messages() {
+fn the_timeline_keeps_the_moments_and_condenses_the_conversation_between_them() {
     let d = draft();
     let kinds: Vec<&str> = d.timeline.iter().map(|t| t.kind).collect();
-    assert_eq!(kinds[..3], ["message", "declaration", "role"]);
-    assert!(d
-        .timeline
-        .iter()
-        .any(|t| t.text == "carol: since 13:55 \\| line one…"));
+    assert_eq!(kinds[..4], ["activity", "declaration", "role", "severity"]);
+    let texts: Vec<&str> = d.timeline.iter().map(|t| t.text.as_str()).collect();
+    assert!(
+        texts.contains(
+            &"14:58 · 1 message · Alertmanager (app) · \"\\[FIRING\\] checkout 5xx &gt; 5%\""
+        ),
+        "{texts:#?}"
+    );
+    assert!(texts.contains(&"15:05–15:06 · 2 messages in 1 thread · bob, carol · \"DB connections are maxed out [db dashboard](https://grafana.example.com/d/db)\""), "{texts:#?}");
+    assert!(
+        texts.contains(&"15:22 · 1 message · 1 file shared · bob"),
+        "{texts:#?}"
+    );
+    assert!(
+        texts.contains(&"15:12 · 1 message · carol · \"Restarting didn't help, still 5xx ❌\""),
+        "{texts:#?}"
+    );
     assert!(d
         .timeline
         .iter()
         .any(|t| t.kind == "highlight" && t.text.starts_with("★ **carol**: Root cause")));
-    assert!(d.timeline.iter().any(|t| t.kind == "file"
-        && t.text
-            .contains("[pool size graph](https://files.example.com/pool.png)")));
-    assert!(d.timeline.iter().any(|t| t.kind == "link"
-        && t.text == "Link: [db dashboard](https://grafana.example.com/d/db) (shared by bob)"));
+    assert!(!d.timeline.iter().any(|t| t.text.starts_with("Link:")));
     let times: Vec<&String> = d.timeline.iter().map(|t| &t.at).collect();
     let mut sorted = times.clone();
     sorted.sort();
@@ -285,7 +304,7 @@ fn the_timeline_is_in_order_and_condenses_ordinary_messages() {
 fn deletions_are_left_out_and_replies_sit_under_their_parent() {
     let d = draft();
     assert_eq!(d.counts.deleted, 1);
-    assert_eq!(d.log.len(), 4);
+    assert_eq!(d.log.len(), 5);
     assert_eq!(d.log[1].replies.len(), 1);
     assert!(d.log[1].edited);
     assert!(!d

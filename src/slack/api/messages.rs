@@ -218,4 +218,13 @@ impl SlackGateway {
             .filter(|n| !n.is_empty());
         Ok((display, real))
     }
+
+    /// `bots.info`: the name of an app that posts as a bot.
+    #[tracing::instrument(name = "Asking Slack for an app's name", skip(self))]
+    pub async fn bot_name(&self, bot: &str) -> Result<String, CallError> {
+        let req = SlackApiBotsInfoRequest::new().with_bot(bot.to_string());
+        let session = self.client.open_session(&self.token);
+        let r = self.call("bots.info", session.bots_info(&req)).await?;
+        Ok(r.bot.name)
+    }
 }

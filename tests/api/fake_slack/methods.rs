@@ -388,6 +388,15 @@ pub(super) fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
             ));
             json!({"ok": true, "canvas_id": format!("F0CANVAS{}", s.canvases.len())})
         }
+        "bots.info" => {
+            // As Slack documents it: the app's name, its app ID and icons.
+            let bot = str_param(p, "bot");
+            json!({"ok": true, "bot": {"id": bot, "deleted": false, "name": format!("app-{}", bot.to_lowercase()),
+                   "updated": 1449272004, "app_id": "A161CLERW", "user_id": "U012ABCDEF",
+                   "icons": {"image_36": "https://a.slack-edge.com/80588/img/plugins/app/bot_36.png",
+                             "image_48": "https://a.slack-edge.com/80588/img/plugins/app/bot_48.png",
+                             "image_72": "https://a.slack-edge.com/80588/img/plugins/app/service_72.png"}}})
+        }
         "users.info" => {
             let user = str_param(p, "user");
             json!({"ok": true, "user": {"id": user, "team_id": "T111", "name": user.to_lowercase(), "real_name": format!("Real {user}"),

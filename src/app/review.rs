@@ -1,0 +1,62 @@
+//! `/incident postmortem`: the post-mortem's own status (draft → in review → final) and owner,
+//! shown in the draft and in the live summary.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::AnyConnection;
+
+use super::effects::{queue_for_change, Effect};
+use crate::domain::postmortem::ReviewStatus;
+use crate::domain::UserId;
+use crate::slack::views;
+use crate::store::incidents::{self, IncidentRecord};
+use crate::store::review;
+
+/// Sets what was given (nothing: only says where the post-mortem stands) and redraws the live
+/// summary. The reply is for the person who asked.
+pub async fn apply(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    status: Option<ReviewStatus>,
+    owner: Option<UserId>,
+    by: &UserId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
+    if status.is_none() && owner.is_none() {
+        return Ok(views::review_text(
+            incident.postmortem_status,
+            incident.postmortem_owner.as_ref(),
+        ));
+    }
+    if let Some(s) = status {
+        review::set_status(conn, &incident.team, incident.id, s).await?;
+        incidents::add_timeline(
+            conn,
+            &incident.team,
+            incident.id,
+            "postmortem_status",
+            Some(by),
+            now,
+            json!({"to": s.as_str()}),
+        )
+        .await?;
+    }
+    if let Some(o) = &owner {
+        review::set_owner(conn, &incident.team, incident.id, o).await?;
+        incidents::add_timeline(
+            conn,
+            &incident.team,
+            incident.id,
+            "postmortem_owner",
+            Some(by),
+            now,
+            json!({"user": o.as_str()}),
+        )
+        .await?;
+    }
+    queue_for_change(conn, incident, &[Effect::RefreshSummary], now).await?;
+    Ok(views::review_text(
+        status.unwrap_or(incident.postmortem_status),
+        owner.as_ref().or(incident.postmortem_owner.as_ref()),
+    ))
+}
