@@ -112,15 +112,16 @@ pub async fn export(
     let version = stored.version;
     let file = DraftFile {
         name: format!("postmortem-incident-{}-v{version}.md", incident.number),
-        // A file title is plain text: the title as typed, not as escaped for Markdown.
-        title: format!(
+        // A file title is Slack text, not Markdown: the title as typed, with what it could
+        // ping or disguise made harmless, but no Markdown escapes.
+        title: crate::domain::mrkdwn::safe(&format!(
             "Post-mortem draft v{version}: {}",
             incident
                 .title
                 .as_ref()
                 .map(|t| t.as_str().to_string())
                 .unwrap_or_else(|| format!("incident #{}", incident.number))
-        ),
+        )),
         content: stored.markdown.as_bytes(),
         comment: summary(&draft, version),
     };

@@ -131,6 +131,19 @@ pub struct SlackGateway {
     pacer: Arc<Pacer>,
 }
 
+/// The HTTP(S) connector every outbound call to Slack uses: the system's root certificates,
+/// plain HTTP allowed (a local stand-in of Slack, a proxy on loopback).
+pub fn https_connector(
+) -> anyhow::Result<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>
+{
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .context("Failed to load the system's TLS root certificates")?
+        .https_or_http()
+        .enable_http1()
+        .build())
+}
+
 /// The largest page `conversations.history` and `conversations.replies` give.
 const PAGE_LIMIT: u16 = 999;
 
@@ -147,12 +160,7 @@ impl SlackGateway {
         timeout: Duration,
         rate_window: Duration,
     ) -> anyhow::Result<Self> {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .context("Failed to load the system's TLS root certificates")?
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let https = https_connector()?;
         let base = api_url.as_str().trim_end_matches('/').to_string();
         let connector = SlackClientHyperConnector::with_connector(https).with_slack_api_url(&base);
         Ok(SlackGateway {

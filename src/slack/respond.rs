@@ -33,12 +33,7 @@ pub async fn respond(
         "The response_url is not Slack's ({})",
         url.host_str().unwrap_or("")
     );
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .context("Failed to load the system's TLS root certificates")?
-        .https_or_http()
-        .enable_http1()
-        .build();
+    let https = crate::slack::api::https_connector()?;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build::<_, Full<Bytes>>(https);
     let body = json!({ "response_type": "ephemeral", "text": text }).to_string();

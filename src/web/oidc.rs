@@ -40,12 +40,7 @@ pub struct IdClaims {
 
 impl SlackSignIn {
     pub fn new(api_url: &url::Url, bot_token: &Secret, timeout: Duration) -> anyhow::Result<Self> {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .context("Failed to load the system's TLS root certificates")?
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let https = crate::slack::api::https_connector()?;
         Ok(SlackSignIn {
             http: Client::builder(hyper_util::rt::TokioExecutor::new()).build(https),
             api_url: api_url.as_str().trim_end_matches('/').to_string(),
