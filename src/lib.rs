@@ -8,9 +8,10 @@
 //!   model and its rendering. No I/O, no clock.
 //! - [`slack`]: everything that speaks Slack — request verification, the HTTP ingress and
 //!   Socket Mode (both through one dispatch), event and interaction decoding, the Web API
-//!   gateway, message layouts and modals.
-//! - [`store`]: the database (SQLite or PostgreSQL) through one SQL text: deliveries, incidents,
-//!   the record, the outbox, drafts and follow-ups.
+//!   gateway (paced by Slack's rate tiers), message layouts, modals and Slack's refusals in
+//!   plain words.
+//! - [`store`]: the database (SQLite or PostgreSQL) through one SQL text: deliveries (stored in
+//!   group commits), incidents, the record, the outbox, drafts and follow-ups.
 //! - [`app`]: use cases — declare, run commands and interactions, record, catch up, export the
 //!   draft: load, apply the domain, persist together with the Slack effects it calls for.
 //! - [`jobs`]: background workers — processing deliveries, carrying out the outbox, follow-up
