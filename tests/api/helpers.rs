@@ -355,6 +355,23 @@ impl TestApp {
         panic!("deliveries were not processed");
     }
 
+    /// Runs the `hereby` command line on this test's database; its standard output. Fails the
+    /// test (with hereby's error output) if the command does not succeed.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hereby"))
+            .args(args)
+            .env_clear()
+            .env("DATABASE_URL", &self.db_url)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Waits (a bounded while) until no Slack step is waiting or under way.
     pub async fn wait_for_outbox_idle(&self) {
         for _ in 0..200 {

@@ -38,22 +38,6 @@ async fn wait_for_recorded(app: &TestApp, n: usize) {
     );
 }
 
-/// Runs the `hereby` command line on the test's database; its standard output.
-fn hereby_cli(app: &TestApp, args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hereby"))
-        .args(args)
-        .env_clear()
-        .env("DATABASE_URL", &app.db_url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 async fn failed_steps(store: &Store) -> Vec<(String, String)> {
     store
         .failed_effects()
@@ -218,14 +202,14 @@ async fn a_refused_channel_creation_is_told_to_the_declarer_and_can_be_retried_a
         )]
     );
 
-    let listed = hereby_cli(&app, &["outbox", "failed"]);
+    let listed = app.cli(&["outbox", "failed"]);
     assert!(
         listed.contains("create_channel") && listed.contains("restricted_action"),
         "{listed}"
     );
 
     // The admin allows it; `hereby outbox retry --all` puts it back.
-    let retried = hereby_cli(&app, &["outbox", "retry", "--all"]);
+    let retried = app.cli(&["outbox", "retry", "--all"]);
     assert!(retried.starts_with("1 effect(s) queued again"), "{retried}");
     app.eventually("the channel is created after all", |s| {
         s.channels().iter().any(|c| !c.pins.is_empty())

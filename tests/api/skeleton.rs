@@ -7,18 +7,7 @@ use crate::helpers::*;
 
 /// The current draft of incident 1, as `hereby postmortem 1` prints it.
 fn draft(app: &TestApp) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hereby"))
-        .args(["postmortem", "1"])
-        .env_clear()
-        .env("DATABASE_URL", &app.db_url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    app.cli(&["postmortem", "1"])
 }
 
 fn reaction(channel: &str, user: &str, item_ts: &str, name: &str, added: bool) -> Value {
