@@ -5,24 +5,27 @@
 # side by side, with the ratio hereby/Bolt. Everything runs on 127.0.0.1: a local fake Slack
 # Web API (bench/fake_slack.py) answers the calls both bots make. See BENCHMARKS.md.
 #
-# Settings (environment): RUNS (5), DURATION seconds per run (6), RATE per second for the
-# fixed-rate runs (200), CONCURRENCY connections for the max-rate runs (32), BENCH_VENV (the
-# Bolt virtualenv, $HOME/.cache/hereby/bench-venv), CARGO_TARGET_DIR, BENCH_KEEP (set: keep the
-# logs and databases of the run).
+# Settings (environment): RUNS (5), DURATION seconds per run (6), RATES per second for the
+# fixed-rate runs ("200 1000"), CONCURRENCIES connections for the max-rate runs ("32 128"),
+# ENGINE for hereby's store (sqlite, or postgres: a throwaway PostgreSQL cluster with fsync on,
+# started from Debian's postgresql package; the Bolt reference always uses SQLite), BENCH_VENV
+# (the Bolt virtualenv, $HOME/.cache/hereby/bench-venv), CARGO_TARGET_DIR, BENCH_KEEP (set:
+# keep the logs and databases of the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 RUNS=${RUNS:-5}
 DURATION=${DURATION:-6}
-RATE=${RATE:-200}
-CONCURRENCY=${CONCURRENCY:-32}
+RATES=${RATES:-200 1000}
+CONCURRENCIES=${CONCURRENCIES:-32 128}
+ENGINE=${ENGINE:-sqlite}
 VENV=${BENCH_VENV:-$HOME/.cache/hereby/bench-venv}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/hereby/target}
 SECRET=bench-signing-secret-0123456789
 TOKEN=xoxb-bench-token
 # The whole benchmark stops by itself after this long, whatever happens.
-WATCHDOG_SECS=${WATCHDOG_SECS:-900}
+WATCHDOG_SECS=${WATCHDOG_SECS:-1800}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hereby-bench.XXXXXX")
 PIDS=()
@@ -102,44 +105,72 @@ PIDS+=($!)
 wait_http "$SLACK_PORT" /_bench/channels
 SLACK_API_URL=http://127.0.0.1:$SLACK_PORT/api
 
-# One run of the load generator: $1 name (hereby|bolt), $2 URL, $3 server pid, $4 fixed|max;
-# appends its JSON line to $WORK/<name>.<mode>.
+# hereby's store: a fresh SQLite file, or a throwaway PostgreSQL cluster (fsync on, as in
+# production) in $WORK, run by the postgres user when this script runs as root.
+if [ "$ENGINE" = postgres ]; then
+  PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  PG_PORT=$(free_port)
+  as_pg() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/bash -c "$1"; else bash -c "$1"; fi; }
+  mkdir -p "$WORK/pg"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$WORK/pg" && chmod 755 "$WORK"; fi
+  as_pg "'$PGBIN/initdb' -D '$WORK/pg/data' -A trust -U hereby >'$WORK/pg/initdb.log' 2>&1"
+  as_pg "'$PGBIN/pg_ctl' -D '$WORK/pg/data' -w -l '$WORK/pg/server.log' -o \"-p $PG_PORT -k '$WORK/pg' -c listen_addresses=127.0.0.1 -c max_connections=100\" start >/dev/null"
+  pg_stop() { as_pg "'$PGBIN/pg_ctl' -D '$WORK/pg/data' -m fast stop" >/dev/null 2>&1 || true; }
+  trap 'pg_stop; cleanup' EXIT
+  "$PGBIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U hereby hereby
+  HEREBY_DB="postgres://hereby@127.0.0.1:$PG_PORT/hereby"
+  # Runs one query against hereby's database and prints its single value.
+  hereby_sql() { "$PGBIN/psql" -X -q -t -A -h 127.0.0.1 -p "$PG_PORT" -U hereby hereby -c "$1"; }
+  PG_VERSION=$("$PGBIN/postgres" --version)
+else
+  HEREBY_DB="sqlite://$WORK/hereby.db"
+  hereby_sql() {
+    python3 - "$WORK/hereby.db" "$1" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=10)
+print(db.execute(sys.argv[2]).fetchone()[0])
+PY
+  }
+fi
+
+# One run of the load generator: $1 name (hereby|bolt), $2 URL, $3 server pid, $4 mode
+# (fixed<rate> or max<connections>); appends its JSON line to $WORK/<name>.<mode>.
 run_load() {
   local name=$1 url=$2 pid=$3 mode=$4 rate conc
-  if [ "$mode" = fixed ]; then rate=$RATE conc=256; else rate=max conc=$CONCURRENCY; fi
-  printf '%-6s %-5s ' "$name" "$mode" >&2
+  case $mode in
+    fixed*) rate=${mode#fixed} conc=256 ;;
+    max*) rate=max conc=${mode#max} ;;
+  esac
+  printf '%-6s %-9s ' "$name" "$mode" >&2
   "$LOAD_BIN" --url "$url" --secret "$SECRET" --channel "$CHANNEL" --rate "$rate" \
     --concurrency "$conc" --duration "$DURATION" --server-pid "$pid" --json | tee -a "$WORK/$name.$mode" >&2
 }
 
-# A short max-rate run whose figures are thrown away (connections, caches, SQLite files).
+# A short max-rate run whose figures are thrown away (connections, caches, database files).
 warm_up() {
   "$LOAD_BIN" --url "$1" --secret "$SECRET" --channel "$CHANNEL" --rate max \
-    --concurrency "$CONCURRENCY" --duration 2 --server-pid "$2" >/dev/null
+    --concurrency 32 --duration 2 --server-pid "$2" >/dev/null
 }
 
 # hereby processes acknowledged deliveries in the background: before the next run, wait (at
-# most 120 s) until none is left, and note how long that took after the run ended.
+# most 120 s) until none is left, and note under mode $1 how long that took after the run.
 hereby_drained() {
-  python3 - "$WORK/hereby.db" "$WORK/hereby.drain" <<'PY'
-import sqlite3, sys, time
-start = time.time()
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=10)
-pending = -1
-while time.time() - start < 120:
-    pending = db.execute("SELECT COUNT(*) FROM deliveries WHERE processed_at IS NULL").fetchone()[0]
-    if pending == 0:
-        break
-    time.sleep(0.1)
-with open(sys.argv[2], "a") as f:
-    f.write("%.2f %d\n" % (time.time() - start, pending))
-PY
+  local start now pending
+  start=$(date +%s%N)
+  while :; do
+    pending=$(hereby_sql "SELECT COUNT(*) FROM deliveries WHERE processed_at IS NULL")
+    now=$(date +%s%N)
+    [ "$pending" = 0 ] && break
+    [ $(((now - start) / 1000000)) -ge 120000 ] && break
+    sleep 0.05
+  done
+  echo "$1 $(((now - start) / 1000000)) $pending" >>"$WORK/hereby.drain"
 }
 
-log "Starting hereby on a fresh SQLite file"
+log "Starting hereby on $ENGINE"
 HEREBY_PORT=$(free_port)
 SLACK_BOT_TOKEN=$TOKEN SLACK_SIGNING_SECRET=$SECRET SLACK_API_URL=$SLACK_API_URL \
-  DATABASE_URL="sqlite://$WORK/hereby.db" HEREBY_LISTEN="127.0.0.1:$HEREBY_PORT" \
+  DATABASE_URL="$HEREBY_DB" HEREBY_LISTEN="127.0.0.1:$HEREBY_PORT" \
   "$HEREBY_BIN" serve 2>"$WORK/hereby.log" &
 HEREBY_PID=$!
 PIDS+=($HEREBY_PID)
@@ -203,33 +234,31 @@ PY
 
 log "Warming up both"
 warm_up "$HEREBY_URL" "$HEREBY_PID"
-hereby_drained
+hereby_drained warmup
 warm_up "$BOLT_URL" "$BOLT_PID"
+
+MODES=""
+for r in $RATES; do MODES="$MODES fixed$r"; done
+for c in $CONCURRENCIES; do MODES="$MODES max$c"; done
 
 # Rounds alternate between the two servers, so that whatever else the machine is doing
 # weighs on both alike; hereby's backlog is worked off before the next run starts.
-log "$RUNS rounds, each: $RATE/s for ${DURATION}s, then max rate with $CONCURRENCY connections for ${DURATION}s, hereby then Bolt"
+log "$RUNS rounds of ${DURATION}-s runs, each mode hereby then Bolt:$MODES"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >"$WORK/loadavg"
 for round in $(seq "$RUNS"); do
   echo "round $round" >&2
-  run_load hereby "$HEREBY_URL" "$HEREBY_PID" fixed
-  hereby_drained
-  run_load bolt "$BOLT_URL" "$BOLT_PID" fixed
-  run_load hereby "$HEREBY_URL" "$HEREBY_PID" max
-  hereby_drained
-  run_load bolt "$BOLT_URL" "$BOLT_PID" max
+  for mode in $MODES; do
+    run_load hereby "$HEREBY_URL" "$HEREBY_PID" "$mode"
+    hereby_drained "$mode"
+    run_load bolt "$BOLT_URL" "$BOLT_PID" "$mode"
+  done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/loadavg"
 
-HEREBY_STATS=$(python3 - "$WORK/hereby.db" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-q = lambda sql: db.execute(sql).fetchone()[0]
-print("deliveries=%d unprocessed=%d failed_attempts=%d messages=%d" % (
-    q("SELECT COUNT(*) FROM deliveries"), q("SELECT COUNT(*) FROM deliveries WHERE processed_at IS NULL"),
-    q("SELECT COUNT(*) FROM deliveries WHERE attempts > 1"), q("SELECT COUNT(*) FROM messages")))
-PY
-)
+HEREBY_STATS="deliveries=$(hereby_sql "SELECT COUNT(*) FROM deliveries")"
+HEREBY_STATS="$HEREBY_STATS unprocessed=$(hereby_sql "SELECT COUNT(*) FROM deliveries WHERE processed_at IS NULL")"
+HEREBY_STATS="$HEREBY_STATS failed_attempts=$(hereby_sql "SELECT COUNT(*) FROM deliveries WHERE attempts > 1")"
+HEREBY_STATS="$HEREBY_STATS messages=$(hereby_sql "SELECT COUNT(*) FROM messages")"
 HEREBY_ERRORS=$(grep -c -E 'ERROR|WARN' "$WORK/hereby.log" || true)
 HEREBY_SLOW=$(grep -c 'slow statement' "$WORK/hereby.log" || true)
 BOLT_STATS=$(python3 - "$WORK/bolt.db" <<'PY'
@@ -244,12 +273,12 @@ stop "$BOLT_PID"
 
 log "Results (median of $RUNS runs)"
 cat "$WORK/loadavg" >&2
-echo "hereby store: $HEREBY_STATS; warnings/errors in its log: $HEREBY_ERRORS (sqlx slow statements: $HEREBY_SLOW)" >&2
-echo "Bolt store: $BOLT_STATS; gunicorn sync workers: ${BOLT_WORKERS}" >&2
-echo "hereby backlog worked off after each run (seconds, left): $(tr '\n' ' ' <"$WORK/hereby.drain")" >&2
-python3 - "$WORK" "$RATE" "$CONCURRENCY" "$RUNS" <<'EOF'
+echo "hereby on $ENGINE${PG_VERSION:+ ($PG_VERSION)}; store: $HEREBY_STATS; warnings/errors in its log: $HEREBY_ERRORS (sqlx slow statements: $HEREBY_SLOW)" >&2
+echo "Bolt store (SQLite): $BOLT_STATS; gunicorn sync workers: ${BOLT_WORKERS}" >&2
+echo "hereby backlog worked off after each run (mode, ms, left): $(tr '\n' ';' <"$WORK/hereby.drain")" >&2
+python3 - "$WORK" $MODES <<'EOF'
 import json, statistics, sys
-work, rate, conc, runs = sys.argv[1:]
+work, modes = sys.argv[1], sys.argv[2:]
 
 def load(name, mode):
     with open("%s/%s.%s" % (work, name, mode)) as f:
@@ -262,14 +291,31 @@ def med(rows, key):
 def total(rows, *keys):
     return sum(r.get(k) or 0 for r in rows for k in keys)
 
-drain = [float(l.split()[0]) for l in open("%s/hereby.drain" % work) if l.strip()]
-res = {n: {m: load(n, m) for m in ("fixed", "max")} for n in ("hereby", "bolt")}
+drain = {}
+for line in open("%s/hereby.drain" % work):
+    mode, millis, _left = line.split()
+    drain.setdefault(mode, []).append(int(millis) / 1000)
+res = {n: {m: load(n, m) for m in modes} for n in ("hereby", "bolt")}
 rows = []
-for mode, label in (("fixed", "%s/s" % rate), ("max", "max, %s conns" % conc)):
-    for key, unit, fmt in (("acked_per_s", "acked/s", "%.0f"), ("p50_ms", "p50 ms", "%.2f"),
-                           ("p99_ms", "p99 ms", "%.2f"), ("max_ms", "max ms", "%.1f")):
+for mode in modes:
+    label = "%s/s" % mode[5:] if mode.startswith("fixed") else "max, %s conns" % mode[3:]
+    for key, unit, fmt in (("acked_per_s", "acked/s", "%.0f"), ("p50_ms", "ack p50 ms", "%.2f"),
+                           ("p99_ms", "ack p99 ms", "%.2f"), ("max_ms", "ack max ms", "%.1f")):
         h, b = med(res["hereby"][mode], key), med(res["bolt"][mode], key)
         rows.append(("%s: %s" % (label, unit), fmt % h, fmt % b, "%.2f" % (h / b) if b else "-"))
+    if mode.startswith("max"):
+        # hereby acknowledges first and records afterwards; Bolt records before it
+        # acknowledges. For hereby, recorded/s is a run's deliveries over the time until the
+        # last of them was processed.
+        recorded = [r["acked"] / (r["elapsed_s"] + d)
+                    for r, d in zip(res["hereby"][mode], drain.get(mode, []))]
+        h = statistics.median(recorded) if recorded else float("nan")
+        b = med(res["bolt"][mode], "acked_per_s")
+        rows.append(("%s: recorded/s (hereby: until its backlog is processed)" % label,
+                     "%.0f" % h, "%.0f" % b, "%.2f" % (h / b) if b else "-"))
+    d = drain.get(mode, [])
+    rows.append(("%s: backlog after the run, s to process it (median / max)" % label,
+                 "%.2f / %.2f" % (statistics.median(d), max(d)) if d else "-", "none", "-"))
     h = total(res["hereby"][mode], "non_200", "timeouts", "errors")
     b = total(res["bolt"][mode], "non_200", "timeouts", "errors")
     rows.append(("%s: errors + non-200 (all runs)" % label, str(h), str(b), "-"))
@@ -278,21 +324,11 @@ for mode, label in (("fixed", "%s/s" % rate), ("max", "max, %s conns" % conc)):
     rows.append(("%s: acks over 3 s (all runs)" % label, str(h), str(b), "-"))
 for key, unit in (("server_vmhwm_kib", "peak RSS, VmHWM (MiB)"),
                   ("server_rss_sampled_peak_kib", "peak RSS, sampled (MiB)")):
-    h = max(r[key] or 0 for m in ("fixed", "max") for r in res["hereby"][m]) / 1024
-    b = max(r[key] or 0 for m in ("fixed", "max") for r in res["bolt"][m]) / 1024
+    h = max(r[key] or 0 for m in modes for r in res["hereby"][m]) / 1024
+    b = max(r[key] or 0 for m in modes for r in res["bolt"][m]) / 1024
     rows.append((unit, "%.1f" % h, "%.1f" % b, "%.2f" % (h / b) if b else "-"))
-procs = max(r["server_processes"] or 0 for r in res["bolt"]["max"])
+procs = max(r["server_processes"] or 0 for m in modes for r in res["bolt"][m])
 rows.append(("server processes", "1", str(procs), "-"))
-# hereby acknowledges first and records afterwards; Bolt records before it acknowledges. For
-# hereby, "recorded/s" is a max run's deliveries over the time until the last was processed.
-drain_max = drain[2::2]
-recorded = [r["acked"] / (r["elapsed_s"] + d) for r, d in zip(res["hereby"]["max"], drain_max)]
-h = statistics.median(recorded) if recorded else float("nan")
-b = med(res["bolt"]["max"], "acked_per_s")
-rows.append(("max: recorded/s (hereby: until its backlog is processed)", "%.0f" % h, "%.0f" % b,
-             "%.2f" % (h / b) if b else "-"))
-rows.append(("hereby backlog left after a max run, s to process it (median)",
-             "%.1f" % statistics.median(drain_max) if drain_max else "-", "0 (none)", "-"))
 print("| measure | hereby | Bolt | hereby/Bolt |")
 print("|---|---:|---:|---:|")
 for r in rows:

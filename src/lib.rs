@@ -24,6 +24,7 @@
 pub mod app;
 pub mod config;
 pub mod domain;
+pub mod inbound;
 pub mod jobs;
 pub mod metrics;
 pub mod server;

@@ -13,10 +13,10 @@ use tokio::task::JoinSet;
 
 use crate::app::{App, Settings};
 use crate::config::Config;
+use crate::inbound::http::{router, Ingress};
 use crate::jobs::deliveries::DeliveryWorker;
 use crate::jobs::outbox::OutboxWorker;
 use crate::slack::api::SlackGateway;
-use crate::slack::ingress::{router, Ingress};
 use crate::store::Store;
 
 /// How many effects one process carries out at a time; claims keep them from colliding.
@@ -110,7 +110,7 @@ impl Application {
             );
         }
         if let Some(app_token) = &self.config.app_token {
-            let socket = crate::slack::socket_mode::SocketMode::new(
+            let socket = crate::inbound::socket_mode::SocketMode::new(
                 self.app.clone(),
                 app_token.clone(),
                 self.config.socket_ping,
@@ -128,7 +128,7 @@ impl Application {
         };
         tracing::info!(addr = %self.local_addr()?, slack_over_http = over_http, socket_mode = self.config.app_token.is_some(), "hereby is listening");
         let limits = self.config.limits.clone();
-        let budget = crate::server::BodyBudget::new(&limits, crate::slack::ingress::MAX_BODY_BYTES);
+        let budget = crate::server::BodyBudget::new(&limits, crate::inbound::http::MAX_BODY_BYTES);
         let web = crate::web::router(self.app.clone(), &self.config)?;
         crate::server::serve(
             self.listener,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::effects::{queue_for_change, Effect};
+use super::effect::{queue_for_change, Effect};
 use crate::domain::incident::Status;
 use crate::domain::roles::{Role, RoleAssignment};
 use crate::domain::transitions::{Fact, IncidentState};

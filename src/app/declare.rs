@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::effects::{self, Effect};
+use super::effect::{self, Effect};
 use crate::domain::incident::DeclareIncident;
 use crate::store::incidents::{self, IncidentRecord};
 
@@ -51,7 +51,7 @@ pub async fn declare(
     let create = Effect::CreateChannel {
         reply_to: reply_to.map(str::to_string),
     };
-    effects::queue(conn, &incident, &[create], now).await?;
+    effect::queue(conn, &incident, &[create], now).await?;
     tracing::info!(number = incident.number, "Incident declared");
     Ok(Declared::New(Box::new(incident)))
 }

@@ -8,6 +8,7 @@ use super::declare::{declare, Declared};
 use super::record::{self, Recorded};
 use super::Settings;
 use crate::domain::incident::{DeclareIncident, Origin};
+use crate::domain::slack_ts;
 use crate::domain::trigger::find_declaration;
 use crate::slack::events::{Event, PostedMessage};
 
@@ -73,31 +74,10 @@ async fn message_posted(
             ts: m.ts.clone(),
             thread_ts: m.thread_ts.clone(),
         },
-        at: ts_to_time(&m.ts).unwrap_or(now),
+        at: slack_ts::to_time(&m.ts).unwrap_or(now),
     };
     Ok(match declare(conn, &d, None, now).await? {
         Declared::New(i) => Outcome::Declared { number: i.number },
         Declared::Already(_) => Outcome::AlreadyDeclared,
     })
-}
-
-/// A Slack `ts` ("1610261539.000900") as a time.
-pub fn ts_to_time(ts: &str) -> Option<DateTime<Utc>> {
-    let (secs, frac) = ts.split_once('.').unwrap_or((ts, "0"));
-    let secs: i64 = secs.parse().ok()?;
-    let micros: u32 = format!("{frac:0<6}").get(..6)?.parse().ok()?;
-    DateTime::from_timestamp(secs, micros * 1000)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slack_timestamps_become_times() {
-        let t = ts_to_time("1610261539.000900").unwrap();
-        assert_eq!(t.timestamp(), 1_610_261_539);
-        assert_eq!(t.timestamp_subsec_micros(), 900);
-        assert!(ts_to_time("nonsense").is_none());
-    }
 }

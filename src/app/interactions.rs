@@ -5,50 +5,15 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::declare::{declare, Declared};
-use super::effects::{queue_for_change, Effect};
+use super::effect::{queue_for_change, Effect};
 use super::App;
 use super::{changes, notes};
-use crate::domain::fixes::Outcome;
 use crate::domain::incident::{DeclareIncident, Origin};
 use crate::domain::transitions::{decide, Change};
 use crate::domain::{ChannelId, TeamId, UserId};
+pub use crate::slack::interactions::Interaction;
 use crate::slack::modals::{declare_modal, DeclareContext, DeclareSubmission};
 use crate::store::incidents;
-
-/// An interaction hereby acts on.
-#[derive(Debug, Clone)]
-pub enum Interaction {
-    /// A "Take <role>" button on the live summary.
-    TakeRole {
-        team: TeamId,
-        channel: ChannelId,
-        user: UserId,
-        role: String,
-    },
-    /// An outcome button on a fix attempt.
-    FixOutcome {
-        team: TeamId,
-        channel: ChannelId,
-        user: UserId,
-        number: i64,
-        outcome: Outcome,
-    },
-    /// The declare form was submitted.
-    DeclareSubmitted {
-        team: TeamId,
-        user: UserId,
-        submission: DeclareSubmission,
-    },
-    /// "Declare incident from this message" on a message.
-    DeclareFromMessage {
-        team: TeamId,
-        channel: ChannelId,
-        trigger_id: String,
-        text: String,
-        ts: String,
-        thread_ts: Option<String>,
-    },
-}
 
 /// What Slack gets back (for a form: close it, or show field errors).
 #[derive(Debug, Clone, PartialEq, Eq)]

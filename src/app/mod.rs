@@ -4,12 +4,12 @@
 pub mod changes;
 pub mod commands;
 pub mod declare;
-pub mod effects;
+pub mod effect;
 mod fix_reactions;
 pub mod ingest;
 pub mod interactions;
 pub mod notes;
-mod once;
+pub mod once;
 pub mod postmortem;
 pub mod progress;
 pub mod reconcile;

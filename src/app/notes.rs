@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::effects::{queue_for_change, Effect};
+use super::effect::{queue_for_change, Effect};
 use crate::domain::actions::{self, ActionStatus, NewAction};
 use crate::domain::fixes::Outcome;
 use crate::domain::links;

@@ -7,7 +7,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::effects::{Completion, Effect, EffectError};
+use super::effect::{Completion, Effect, EffectError};
 use super::App;
 use crate::domain::channel_name::ChannelName;
 use crate::domain::ChannelId;
@@ -41,7 +41,7 @@ fn first_attempt() -> u32 {
 /// How many `-N` suffixes to try before giving up on a name.
 const MAX_NAME_ATTEMPTS: u32 = 50;
 
-pub(super) async fn create_channel(
+pub async fn create_channel(
     app: &App,
     claimed: &ClaimedEffect,
     worker: &str,
@@ -180,7 +180,7 @@ async fn adoptable(
 }
 
 /// Posts a message once: if an earlier attempt may have posted it, looks for it first.
-pub(super) async fn post_once(
+pub async fn post_once(
     app: &App,
     claimed: &ClaimedEffect,
     worker: &str,
@@ -230,7 +230,7 @@ pub(super) async fn post_once(
 
 /// Renames the incident channel after its title: the same date, the new slug, the next free
 /// `-N` if the name is taken.
-pub(super) async fn rename_channel(
+pub async fn rename_channel(
     app: &App,
     incident: &IncidentRecord,
 ) -> Result<Completion, EffectError> {

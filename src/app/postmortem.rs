@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sqlx::AnyConnection;
 
-use super::effects::{queue_again, Effect, EffectError};
+use super::effect::{queue_again, Effect, EffectError};
 use super::progress::Progress;
 use super::App;
 use crate::domain::postmortem::{build, render, Draft};
@@ -126,7 +126,7 @@ pub async fn export(
         comment: summary(&draft, version),
     };
     let file_id = share(app, &channel, &file, progress).await?;
-    let mut conn = app.store.conn().await?;
+    let mut conn = app.store.write_conn().await?;
     postmortems::set_draft_file(&mut conn, &incident.team, incident.id, version, &file_id).await?;
     Ok(())
 }

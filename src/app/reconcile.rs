@@ -16,7 +16,7 @@ use anyhow::Context;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use super::effects::{queue_again, Effect, EffectError};
+use super::effect::{queue_again, Effect, EffectError};
 use super::progress::Progress;
 use super::record;
 use super::App;
@@ -199,7 +199,7 @@ async fn record_page(
             ) {
                 // hereby's own join is not taking part.
                 if user != bot {
-                    let at = super::ingest::ts_to_time(ts).unwrap_or(now);
+                    let at = crate::domain::slack_ts::to_time(ts).unwrap_or(now);
                     record::participant(&mut tx, incident, &UserId::new(user), at, now).await?;
                 }
             }

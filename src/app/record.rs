@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
-use super::effects::{queue_again, Effect};
-use super::ingest::ts_to_time;
+use super::effect::{queue_again, Effect};
 use super::Settings;
 use crate::domain::links;
+use crate::domain::slack_ts::to_time as ts_to_time;
 use crate::domain::{ChannelId, TeamId, UserId};
 use crate::slack::events::{ChangedMessage, Event, PostedMessage};
 use crate::store::incidents::{self, IncidentRecord};

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::effects::{queue_for_change, Effect};
+use super::effect::{queue_for_change, Effect};
 use crate::domain::postmortem::ReviewStatus;
 use crate::domain::UserId;
 use crate::slack::views;

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use chrono::Utc;
 
-use super::effects::{queue_again, Effect};
+use super::effect::{queue_again, Effect};
 use super::App;
 use crate::domain::{ChannelId, UserId};
 use crate::slack::api::{CallError, OutgoingMessage};
@@ -13,13 +13,13 @@ use crate::store::outbox::ClaimedEffect;
 
 /// Whether Slack's refusal means hereby cannot post there (not a member, or a private
 /// conversation it cannot see).
-pub(super) fn not_a_member(code: &str) -> bool {
+pub fn not_a_member(code: &str) -> bool {
     matches!(code, "not_in_channel" | "channel_not_found" | "is_archived")
 }
 
 /// Tells `user` something only they need to see: an ephemeral message in `channel`, or, where
 /// hereby cannot post there, a direct message.
-pub(super) async fn tell(
+pub async fn tell(
     app: &App,
     channel: &ChannelId,
     user: &UserId,

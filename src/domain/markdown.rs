@@ -17,7 +17,7 @@ pub fn line(s: &str) -> String {
 /// writes out invisible characters. Emphasis (`*`, `_`, `~`) is left alone: it cannot change
 /// a document's structure.
 pub fn inline(s: &str) -> String {
-    let shown = super::mrkdwn::shown(s);
+    let shown = super::invisible::shown(s);
     let mut out = String::with_capacity(shown.len() + 8);
     for c in shown.chars() {
         match c {

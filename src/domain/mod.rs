@@ -7,11 +7,13 @@ pub mod command;
 pub mod emoji;
 pub mod fixes;
 pub mod incident;
+pub mod invisible;
 pub mod links;
 pub mod markdown;
 pub mod mrkdwn;
 pub mod postmortem;
 pub mod roles;
+pub mod slack_ts;
 pub mod transitions;
 pub mod trigger;
 

@@ -2,6 +2,7 @@
 //! [`cut`]), and mrkdwn turned into Markdown for text that leaves Slack (the post-mortem draft):
 //! mentions become names, `<url|label>` becomes `[label](url)`, and Slack's escapes are undone.
 
+pub use super::invisible::{invisible, shown};
 use std::collections::HashMap;
 
 /// Converts mrkdwn to safe Markdown (see [`super::markdown`]); `names` maps user IDs to the
@@ -313,37 +314,6 @@ fn looks_like_address(label: &str) -> bool {
         && labels
             .last()
             .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(char::is_alphabetic))
-}
-
-/// Characters that reorder or hide text: bidi controls and zero-width characters.
-pub fn invisible(c: char) -> bool {
-    matches!(c,
-        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
-        | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{180E}' | '\u{00AD}' | '\u{034F}')
-}
-
-/// Bidi controls and zero-width characters written out as `[U+202E]`, so that they are shown
-/// instead of obeyed. A zero-width joiner between two emoji (👩‍💻) is kept: it is how
-/// such emoji are written.
-pub fn shown(text: &str) -> String {
-    if !text.chars().any(invisible) {
-        return text.to_string();
-    }
-    let chars: Vec<char> = text.chars().collect();
-    let emoji = |c: Option<&char>| {
-        c.is_some_and(|c| *c as u32 >= 0x1F000 || ('\u{2600}'..='\u{27BF}').contains(c))
-    };
-    let mut out = String::with_capacity(text.len() + 8);
-    for (i, c) in chars.iter().enumerate() {
-        let joins_emoji =
-            *c == '\u{200D}' && i > 0 && emoji(chars.get(i - 1)) && emoji(chars.get(i + 1));
-        if invisible(*c) && !joins_emoji {
-            out.push_str(&format!("[U+{:04X}]", *c as u32));
-        } else {
-            out.push(*c);
-        }
-    }
-    out
 }
 
 /// Cuts mrkdwn to at most `max` characters (an ellipsis included) between tokens: never inside

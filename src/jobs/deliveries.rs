@@ -88,29 +88,28 @@ impl DeliveryWorker {
         Ok(Outcome::Worked)
     }
 
-    /// Applies every delivery of a batch and marks each processed, in one transaction.
+    /// Applies every delivery of a batch and marks them processed, in one transaction.
     async fn process_batch(&self, batch: &[PendingDelivery]) -> anyhow::Result<()> {
         let now = Utc::now();
         let mut tx = self.app.store.begin_write().await?;
-        let mut notes = Vec::with_capacity(batch.len());
+        let mut done = Vec::with_capacity(batch.len());
         for d in batch {
             let (note, keep) = apply(&mut tx, d, &self.app.settings, now).await?;
-            if !Store::finish_delivery(&mut tx, d.id, &self.id, Utc::now(), Some(&note), keep)
-                .await?
-            {
-                anyhow::bail!("another worker took delivery {} over", d.event_id);
-            }
-            notes.push(note);
+            done.push((d.id, note, keep));
+        }
+        if !Store::finish_deliveries(&mut tx, &self.id, Utc::now(), &done).await? {
+            anyhow::bail!("another worker took some of these deliveries over");
         }
         tx.commit()
             .await
             .context("Failed to commit processed deliveries")?;
-        let done = Utc::now();
-        for (d, note) in batch.iter().zip(notes) {
-            let took = (done - d.received_at).to_std().unwrap_or_default();
+        let finished = Utc::now();
+        for (d, (_, note, _)) in batch.iter().zip(done) {
+            let took = (finished - d.received_at).to_std().unwrap_or_default();
             metrics::histogram!("hereby_delivery_processing_seconds").record(took.as_secs_f64());
-            tracing::info!(event_id = %d.event_id, outcome = %note, "Delivery processed");
+            tracing::debug!(event_id = %d.event_id, outcome = %note, "Delivery processed");
         }
+        tracing::info!(deliveries = batch.len(), "Deliveries processed");
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use anyhow::Context;
 use chrono::Utc;
 
 use super::Outcome;
-use crate::app::effects::{queue_again, Effect};
+use crate::app::effect::{queue_again, Effect};
 use crate::app::App;
 use crate::slack::views;
 use crate::store::{incidents, postmortems};
@@ -30,7 +30,7 @@ impl FollowUpWorker {
     pub async fn run_once(&self) -> anyhow::Result<Outcome> {
         let now = Utc::now();
         let Some((team, incident_id)) = postmortems::claim_followup(
-            self.app.store.pool(),
+            self.app.store.writer(),
             &self.id,
             now,
             chrono::Duration::seconds(60),

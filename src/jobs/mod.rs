@@ -3,6 +3,7 @@
 //! loop that sleeps until woken, polled or told to stop.
 
 pub mod deliveries;
+pub mod effects;
 pub mod followups;
 pub mod outbox;
 

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use super::effects;
 use super::{backoff, later, Outcome};
-use crate::app::effects::{self, EffectError};
+use crate::app::effect::EffectError;
 use crate::app::App;
 use crate::slack::api::CallError;
 use crate::store::outbox::ClaimedEffect;

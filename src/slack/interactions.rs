@@ -2,11 +2,45 @@
 
 use serde_json::Value;
 
-use super::modals::{read_declare_submission, DECLARE_CALLBACK};
+use super::modals::{read_declare_submission, DeclareSubmission, DECLARE_CALLBACK};
 use super::views::{FIX_OUTCOME_ACTION, TAKE_ROLE_ACTION};
-use crate::app::interactions::Interaction;
 use crate::domain::fixes::Outcome;
 use crate::domain::{ChannelId, TeamId, UserId};
+
+/// An interaction hereby acts on.
+#[derive(Debug, Clone)]
+pub enum Interaction {
+    /// A "Take <role>" button on the live summary.
+    TakeRole {
+        team: TeamId,
+        channel: ChannelId,
+        user: UserId,
+        role: String,
+    },
+    /// An outcome button on a fix attempt.
+    FixOutcome {
+        team: TeamId,
+        channel: ChannelId,
+        user: UserId,
+        number: i64,
+        outcome: Outcome,
+    },
+    /// The declare form was submitted.
+    DeclareSubmitted {
+        team: TeamId,
+        user: UserId,
+        submission: DeclareSubmission,
+    },
+    /// "Declare incident from this message" on a message.
+    DeclareFromMessage {
+        team: TeamId,
+        channel: ChannelId,
+        trigger_id: String,
+        text: String,
+        ts: String,
+        thread_ts: Option<String>,
+    },
+}
 
 /// The `callback_id` of the message shortcut in `manifest.yml`.
 pub const DECLARE_FROM_MESSAGE: &str = "declare_from_message";

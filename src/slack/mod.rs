@@ -1,15 +1,14 @@
-//! Everything that speaks Slack: verifying and receiving requests, decoding events, the Web
-//! API gateway and the messages hereby posts.
+//! Slack's side of the use cases, below `app`: verifying requests, decoding events and
+//! interactions, the Web API gateway (paced by Slack's rate tiers), the messages and modals
+//! hereby posts, and Slack's refusals in plain words. Receiving requests (HTTP, Socket Mode)
+//! is `inbound`'s, above `app`.
 
 pub mod api;
-pub mod dispatch;
 pub mod events;
-pub mod ingress;
 pub mod interactions;
 pub mod modals;
 pub mod pacing;
 pub mod refusals;
 pub mod respond;
-pub mod socket_mode;
 pub mod verify;
 pub mod views;

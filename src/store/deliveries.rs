@@ -116,6 +116,19 @@ impl Store {
         lease: chrono::Duration,
         limit: i64,
     ) -> anyhow::Result<Vec<PendingDelivery>> {
+        // Looked for first on a reader: an UPDATE that matches nothing still waits for the
+        // write lock, and an idle worker polls.
+        let due = sqlx::query(
+            "SELECT 1 FROM deliveries WHERE processed_at IS NULL
+               AND (claimed_until IS NULL OR claimed_until < $1) LIMIT 1",
+        )
+        .bind(to_millis(now))
+        .fetch_optional(self.pool())
+        .await
+        .context("Failed to look for deliveries to process")?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         // The conditions are checked again outside the subquery, so that when two workers race
         // for the same rows, the second one's UPDATE re-checks them and matches nothing.
         let rows = sqlx::query(
@@ -130,7 +143,7 @@ impl Store {
         .bind(to_millis(now + lease))
         .bind(to_millis(now))
         .bind(limit)
-        .fetch_all(self.pool())
+        .fetch_all(self.writer())
         .await
         .context("Failed to claim deliveries")?;
         let mut claimed = rows
@@ -177,6 +190,44 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Marks a batch of deliveries processed inside the transaction that holds their effects,
+    /// in one statement: `(id, note, keep_payload)` each, as [`Store::finish_delivery`] does
+    /// one. `false` when this worker no longer holds every one of them.
+    pub async fn finish_deliveries(
+        tx: &mut Tx,
+        worker: &str,
+        now: DateTime<Utc>,
+        done: &[(i64, String, bool)],
+    ) -> anyhow::Result<bool> {
+        if done.is_empty() {
+            return Ok(true);
+        }
+        // VALUES names its columns column1, column2, … on both engines.
+        let values: Vec<String> = (0..done.len())
+            .map(|i| format!("(${}, ${}, ${})", 3 * i + 3, 3 * i + 4, 3 * i + 5))
+            .collect();
+        let sql = format!(
+            "UPDATE deliveries SET processed_at = $1, claimed_until = NULL, last_error = v.column2,
+                    payload = CASE WHEN v.column3 = 1 THEN deliveries.payload ELSE '' END
+             FROM (VALUES {}) AS v
+             WHERE deliveries.id = v.column1 AND deliveries.claimed_by = $2
+               AND deliveries.processed_at IS NULL",
+            values.join(", ")
+        );
+        // Only placeholders are formatted into the text; every value is bound.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_millis(now))
+            .bind(worker.to_string());
+        for (id, note, keep) in done {
+            q = q.bind(*id).bind(note.clone()).bind(i64::from(*keep));
+        }
+        let r = q
+            .execute(&mut **tx)
+            .await
+            .context("Failed to mark deliveries processed")?;
+        Ok(r.rows_affected() == done.len() as u64)
+    }
+
     /// How many of a workspace's deliveries received up to `until` are not processed yet.
     pub async fn unprocessed_deliveries(
         &self,
@@ -207,7 +258,7 @@ impl Store {
         .bind(error.to_string())
         .bind(id)
         .bind(worker.to_string())
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .context("Failed to release a delivery")?;
         Ok(())

@@ -131,7 +131,7 @@ mod tests {
     async fn a_batch_that_cannot_be_stored_refuses_each_of_its_deliveries() {
         let (_dir, store) = store().await;
         let writer = DeliveryWriter::start(store.clone());
-        store.pool().close().await;
+        store.close().await;
         let answers = futures_util::future::join_all(
             ["EvA", "EvB", "EvC"].map(|id| writer.record(delivery(id))),
         )

@@ -46,9 +46,16 @@ async fn out_of_transaction(conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx
 }
 
 /// A pool of connections to hereby's database.
+///
+/// On SQLite, which takes one writer at a time, every write that matters for throughput goes
+/// through a pool of one connection ([`Store::writer`]): writers queue in order inside the
+/// process instead of meeting SQLite's busy handler, which sleeps (up to 100 ms a turn) while
+/// another connection holds the write lock. Reads use the other pool and run beside the writer
+/// (WAL). On PostgreSQL both are the same pool.
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -71,27 +78,35 @@ impl Store {
             }
             _ => url.to_string(),
         };
-        let max = match backend {
-            Backend::Sqlite => 4,
-            Backend::Postgres => 10,
+        let open = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(std::time::Duration::from_secs(5))
+                .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
+                .before_acquire(|conn, _| Box::pin(out_of_transaction(conn)))
+                .connect(&url)
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max)
-            .acquire_timeout(std::time::Duration::from_secs(5))
-            .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
-            .before_acquire(|conn, _| Box::pin(out_of_transaction(conn)))
-            .connect(&url)
-            .await
-            .context("Failed to connect to the database (check DATABASE_URL)")?;
-        if backend == Backend::Sqlite {
-            // WAL lets the HTTP handlers read and write while workers hold transactions; it
-            // stays set in the file.
-            sqlx::query("PRAGMA journal_mode = WAL")
-                .execute(&pool)
-                .await
-                .context("Failed to switch SQLite to WAL mode")?;
-        }
-        Ok(Store { pool, backend })
+        let connect_error = "Failed to connect to the database (check DATABASE_URL)";
+        let (pool, writer) = match backend {
+            Backend::Sqlite => {
+                let writer = open(1).await.context(connect_error)?;
+                // WAL lets readers run beside the writer; it stays set in the file.
+                sqlx::query("PRAGMA journal_mode = WAL")
+                    .execute(&writer)
+                    .await
+                    .context("Failed to switch SQLite to WAL mode")?;
+                (open(4).await.context(connect_error)?, writer)
+            }
+            Backend::Postgres => {
+                let pool = open(10).await.context(connect_error)?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(Store {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     /// Brings the schema up to date; safe to run at every start and from several replicas.
@@ -102,7 +117,7 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("migrations/postgres"),
         };
         migrator
-            .run(&self.pool)
+            .run(&self.writer)
             .await
             .context("Failed to run database migrations")?;
         Ok(())
@@ -139,8 +154,23 @@ impl Store {
         self.backend
     }
 
+    /// The pool for reads (and for rare writes off the hot path, which SQLite's busy timeout
+    /// queues behind the writer).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool for writes: one connection on SQLite, so writers wait their turn in order.
+    /// Never acquire it while holding a [`Tx`] from [`Store::begin_write`]: on SQLite that
+    /// waits for itself until the acquire timeout.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// Closes both pools.
+    pub async fn close(&self) {
+        self.pool.close().await;
+        self.writer.close().await;
     }
 
     /// A connection from the pool, for reads and single writes outside a transaction.
@@ -151,12 +181,22 @@ impl Store {
             .context("Failed to get a database connection")
     }
 
-    /// Starts a transaction that writes. On SQLite it takes the write lock at once, so two
-    /// writers queue on the busy timeout instead of failing when one upgrades its lock.
+    /// A connection for a single write outside a transaction, from [`Store::writer`]; the
+    /// same rule holds: never while holding a [`Tx`].
+    pub async fn write_conn(&self) -> anyhow::Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        self.writer
+            .acquire()
+            .await
+            .context("Failed to get a database connection for writing")
+    }
+
+    /// Starts a transaction that writes, on [`Store::writer`]. On SQLite it takes the write
+    /// lock at once, so that a writer off the hot path (through [`Store::pool`]) queues on the
+    /// busy timeout instead of failing when one upgrades its lock.
     pub async fn begin_write(&self) -> anyhow::Result<Tx> {
         let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
         };
         tx.context("Failed to begin a database transaction")
     }

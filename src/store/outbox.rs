@@ -19,7 +19,7 @@ pub struct NewEffect {
     pub incident: Option<i64>,
     /// Names the effect; queuing the same key twice queues it once.
     pub dedupe_key: String,
-    /// The effect's JSON form (see `app::effects::Effect`).
+    /// The effect's JSON form (see `app::effect::Effect`).
     pub effect: serde_json::Value,
 }
 
@@ -86,6 +86,19 @@ impl Store {
         now: DateTime<Utc>,
         lease: chrono::Duration,
     ) -> anyhow::Result<Option<ClaimedEffect>> {
+        // Looked for first on a reader: an UPDATE that matches nothing still waits for the
+        // write lock, and an idle worker polls.
+        let due = sqlx::query(
+            "SELECT 1 FROM outbox WHERE status = 'pending' AND not_before <= $1
+               AND (claimed_until IS NULL OR claimed_until < $1) LIMIT 1",
+        )
+        .bind(to_millis(now))
+        .fetch_optional(self.pool())
+        .await
+        .context("Failed to look for a due outbox effect")?;
+        if due.is_none() {
+            return Ok(None);
+        }
         let row = sqlx::query(
             "UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
              WHERE id = (SELECT id FROM outbox
@@ -98,7 +111,7 @@ impl Store {
         .bind(worker.to_string())
         .bind(to_millis(now + lease))
         .bind(to_millis(now))
-        .fetch_optional(self.pool())
+        .fetch_optional(self.writer())
         .await
         .context("Failed to claim an outbox effect")?;
         let Some(r) = row else { return Ok(None) };
@@ -134,7 +147,7 @@ impl Store {
         .bind(until)
         .bind(id)
         .bind(worker.to_string())
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .context("Failed to save an effect's progress")?;
         anyhow::ensure!(
@@ -160,7 +173,7 @@ impl Store {
         .bind(error.to_string())
         .bind(id)
         .bind(worker.to_string())
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .context("Failed to reschedule an effect")?;
         Ok(())
@@ -182,7 +195,7 @@ impl Store {
         .bind(error.to_string())
         .bind(id)
         .bind(worker.to_string())
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .context("Failed to mark an effect failed")?;
         Ok(())
@@ -253,7 +266,7 @@ impl Store {
             q = q.bind(id);
         }
         let r = q
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .context("Failed to put failed effects back in the queue")?;
         Ok(r.rows_affected())

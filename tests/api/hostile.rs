@@ -207,7 +207,7 @@ async fn a_command_gets_a_busy_answer_in_time_while_the_database_is_locked_and_i
     let lock = store.pool().begin_with("BEGIN EXCLUSIVE").await.unwrap();
 
     let answer = command_with_response_url(&app, &c, "note the database is slow").await;
-    assert_eq!(answer["text"], hereby::slack::dispatch::BUSY, "{answer}");
+    assert_eq!(answer["text"], hereby::inbound::dispatch::BUSY, "{answer}");
 
     lock.rollback().await.unwrap();
     app.eventually("the real answer arrives through the response_url", |s| {

@@ -1,4 +1,4 @@
-//! The Slack effects of a declaration, carried out one at a time by the outbox worker.
+//! Carrying out one claimed effect, one at a time, for the outbox worker.
 //!
 //! Each effect is safe to run again: creating a channel remembers the names it tried and adopts
 //! a channel an interrupted attempt already created; posting remembers that it may have posted
@@ -7,186 +7,18 @@
 //! transaction that marks it done and queues the effects that follow it.
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::Utc;
 use serde_json::json;
-use sqlx::AnyConnection;
 
-use super::progress::Progress;
-use super::{once, App};
+use crate::app::effect::{queue, Completion, Effect, EffectError};
+use crate::app::progress::Progress;
+use crate::app::{once, postmortem, reconcile, telling, App};
 use crate::domain::{ChannelId, UserId};
 use crate::slack::api::{CallError, OutgoingMessage};
 use crate::slack::views;
-use crate::store::incidents::{self, IncidentChannel, IncidentRecord};
-use crate::store::outbox::{self, ClaimedEffect, NewEffect};
+use crate::store::incidents::{self, IncidentRecord};
+use crate::store::outbox::{self, ClaimedEffect};
 use crate::store::record;
-
-/// One Slack side effect of an incident.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "step", rename_all = "snake_case")]
-pub enum Effect {
-    /// `conversations.create`, trying `-2`, `-3`, … on `name_taken`.
-    CreateChannel {
-        /// The `response_url` of the command that declared the incident, if any.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reply_to: Option<String>,
-    },
-    /// Brings the declarer into the new channel.
-    InviteDeclarer,
-    /// Title, status, severity and commander in the channel topic.
-    SetTopic,
-    /// The welcome message in the new channel.
-    PostWelcome,
-    /// Pins the welcome message.
-    PinWelcome,
-    /// Points the conversation the incident was declared in at the new channel.
-    PointOrigin {
-        /// Where a command can still be answered when hereby cannot post in its channel.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reply_to: Option<String>,
-    },
-    /// Tells the announcement channel about the new incident.
-    Announce,
-    /// Brings someone who was given a role into the channel.
-    Invite { user: String },
-    /// Redraws the pinned live summary (`chat.update`).
-    RefreshSummary,
-    /// Says in the incident channel what changed ("Alice made Bob communications lead").
-    Notice { text: String },
-    /// Tells the announcement channel what changed (severity, status, updates).
-    AnnounceChange { text: String },
-    /// A reply only one person sees (a refused button press).
-    Whisper {
-        channel: String,
-        user: String,
-        text: String,
-    },
-    /// Asks Slack for a participant's name (`users.info`) and caches it.
-    LookUpUser { user: String },
-    /// Asks Slack for the name of an app that posted with only its bot ID (`bots.info`).
-    LookUpBot { bot: String },
-    /// Posts a fix attempt with buttons to set its outcome.
-    PostFix { number: i64 },
-    /// Reads the channel's history and records what hereby missed.
-    CatchUp,
-    /// Catches up, renders the post-mortem draft and shares it in the channel.
-    ExportDraft,
-    /// Renames the channel after the new title (only with `HEREBY_RENAME_CHANNELS=true`).
-    RenameChannel,
-    /// A draft version as a canvas in the incident channel (`HEREBY_POSTMORTEM_CANVAS`).
-    DraftCanvas { version: i64 },
-    /// A follow-up review: the open action items, in the incident channel.
-    FollowUp { text: String },
-    /// A direct message to an action item's owner.
-    RemindOwner { user: String, text: String },
-    /// Tells a person what Slack refused for the incident and what to change: the commander
-    /// in the incident channel, or the declarer when there is no channel.
-    ReportRefusal { failed: String, error: String },
-}
-
-impl Effect {
-    fn name(&self) -> &'static str {
-        match self {
-            Effect::CreateChannel { .. } => "create_channel",
-            Effect::InviteDeclarer => "invite_declarer",
-            Effect::SetTopic => "set_topic",
-            Effect::PostWelcome => "post_welcome",
-            Effect::PinWelcome => "pin_welcome",
-            Effect::PointOrigin { .. } => "point_origin",
-            Effect::Announce => "announce",
-            Effect::Invite { .. } => "invite",
-            Effect::RefreshSummary => "refresh_summary",
-            Effect::Notice { .. } => "notice",
-            Effect::AnnounceChange { .. } => "announce_change",
-            Effect::Whisper { .. } => "whisper",
-            Effect::LookUpUser { .. } => "look_up_user",
-            Effect::LookUpBot { .. } => "look_up_bot",
-            Effect::PostFix { .. } => "post_fix",
-            Effect::CatchUp => "catch_up",
-            Effect::ExportDraft => "export_draft",
-            Effect::DraftCanvas { .. } => "draft_canvas",
-            Effect::RenameChannel => "rename_channel",
-            Effect::FollowUp { .. } => "follow_up",
-            Effect::RemindOwner { .. } => "remind_owner",
-            Effect::ReportRefusal { .. } => "report_refusal",
-        }
-    }
-}
-
-/// Queues effects of an incident inside the caller's transaction; each happens once per
-/// incident.
-pub async fn queue(
-    conn: &mut AnyConnection,
-    incident: &IncidentRecord,
-    effects: &[Effect],
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    queue_keyed(conn, incident, effects, "", now).await
-}
-
-/// Queues effects that happen again whenever the incident changes (the topic after a rename);
-/// `tag` tells one occasion from the next (a revision, a user).
-pub async fn queue_again(
-    conn: &mut AnyConnection,
-    incident: &IncidentRecord,
-    effects: &[Effect],
-    tag: impl std::fmt::Display,
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    queue_keyed(conn, incident, effects, &format!(":{tag}"), now).await
-}
-
-/// Queues the effects of one change to an incident: the change is counted (its revision) so
-/// that its effects are told apart from those of the next change.
-pub async fn queue_for_change(
-    conn: &mut AnyConnection,
-    incident: &IncidentRecord,
-    effects: &[Effect],
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let revision = incidents::next_revision(conn, &incident.team, incident.id).await?;
-    queue_again(conn, incident, effects, revision, now).await
-}
-
-async fn queue_keyed(
-    conn: &mut AnyConnection,
-    incident: &IncidentRecord,
-    effects: &[Effect],
-    suffix: &str,
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    for e in effects {
-        let new = NewEffect {
-            team: incident.team.clone(),
-            incident: Some(incident.id),
-            dedupe_key: format!("incident:{}:{}{suffix}", incident.id, e.name()),
-            effect: serde_json::to_value(e).context("Failed to serialise an effect")?,
-        };
-        outbox::enqueue(conn, &new, now).await?;
-    }
-    Ok(())
-}
-
-/// Why an effect did not complete.
-#[derive(Debug, thiserror::Error)]
-pub enum EffectError {
-    /// Slack did not do it; [`CallError`] says whether to wait, retry or give up.
-    #[error(transparent)]
-    Slack(#[from] CallError),
-    /// Our side failed (database); retry.
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-/// What a successful effect changes, applied with its completion.
-#[derive(Default)]
-pub(super) struct Completion {
-    pub(super) channel: Option<IncidentChannel>,
-    pub(super) welcome_ts: Option<String>,
-    pub(super) then: Vec<Effect>,
-    /// The channel was renamed (not created).
-    pub(super) renamed: bool,
-}
 
 /// Carries out one claimed effect and records its result.
 #[tracing::instrument(name = "Carrying out an effect", skip_all, fields(key = %claimed.dedupe_key, attempt = claimed.attempts))]
@@ -272,7 +104,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 // A private channel or DM hereby is not in: answer the command where it was
                 // typed, or tell the declarer.
                 Err(EffectError::Slack(CallError::Refused { code }))
-                    if super::telling::not_a_member(&code) =>
+                    if telling::not_a_member(&code) =>
                 {
                     let answered = match &reply_to {
                         Some(url) => crate::slack::respond::respond(
@@ -286,7 +118,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                         None => false,
                     };
                     if !answered {
-                        super::telling::tell(
+                        telling::tell(
                             app,
                             incident.origin.channel(),
                             &incident.declared_by,
@@ -350,7 +182,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
         Effect::LookUpUser { user } => {
             let user = UserId::new(user);
             let (display, real) = app.slack.user_names(&user).await?;
-            let mut conn = app.store.conn().await?;
+            let mut conn = app.store.write_conn().await?;
             record::save_user(
                 &mut conn,
                 &incident.team,
@@ -364,7 +196,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
         }
         Effect::LookUpBot { bot } => {
             let name = app.slack.bot_name(&bot).await?;
-            let mut conn = app.store.conn().await?;
+            let mut conn = app.store.write_conn().await?;
             // Cached beside people's names: bot IDs and user IDs never collide.
             record::save_user(
                 &mut conn,
@@ -396,13 +228,13 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
         }
         Effect::CatchUp => {
             let mut progress = Progress::of(app, claimed, worker);
-            let seen = super::reconcile::catch_up(app, &incident, &mut progress).await?;
+            let seen = reconcile::catch_up(app, &incident, &mut progress).await?;
             tracing::info!(seen, "Caught up with the incident channel");
             Completion::default()
         }
         Effect::ExportDraft => {
             let mut progress = Progress::of(app, claimed, worker);
-            super::postmortem::export(app, &incident, &claimed.dedupe_key, &mut progress).await?;
+            postmortem::export(app, &incident, &claimed.dedupe_key, &mut progress).await?;
             Completion::default()
         }
         Effect::RenameChannel => {
@@ -414,7 +246,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
         }
         Effect::DraftCanvas { version } => {
             let mut progress = Progress::of(app, claimed, worker);
-            super::postmortem::canvas(app, &incident, version, &mut progress).await?;
+            postmortem::canvas(app, &incident, version, &mut progress).await?;
             Completion::default()
         }
         Effect::FollowUp { text } => {
@@ -445,13 +277,8 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                     once::post_once(app, claimed, worker, channel, &message).await?;
                 }
                 _ => {
-                    super::telling::tell(
-                        app,
-                        incident.origin.channel(),
-                        &incident.declared_by,
-                        &text,
-                    )
-                    .await?
+                    telling::tell(app, incident.origin.channel(), &incident.declared_by, &text)
+                        .await?
                 }
             }
             Completion::default()

@@ -14,10 +14,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dispatch::{self, EventsAnswer, Refusal, SlashCommand};
-use super::verify::{verify_request, VerifyError};
 use crate::app::App;
 use crate::config::Secret;
 use crate::server::{bounded_body, BodyBudget};
+use crate::slack::verify::{verify_request, VerifyError};
 
 /// Slack's requests are small; anything over this is refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -7,11 +7,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tracing::Instrument;
 
-use super::events::Envelope;
 use crate::app::commands::{self, Invocation, Reply};
 use crate::app::interactions::{self, Answer};
 use crate::app::App;
 use crate::domain::{ChannelId, TeamId, UserId};
+use crate::slack::events::Envelope;
 use crate::store::deliveries::{OwnedDelivery, Recorded};
 
 /// How long storing a delivery may take before Slack is told to retry.
@@ -97,7 +97,7 @@ pub async fn event_payload(
             match stored.map_err(Refusal::Unavailable)? {
                 Recorded::New => {
                     metrics::counter!("hereby_deliveries_received_total", "event_type" => event_type.to_string()).increment(1);
-                    tracing::info!(event_id, event_type, "Delivery stored");
+                    tracing::debug!(event_id, event_type, "Delivery stored");
                     app.deliveries_waiting.notify_one();
                 }
                 Recorded::Duplicate => {
@@ -153,7 +153,7 @@ pub async fn slash_command(app: &App, form: SlashCommand) -> Option<Value> {
         team: TeamId::new(form.team_id),
         channel: ChannelId::new(form.channel_id),
         user: UserId::new(form.user_id),
-        text: super::events::without_nul(&form.text),
+        text: crate::slack::events::without_nul(&form.text),
         trigger_id: form.trigger_id,
         response_url: form.response_url.clone(),
     };
@@ -211,7 +211,7 @@ async fn answer_late(app: &App, response_url: Option<&str>, reply: Reply) {
         tracing::warn!("A late answer had no response_url to go to");
         return;
     };
-    if let Err(e) = super::respond::respond(
+    if let Err(e) = crate::slack::respond::respond(
         url,
         &app.settings.api_origin,
         &text,
@@ -226,7 +226,7 @@ async fn answer_late(app: &App, response_url: Option<&str>, reply: Reply) {
 /// Handles an interaction payload; the answer's JSON, or `None` for an empty acknowledgement.
 #[tracing::instrument(name = "Handling an interaction", skip_all)]
 pub async fn interaction(app: &App, payload: &Value) -> Result<Option<Value>, Refusal> {
-    let Some(interaction) = super::interactions::decode(payload) else {
+    let Some(interaction) = crate::slack::interactions::decode(payload) else {
         let kind = payload
             .get("type")
             .and_then(|t| t.as_str())
