@@ -12,6 +12,7 @@ pub mod markdown;
 pub mod mrkdwn;
 pub mod postmortem;
 pub mod roles;
+pub mod timeline;
 pub mod transitions;
 pub mod trigger;
 
