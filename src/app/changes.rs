@@ -3,12 +3,12 @@
 //! the channel, an announcement).
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::effects::{queue_for_change, Effect};
 use crate::domain::incident::Status;
 use crate::domain::roles::{Role, RoleAssignment};
+use crate::domain::timeline::TimelineEntry;
 use crate::domain::transitions::{Fact, IncidentState};
 use crate::domain::UserId;
 use crate::slack::views;
@@ -69,7 +69,12 @@ pub async fn apply(
                     },
                 )
                 .await?;
-                incidents::add_timeline(conn, team, incident.id, "role_assigned", Some(actor), now, json!({"role": role.key(), "user": user.as_str(), "previous": previous.as_ref().map(|p| p.as_str())})).await?;
+                let entry = TimelineEntry::RoleAssigned {
+                    role: role.clone(),
+                    user: user.clone(),
+                    previous: previous.clone(),
+                };
+                incidents::add_timeline(conn, team, incident.id, &entry, Some(actor), now).await?;
                 let who = if user == actor {
                     format!("<@{user}> took the {} role", role.display_name())
                 } else {
@@ -88,16 +93,11 @@ pub async fn apply(
             }
             Fact::RoleUnassigned { role, previous } => {
                 incidents::unassign_role(conn, team, incident.id, role, now).await?;
-                incidents::add_timeline(
-                    conn,
-                    team,
-                    incident.id,
-                    "role_unassigned",
-                    Some(actor),
-                    now,
-                    json!({"role": role.key(), "previous": previous.as_str()}),
-                )
-                .await?;
+                let entry = TimelineEntry::RoleUnassigned {
+                    role: role.clone(),
+                    previous: previous.clone(),
+                };
+                incidents::add_timeline(conn, team, incident.id, &entry, Some(actor), now).await?;
                 notices.push(format!(
                     "<@{previous}> is no longer the {} (<@{actor}> unassigned it).",
                     role.display_name()
@@ -106,16 +106,11 @@ pub async fn apply(
             }
             Fact::SeverityChanged { from, to } => {
                 incidents::set_severity(conn, team, incident.id, *to).await?;
-                incidents::add_timeline(
-                    conn,
-                    team,
-                    incident.id,
-                    "severity_changed",
-                    Some(actor),
-                    now,
-                    json!({"from": from.map(|s| s.as_str()), "to": to.as_str()}),
-                )
-                .await?;
+                let entry = TimelineEntry::SeverityChanged {
+                    from: *from,
+                    to: *to,
+                };
+                incidents::add_timeline(conn, team, incident.id, &entry, Some(actor), now).await?;
                 let was = from
                     .map(|s| format!(" (was {})", s.as_str().to_uppercase()))
                     .unwrap_or_default();
@@ -131,30 +126,21 @@ pub async fn apply(
             }
             Fact::StatusChanged { from, to } => {
                 incidents::set_status(conn, team, incident.id, *to, now).await?;
-                let kind = match (from, to) {
-                    (_, Status::Resolved) => "resolved",
-                    (Status::Resolved, _) => "reopened",
-                    _ => "status_changed",
+                let entry = match (*from, *to) {
+                    (from, Status::Resolved) => TimelineEntry::Resolved { from },
+                    (Status::Resolved, to) => TimelineEntry::Reopened { to },
+                    (from, to) => TimelineEntry::StatusChanged { from, to },
                 };
-                incidents::add_timeline(
-                    conn,
-                    team,
-                    incident.id,
-                    kind,
-                    Some(actor),
-                    now,
-                    json!({"from": from.as_str(), "to": to.as_str()}),
-                )
-                .await?;
-                let (notice, announcement) = match kind {
-                    "resolved" => (
+                incidents::add_timeline(conn, team, incident.id, &entry, Some(actor), now).await?;
+                let (notice, announcement) = match entry {
+                    TimelineEntry::Resolved { .. } => (
                         format!(
                             ":white_check_mark: <@{actor}> resolved the incident after {}.",
                             views::human_duration(now - incident.declared_at)
                         ),
                         format!(":white_check_mark: {label}{channel} is resolved."),
                     ),
-                    "reopened" => (
+                    TimelineEntry::Reopened { .. } => (
                         format!(":warning: <@{actor}> reopened the incident."),
                         format!(":warning: {label}{channel} was reopened."),
                     ),
@@ -191,16 +177,8 @@ pub async fn apply(
             }
             Fact::UpdatePosted { text } => {
                 incidents::set_latest_update(conn, team, incident.id, text).await?;
-                incidents::add_timeline(
-                    conn,
-                    team,
-                    incident.id,
-                    "update",
-                    Some(actor),
-                    now,
-                    json!({"text": text}),
-                )
-                .await?;
+                let entry = TimelineEntry::UpdatePosted { text: text.clone() };
+                incidents::add_timeline(conn, team, incident.id, &entry, Some(actor), now).await?;
                 notices.push(format!(
                     ":mega: *Update* from <@{actor}>: {}",
                     views::escape(text)
@@ -213,16 +191,11 @@ pub async fn apply(
             }
             Fact::Renamed { from, to } => {
                 incidents::set_title(conn, team, incident.id, to).await?;
-                incidents::add_timeline(
-                    conn,
-                    team,
-                    incident.id,
-                    "renamed",
-                    Some(actor),
-                    now,
-                    json!({"from": from.as_ref().map(|t| t.as_str()), "to": to.as_str()}),
-                )
-                .await?;
+                let entry = TimelineEntry::Renamed {
+                    from: from.clone(),
+                    to: to.clone(),
+                };
+                incidents::add_timeline(conn, team, incident.id, &entry, Some(actor), now).await?;
                 effects.push(Effect::RenameChannel);
                 notices.push(format!(
                     "<@{actor}> renamed the incident to *{}*.",
