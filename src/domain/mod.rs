@@ -10,6 +10,7 @@ pub mod incident;
 pub mod links;
 pub mod markdown;
 pub mod mrkdwn;
+pub mod plan;
 pub mod postmortem;
 pub mod roles;
 pub mod timeline;
