@@ -12,8 +12,8 @@ use hereby::domain::postmortem::{
     build, render, ActionRow, Entry, FixRow, IncidentFacts, LinkRow, LoggedMessage, Record,
     RoleSpan, DEFAULT_TEMPLATE,
 };
+use hereby::domain::timeline::TimelineEntry;
 use hereby::domain::UserId;
-use serde_json::json;
 
 fn record(messages: usize) -> Record {
     let start = Utc
@@ -67,9 +67,10 @@ fn record(messages: usize) -> Record {
         entries: (0..messages / 100)
             .map(|i| Entry {
                 at: start + Duration::seconds(i as i64 * 100),
-                kind: "note".into(),
                 actor: Some(users[i % users.len()].clone()),
-                detail: json!({"text": format!("note {i}")}),
+                what: TimelineEntry::Note {
+                    text: format!("note {i}"),
+                },
             })
             .collect(),
         messages: msgs,

@@ -9,9 +9,13 @@ use std::time::Instant;
 
 use chrono::{Duration, TimeZone, Utc};
 use hereby::config::Config;
+use hereby::domain::fixes::Outcome;
+use hereby::domain::incident::{Severity, Status, Title};
+use hereby::domain::roles::Role;
+use hereby::domain::timeline::TimelineEntry;
+use hereby::domain::{ChannelId, TeamId, UserId};
 use hereby::startup::Application;
-use hereby::store::{to_millis, Store};
-use serde_json::json;
+use hereby::store::{incidents, to_millis, Store};
 
 const TEAM: &str = "TBENCH";
 
@@ -121,53 +125,79 @@ async fn seed(store: &Store, messages: usize) -> anyhow::Result<()> {
         q("INSERT INTO role_assignments (team_id, incident_id, role, user_id, assigned_by, assigned_at, unassigned_at) VALUES ($1, 1, $2, $3, 'U0000', $4, $5)")
             .bind(TEAM).bind(role).bind(user).bind(at(from)).bind(until.map(at)).execute(&mut *tx).await?;
     }
+    let fix = |number: i64, what: &str, outcome: Outcome| TimelineEntry::FixTried {
+        number,
+        what: what.into(),
+        outcome,
+        message_ts: None,
+    };
+    let role = |role: Role, user: &str, previous: Option<&str>| TimelineEntry::RoleAssigned {
+        role,
+        user: UserId::new(user),
+        previous: previous.map(UserId::new),
+    };
+    let update = |text: &str| TimelineEntry::UpdatePosted { text: text.into() };
     let entries = [
-        (0, "declared", json!({"title": "Checkout payments failing"})),
         (
-            4,
-            "role_assigned",
-            json!({"role": "comms", "user": "U0001"}),
+            0,
+            TimelineEntry::Declared {
+                title: Title::parse("Checkout payments failing").ok(),
+                origin_channel: ChannelId::new("CGENERAL"),
+            },
+        ),
+        (4, role(Role::Comms, "U0001", None)),
+        (6, role(Role::Scribe, "U0002", None)),
+        (
+            8,
+            TimelineEntry::SeverityChanged {
+                from: None,
+                to: Severity::Sev2,
+            },
+        ),
+        (25, fix(1, "restart the checkout pods", Outcome::Failed)),
+        (35, update("Card payments fail for about 30% of customers.")),
+        (
+            40,
+            TimelineEntry::SeverityChanged {
+                from: Some(Severity::Sev2),
+                to: Severity::Sev1,
+            },
         ),
         (
-            6,
-            "role_assigned",
-            json!({"role": "scribe", "user": "U0002"}),
+            55,
+            TimelineEntry::StatusChanged {
+                from: Status::Investigating,
+                to: Status::Identified,
+            },
         ),
-        (8, "severity_changed", json!({"to": "sev2"})),
+        (70, fix(2, "revert the pool size change", Outcome::Worked)),
+        (90, role(Role::Commander, "U0003", Some("U0000"))),
         (
-            25,
-            "fix_tried",
-            json!({"number": 1, "what": "restart the checkout pods", "outcome": "failed"}),
+            95,
+            TimelineEntry::StatusChanged {
+                from: Status::Identified,
+                to: Status::Monitoring,
+            },
+        ),
+        (120, update("Error rate back to normal; watching.")),
+        (
+            130,
+            TimelineEntry::SeverityChanged {
+                from: Some(Severity::Sev1),
+                to: Severity::Sev3,
+            },
         ),
         (
-            35,
-            "update",
-            json!({"text": "Card payments fail for about 30% of customers."}),
+            180,
+            TimelineEntry::Resolved {
+                from: Status::Monitoring,
+            },
         ),
-        (40, "severity_changed", json!({"to": "sev1"})),
-        (55, "status_changed", json!({"to": "identified"})),
-        (
-            70,
-            "fix_tried",
-            json!({"number": 2, "what": "revert the pool size change", "outcome": "worked"}),
-        ),
-        (
-            90,
-            "role_assigned",
-            json!({"role": "commander", "user": "U0003", "previous": "U0000"}),
-        ),
-        (95, "status_changed", json!({"to": "monitoring"})),
-        (
-            120,
-            "update",
-            json!({"text": "Error rate back to normal; watching."}),
-        ),
-        (130, "severity_changed", json!({"to": "sev3"})),
-        (180, "resolved", json!({})),
     ];
-    for (min, kind, detail) in entries {
-        q("INSERT INTO timeline_entries (team_id, incident_id, kind, actor, occurred_at, detail) VALUES ($1, 1, $2, 'U0000', $3, $4)")
-            .bind(TEAM).bind(kind).bind(at(min)).bind(detail.to_string()).execute(&mut *tx).await?;
+    let (team, by) = (TeamId::new(TEAM), UserId::new("U0000"));
+    for (min, entry) in &entries {
+        let when = start + Duration::minutes(*min);
+        incidents::add_timeline(&mut tx, &team, 1, entry, Some(&by), when).await?;
     }
     for (n, what, outcome, min) in [
         (1, "restart the checkout pods", "failed", 25),

@@ -3,9 +3,11 @@
 //!
 //! # Layout
 //!
-//! - [`domain`]: the pure core — incidents and their transitions, roles, the `/incident`
-//!   grammar, the declaration phrase, channel naming, links, action items, the post-mortem
-//!   model and its rendering. No I/O, no clock.
+//! - [`domain`]: the pure core — incidents and their transitions, the plan that turns decided
+//!   facts into writes, timeline entries, notices and Slack intents, the timeline as a typed
+//!   enum ([`domain::timeline::TimelineEntry`]), roles, the `/incident` grammar, the
+//!   declaration phrase, channel naming, links, action items, the post-mortem model and its
+//!   rendering. No I/O, no clock.
 //! - [`slack`]: everything that speaks Slack — request verification, the HTTP ingress and
 //!   Socket Mode (both through one dispatch), event and interaction decoding, the Web API
 //!   gateway (paced by Slack's rate tiers), message layouts, modals and Slack's refusals in

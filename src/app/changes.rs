@@ -1,17 +1,15 @@
-//! Applying decided changes to a running incident: each fact becomes a timeline entry and a
-//! stored change, and queues what Slack should show (the live summary, the topic, a notice in
-//! the channel, an announcement).
+//! Applying decided changes to a running incident: load what the plan needs, plan (see
+//! [`crate::domain::plan`]), persist the plan's changes and timeline entries, and queue what
+//! Slack should show (the live summary, the topic, a notice in the channel, an announcement).
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::effect::{queue_for_change, Effect};
-use crate::domain::incident::Status;
-use crate::domain::roles::{Role, RoleAssignment};
+use crate::domain::plan::{self, Intent, Plan, Write};
+use crate::domain::roles::Role;
 use crate::domain::transitions::{Fact, IncidentState};
 use crate::domain::UserId;
-use crate::slack::views;
 use crate::store::incidents::{self, IncidentRecord};
 use crate::store::postmortems;
 
@@ -39,214 +37,128 @@ pub async fn apply(
     now: DateTime<Utc>,
     followup_interval: chrono::Duration,
 ) -> anyhow::Result<String> {
-    let team = &incident.team;
-    let label = views::escape(&views::incident_label(incident));
-    let channel = incident
-        .channel
-        .as_ref()
-        .map(|c| format!(" (<#{}>)", c.id))
-        .unwrap_or_default();
-    let mut notices = Vec::new();
-    let mut announcements = Vec::new();
-    let mut effects = vec![Effect::RefreshSummary, Effect::SetTopic];
-    let mut confirmation = String::new();
-    for fact in facts {
-        match fact {
-            Fact::RoleAssigned {
-                role,
-                user,
-                previous,
-            } => {
-                incidents::assign_role(
-                    conn,
-                    team,
-                    incident.id,
-                    &RoleAssignment {
-                        role: role.clone(),
-                        user: user.clone(),
-                        assigned_by: actor.clone(),
-                        at: now,
-                    },
-                )
-                .await?;
-                incidents::add_timeline(conn, team, incident.id, "role_assigned", Some(actor), now, json!({"role": role.key(), "user": user.as_str(), "previous": previous.as_ref().map(|p| p.as_str())})).await?;
-                let who = if user == actor {
-                    format!("<@{user}> took the {} role", role.display_name())
-                } else {
-                    format!("<@{actor}> made <@{user}> {}", role.display_name())
-                };
-                let handover = previous
-                    .as_ref()
-                    .map(|p| format!(", taking over from <@{p}>"))
-                    .unwrap_or_default();
-                notices.push(format!("{who}{handover}."));
-                super::record::participant(conn, incident, user, now, now).await?;
-                effects.push(Effect::Invite {
-                    user: user.to_string(),
-                });
-                confirmation = format!("<@{user}> is now the {}.", role.display_name());
+    let open_actions = postmortems::actions(conn, &incident.team, incident.id)
+        .await?
+        .iter()
+        .filter(|a| a.status.is_open())
+        .count();
+    let situation = plan::Incident {
+        number: incident.number,
+        title: incident.title.clone(),
+        channel: incident.channel.as_ref().map(|c| c.id.clone()),
+        declared_at: incident.declared_at,
+        open_actions,
+        followup_interval,
+    };
+    let plan = plan::plan(&situation, facts, actor, now);
+    persist(conn, incident, &plan, actor, now).await?;
+    queue_for_change(conn, incident, &effects(&plan), now).await?;
+    Ok(plan.confirmation)
+}
+
+/// Writes a plan's changes and timeline entries.
+async fn persist(
+    conn: &mut AnyConnection,
+    incident: &IncidentRecord,
+    plan: &Plan,
+    actor: &UserId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let (team, id) = (&incident.team, incident.id);
+    for write in &plan.writes {
+        match write {
+            Write::AssignRole(assignment) => {
+                incidents::assign_role(conn, team, id, assignment).await?
             }
-            Fact::RoleUnassigned { role, previous } => {
-                incidents::unassign_role(conn, team, incident.id, role, now).await?;
-                incidents::add_timeline(
-                    conn,
-                    team,
-                    incident.id,
-                    "role_unassigned",
-                    Some(actor),
-                    now,
-                    json!({"role": role.key(), "previous": previous.as_str()}),
-                )
-                .await?;
-                notices.push(format!(
-                    "<@{previous}> is no longer the {} (<@{actor}> unassigned it).",
-                    role.display_name()
-                ));
-                confirmation = format!("The {} role is unfilled now.", role.display_name());
+            Write::UnassignRole(role) => {
+                incidents::unassign_role(conn, team, id, role, now).await?
             }
-            Fact::SeverityChanged { from, to } => {
-                incidents::set_severity(conn, team, incident.id, *to).await?;
-                incidents::add_timeline(
-                    conn,
-                    team,
-                    incident.id,
-                    "severity_changed",
-                    Some(actor),
-                    now,
-                    json!({"from": from.map(|s| s.as_str()), "to": to.as_str()}),
-                )
-                .await?;
-                let was = from
-                    .map(|s| format!(" (was {})", s.as_str().to_uppercase()))
-                    .unwrap_or_default();
-                notices.push(format!(
-                    "<@{actor}> set the severity to *{}*{was}.",
-                    to.as_str().to_uppercase()
-                ));
-                announcements.push(format!(
-                    ":rotating_light: {label}{channel} is now *{}*{was}.",
-                    to.as_str().to_uppercase()
-                ));
-                confirmation = format!("Severity set to {}.", to.as_str().to_uppercase());
+            Write::Severity(s) => incidents::set_severity(conn, team, id, *s).await?,
+            Write::Status(s) => incidents::set_status(conn, team, id, *s, now).await?,
+            Write::LatestUpdate(text) => incidents::set_latest_update(conn, team, id, text).await?,
+            Write::Title(title) => incidents::set_title(conn, team, id, title).await?,
+            Write::Participant(user) => {
+                super::record::participant(conn, incident, user, now, now).await?
             }
-            Fact::StatusChanged { from, to } => {
-                incidents::set_status(conn, team, incident.id, *to, now).await?;
-                let kind = match (from, to) {
-                    (_, Status::Resolved) => "resolved",
-                    (Status::Resolved, _) => "reopened",
-                    _ => "status_changed",
-                };
-                incidents::add_timeline(
-                    conn,
-                    team,
-                    incident.id,
-                    kind,
-                    Some(actor),
-                    now,
-                    json!({"from": from.as_str(), "to": to.as_str()}),
-                )
-                .await?;
-                let (notice, announcement) = match kind {
-                    "resolved" => (
-                        format!(
-                            ":white_check_mark: <@{actor}> resolved the incident after {}.",
-                            views::human_duration(now - incident.declared_at)
-                        ),
-                        format!(":white_check_mark: {label}{channel} is resolved."),
-                    ),
-                    "reopened" => (
-                        format!(":warning: <@{actor}> reopened the incident."),
-                        format!(":warning: {label}{channel} was reopened."),
-                    ),
-                    _ => (
-                        format!(
-                            "<@{actor}> changed the status to *{}* (was {}).",
-                            to.as_str(),
-                            from.as_str()
-                        ),
-                        format!("{label}{channel}: status *{}*.", to.as_str()),
-                    ),
-                };
-                notices.push(notice);
-                announcements.push(announcement);
-                if *to == Status::Resolved {
-                    // The export catches up first: the draft covers what deliveries missed.
-                    effects.push(Effect::ExportDraft);
-                    let open = postmortems::actions(conn, team, incident.id)
-                        .await?
-                        .iter()
-                        .filter(|a| a.status.is_open())
-                        .count();
-                    if open > 0 {
-                        postmortems::schedule_followup(
-                            conn,
-                            team,
-                            incident.id,
-                            now + followup_interval,
-                        )
-                        .await?;
-                    }
-                }
-                confirmation = format!("Status: {}.", to.as_str());
-            }
-            Fact::UpdatePosted { text } => {
-                incidents::set_latest_update(conn, team, incident.id, text).await?;
-                incidents::add_timeline(
-                    conn,
-                    team,
-                    incident.id,
-                    "update",
-                    Some(actor),
-                    now,
-                    json!({"text": text}),
-                )
-                .await?;
-                notices.push(format!(
-                    ":mega: *Update* from <@{actor}>: {}",
-                    views::escape(text)
-                ));
-                announcements.push(format!(
-                    ":mega: {label}{channel} update: {}",
-                    views::escape(text)
-                ));
-                confirmation = "Update posted here and to the announcement channel.".into();
-            }
-            Fact::Renamed { from, to } => {
-                incidents::set_title(conn, team, incident.id, to).await?;
-                incidents::add_timeline(
-                    conn,
-                    team,
-                    incident.id,
-                    "renamed",
-                    Some(actor),
-                    now,
-                    json!({"from": from.as_ref().map(|t| t.as_str()), "to": to.as_str()}),
-                )
-                .await?;
-                effects.push(Effect::RenameChannel);
-                notices.push(format!(
-                    "<@{actor}> renamed the incident to *{}*.",
-                    views::escape(to.as_str())
-                ));
-                confirmation = format!("Renamed to {}.", views::escape(to.as_str()));
+            Write::ScheduleFollowup(at) => {
+                postmortems::schedule_followup(conn, team, id, *at).await?
             }
         }
     }
-    if !notices.is_empty() {
+    for entry in &plan.entries {
+        incidents::add_timeline(conn, team, id, entry, Some(actor), now).await?;
+    }
+    Ok(())
+}
+
+/// The Slack effects a plan calls for: its intents, then one notice and one announcement.
+fn effects(plan: &Plan) -> Vec<Effect> {
+    let mut effects: Vec<Effect> = plan
+        .intents
+        .iter()
+        .map(|intent| match intent {
+            Intent::RefreshSummary => Effect::RefreshSummary,
+            Intent::SetTopic => Effect::SetTopic,
+            Intent::Invite(user) => Effect::Invite {
+                user: user.to_string(),
+            },
+            Intent::ExportDraft => Effect::ExportDraft,
+            Intent::RenameChannel => Effect::RenameChannel,
+        })
+        .collect();
+    if !plan.notices.is_empty() {
         effects.push(Effect::Notice {
-            text: notices.join("\n"),
+            text: plan.notices.join("\n"),
         });
     }
-    if !announcements.is_empty() {
+    if !plan.announcements.is_empty() {
         effects.push(Effect::AnnounceChange {
-            text: announcements.join("\n"),
+            text: plan.announcements.join("\n"),
         });
     }
-    queue_for_change(conn, incident, &effects, now).await?;
-    Ok(confirmation)
+    effects
 }
 
 /// The role a "Take <role>" button names.
 pub fn role_from_button(value: &str, custom_roles: &[String]) -> Option<Role> {
     Role::parse(value, custom_roles)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plan_words_durations_as_the_live_summary_does() {
+        for secs in [0, 42, 180, 7_500, 100_900, 1_000_000] {
+            let d = chrono::Duration::seconds(secs);
+            assert_eq!(
+                plan::human_duration(d),
+                crate::slack::views::human_duration(d)
+            );
+        }
+    }
+
+    #[test]
+    fn notices_and_announcements_come_after_the_intents_as_one_message_each() {
+        let p = Plan {
+            intents: vec![Intent::RefreshSummary, Intent::ExportDraft],
+            notices: vec!["a".into(), "b".into()],
+            announcements: vec!["c".into()],
+            ..Plan::default()
+        };
+        let effects = effects(&p);
+        assert!(
+            matches!(
+                effects.as_slice(),
+                [
+                    Effect::RefreshSummary,
+                    Effect::ExportDraft,
+                    Effect::Notice { text },
+                    Effect::AnnounceChange { text: announced },
+                ] if text == "a\nb" && announced == "c"
+            ),
+            "{effects:?}"
+        );
+    }
 }

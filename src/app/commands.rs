@@ -4,6 +4,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use super::declare::{declare, Declared};
+use super::notes::NoteKind;
 use super::App;
 use super::{changes, notes, review};
 use crate::domain::command::{self, Assignee, Command};
@@ -152,7 +153,8 @@ async fn in_incident(
             return Ok(Reply::Ephemeral(views::fixes_text(&fixes)));
         }
         Command::Note { text } => {
-            let reply = notes::note(&mut tx, &incident, "note", &text, &inv.user, now).await?;
+            let reply =
+                notes::note(&mut tx, &incident, NoteKind::Note, &text, &inv.user, now).await?;
             return finish(app, tx, reply).await;
         }
         Command::Postmortem { status, owner } => {
@@ -164,7 +166,8 @@ async fn in_incident(
             return finish(app, tx, reply).await;
         }
         Command::Docs { text } => {
-            let reply = notes::note(&mut tx, &incident, "docs", &text, &inv.user, now).await?;
+            let reply =
+                notes::note(&mut tx, &incident, NoteKind::Docs, &text, &inv.user, now).await?;
             return finish(app, tx, reply).await;
         }
         Command::Declare { .. } | Command::Help => {

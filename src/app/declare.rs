@@ -2,11 +2,11 @@
 //! Slack effects that open its channel.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::effect::{self, Effect};
 use crate::domain::incident::DeclareIncident;
+use crate::domain::timeline::TimelineEntry;
 use crate::store::incidents::{self, IncidentRecord};
 
 /// What a declaration led to.
@@ -34,17 +34,17 @@ pub async fn declare(
     for assignment in d.initial_roles() {
         incidents::assign_role(conn, &d.team, incident.id, &assignment).await?;
     }
+    let declared = TimelineEntry::Declared {
+        title: d.title.clone(),
+        origin_channel: d.origin.channel().clone(),
+    };
     incidents::add_timeline(
         conn,
         &d.team,
         incident.id,
-        "declared",
+        &declared,
         Some(&d.declarer),
         d.at,
-        json!({
-            "title": d.title.as_ref().map(|t| t.as_str()),
-            "origin_channel": d.origin.channel().as_str(),
-        }),
     )
     .await?;
     super::record::participant(conn, &incident, &d.declarer, d.at, now).await?;

@@ -3,11 +3,11 @@
 //! that reaction away unsets it. Runs inside the delivery's transaction.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::AnyConnection;
 
 use crate::domain::fixes::{FixReaction, Outcome};
 use crate::domain::mrkdwn;
+use crate::domain::timeline::TimelineEntry;
 use crate::domain::UserId;
 use crate::store::fixes;
 use crate::store::incidents::{self, IncidentRecord};
@@ -61,14 +61,19 @@ async fn tried(
     else {
         return Ok("fix reaction on a message already recorded as a fix");
     };
+    let entry = TimelineEntry::FixTried {
+        number: fix.number,
+        what,
+        outcome: Outcome::Unknown,
+        message_ts: Some(ts.to_string()),
+    };
     incidents::add_timeline(
         conn,
         &incident.team,
         incident.id,
-        "fix_tried",
+        &entry,
         Some(&by),
         message.posted_at,
-        json!({"number": fix.number, "what": what, "outcome": Outcome::Unknown.as_str(), "message_ts": ts}),
     )
     .await?;
     Ok("fix attempt (reaction)")
@@ -94,16 +99,12 @@ async fn outcome_changed(
         (false, false) => return Ok("outcome reaction removed (no change)"),
     };
     fixes::set_fix_outcome(conn, &incident.team, incident.id, fix.number, new, by, now).await?;
-    incidents::add_timeline(
-        conn,
-        &incident.team,
-        incident.id,
-        "fix_outcome",
-        Some(by),
-        now,
-        json!({"number": fix.number, "what": fix.description, "outcome": new.as_str()}),
-    )
-    .await?;
+    let entry = TimelineEntry::FixOutcome {
+        number: fix.number,
+        what: fix.description,
+        outcome: new,
+    };
+    incidents::add_timeline(conn, &incident.team, incident.id, &entry, Some(by), now).await?;
     Ok(if added {
         "fix outcome (reaction)"
     } else {

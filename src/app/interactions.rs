@@ -9,6 +9,7 @@ use super::effect::{queue_for_change, Effect};
 use super::App;
 use super::{changes, notes};
 use crate::domain::incident::{DeclareIncident, Origin};
+use crate::domain::timeline::TimelineEntry;
 use crate::domain::transitions::{decide, Change};
 use crate::domain::{ChannelId, TeamId, UserId};
 pub use crate::slack::interactions::Interaction;
@@ -198,30 +199,20 @@ async fn declare_submitted(
     if let Declared::New(incident) = declare(&mut tx, &d, None, now).await? {
         if let Some(description) = &s.description {
             incidents::set_description(&mut tx, &team, incident.id, description).await?;
-            incidents::add_timeline(
-                &mut tx,
-                &team,
-                incident.id,
-                "described",
-                Some(&user),
-                now,
-                json!({"text": description}),
-            )
-            .await?;
+            let described = TimelineEntry::Described {
+                text: description.clone(),
+            };
+            incidents::add_timeline(&mut tx, &team, incident.id, &described, Some(&user), now)
+                .await?;
         }
         if let Some(severity) = s.severity {
             // The channel does not exist yet: its welcome and topic will show the severity.
             incidents::set_severity(&mut tx, &team, incident.id, severity).await?;
-            incidents::add_timeline(
-                &mut tx,
-                &team,
-                incident.id,
-                "severity_changed",
-                Some(&user),
-                now,
-                json!({"from": null, "to": severity.as_str()}),
-            )
-            .await?;
+            let set = TimelineEntry::SeverityChanged {
+                from: None,
+                to: severity,
+            };
+            incidents::add_timeline(&mut tx, &team, incident.id, &set, Some(&user), now).await?;
         }
     }
     tx.commit()

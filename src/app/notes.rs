@@ -2,13 +2,13 @@
 //! meetings, and documentation that got in the way.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::effect::{queue_for_change, Effect};
 use crate::domain::actions::{self, ActionStatus, NewAction};
 use crate::domain::fixes::Outcome;
 use crate::domain::links;
+use crate::domain::timeline::TimelineEntry;
 use crate::domain::UserId;
 use crate::slack::views;
 use crate::store::incidents::{self, IncidentRecord};
@@ -25,16 +25,13 @@ pub async fn tried(
 ) -> anyhow::Result<String> {
     let outcome = outcome.unwrap_or(Outcome::Unknown);
     let fix = fixes::add_fix(conn, &incident.team, incident.id, what, outcome, by, now).await?;
-    incidents::add_timeline(
-        conn,
-        &incident.team,
-        incident.id,
-        "fix_tried",
-        Some(by),
-        now,
-        json!({"number": fix.number, "what": what, "outcome": outcome.as_str()}),
-    )
-    .await?;
+    let entry = TimelineEntry::FixTried {
+        number: fix.number,
+        what: what.to_string(),
+        outcome,
+        message_ts: None,
+    };
+    incidents::add_timeline(conn, &incident.team, incident.id, &entry, Some(by), now).await?;
     links_in(conn, incident, what, by, now).await?;
     queue_for_change(
         conn,
@@ -64,16 +61,12 @@ pub async fn outcome(
     else {
         return Ok(None);
     };
-    incidents::add_timeline(
-        conn,
-        &incident.team,
-        incident.id,
-        "fix_outcome",
-        Some(by),
-        now,
-        json!({"number": number, "what": fix.description, "outcome": outcome.as_str()}),
-    )
-    .await?;
+    let entry = TimelineEntry::FixOutcome {
+        number,
+        what: fix.description.clone(),
+        outcome,
+    };
+    incidents::add_timeline(conn, &incident.team, incident.id, &entry, Some(by), now).await?;
     let text = format!(
         "{} <@{by}> marked fix #{number} ({}) as *{}*.",
         outcome.emoji(),
@@ -90,35 +83,39 @@ pub async fn outcome(
     Ok(Some(text))
 }
 
+/// What a hand-written note is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteKind {
+    /// `/incident note`: something said outside the chat.
+    Note,
+    /// `/incident docs`: documentation that got in the way.
+    Docs,
+}
+
 /// `/incident note` and `/incident docs`: a timeline entry, said in the channel.
 pub async fn note(
     conn: &mut AnyConnection,
     incident: &IncidentRecord,
-    kind: &'static str,
+    kind: NoteKind,
     text: &str,
     by: &UserId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<String> {
-    incidents::add_timeline(
-        conn,
-        &incident.team,
-        incident.id,
-        kind,
-        Some(by),
-        now,
-        json!({"text": text}),
-    )
-    .await?;
+    let entry = match kind {
+        NoteKind::Note => TimelineEntry::Note { text: text.into() },
+        NoteKind::Docs => TimelineEntry::Docs { text: text.into() },
+    };
+    incidents::add_timeline(conn, &incident.team, incident.id, &entry, Some(by), now).await?;
     links_in(conn, incident, text, by, now).await?;
     let (notice, reply) = match kind {
-        "docs" => (
+        NoteKind::Docs => (
             format!(
                 ":books: <@{by}> noted documentation trouble: {}",
                 crate::domain::mrkdwn::safe(text)
             ),
             "Noted for the post-mortem's documentation section.",
         ),
-        _ => (
+        NoteKind::Note => (
             format!(
                 ":memo: Note from <@{by}>: {}",
                 crate::domain::mrkdwn::safe(text)
@@ -140,7 +137,13 @@ pub async fn add_action(
     followup_interval: chrono::Duration,
 ) -> anyhow::Result<String> {
     let a = postmortems::add_action(conn, &incident.team, incident.id, new, by, now).await?;
-    incidents::add_timeline(conn, &incident.team, incident.id, "action_added", Some(by), now, json!({"number": a.number, "text": a.text, "owner": a.owner.as_ref().map(|o| o.as_str()), "due": a.due.map(|d| d.to_string())})).await?;
+    let entry = TimelineEntry::ActionAdded {
+        number: a.number,
+        text: a.text.clone(),
+        owner: a.owner.clone(),
+        due: a.due,
+    };
+    incidents::add_timeline(conn, &incident.team, incident.id, &entry, Some(by), now).await?;
     if !incident.status.is_open() {
         // Added after resolution: the follow-up reviews carry it too.
         postmortems::schedule_followup(conn, &incident.team, incident.id, now + followup_interval)
@@ -183,16 +186,12 @@ pub async fn close_action(
             "There is no action item #{number}; `/incident actions` lists them."
         ));
     };
-    incidents::add_timeline(
-        conn,
-        &incident.team,
-        incident.id,
-        "action_closed",
-        Some(by),
-        now,
-        json!({"number": number, "status": status.key()}),
-    )
-    .await?;
+    let entry = TimelineEntry::ActionClosed {
+        number,
+        status,
+        text: Some(a.text.clone()),
+    };
+    incidents::add_timeline(conn, &incident.team, incident.id, &entry, Some(by), now).await?;
     let open = postmortems::actions(conn, &incident.team, incident.id)
         .await?
         .iter()

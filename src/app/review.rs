@@ -2,11 +2,11 @@
 //! shown in the draft and in the live summary.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::effect::{queue_for_change, Effect};
 use crate::domain::postmortem::ReviewStatus;
+use crate::domain::timeline::TimelineEntry;
 use crate::domain::UserId;
 use crate::slack::views;
 use crate::store::incidents::{self, IncidentRecord};
@@ -30,29 +30,13 @@ pub async fn apply(
     }
     if let Some(s) = status {
         review::set_status(conn, &incident.team, incident.id, s).await?;
-        incidents::add_timeline(
-            conn,
-            &incident.team,
-            incident.id,
-            "postmortem_status",
-            Some(by),
-            now,
-            json!({"to": s.as_str()}),
-        )
-        .await?;
+        let entry = TimelineEntry::PostmortemStatus { to: s };
+        incidents::add_timeline(conn, &incident.team, incident.id, &entry, Some(by), now).await?;
     }
     if let Some(o) = &owner {
         review::set_owner(conn, &incident.team, incident.id, o).await?;
-        incidents::add_timeline(
-            conn,
-            &incident.team,
-            incident.id,
-            "postmortem_owner",
-            Some(by),
-            now,
-            json!({"user": o.as_str()}),
-        )
-        .await?;
+        let entry = TimelineEntry::PostmortemOwner { user: o.clone() };
+        incidents::add_timeline(conn, &incident.team, incident.id, &entry, Some(by), now).await?;
     }
     queue_for_change(conn, incident, &[Effect::RefreshSummary], now).await?;
     Ok(views::review_text(

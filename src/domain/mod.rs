@@ -11,9 +11,11 @@ pub mod invisible;
 pub mod links;
 pub mod markdown;
 pub mod mrkdwn;
+pub mod plan;
 pub mod postmortem;
 pub mod roles;
 pub mod slack_ts;
+pub mod timeline;
 pub mod transitions;
 pub mod trigger;
 

@@ -12,6 +12,7 @@ use super::actions;
 use super::fixes::{self, Outcome};
 use super::markdown;
 use super::mrkdwn;
+use super::timeline::TimelineEntry;
 use super::UserId;
 
 /// The template used unless `HEREBY_POSTMORTEM_TEMPLATE` names another.
@@ -220,8 +221,18 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
                 outcome: x.outcome.as_str(),
             })
             .collect(),
-        docs: notes_of(&r.entries, "docs", &f),
-        notes: notes_of(&r.entries, "note", &f),
+        docs: notes_of(&r.entries, &f, |e| {
+            let TimelineEntry::Docs { text } = e else {
+                return None;
+            };
+            Some(text)
+        }),
+        notes: notes_of(&r.entries, &f, |e| {
+            let TimelineEntry::Note { text } = e else {
+                return None;
+            };
+            Some(text)
+        }),
         counts: Counts {
             messages: live.len(),
             deleted: r.messages.len() - live.len(),
@@ -262,14 +273,20 @@ fn author(m: &LoggedMessage, f: &Fmt) -> String {
     }
 }
 
-fn notes_of(entries: &[Entry], kind: &str, f: &Fmt) -> Vec<Note> {
+/// The entries whose text `pick` takes, as notes.
+fn notes_of(
+    entries: &[Entry],
+    f: &Fmt,
+    pick: impl Fn(&TimelineEntry) -> Option<&String>,
+) -> Vec<Note> {
     entries
         .iter()
-        .filter(|e| e.kind == kind)
-        .map(|e| Note {
-            at: f.time(e.at),
-            who: e.actor.as_ref().map(|u| f.who(u)).unwrap_or_default(),
-            text: f.md(e.detail.get("text").and_then(Value::as_str).unwrap_or("")),
+        .filter_map(|e| {
+            Some(Note {
+                at: f.time(e.at),
+                who: e.actor.as_ref().map(|u| f.who(u)).unwrap_or_default(),
+                text: f.md(pick(&e.what)?),
+            })
         })
         .collect()
 }

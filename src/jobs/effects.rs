@@ -8,11 +8,11 @@
 
 use anyhow::Context;
 use chrono::Utc;
-use serde_json::json;
 
 use crate::app::effect::{queue, Completion, Effect, EffectError};
 use crate::app::progress::Progress;
 use crate::app::{once, postmortem, reconcile, telling, App};
+use crate::domain::timeline::TimelineEntry;
 use crate::domain::{ChannelId, UserId};
 use crate::slack::api::{CallError, OutgoingMessage};
 use crate::slack::views;
@@ -309,20 +309,13 @@ async fn complete(
     let mut tx = app.store.begin_write().await?;
     if let Some(channel) = &done.channel {
         incidents::set_channel(&mut tx, &incident.team, incident.id, channel).await?;
-        incidents::add_timeline(
-            &mut tx,
-            &incident.team,
-            incident.id,
-            if done.renamed {
-                "channel_renamed"
-            } else {
-                "channel_created"
-            },
-            None,
-            now,
-            json!({"channel": channel.id.as_str(), "name": channel.name}),
-        )
-        .await?;
+        let (channel, name) = (channel.id.clone(), channel.name.clone());
+        let entry = if done.renamed {
+            TimelineEntry::ChannelRenamed { channel, name }
+        } else {
+            TimelineEntry::ChannelCreated { channel, name }
+        };
+        incidents::add_timeline(&mut tx, &incident.team, incident.id, &entry, None, now).await?;
     }
     if let Some(ts) = &done.welcome_ts {
         incidents::set_welcome_ts(&mut tx, &incident.team, incident.id, ts).await?;

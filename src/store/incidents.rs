@@ -9,6 +9,7 @@ use super::{from_millis, opt_text, to_millis};
 use crate::domain::incident::{DeclareIncident, Origin, Severity, Status, Title};
 use crate::domain::postmortem::ReviewStatus;
 use crate::domain::roles::{Role, RoleAssignment};
+use crate::domain::timeline::TimelineEntry;
 use crate::domain::{ChannelId, TeamId, UserId};
 
 /// An incident as stored.
@@ -422,18 +423,18 @@ pub async fn add_timeline(
     conn: &mut AnyConnection,
     team: &TeamId,
     incident: i64,
-    kind: &str,
+    entry: &TimelineEntry,
     actor: Option<&UserId>,
     at: DateTime<Utc>,
-    detail: serde_json::Value,
 ) -> anyhow::Result<()> {
+    let (kind, detail) = entry.stored();
     sqlx::query(
         "INSERT INTO timeline_entries (team_id, incident_id, kind, actor, occurred_at, detail)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(team.to_string())
     .bind(incident)
-    .bind(kind.to_string())
+    .bind(kind)
     .bind(actor.map(|a| a.to_string()))
     .bind(to_millis(at))
     .bind(detail.to_string())

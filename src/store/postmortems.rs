@@ -16,6 +16,7 @@ use crate::domain::postmortem::{
     ActionRow, Entry, FixRow, IncidentFacts, LinkRow, LoggedMessage, Record, RoleSpan,
 };
 use crate::domain::roles::Role;
+use crate::domain::timeline::TimelineEntry;
 use crate::domain::{TeamId, UserId};
 
 fn action_from_row(r: &AnyRow) -> anyhow::Result<ActionRow> {
@@ -337,11 +338,16 @@ async fn load(
         .context("Failed to load the timeline")?
         .iter()
         .map(|r| {
+            let kind: String = r.try_get("kind")?;
+            let detail = serde_json::from_str(&r.try_get::<String, _>("detail")?).unwrap_or_default();
+            let what = TimelineEntry::from_stored(&kind, detail);
+            if let TimelineEntry::Unknown { .. } = what {
+                tracing::warn!(kind, "A timeline entry this version cannot read is left out");
+            }
             Ok(Entry {
                 at: from_millis(r.try_get("occurred_at")?),
-                kind: r.try_get("kind")?,
                 actor: opt_text(r, "actor")?.map(UserId::new),
-                detail: serde_json::from_str(&r.try_get::<String, _>("detail")?).unwrap_or_default(),
+                what,
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

@@ -3,9 +3,10 @@
 //! the resolution. Pure: the record and the end of the drawing come in as values.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
+use crate::domain::incident::Status;
 use crate::domain::postmortem::Record;
+use crate::domain::timeline::TimelineEntry;
 
 const WIDTH: f64 = 960.0;
 const LEFT: f64 = 10.0;
@@ -43,7 +44,6 @@ pub fn layout(record: &Record, end: DateTime<Utc>) -> (Vec<Band>, Vec<Marker>) {
         severity: None,
     }];
     let mut markers = Vec::new();
-    let text = |d: &Value, k: &str| d.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let name = |u: &str| {
         record
             .names
@@ -62,12 +62,57 @@ pub fn layout(record: &Record, end: DateTime<Utc>) -> (Vec<Band>, Vec<Marker>) {
             Some(b) => (b.status.clone(), b.severity.clone()),
             None => continue,
         };
-        let change = match e.kind.as_str() {
-            "status_changed" => Some((text(&e.detail, "to"), severity)),
-            "severity_changed" => Some((status, Some(text(&e.detail, "to")))),
-            "resolved" => Some(("resolved".to_string(), severity)),
-            "reopened" => Some(("investigating".to_string(), severity)),
-            _ => None,
+        let (change, marker) = match &e.what {
+            TimelineEntry::StatusChanged { to, .. } => {
+                (Some((to.as_str().to_string(), severity)), None)
+            }
+            TimelineEntry::SeverityChanged { to, .. } => {
+                (Some((status, Some(to.as_str().to_string()))), None)
+            }
+            TimelineEntry::Resolved { .. } => (
+                Some((Status::Resolved.as_str().to_string(), severity)),
+                Some(("resolution", format!("Resolved by {who}"))),
+            ),
+            TimelineEntry::Reopened { to } => (Some((to.as_str().to_string(), severity)), None),
+            TimelineEntry::FixTried { what, outcome, .. } => (
+                None,
+                Some((
+                    "fix",
+                    format!("Fix tried by {who}: {what} ({})", outcome.as_str()),
+                )),
+            ),
+            TimelineEntry::FixOutcome { what, outcome, .. } => (
+                None,
+                Some(("fix", format!("Fix {} by {who}: {what}", outcome.as_str()))),
+            ),
+            TimelineEntry::RoleAssigned { role, user, .. } => (
+                None,
+                Some((
+                    "role",
+                    format!("{who} made {} {}", name(user.as_str()), role.key()),
+                )),
+            ),
+            TimelineEntry::UpdatePosted { text } => (
+                None,
+                Some((
+                    "update",
+                    format!("Update by {who}: {}", slack_plain(text, &record.names)),
+                )),
+            ),
+            // On the record and in the draft's timeline, not drawn.
+            TimelineEntry::Declared { .. }
+            | TimelineEntry::Described { .. }
+            | TimelineEntry::ChannelCreated { .. }
+            | TimelineEntry::ChannelRenamed { .. }
+            | TimelineEntry::RoleUnassigned { .. }
+            | TimelineEntry::Renamed { .. }
+            | TimelineEntry::Note { .. }
+            | TimelineEntry::Docs { .. }
+            | TimelineEntry::ActionAdded { .. }
+            | TimelineEntry::ActionClosed { .. }
+            | TimelineEntry::PostmortemStatus { .. }
+            | TimelineEntry::PostmortemOwner { .. }
+            | TimelineEntry::Unknown { .. } => (None, None),
         };
         if let Some((status, severity)) = change {
             if let Some(last) = bands.last_mut() {
@@ -85,41 +130,6 @@ pub fn layout(record: &Record, end: DateTime<Utc>) -> (Vec<Band>, Vec<Marker>) {
                 }
             }
         }
-        let marker = match e.kind.as_str() {
-            "fix_tried" => Some((
-                "fix",
-                format!(
-                    "Fix tried by {who}: {} ({})",
-                    text(&e.detail, "what"),
-                    text(&e.detail, "outcome")
-                ),
-            )),
-            "fix_outcome" => Some((
-                "fix",
-                format!(
-                    "Fix {} by {who}: {}",
-                    text(&e.detail, "outcome"),
-                    text(&e.detail, "what")
-                ),
-            )),
-            "role_assigned" => Some((
-                "role",
-                format!(
-                    "{who} made {} {}",
-                    name(&text(&e.detail, "user")),
-                    text(&e.detail, "role")
-                ),
-            )),
-            "update" => Some((
-                "update",
-                format!(
-                    "Update by {who}: {}",
-                    slack_plain(&text(&e.detail, "text"), &record.names)
-                ),
-            )),
-            "resolved" => Some(("resolution", format!("Resolved by {who}"))),
-            _ => None,
-        };
         if let Some((kind, label)) = marker {
             markers.push(Marker { at, kind, label });
         }
@@ -287,22 +297,44 @@ pub fn render(bands: &[Band], markers: &[Marker], tz: &chrono_tz::Tz) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::fixes::Outcome;
+    use crate::domain::incident::{Severity, Title};
     use crate::domain::postmortem::{Entry, IncidentFacts, LoggedMessage};
-    use crate::domain::UserId;
+    use crate::domain::roles::Role;
+    use crate::domain::{ChannelId, UserId};
     use chrono::TimeZone;
-    use serde_json::json;
 
     fn at(min: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 21, 14, 0, 0).unwrap() + chrono::Duration::minutes(min)
     }
 
-    fn entry(min: i64, kind: &str, detail: Value) -> Entry {
+    fn entry(min: i64, what: TimelineEntry) -> Entry {
         Entry {
             at: at(min),
-            kind: kind.into(),
             actor: Some(UserId::new("W1")),
-            detail,
+            what,
         }
+    }
+
+    fn severity(min: i64, to: Severity) -> Entry {
+        entry(min, TimelineEntry::SeverityChanged { from: None, to })
+    }
+
+    fn status(min: i64, from: Status, to: Status) -> Entry {
+        entry(min, TimelineEntry::StatusChanged { from, to })
+    }
+
+    fn update(min: i64, text: &str) -> Entry {
+        entry(min, TimelineEntry::UpdatePosted { text: text.into() })
+    }
+
+    fn resolved(min: i64) -> Entry {
+        entry(
+            min,
+            TimelineEntry::Resolved {
+                from: Status::Identified,
+            },
+        )
     }
 
     fn record(entries: Vec<Entry>, messages: Vec<LoggedMessage>) -> Record {
@@ -334,11 +366,17 @@ mod tests {
     fn each_status_or_severity_change_starts_a_band() {
         let r = record(
             vec![
-                entry(0, "declared", json!({})),
-                entry(5, "severity_changed", json!({"to": "sev1"})),
-                entry(20, "status_changed", json!({"to": "identified"})),
-                entry(40, "severity_changed", json!({"to": "sev2"})),
-                entry(60, "resolved", json!({})),
+                entry(
+                    0,
+                    TimelineEntry::Declared {
+                        title: Title::parse("db down").ok(),
+                        origin_channel: ChannelId::new("C1"),
+                    },
+                ),
+                severity(5, Severity::Sev1),
+                status(20, Status::Investigating, Status::Identified),
+                severity(40, Severity::Sev2),
+                resolved(60),
             ],
             vec![],
         );
@@ -358,6 +396,42 @@ mod tests {
             ]
         );
         assert_eq!(bands[1].until, at(20));
+    }
+
+    #[test]
+    fn a_reopened_incident_goes_back_to_the_status_it_was_reopened_to() {
+        let r = record(
+            vec![
+                resolved(20),
+                entry(
+                    30,
+                    TimelineEntry::Reopened {
+                        to: Status::Identified,
+                    },
+                ),
+            ],
+            vec![],
+        );
+        let (bands, _) = layout(&r, at(40));
+        let seen: Vec<&str> = bands.iter().map(|b| b.status.as_str()).collect();
+        assert_eq!(seen, ["investigating", "resolved", "identified"]);
+    }
+
+    #[test]
+    fn entries_this_version_cannot_read_draw_nothing() {
+        let r = record(
+            vec![entry(
+                10,
+                TimelineEntry::Unknown {
+                    kind: "paged".into(),
+                    detail: serde_json::json!({"to": "resolved"}),
+                },
+            )],
+            vec![],
+        );
+        let (bands, markers) = layout(&r, at(30));
+        assert_eq!(bands.len(), 1);
+        assert!(markers.is_empty());
     }
 
     #[test]
@@ -384,16 +458,23 @@ mod tests {
             vec![
                 entry(
                     10,
-                    "fix_tried",
-                    json!({"what": "restart db", "outcome": "failed"}),
+                    TimelineEntry::FixTried {
+                        number: 1,
+                        what: "restart db".into(),
+                        outcome: Outcome::Failed,
+                        message_ts: None,
+                    },
                 ),
                 entry(
                     3,
-                    "role_assigned",
-                    json!({"user": "W1", "role": "commander"}),
+                    TimelineEntry::RoleAssigned {
+                        role: Role::Commander,
+                        user: UserId::new("W1"),
+                        previous: None,
+                    },
                 ),
-                entry(30, "update", json!({"text": "still down"})),
-                entry(50, "resolved", json!({})),
+                update(30, "still down"),
+                resolved(50),
             ],
             vec![highlighted, plain],
         );
@@ -420,10 +501,7 @@ mod tests {
             edited: false,
             highlighted: true,
         };
-        let r = record(
-            vec![entry(5, "update", json!({"text": "<@W1> is on it"}))],
-            vec![highlighted],
-        );
+        let r = record(vec![update(5, "<@W1> is on it")], vec![highlighted]);
         let (_, markers) = layout(&r, at(30));
         assert_eq!(markers[0].label, "Update by alice: @alice is on it");
         assert_eq!(markers[1].label, "Highlight, alice: see the dashboard");
@@ -433,12 +511,8 @@ mod tests {
     fn bands_are_coloured_by_severity_and_labels_are_escaped() {
         let r = record(
             vec![
-                entry(5, "severity_changed", json!({"to": "sev1"})),
-                entry(
-                    10,
-                    "update",
-                    json!({"text": "&lt;script&gt;alert(1)&lt;/script&gt;"}),
-                ),
+                severity(5, Severity::Sev1),
+                update(10, "&lt;script&gt;alert(1)&lt;/script&gt;"),
             ],
             vec![],
         );

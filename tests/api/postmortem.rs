@@ -356,3 +356,58 @@ async fn an_export_interrupted_after_storing_the_draft_is_not_shared_twice() {
         "the retry reuses version 1"
     );
 }
+
+#[tokio::test]
+async fn an_action_item_closed_during_the_incident_is_in_the_shared_draft() {
+    let app = spawn_app().await;
+    let c = app.declared("closing actions").await;
+    app.command(
+        &c,
+        "W111",
+        "action Alert on pool usage above 90% <@W555|dana> due 2026-12-15",
+    )
+    .await;
+    let reply = app.command(&c, "W111", "action done 1").await;
+    assert!(
+        reply["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Action item #1 is done."),
+        "{reply}"
+    );
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
+        .await;
+    let md = app.slack.shared_files().remove(0).content;
+    let added = position(&md, "Action item #1 added by disp-w111");
+    let closed = position(
+        &md,
+        "Action item #1 closed as done by disp-w111: Alert on pool usage above 90%",
+    );
+    let resolved = position(&md, "disp-w111 resolved the incident");
+    assert!(added < closed && closed < resolved, "{md}");
+    assert!(app.timeline().await.contains(&"action_closed".to_string()));
+}
+
+#[tokio::test]
+async fn a_timeline_entry_from_a_newer_version_leaves_the_draft_readable() {
+    let app = spawn_app().await;
+    let c = app.declared("newer rows").await;
+    app.command(&c, "W111", "note checked the load balancer")
+        .await;
+    let store = app.store().await;
+    sqlx::query(
+        "INSERT INTO timeline_entries (team_id, incident_id, kind, actor, occurred_at, detail)
+         VALUES ($1, 1, 'paged', NULL, 0, '{\"service\": \"checkout\"}')",
+    )
+    .bind(TEAM)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let md = app.cli(&["postmortem", "1"]);
+    assert!(md.contains("checked the load balancer"), "{md}");
+    assert!(!md.contains("checkout"), "{md}");
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
+        .await;
+}

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::domain::actions::ActionStatus;
 use crate::domain::fixes::Outcome;
+use crate::domain::timeline::TimelineEntry;
 use crate::domain::UserId;
 
 // ---- What the record holds (inputs) ----
@@ -40,13 +41,12 @@ pub struct RoleSpan {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// A timeline entry as stored.
+/// A timeline entry: what happened, when and by whom (`None`: hereby itself).
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub at: DateTime<Utc>,
-    pub kind: String,
     pub actor: Option<UserId>,
-    pub detail: Value,
+    pub what: TimelineEntry,
 }
 
 /// A recorded message.

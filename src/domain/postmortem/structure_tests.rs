@@ -8,6 +8,9 @@ use serde_json::json;
 
 use super::tests::realistic;
 use super::*;
+use crate::domain::incident::{Severity, Status, Title};
+use crate::domain::roles::Role;
+use crate::domain::ChannelId;
 
 /// Pieces that have broken Markdown documents before, mixed with arbitrary text.
 const HOSTILE: &[&str] = &[
@@ -111,15 +114,97 @@ fn hostile_record(t: &[String]) -> Record {
     for (n, s) in r.roles.iter_mut().enumerate() {
         s.role = pick(12 + n);
     }
-    for (n, e) in r.entries.iter_mut().enumerate() {
-        e.detail = json!({"title": pick(13 + n), "to": pick(14 + n), "name": pick(15 + n),
-                          "text": pick(16 + n), "what": pick(17 + n), "role": pick(18 + n),
-                          "user": pick(19 + n), "outcome": pick(20 + n), "number": 1});
-    }
+    let at = r.incident.declared_at;
+    r.entries = hostile_entries(&|i| pick(13 + i))
+        .into_iter()
+        .map(|what| Entry {
+            at,
+            actor: Some(UserId::new(pick(22))),
+            what,
+        })
+        .collect();
     for v in r.names.values_mut() {
         *v = pick(21);
     }
     r
+}
+
+/// One entry of every kind, whatever people typed or named in each of its fields.
+fn hostile_entries(pick: &dyn Fn(usize) -> String) -> Vec<TimelineEntry> {
+    let title = |i: usize| Title::parse(&pick(i)).ok();
+    let user = |i: usize| UserId::new(pick(i));
+    let role = |i: usize| Role::Custom(pick(i));
+    vec![
+        TimelineEntry::Declared {
+            title: title(0),
+            origin_channel: ChannelId::new(pick(1)),
+        },
+        TimelineEntry::Described { text: pick(2) },
+        TimelineEntry::ChannelCreated {
+            channel: ChannelId::new(pick(3)),
+            name: pick(4),
+        },
+        TimelineEntry::ChannelRenamed {
+            channel: ChannelId::new(pick(5)),
+            name: pick(6),
+        },
+        TimelineEntry::RoleAssigned {
+            role: role(7),
+            user: user(8),
+            previous: Some(user(9)),
+        },
+        TimelineEntry::RoleUnassigned {
+            role: role(10),
+            previous: user(11),
+        },
+        TimelineEntry::SeverityChanged {
+            from: None,
+            to: Severity::Sev1,
+        },
+        TimelineEntry::StatusChanged {
+            from: Status::Investigating,
+            to: Status::Identified,
+        },
+        TimelineEntry::Resolved {
+            from: Status::Identified,
+        },
+        TimelineEntry::Reopened {
+            to: Status::Monitoring,
+        },
+        TimelineEntry::UpdatePosted { text: pick(12) },
+        TimelineEntry::Renamed {
+            from: title(13),
+            to: title(14).unwrap_or_else(|| Title::parse("x").unwrap_or_else(|_| unreachable!())),
+        },
+        TimelineEntry::FixTried {
+            number: 1,
+            what: pick(15),
+            outcome: Outcome::Failed,
+            message_ts: Some(pick(16)),
+        },
+        TimelineEntry::FixOutcome {
+            number: 1,
+            what: pick(17),
+            outcome: Outcome::Worked,
+        },
+        TimelineEntry::Note { text: pick(18) },
+        TimelineEntry::Docs { text: pick(19) },
+        TimelineEntry::ActionAdded {
+            number: 1,
+            text: pick(20),
+            owner: Some(user(21)),
+            due: None,
+        },
+        TimelineEntry::ActionClosed {
+            number: 1,
+            status: crate::domain::actions::ActionStatus::WontFix,
+            text: Some(pick(22)),
+        },
+        TimelineEntry::PostmortemStatus {
+            to: ReviewStatus::Final,
+        },
+        TimelineEntry::PostmortemOwner { user: user(23) },
+    ]
 }
 
 /// What a renderer makes of a document: its headings (level and text), raw HTML, and link or

@@ -5,6 +5,9 @@ use serde_json::json;
 
 use super::*;
 use crate::domain::actions::ActionStatus;
+use crate::domain::incident::{Severity, Status, Title};
+use crate::domain::roles::Role;
+use crate::domain::ChannelId;
 
 pub fn at(h: u32, m: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 21, h, m, 0).unwrap()
@@ -12,6 +15,14 @@ pub fn at(h: u32, m: u32) -> DateTime<Utc> {
 
 pub fn u(id: &str) -> UserId {
     UserId::new(id)
+}
+
+pub fn entry(at: DateTime<Utc>, actor: &str, what: TimelineEntry) -> Entry {
+    Entry {
+        at,
+        actor: Some(u(actor)),
+        what,
+    }
 }
 
 pub fn msg(
@@ -103,66 +114,89 @@ pub fn realistic() -> Record {
             },
         ],
         entries: vec![
-            Entry {
-                at: at(14, 0),
-                kind: "declared".into(),
-                actor: Some(u("UALICE")),
-                detail: json!({"title": "Checkout payments failing"}),
-            },
-            Entry {
-                at: at(14, 3),
-                kind: "role_assigned".into(),
-                actor: Some(u("UALICE")),
-                detail: json!({"role": "ops", "user": "UBOB"}),
-            },
-            Entry {
-                at: at(14, 4),
-                kind: "severity_changed".into(),
-                actor: Some(u("UALICE")),
-                detail: json!({"to": "sev1"}),
-            },
-            Entry {
-                at: at(14, 10),
-                kind: "fix_tried".into(),
-                actor: Some(u("UBOB")),
-                detail: json!({"number": 1, "what": "restart checkout pods", "outcome": "failed"}),
-            },
-            Entry {
-                at: at(14, 15),
-                kind: "note".into(),
-                actor: Some(u("UCAROL")),
-                detail: json!({"text": "Call with the payment provider: their side is healthy"}),
-            },
-            Entry {
-                at: at(14, 25),
-                kind: "fix_tried".into(),
-                actor: Some(u("UBOB")),
-                detail: json!({"number": 2, "what": "revert the pool size change", "outcome": "unknown"}),
-            },
-            Entry {
-                at: at(14, 40),
-                kind: "fix_outcome".into(),
-                actor: Some(u("UBOB")),
-                detail: json!({"number": 2, "what": "revert the pool size change", "outcome": "worked"}),
-            },
-            Entry {
-                at: at(14, 45),
-                kind: "docs".into(),
-                actor: Some(u("UCAROL")),
-                detail: json!({"text": "<https://wiki.example.com/pool|pool runbook> names the old config file"}),
-            },
-            Entry {
-                at: at(14, 50),
-                kind: "update".into(),
-                actor: Some(u("UALICE")),
-                detail: json!({"text": "Payments recovered; monitoring"}),
-            },
-            Entry {
-                at: at(15, 10),
-                kind: "resolved".into(),
-                actor: Some(u("UALICE")),
-                detail: json!({"to": "resolved"}),
-            },
+            entry(
+                at(14, 0),
+                "UALICE",
+                TimelineEntry::Declared {
+                    title: Title::parse("Checkout payments failing").ok(),
+                    origin_channel: ChannelId::new("CGENERAL"),
+                },
+            ),
+            entry(
+                at(14, 3),
+                "UALICE",
+                TimelineEntry::RoleAssigned {
+                    role: Role::Ops,
+                    user: u("UBOB"),
+                    previous: None,
+                },
+            ),
+            entry(
+                at(14, 4),
+                "UALICE",
+                TimelineEntry::SeverityChanged {
+                    from: None,
+                    to: Severity::Sev1,
+                },
+            ),
+            entry(
+                at(14, 10),
+                "UBOB",
+                TimelineEntry::FixTried {
+                    number: 1,
+                    what: "restart checkout pods".into(),
+                    outcome: Outcome::Failed,
+                    message_ts: None,
+                },
+            ),
+            entry(
+                at(14, 15),
+                "UCAROL",
+                TimelineEntry::Note {
+                    text: "Call with the payment provider: their side is healthy".into(),
+                },
+            ),
+            entry(
+                at(14, 25),
+                "UBOB",
+                TimelineEntry::FixTried {
+                    number: 2,
+                    what: "revert the pool size change".into(),
+                    outcome: Outcome::Unknown,
+                    message_ts: None,
+                },
+            ),
+            entry(
+                at(14, 40),
+                "UBOB",
+                TimelineEntry::FixOutcome {
+                    number: 2,
+                    what: "revert the pool size change".into(),
+                    outcome: Outcome::Worked,
+                },
+            ),
+            entry(
+                at(14, 45),
+                "UCAROL",
+                TimelineEntry::Docs {
+                    text: "<https://wiki.example.com/pool|pool runbook> names the old config file"
+                        .into(),
+                },
+            ),
+            entry(
+                at(14, 50),
+                "UALICE",
+                TimelineEntry::UpdatePosted {
+                    text: "Payments recovered; monitoring".into(),
+                },
+            ),
+            entry(
+                at(15, 10),
+                "UALICE",
+                TimelineEntry::Resolved {
+                    from: Status::Monitoring,
+                },
+            ),
         ],
         messages: vec![
             alert,

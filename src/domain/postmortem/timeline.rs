@@ -1,5 +1,6 @@
 //! The draft's timeline: the moments that matter (declaration, roles, severity and status,
-//! updates, highlighted messages in full, fixes, notes, docs, action items, resolution) with
+//! updates, highlighted messages in full, fixes, notes, docs, action items added and closed,
+//! resolution, the post-mortem's own status and owner) with
 //! the conversation between them condensed into activity lines (see [`super::skeleton`]).
 
 use std::collections::{HashMap, HashSet};
@@ -10,7 +11,8 @@ use serde_json::Value;
 use super::skeleton::{self, Activity};
 use super::{Entry, Fmt, LoggedMessage, TimelineItem};
 use crate::domain::markdown;
-use crate::domain::UserId;
+use crate::domain::roles::Role;
+use crate::domain::timeline::TimelineEntry;
 
 /// How long a quoted first line may be, about: enough to keep the point.
 pub const QUOTE_CHARS: usize = 200;
@@ -164,108 +166,126 @@ fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
         .as_ref()
         .map(|u| f.who(u))
         .unwrap_or_else(|| "hereby".into());
-    let raw = |k: &str| {
-        e.detail
-            .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    // Plain text as recorded (a title, a name); `f.md` for what was typed as mrkdwn.
-    let d = |k: &str| markdown::line(&raw(k));
-    let user = |k: &str| f.who(&UserId::new(raw(k)));
-    let (kind, text) = match e.kind.as_str() {
-        "declared" => (
+    // Plain text as recorded (a title, a name) goes through `markdown::line`; what was typed
+    // as mrkdwn through `f.md`.
+    let role = |r: &Role| markdown::line(&r.display_name());
+    let (kind, text) = match &e.what {
+        TimelineEntry::Declared { title, .. } => (
             "declaration",
             format!(
                 "Incident declared by {who}{}",
-                if d("title").is_empty() {
-                    String::new()
-                } else {
-                    format!(": \"{}\"", d("title"))
-                }
+                title
+                    .as_ref()
+                    .map(|t| format!(": \"{}\"", markdown::line(t.as_str())))
+                    .unwrap_or_default()
             ),
         ),
-        "channel_created" => ("channel", format!("Channel #{} opened", d("name"))),
-        "channel_renamed" => ("channel", format!("Channel renamed to #{}", d("name"))),
-        "role_assigned" => (
-            "role",
-            format!("{who} made {} {}", user("user"), role_name(&raw("role"))),
+        TimelineEntry::ChannelCreated { name, .. } => (
+            "channel",
+            format!("Channel #{} opened", markdown::line(name)),
         ),
-        "role_unassigned" => (
+        TimelineEntry::ChannelRenamed { name, .. } => (
+            "channel",
+            format!("Channel renamed to #{}", markdown::line(name)),
+        ),
+        TimelineEntry::RoleAssigned { role: r, user, .. } => {
+            ("role", format!("{who} made {} {}", f.who(user), role(r)))
+        }
+        TimelineEntry::RoleUnassigned { role: r, previous } => (
             "role",
             format!(
                 "{who} left the {} role unfilled (was {})",
-                role_name(&raw("role")),
-                user("previous")
+                role(r),
+                f.who(previous)
             ),
         ),
-        "severity_changed" => (
+        TimelineEntry::SeverityChanged { to, .. } => (
             "severity",
-            format!("{who} set severity to {}", d("to").to_uppercase()),
+            format!("{who} set severity to {}", to.as_str().to_uppercase()),
         ),
-        "status_changed" => ("status", format!("{who} set status to {}", d("to"))),
-        "resolved" => ("resolution", format!("{who} resolved the incident")),
-        "reopened" => ("reopened", format!("{who} reopened the incident")),
-        "update" => ("update", format!("Update by {who}: {}", f.md(&raw("text")))),
-        "renamed" => (
+        TimelineEntry::StatusChanged { to, .. } => {
+            ("status", format!("{who} set status to {}", to.as_str()))
+        }
+        TimelineEntry::Resolved { .. } => ("resolution", format!("{who} resolved the incident")),
+        TimelineEntry::Reopened { .. } => ("reopened", format!("{who} reopened the incident")),
+        TimelineEntry::UpdatePosted { text } => {
+            ("update", format!("Update by {who}: {}", f.md(text)))
+        }
+        TimelineEntry::Renamed { to, .. } => (
             "rename",
-            format!("{who} renamed the incident to \"{}\"", d("to")),
-        ),
-        "described" => (
-            "note",
-            format!("Description by {who}: {}", f.md(&raw("text"))),
-        ),
-        "fix_tried" => (
-            "fix",
             format!(
-                "Fix #{} tried by {who}: {} ({})",
-                e.detail.get("number").and_then(Value::as_i64).unwrap_or(0),
-                f.md(&raw("what")),
-                d("outcome")
+                "{who} renamed the incident to \"{}\"",
+                markdown::line(to.as_str())
             ),
         ),
-        "fix_outcome" => (
+        TimelineEntry::Described { text } => {
+            ("note", format!("Description by {who}: {}", f.md(text)))
+        }
+        TimelineEntry::FixTried {
+            number,
+            what,
+            outcome,
+            ..
+        } => (
             "fix",
             format!(
-                "Fix #{} ({}) marked {} by {who}",
-                e.detail.get("number").and_then(Value::as_i64).unwrap_or(0),
-                f.md(&raw("what")),
-                d("outcome")
+                "Fix #{number} tried by {who}: {} ({})",
+                f.md(what),
+                outcome.as_str()
             ),
         ),
-        "note" => (
-            "note",
-            format!("Note by {who} (outside the chat): {}", f.md(&raw("text"))),
+        TimelineEntry::FixOutcome {
+            number,
+            what,
+            outcome,
+        } => (
+            "fix",
+            format!(
+                "Fix #{number} ({}) marked {} by {who}",
+                f.md(what),
+                outcome.as_str()
+            ),
         ),
-        "docs" => (
+        TimelineEntry::Note { text } => (
+            "note",
+            format!("Note by {who} (outside the chat): {}", f.md(text)),
+        ),
+        TimelineEntry::Docs { text } => (
             "docs",
-            format!(
-                "Documentation trouble noted by {who}: {}",
-                f.md(&raw("text"))
-            ),
+            format!("Documentation trouble noted by {who}: {}", f.md(text)),
         ),
-        "action_added" => (
+        TimelineEntry::ActionAdded { number, text, .. } => (
+            "action",
+            format!("Action item #{number} added by {who}: {}", f.md(text)),
+        ),
+        TimelineEntry::ActionClosed {
+            number,
+            status,
+            text,
+        } => (
             "action",
             format!(
-                "Action item #{} added by {who}: {}",
-                e.detail.get("number").and_then(Value::as_i64).unwrap_or(0),
-                f.md(&raw("text"))
+                "Action item #{number} closed as {} by {who}{}",
+                status.as_str(),
+                text.as_deref()
+                    .map(|t| format!(": {}", f.md(t)))
+                    .unwrap_or_default()
             ),
         ),
-        _ => return None,
+        TimelineEntry::PostmortemStatus { to } => (
+            "postmortem",
+            format!("{who} set the post-mortem's status to {}", to.label()),
+        ),
+        TimelineEntry::PostmortemOwner { user } => (
+            "postmortem",
+            format!("{who} made {} the post-mortem's owner", f.who(user)),
+        ),
+        // Written by a newer version or unreadable: nothing to say about it.
+        TimelineEntry::Unknown { .. } => return None,
     };
     Some(TimelineItem {
         at: f.time(e.at),
         kind,
         text,
     })
-}
-
-fn role_name(key: &str) -> String {
-    markdown::line(
-        &crate::domain::roles::Role::parse(key, &[])
-            .map(|r| r.display_name())
-            .unwrap_or_else(|| key.replace(['-', '_'], " ")),
-    )
 }

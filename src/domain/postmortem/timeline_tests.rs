@@ -175,3 +175,99 @@ fn a_fifty_thousand_message_incident_gets_a_timeline_of_a_few_hundred_lines() {
     assert_eq!(d.counts.messages, 50_000);
     assert!(d.timeline.iter().filter(|t| t.kind == "highlight").count() == 10);
 }
+
+fn timeline_texts(r: &Record) -> Vec<String> {
+    build_utc(r).timeline.into_iter().map(|t| t.text).collect()
+}
+
+#[test]
+fn a_closed_action_item_reaches_the_draft() {
+    use crate::domain::actions::ActionStatus;
+    use crate::domain::timeline::TimelineEntry;
+
+    let mut r = realistic();
+    r.entries.push(super::tests::entry(
+        at(14, 20),
+        "UBOB",
+        TimelineEntry::ActionAdded {
+            number: 1,
+            text: "Alert on the pool size".into(),
+            owner: None,
+            due: None,
+        },
+    ));
+    r.entries.push(super::tests::entry(
+        at(14, 55),
+        "UALICE",
+        TimelineEntry::ActionClosed {
+            number: 1,
+            status: ActionStatus::Done,
+            text: Some("Alert on the pool size".into()),
+        },
+    ));
+    let d = build_utc(&r);
+    let closed = d
+        .timeline
+        .iter()
+        .find(|t| t.text == "Action item #1 closed as done by alice: Alert on the pool size")
+        .unwrap_or_else(|| panic!("{:#?}", d.timeline));
+    assert_eq!(closed.kind, "action");
+    assert_eq!(closed.at, "2026-11-21 14:55:00 UTC (UTC+00:00)");
+}
+
+#[test]
+fn an_action_item_closed_before_its_text_was_recorded_still_reaches_the_draft() {
+    use crate::domain::timeline::TimelineEntry;
+
+    let mut r = realistic();
+    r.entries.push(super::tests::entry(
+        at(14, 55),
+        "UALICE",
+        TimelineEntry::from_stored(
+            "action_closed",
+            serde_json::json!({"number": 3, "status": "wontfix"}),
+        ),
+    ));
+    assert!(timeline_texts(&r).contains(&"Action item #3 closed as won't fix by alice".into()));
+}
+
+#[test]
+fn the_post_mortem_s_own_status_and_owner_reach_the_draft() {
+    use crate::domain::timeline::TimelineEntry;
+
+    let mut r = realistic();
+    r.entries.push(super::tests::entry(
+        at(15, 20),
+        "UALICE",
+        TimelineEntry::PostmortemOwner {
+            user: super::tests::u("UCAROL"),
+        },
+    ));
+    r.entries.push(super::tests::entry(
+        at(15, 30),
+        "UCAROL",
+        TimelineEntry::PostmortemStatus {
+            to: ReviewStatus::InReview,
+        },
+    ));
+    let texts = timeline_texts(&r);
+    assert!(
+        texts.contains(&"alice made carol the post-mortem's owner".into()),
+        "{texts:#?}"
+    );
+    assert!(texts.contains(&"carol set the post-mortem's status to In review".into()));
+}
+
+#[test]
+fn an_entry_this_version_cannot_read_is_left_out_of_the_draft() {
+    use crate::domain::timeline::TimelineEntry;
+
+    let mut r = realistic();
+    let before = build_utc(&r).timeline.len();
+    r.entries.push(super::tests::entry(
+        at(14, 30),
+        "UALICE",
+        TimelineEntry::from_stored("paged", serde_json::json!({"service": "checkout"})),
+    ));
+    assert_eq!(build_utc(&r).timeline.len(), before);
+}
