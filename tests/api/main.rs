@@ -20,6 +20,7 @@ mod private;
 mod real_slack;
 mod recording;
 mod replicas;
+mod settings;
 mod skeleton;
 mod socket_mode;
 mod web;
