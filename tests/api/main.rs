@@ -15,6 +15,7 @@ mod helpers;
 mod hostile;
 mod ingress;
 mod manifest;
+mod migrations;
 mod postmortem;
 mod private;
 mod real_slack;
