@@ -1,10 +1,8 @@
 //! Events API deliveries: stored before they are acknowledged, then claimed and processed.
 
+use super::{from_millis, to_millis, Store, Tx};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-
-use super::{to_millis, Store, Tx};
 
 /// What storing a delivery found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +22,37 @@ pub struct PendingDelivery {
     pub payload: String,
     pub attempts: i64,
     pub received_at: DateTime<Utc>,
+}
+
+/// A claimed `deliveries` row as stored.
+#[derive(sqlx::FromRow)]
+struct Claimed {
+    id: i64,
+    team_id: String,
+    event_id: String,
+    payload: String,
+    attempts: i64,
+    received_at: i64,
+}
+
+impl From<Claimed> for PendingDelivery {
+    fn from(r: Claimed) -> PendingDelivery {
+        PendingDelivery {
+            id: r.id,
+            team_id: r.team_id,
+            event_id: r.event_id,
+            payload: r.payload,
+            attempts: r.attempts,
+            received_at: from_millis(r.received_at),
+        }
+    }
+}
+
+/// A delivery's key: Slack's `event_id` within its workspace.
+#[derive(sqlx::FromRow)]
+struct DeliveryKey {
+    team_id: String,
+    event_id: String,
 }
 
 /// A new delivery, owned, as it waits in a group commit.
@@ -72,7 +101,7 @@ impl Store {
                  VALUES {} ON CONFLICT (team_id, event_id) DO NOTHING RETURNING team_id, event_id",
                 values.join(", ")
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let mut q = sqlx::query_as::<_, DeliveryKey>(sqlx::AssertSqlSafe(sql));
             for d in chunk {
                 q = q
                     .bind(d.team_id.clone())
@@ -87,7 +116,7 @@ impl Store {
                 .await
                 .context("Failed to store deliveries")?
             {
-                inserted.insert((r.try_get("team_id")?, r.try_get("event_id")?));
+                inserted.insert((r.team_id, r.event_id));
             }
         }
         tx.commit()
@@ -118,7 +147,7 @@ impl Store {
     ) -> anyhow::Result<Vec<PendingDelivery>> {
         // The conditions are checked again outside the subquery, so that when two workers race
         // for the same rows, the second one's UPDATE re-checks them and matches nothing.
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, Claimed>(
             "UPDATE deliveries SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
              WHERE id IN (SELECT id FROM deliveries
                           WHERE processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3)
@@ -133,19 +162,8 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .context("Failed to claim deliveries")?;
-        let mut claimed = rows
-            .iter()
-            .map(|r| {
-                Ok(PendingDelivery {
-                    id: r.try_get("id")?,
-                    team_id: r.try_get("team_id")?,
-                    event_id: r.try_get("event_id")?,
-                    payload: r.try_get("payload")?,
-                    attempts: r.try_get("attempts")?,
-                    received_at: super::from_millis(r.try_get("received_at")?),
-                })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut claimed: Vec<PendingDelivery> =
+            rows.into_iter().map(PendingDelivery::from).collect();
         claimed.sort_by_key(|d| d.id);
         Ok(claimed)
     }
@@ -183,13 +201,12 @@ impl Store {
         team: &str,
         until: DateTime<Utc>,
     ) -> anyhow::Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE team_id = $1 AND processed_at IS NULL AND received_at <= $2")
+        sqlx::query_scalar("SELECT COUNT(*) AS n FROM deliveries WHERE team_id = $1 AND processed_at IS NULL AND received_at <= $2")
             .bind(team.to_string())
             .bind(to_millis(until))
             .fetch_one(self.pool())
             .await
-            .context("Failed to count unprocessed deliveries")?;
-        Ok(row.try_get("n")?)
+            .context("Failed to count unprocessed deliveries")
     }
 
     /// Gives a delivery back after a failure, to be retried from `retry_at`.

@@ -3,9 +3,9 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
-use super::{to_millis, Store};
+use super::{from_millis, to_millis, Store};
 use crate::domain::TeamId;
 
 /// How long a claimed effect stays with its worker without news from it: long enough for a few
@@ -49,6 +49,60 @@ pub struct ClaimedEffect {
     pub attempts: i64,
 }
 
+/// A claimed `outbox` row as stored.
+#[derive(sqlx::FromRow)]
+struct Claimed {
+    id: i64,
+    team_id: String,
+    incident_id: Option<i64>,
+    dedupe_key: String,
+    payload: String,
+    progress: String,
+    attempts: i64,
+}
+
+impl TryFrom<Claimed> for ClaimedEffect {
+    type Error = anyhow::Error;
+
+    fn try_from(r: Claimed) -> anyhow::Result<ClaimedEffect> {
+        Ok(ClaimedEffect {
+            id: r.id,
+            team: TeamId::new(r.team_id),
+            incident: r.incident_id,
+            dedupe_key: r.dedupe_key,
+            effect: serde_json::from_str(&r.payload).context("Stored effect is not JSON")?,
+            progress: serde_json::from_str(&r.progress).unwrap_or(serde_json::json!({})),
+            attempts: r.attempts,
+        })
+    }
+}
+
+/// A failed `outbox` row as stored.
+#[derive(sqlx::FromRow)]
+struct Failed {
+    id: i64,
+    team_id: String,
+    incident_id: Option<i64>,
+    step: String,
+    attempts: i64,
+    last_error: Option<String>,
+    done_at: Option<i64>,
+}
+
+impl From<Failed> for FailedEffect {
+    fn from(r: Failed) -> FailedEffect {
+        FailedEffect {
+            id: r.id,
+            team: TeamId::new(r.team_id),
+            incident: r.incident_id,
+            step: r.step,
+            attempts: r.attempts,
+            error: r.last_error.unwrap_or_default(),
+            failed_at: r.done_at.map(from_millis),
+        }
+    }
+}
+
 /// Queues an effect, inside the transaction of the change that calls for it.
 pub async fn enqueue(
     conn: &mut AnyConnection,
@@ -86,7 +140,7 @@ impl Store {
         now: DateTime<Utc>,
         lease: chrono::Duration,
     ) -> anyhow::Result<Option<ClaimedEffect>> {
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, Claimed>(
             "UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
              WHERE id = (SELECT id FROM outbox
                          WHERE status = 'pending' AND not_before <= $3
@@ -101,18 +155,7 @@ impl Store {
         .fetch_optional(self.pool())
         .await
         .context("Failed to claim an outbox effect")?;
-        let Some(r) = row else { return Ok(None) };
-        let payload: String = r.try_get("payload")?;
-        let progress: String = r.try_get("progress")?;
-        Ok(Some(ClaimedEffect {
-            id: r.try_get("id")?,
-            team: TeamId::new(r.try_get::<String, _>("team_id")?),
-            incident: r.try_get("incident_id")?,
-            dedupe_key: r.try_get("dedupe_key")?,
-            effect: serde_json::from_str(&payload).context("Stored effect is not JSON")?,
-            progress: serde_json::from_str(&progress).unwrap_or(serde_json::json!({})),
-            attempts: r.try_get("attempts")?,
-        }))
+        row.map(ClaimedEffect::try_from).transpose()
     }
 
     /// Saves what an attempt is about to do, before it calls Slack, so that a crash or timeout
@@ -193,7 +236,7 @@ impl Store {
         &self,
         incident: &crate::store::incidents::IncidentRecord,
     ) -> anyhow::Result<i64> {
-        let r = sqlx::query(
+        sqlx::query_scalar(
             "SELECT COUNT(*) AS n FROM outbox
              WHERE team_id = $1 AND incident_id = $2 AND step = 'look_up_user' AND status = 'pending'",
         )
@@ -201,36 +244,19 @@ impl Store {
         .bind(incident.id)
         .fetch_one(self.pool())
         .await
-        .context("Failed to count pending name look-ups")?;
-        Ok(r.try_get("n")?)
+        .context("Failed to count pending name look-ups")
     }
 
     /// Effects given up on, newest first: what `hereby outbox failed` lists.
     pub async fn failed_effects(&self) -> anyhow::Result<Vec<FailedEffect>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, Failed>(
             "SELECT id, team_id, incident_id, step, attempts, last_error, done_at FROM outbox
              WHERE status = 'failed' ORDER BY done_at DESC, id DESC",
         )
         .fetch_all(self.pool())
         .await
         .context("Failed to list failed effects")?;
-        rows.iter()
-            .map(|r| {
-                Ok(FailedEffect {
-                    id: r.try_get("id")?,
-                    team: TeamId::new(r.try_get::<String, _>("team_id")?),
-                    incident: r.try_get("incident_id")?,
-                    step: r.try_get("step")?,
-                    attempts: r.try_get("attempts")?,
-                    error: r
-                        .try_get::<Option<String>, _>("last_error")?
-                        .unwrap_or_default(),
-                    failed_at: r
-                        .try_get::<Option<i64>, _>("done_at")?
-                        .map(super::from_millis),
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(FailedEffect::from).collect())
     }
 
     /// Puts failed effects back in the queue to be tried again from now, with a fresh count of
@@ -261,20 +287,18 @@ impl Store {
 
     /// How many effects have been given up on.
     pub async fn outbox_failed(&self) -> anyhow::Result<i64> {
-        let r = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'failed'")
+        sqlx::query_scalar("SELECT COUNT(*) AS n FROM outbox WHERE status = 'failed'")
             .fetch_one(self.pool())
             .await
-            .context("Failed to count failed effects")?;
-        Ok(r.try_get("n")?)
+            .context("Failed to count failed effects")
     }
 
     /// How many effects are waiting.
     pub async fn outbox_depth(&self) -> anyhow::Result<i64> {
-        let r = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
+        sqlx::query_scalar("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
             .fetch_one(self.pool())
             .await
-            .context("Failed to count the outbox")?;
-        Ok(r.try_get("n")?)
+            .context("Failed to count the outbox")
     }
 }
 

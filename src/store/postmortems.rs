@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::incidents::{self, IncidentRecord};
+use super::record::CachedUser;
 use super::{from_millis, opt_text, to_millis};
 use crate::domain::actions::{ActionStatus, NewAction};
 use crate::domain::fixes::Outcome;
@@ -18,14 +18,28 @@ use crate::domain::postmortem::{
 use crate::domain::roles::Role;
 use crate::domain::{TeamId, UserId};
 
-fn action_from_row(r: &AnyRow) -> anyhow::Result<ActionRow> {
-    Ok(ActionRow {
-        number: r.try_get("number")?,
-        text: r.try_get("text")?,
-        owner: opt_text(r, "owner")?.map(UserId::new),
-        due: opt_text(r, "due")?.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
-        status: ActionStatus::from_key(&r.try_get::<String, _>("status")?),
-    })
+/// An `action_items` row as stored.
+#[derive(sqlx::FromRow)]
+struct ActionItem {
+    number: i64,
+    text: String,
+    owner: Option<String>,
+    due: Option<String>,
+    status: String,
+}
+
+impl From<ActionItem> for ActionRow {
+    fn from(r: ActionItem) -> ActionRow {
+        ActionRow {
+            number: r.number,
+            text: r.text,
+            owner: r.owner.map(UserId::new),
+            due: r
+                .due
+                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+            status: ActionStatus::from_key(&r.status),
+        }
+    }
 }
 
 /// Adds an action item under the incident's next number.
@@ -37,13 +51,12 @@ pub async fn add_action(
     by: &UserId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ActionRow> {
-    let next: i64 = sqlx::query("SELECT COALESCE(MAX(number), 0) + 1 AS next FROM action_items WHERE team_id = $1 AND incident_id = $2")
+    let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 AS next FROM action_items WHERE team_id = $1 AND incident_id = $2")
         .bind(team.to_string())
         .bind(incident)
         .fetch_one(&mut *conn)
         .await
-        .context("Failed to number an action item")?
-        .try_get("next")?;
+        .context("Failed to number an action item")?;
     sqlx::query(
         "INSERT INTO action_items (team_id, incident_id, number, text, owner, due, status, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8)",
@@ -86,7 +99,7 @@ pub async fn close_action(
         .execute(&mut *conn)
         .await
         .context("Failed to close an action item")?;
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, ActionItem>(
         "SELECT * FROM action_items WHERE team_id = $1 AND incident_id = $2 AND number = $3",
     )
     .bind(team.to_string())
@@ -95,7 +108,7 @@ pub async fn close_action(
     .fetch_optional(conn)
     .await
     .context("Failed to load an action item")?;
-    row.as_ref().map(action_from_row).transpose()
+    Ok(row.map(ActionRow::from))
 }
 
 /// An incident's action items, in order.
@@ -104,7 +117,7 @@ pub async fn actions(
     team: &TeamId,
     incident: i64,
 ) -> anyhow::Result<Vec<ActionRow>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, ActionItem>(
         "SELECT * FROM action_items WHERE team_id = $1 AND incident_id = $2 ORDER BY number",
     )
     .bind(team.to_string())
@@ -112,11 +125,11 @@ pub async fn actions(
     .fetch_all(conn)
     .await
     .context("Failed to load action items")?;
-    rows.iter().map(action_from_row).collect()
+    Ok(rows.into_iter().map(ActionRow::from).collect())
 }
 
 /// A stored draft version.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredDraft {
     pub version: i64,
     pub markdown: String,
@@ -129,22 +142,14 @@ pub async fn draft_by_source(
     team: &TeamId,
     source_key: &str,
 ) -> anyhow::Result<Option<StoredDraft>> {
-    let row = sqlx::query(
+    sqlx::query_as(
         "SELECT version, markdown, file_id FROM postmortems WHERE team_id = $1 AND source_key = $2",
     )
     .bind(team.to_string())
     .bind(source_key.to_string())
     .fetch_optional(conn)
     .await
-    .context("Failed to look up a draft")?;
-    row.map(|r| {
-        Ok(StoredDraft {
-            version: r.try_get("version")?,
-            markdown: r.try_get("markdown")?,
-            file_id: opt_text(&r, "file_id")?,
-        })
-    })
-    .transpose()
+    .context("Failed to look up a draft")
 }
 
 /// Stores a rendered draft as the incident's next version; returns the version.
@@ -156,13 +161,12 @@ pub async fn save_draft(
     source_key: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<i64> {
-    let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM postmortems WHERE team_id = $1 AND incident_id = $2")
+    let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM postmortems WHERE team_id = $1 AND incident_id = $2")
         .bind(team.to_string())
         .bind(incident)
         .fetch_one(&mut *conn)
         .await
-        .context("Failed to number a draft")?
-        .try_get("v")?;
+        .context("Failed to number a draft")?;
     sqlx::query("INSERT INTO postmortems (team_id, incident_id, version, markdown, created_at, source_key) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(team.to_string())
         .bind(incident)
@@ -222,7 +226,7 @@ pub async fn claim_followup(
     now: DateTime<Utc>,
     lease: chrono::Duration,
 ) -> anyhow::Result<Option<(TeamId, i64)>> {
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, IncidentKey>(
         "UPDATE followups SET claimed_by = $1, claimed_until = $2
          WHERE (team_id, incident_id) = (SELECT team_id, incident_id FROM followups
                                          WHERE next_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3)
@@ -236,13 +240,7 @@ pub async fn claim_followup(
     .fetch_optional(pool)
     .await
     .context("Failed to claim a follow-up")?;
-    row.map(|r| {
-        Ok((
-            TeamId::new(r.try_get::<String, _>("team_id")?),
-            r.try_get("incident_id")?,
-        ))
-    })
-    .transpose()
+    Ok(row.map(|r| (TeamId::new(r.team_id), r.incident_id)))
 }
 
 /// Moves a claimed follow-up to its next date.
@@ -282,6 +280,13 @@ pub async fn end_followups(
     Ok(())
 }
 
+/// Which incident of which workspace.
+#[derive(sqlx::FromRow)]
+struct IncidentKey {
+    team_id: String,
+    incident_id: i64,
+}
+
 /// Every message of the incident.
 const ALL_MESSAGES: &str = "SELECT ts, thread_ts, user_id, author_kind, author_name, text, files, posted_at, edited_at, highlighted FROM messages WHERE team_id = $1 AND incident_id = $2 ORDER BY posted_at, id";
 
@@ -305,6 +310,48 @@ pub async fn load_record_without_log(
     load(conn, incident, KEY_MESSAGES).await
 }
 
+/// A `role_assignments` row: who held a role, from when, until when.
+#[derive(sqlx::FromRow)]
+struct RoleHeld {
+    role: String,
+    user_id: String,
+    assigned_by: String,
+    assigned_at: i64,
+    unassigned_at: Option<i64>,
+}
+
+/// A `messages` row as the draft reads it.
+#[derive(sqlx::FromRow)]
+struct Message {
+    ts: String,
+    thread_ts: Option<String>,
+    user_id: Option<String>,
+    author_kind: String,
+    author_name: Option<String>,
+    text: Option<String>,
+    files: Option<String>,
+    posted_at: i64,
+    edited_at: Option<i64>,
+    highlighted: i64,
+}
+
+/// A `links` row.
+#[derive(sqlx::FromRow)]
+struct Link {
+    url: String,
+    label: Option<String>,
+    first_by: Option<String>,
+    first_at: i64,
+    mentions: i64,
+}
+
+/// A `participants` row.
+#[derive(sqlx::FromRow)]
+struct Participant {
+    user_id: String,
+    first_seen_at: i64,
+}
+
 #[tracing::instrument(name = "Loading an incident's record", skip_all, fields(incident = incident.id))]
 async fn load(
     conn: &mut AnyConnection,
@@ -315,22 +362,19 @@ async fn load(
     let id = incident.id;
     let q = |sql: &'static str| sqlx::query(sql).bind(team.clone()).bind(id);
 
-    let roles = q("SELECT role, user_id, assigned_by, assigned_at, unassigned_at FROM role_assignments WHERE team_id = $1 AND incident_id = $2 ORDER BY assigned_at, id")
+    let roles = sqlx::query_as("SELECT role, user_id, assigned_by, assigned_at, unassigned_at FROM role_assignments WHERE team_id = $1 AND incident_id = $2 ORDER BY assigned_at, id").bind(team.clone()).bind(id)
         .fetch_all(&mut *conn)
         .await
         .context("Failed to load role history")?
-        .iter()
-        .map(|r| {
-            let key: String = r.try_get("role")?;
-            Ok(RoleSpan {
-                role: Role::parse(&key, &[]).map(|r| r.display_name()).unwrap_or_else(|| key.replace(['-', '_'], " ")),
-                user: UserId::new(r.try_get::<String, _>("user_id")?),
-                by: UserId::new(r.try_get::<String, _>("assigned_by")?),
-                from: from_millis(r.try_get("assigned_at")?),
-                until: r.try_get::<Option<i64>, _>("unassigned_at")?.map(from_millis),
-            })
+        .into_iter()
+        .map(|r: RoleHeld| RoleSpan {
+            role: Role::parse(&r.role, &[]).map(|r| r.display_name()).unwrap_or_else(|| r.role.replace(['-', '_'], " ")),
+            user: UserId::new(r.user_id),
+            by: UserId::new(r.assigned_by),
+            from: from_millis(r.assigned_at),
+            until: r.unassigned_at.map(from_millis),
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect();
     let entries = q("SELECT kind, actor, occurred_at, detail FROM timeline_entries WHERE team_id = $1 AND incident_id = $2 ORDER BY occurred_at, id")
         .fetch_all(&mut *conn)
         .await
@@ -345,41 +389,39 @@ async fn load(
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let messages = q(messages_sql)
+    let messages = sqlx::query_as(messages_sql)
+        .bind(team.clone())
+        .bind(id)
         .fetch_all(&mut *conn)
         .await
         .context("Failed to load messages")?
-        .iter()
-        .map(|r| {
-            Ok(LoggedMessage {
-                ts: r.try_get("ts")?,
-                thread_ts: opt_text(r, "thread_ts")?,
-                at: from_millis(r.try_get("posted_at")?),
-                user: opt_text(r, "user_id")?.map(UserId::new),
-                author_name: opt_text(r, "author_name")?,
-                from_app: r.try_get::<String, _>("author_kind")? == "app",
-                text: opt_text(r, "text")?,
-                files: opt_text(r, "files")?.and_then(|f| serde_json::from_str(&f).ok()),
-                edited: r.try_get::<Option<i64>, _>("edited_at")?.is_some(),
-                highlighted: r.try_get::<i64, _>("highlighted")? != 0,
-            })
+        .into_iter()
+        .map(|r: Message| LoggedMessage {
+            ts: r.ts,
+            thread_ts: r.thread_ts,
+            at: from_millis(r.posted_at),
+            user: r.user_id.map(UserId::new),
+            author_name: r.author_name,
+            from_app: r.author_kind == "app",
+            text: r.text,
+            files: r.files.and_then(|f| serde_json::from_str(&f).ok()),
+            edited: r.edited_at.is_some(),
+            highlighted: r.highlighted != 0,
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let links = q("SELECT url, label, first_by, first_at, mentions FROM links WHERE team_id = $1 AND incident_id = $2 ORDER BY first_at, id")
+        .collect();
+    let links = sqlx::query_as("SELECT url, label, first_by, first_at, mentions FROM links WHERE team_id = $1 AND incident_id = $2 ORDER BY first_at, id").bind(team.clone()).bind(id)
         .fetch_all(&mut *conn)
         .await
         .context("Failed to load links")?
-        .iter()
-        .map(|r| {
-            Ok(LinkRow {
-                url: r.try_get("url")?,
-                label: opt_text(r, "label")?,
-                by: opt_text(r, "first_by")?.map(UserId::new),
-                at: from_millis(r.try_get("first_at")?),
-                mentions: r.try_get("mentions")?,
-            })
+        .into_iter()
+        .map(|r: Link| LinkRow {
+            url: r.url,
+            label: r.label,
+            by: r.first_by.map(UserId::new),
+            at: from_millis(r.first_at),
+            mentions: r.mentions,
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect();
     let fixes = crate::store::fixes::fixes(conn, &incident.team, id)
         .await?
         .into_iter()
@@ -393,28 +435,21 @@ async fn load(
             message_ts: f.message_ts,
         })
         .collect();
-    let participants = q("SELECT user_id, first_seen_at FROM participants WHERE team_id = $1 AND incident_id = $2 ORDER BY first_seen_at")
+    let participants = sqlx::query_as("SELECT user_id, first_seen_at FROM participants WHERE team_id = $1 AND incident_id = $2 ORDER BY first_seen_at").bind(team.clone()).bind(id)
         .fetch_all(&mut *conn)
         .await
         .context("Failed to load participants")?
-        .iter()
-        .map(|r| Ok((UserId::new(r.try_get::<String, _>("user_id")?), from_millis(r.try_get("first_seen_at")?))))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .into_iter()
+        .map(|r: Participant| (UserId::new(r.user_id), from_millis(r.first_seen_at)))
+        .collect();
     let names: HashMap<String, String> =
-        sqlx::query("SELECT user_id, display_name, real_name FROM users WHERE team_id = $1")
+        sqlx::query_as("SELECT user_id, display_name, real_name FROM users WHERE team_id = $1")
             .bind(team.clone())
             .fetch_all(&mut *conn)
             .await
             .context("Failed to load user names")?
-            .iter()
-            .filter_map(|r| {
-                let id: String = r.try_get("user_id").ok()?;
-                let name = opt_text(r, "display_name")
-                    .ok()
-                    .flatten()
-                    .or_else(|| opt_text(r, "real_name").ok().flatten())?;
-                Some((id, name))
-            })
+            .into_iter()
+            .filter_map(|u: CachedUser| Some((u.user_id, u.display_name.or(u.real_name)?)))
             .collect();
     let actions = actions(conn, &incident.team, id).await?;
     Ok(Record {
@@ -449,15 +484,21 @@ pub async fn find_incident(
     team: Option<&str>,
 ) -> anyhow::Result<Vec<IncidentRecord>> {
     let key = key.trim().trim_start_matches('#');
-    let rows = match key.parse::<i64>() {
+    /// An incident found, by its workspace and ID.
+    #[derive(sqlx::FromRow)]
+    struct Found {
+        team_id: String,
+        id: i64,
+    }
+    let rows: Vec<Found> = match key.parse::<i64>() {
         Ok(n) => {
-            sqlx::query("SELECT team_id, id FROM incidents WHERE number = $1")
+            sqlx::query_as("SELECT team_id, id FROM incidents WHERE number = $1")
                 .bind(n)
                 .fetch_all(&mut *conn)
                 .await
         }
         Err(_) => {
-            sqlx::query("SELECT team_id, id FROM incidents WHERE channel_name = $1")
+            sqlx::query_as("SELECT team_id, id FROM incidents WHERE channel_name = $1")
                 .bind(key.to_string())
                 .fetch_all(&mut *conn)
                 .await
@@ -466,11 +507,10 @@ pub async fn find_incident(
     .context("Failed to look up an incident")?;
     let mut out = Vec::new();
     for r in rows {
-        let t: String = r.try_get("team_id")?;
-        if team.is_some_and(|want| want != t) {
+        if team.is_some_and(|want| want != r.team_id) {
             continue;
         }
-        out.push(incidents::get(conn, &TeamId::new(t), r.try_get("id")?).await?);
+        out.push(incidents::get(conn, &TeamId::new(r.team_id), r.id).await?);
     }
     Ok(out)
 }
