@@ -1,14 +1,20 @@
-//! Incidents, their roles and their timeline.
+//! Incidents, their roles and their timeline: the record itself and its changes here, role
+//! assignments in [`roles`], the stored row in [`row`].
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
-use super::{from_millis, to_millis};
+use super::to_millis;
 use crate::domain::incident::{DeclareIncident, Origin, Severity, Status, Title};
 use crate::domain::postmortem::ReviewStatus;
-use crate::domain::roles::{Role, RoleAssignment};
 use crate::domain::{ChannelId, TeamId, UserId};
+
+mod roles;
+mod row;
+
+pub use roles::{assign_role, current_roles, unassign_role};
+use row::IncidentRow;
 
 /// An incident as stored.
 #[derive(Debug, Clone)]
@@ -49,79 +55,6 @@ pub struct IncidentChannel {
 const COLUMNS: &str = "id, team_id, number, title, status, severity, declared_by, declared_at, \
                        origin_channel, origin_ts, origin_thread, channel_id, channel_name, welcome_ts, private, \
                        latest_update, resolved_at, description, postmortem_status, postmortem_owner";
-
-/// An `incidents` row as stored ([`COLUMNS`]), before its text becomes domain values.
-#[derive(sqlx::FromRow)]
-struct IncidentRow {
-    id: i64,
-    team_id: String,
-    number: i64,
-    title: Option<String>,
-    status: String,
-    severity: Option<String>,
-    declared_by: String,
-    declared_at: i64,
-    origin_channel: String,
-    origin_ts: Option<String>,
-    origin_thread: Option<String>,
-    channel_id: Option<String>,
-    channel_name: Option<String>,
-    welcome_ts: Option<String>,
-    private: i64,
-    latest_update: Option<String>,
-    resolved_at: Option<i64>,
-    description: Option<String>,
-    postmortem_status: Option<String>,
-    postmortem_owner: Option<String>,
-}
-
-impl TryFrom<IncidentRow> for IncidentRecord {
-    type Error = anyhow::Error;
-
-    fn try_from(r: IncidentRow) -> anyhow::Result<IncidentRecord> {
-        let origin_channel = ChannelId::new(r.origin_channel);
-        let origin = match r.origin_ts {
-            Some(ts) => Origin::Message {
-                channel: origin_channel,
-                ts,
-                thread_ts: r.origin_thread,
-            },
-            None => Origin::Command {
-                channel: origin_channel,
-            },
-        };
-        let channel = match (r.channel_id, r.channel_name) {
-            (Some(id), Some(name)) => Some(IncidentChannel {
-                id: ChannelId::new(id),
-                name,
-            }),
-            _ => None,
-        };
-        Ok(IncidentRecord {
-            id: r.id,
-            team: TeamId::new(r.team_id),
-            number: r.number,
-            title: r.title.and_then(|t| Title::parse(&t).ok()),
-            status: Status::parse(&r.status)
-                .with_context(|| format!("Unknown stored status {}", r.status))?,
-            severity: r.severity.and_then(|s| Severity::parse(&s)),
-            declared_by: UserId::new(r.declared_by),
-            declared_at: from_millis(r.declared_at),
-            origin,
-            channel,
-            private: r.private != 0,
-            welcome_ts: r.welcome_ts,
-            latest_update: r.latest_update,
-            resolved_at: r.resolved_at.map(from_millis),
-            description: r.description,
-            postmortem_status: r
-                .postmortem_status
-                .and_then(|s| ReviewStatus::parse(&s))
-                .unwrap_or_default(),
-            postmortem_owner: r.postmortem_owner.map(UserId::new),
-        })
-    }
-}
 
 /// The incident a message declared, if that message already declared one.
 pub async fn find_by_origin(
@@ -353,28 +286,6 @@ pub async fn next_revision(
         .context("Failed to count a change")
 }
 
-/// Leaves a role unfilled from `at`; its history stays.
-pub async fn unassign_role(
-    conn: &mut AnyConnection,
-    team: &TeamId,
-    incident: i64,
-    role: &Role,
-    at: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE role_assignments SET unassigned_at = $1
-         WHERE team_id = $2 AND incident_id = $3 AND role = $4 AND unassigned_at IS NULL",
-    )
-    .bind(to_millis(at))
-    .bind(team.to_string())
-    .bind(incident)
-    .bind(role.key().to_string())
-    .execute(conn)
-    .await
-    .context("Failed to unassign a role")?;
-    Ok(())
-}
-
 /// Records the pinned welcome message.
 pub async fn set_welcome_ts(
     conn: &mut AnyConnection,
@@ -390,61 +301,6 @@ pub async fn set_welcome_ts(
         .await
         .context("Failed to record an incident's welcome message")?;
     Ok(())
-}
-
-/// Hands a role to someone; the history of who held it stays.
-pub async fn assign_role(
-    conn: &mut AnyConnection,
-    team: &TeamId,
-    incident: i64,
-    a: &RoleAssignment,
-) -> anyhow::Result<()> {
-    unassign_role(conn, team, incident, &a.role, a.at).await?;
-    sqlx::query(
-        "INSERT INTO role_assignments (team_id, incident_id, role, user_id, assigned_by, assigned_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(team.to_string())
-    .bind(incident)
-    .bind(a.role.key().to_string())
-    .bind(a.user.to_string())
-    .bind(a.assigned_by.to_string())
-    .bind(to_millis(a.at))
-    .execute(conn)
-    .await
-    .context("Failed to assign a role")?;
-    Ok(())
-}
-
-/// Who holds which role now.
-pub async fn current_roles(
-    conn: &mut AnyConnection,
-    team: &TeamId,
-    incident: i64,
-    custom: &[String],
-) -> anyhow::Result<Vec<(Role, UserId)>> {
-    /// A role held now.
-    #[derive(sqlx::FromRow)]
-    struct Held {
-        role: String,
-        user_id: String,
-    }
-    let rows = sqlx::query_as::<_, Held>(
-        "SELECT role, user_id FROM role_assignments
-         WHERE team_id = $1 AND incident_id = $2 AND unassigned_at IS NULL ORDER BY id",
-    )
-    .bind(team.to_string())
-    .bind(incident)
-    .fetch_all(conn)
-    .await
-    .context("Failed to load an incident's roles")?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let role = Role::parse(&r.role, custom).unwrap_or(Role::Custom(r.role));
-            (role, UserId::new(r.user_id))
-        })
-        .collect())
 }
 
 /// Appends to an incident's timeline.
