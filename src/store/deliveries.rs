@@ -1,6 +1,16 @@
 //! Events API deliveries: stored before they are acknowledged, then claimed and processed.
 
+use super::lease::LeaseQueue;
 use super::{from_millis, to_millis, Store, Tx};
+
+/// Deliveries wait until processed, oldest first.
+const QUEUE: LeaseQueue = LeaseQueue {
+    table: "deliveries",
+    key: &["id"],
+    due: "processed_at IS NULL",
+    order: "id",
+    counts_attempts: true,
+};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
@@ -145,23 +155,17 @@ impl Store {
         lease: chrono::Duration,
         limit: i64,
     ) -> anyhow::Result<Vec<PendingDelivery>> {
-        // The conditions are checked again outside the subquery, so that when two workers race
-        // for the same rows, the second one's UPDATE re-checks them and matches nothing.
-        let rows = sqlx::query_as::<_, Claimed>(
-            "UPDATE deliveries SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
-             WHERE id IN (SELECT id FROM deliveries
-                          WHERE processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3)
-                          ORDER BY id LIMIT $4)
-               AND processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3)
-             RETURNING id, team_id, event_id, payload, attempts, received_at",
-        )
-        .bind(worker.to_string())
-        .bind(to_millis(now + lease))
-        .bind(to_millis(now))
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await
-        .context("Failed to claim deliveries")?;
+        let rows: Vec<Claimed> = QUEUE
+            .claim(
+                "id, team_id, event_id, payload, attempts, received_at",
+                worker,
+                now,
+                lease,
+                limit,
+            )
+            .fetch_all(self.pool())
+            .await
+            .context("Failed to claim deliveries")?;
         let mut claimed: Vec<PendingDelivery> =
             rows.into_iter().map(PendingDelivery::from).collect();
         claimed.sort_by_key(|d| d.id);
@@ -179,19 +183,21 @@ impl Store {
         note: Option<&str>,
         keep_payload: bool,
     ) -> anyhow::Result<bool> {
-        let done = sqlx::query(
-            "UPDATE deliveries SET processed_at = $1, claimed_until = NULL, last_error = $2,
-                                   payload = CASE WHEN $5 = 1 THEN payload ELSE '' END
-             WHERE id = $3 AND claimed_by = $4 AND processed_at IS NULL",
-        )
-        .bind(to_millis(now))
-        .bind(note.map(str::to_string))
-        .bind(id)
-        .bind(worker.to_string())
-        .bind(i64::from(keep_payload))
-        .execute(&mut **tx)
-        .await
-        .context("Failed to mark a delivery processed")?;
+        let sql = QUEUE.held_sql(
+            "processed_at = $1, claimed_until = NULL, last_error = $2,
+             payload = CASE WHEN $5 = 1 THEN payload ELSE '' END",
+            3,
+            Some("processed_at IS NULL"),
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_millis(now))
+            .bind(note.map(str::to_string))
+            .bind(id)
+            .bind(worker.to_string())
+            .bind(i64::from(keep_payload))
+            .execute(&mut **tx)
+            .await
+            .context("Failed to mark a delivery processed")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -217,16 +223,15 @@ impl Store {
         retry_at: DateTime<Utc>,
         error: &str,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE deliveries SET claimed_until = $1, last_error = $2 WHERE id = $3 AND claimed_by = $4",
-        )
-        .bind(to_millis(retry_at))
-        .bind(error.to_string())
-        .bind(id)
-        .bind(worker.to_string())
-        .execute(self.pool())
-        .await
-        .context("Failed to release a delivery")?;
+        let sql = QUEUE.held_sql("claimed_until = $1, last_error = $2", 3, None);
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_millis(retry_at))
+            .bind(error.to_string())
+            .bind(id)
+            .bind(worker.to_string())
+            .execute(self.pool())
+            .await
+            .context("Failed to release a delivery")?;
         Ok(())
     }
 }

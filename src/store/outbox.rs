@@ -5,7 +5,17 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
+use super::lease::LeaseQueue;
 use super::{from_millis, to_millis, Store};
+
+/// Effects wait until done or given up on, in the order they are due.
+const QUEUE: LeaseQueue = LeaseQueue {
+    table: "outbox",
+    key: &["id"],
+    due: "status = 'pending' AND not_before <= $3",
+    order: "not_before, id",
+    counts_attempts: true,
+};
 use crate::domain::TeamId;
 
 /// How long a claimed effect stays with its worker without news from it: long enough for a few
@@ -140,21 +150,17 @@ impl Store {
         now: DateTime<Utc>,
         lease: chrono::Duration,
     ) -> anyhow::Result<Option<ClaimedEffect>> {
-        let row = sqlx::query_as::<_, Claimed>(
-            "UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
-             WHERE id = (SELECT id FROM outbox
-                         WHERE status = 'pending' AND not_before <= $3
-                           AND (claimed_until IS NULL OR claimed_until < $3)
-                         ORDER BY not_before, id LIMIT 1)
-               AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $3)
-             RETURNING id, team_id, incident_id, dedupe_key, payload, progress, attempts",
-        )
-        .bind(worker.to_string())
-        .bind(to_millis(now + lease))
-        .bind(to_millis(now))
-        .fetch_optional(self.pool())
-        .await
-        .context("Failed to claim an outbox effect")?;
+        let row: Option<Claimed> = QUEUE
+            .claim(
+                "id, team_id, incident_id, dedupe_key, payload, progress, attempts",
+                worker,
+                now,
+                lease,
+                1,
+            )
+            .fetch_optional(self.pool())
+            .await
+            .context("Failed to claim an outbox effect")?;
         row.map(ClaimedEffect::try_from).transpose()
     }
 
@@ -169,17 +175,19 @@ impl Store {
         progress: &serde_json::Value,
     ) -> anyhow::Result<()> {
         let until = to_millis(Utc::now() + LEASE);
-        let saved = sqlx::query(
-            "UPDATE outbox SET progress = $1, claimed_until = $2
-             WHERE id = $3 AND claimed_by = $4 AND status = 'pending'",
-        )
-        .bind(progress.to_string())
-        .bind(until)
-        .bind(id)
-        .bind(worker.to_string())
-        .execute(self.pool())
-        .await
-        .context("Failed to save an effect's progress")?;
+        let sql = QUEUE.held_sql(
+            "progress = $1, claimed_until = $2",
+            3,
+            Some("status = 'pending'"),
+        );
+        let saved = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(progress.to_string())
+            .bind(until)
+            .bind(id)
+            .bind(worker.to_string())
+            .execute(self.pool())
+            .await
+            .context("Failed to save an effect's progress")?;
         anyhow::ensure!(
             saved.rows_affected() == 1,
             "another worker took this effect over"
@@ -195,17 +203,19 @@ impl Store {
         not_before: DateTime<Utc>,
         error: &str,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET not_before = $1, claimed_until = NULL, last_error = $2
-             WHERE id = $3 AND claimed_by = $4",
-        )
-        .bind(to_millis(not_before))
-        .bind(error.to_string())
-        .bind(id)
-        .bind(worker.to_string())
-        .execute(self.pool())
-        .await
-        .context("Failed to reschedule an effect")?;
+        let sql = QUEUE.held_sql(
+            "not_before = $1, claimed_until = NULL, last_error = $2",
+            3,
+            None,
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_millis(not_before))
+            .bind(error.to_string())
+            .bind(id)
+            .bind(worker.to_string())
+            .execute(self.pool())
+            .await
+            .context("Failed to reschedule an effect")?;
         Ok(())
     }
 
@@ -217,17 +227,19 @@ impl Store {
         now: DateTime<Utc>,
         error: &str,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET status = 'failed', done_at = $1, claimed_until = NULL, last_error = $2
-             WHERE id = $3 AND claimed_by = $4",
-        )
-        .bind(to_millis(now))
-        .bind(error.to_string())
-        .bind(id)
-        .bind(worker.to_string())
-        .execute(self.pool())
-        .await
-        .context("Failed to mark an effect failed")?;
+        let sql = QUEUE.held_sql(
+            "status = 'failed', done_at = $1, claimed_until = NULL, last_error = $2",
+            3,
+            None,
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_millis(now))
+            .bind(error.to_string())
+            .bind(id)
+            .bind(worker.to_string())
+            .execute(self.pool())
+            .await
+            .context("Failed to mark an effect failed")?;
         Ok(())
     }
 
@@ -310,15 +322,17 @@ pub async fn complete(
     worker: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE outbox SET status = 'done', done_at = $1, claimed_until = NULL
-         WHERE id = $2 AND claimed_by = $3 AND status = 'pending'",
-    )
-    .bind(to_millis(now))
-    .bind(id)
-    .bind(worker.to_string())
-    .execute(conn)
-    .await
-    .context("Failed to mark an effect done")?;
+    let sql = QUEUE.held_sql(
+        "status = 'done', done_at = $1, claimed_until = NULL",
+        2,
+        Some("status = 'pending'"),
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(to_millis(now))
+        .bind(id)
+        .bind(worker.to_string())
+        .execute(conn)
+        .await
+        .context("Failed to mark an effect done")?;
     Ok(done.rows_affected() == 1)
 }

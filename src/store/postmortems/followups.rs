@@ -6,7 +6,17 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 use crate::domain::TeamId;
+use crate::store::lease::LeaseQueue;
 use crate::store::to_millis;
+
+/// Follow-ups wait until their date, earliest first.
+const QUEUE: LeaseQueue = LeaseQueue {
+    table: "followups",
+    key: &["team_id", "incident_id"],
+    due: "next_at <= $3",
+    order: "next_at",
+    counts_attempts: false,
+};
 
 /// Schedules (or keeps) the follow-up review of an incident.
 pub async fn schedule_followup(
@@ -35,20 +45,11 @@ pub async fn claim_followup(
     now: DateTime<Utc>,
     lease: chrono::Duration,
 ) -> anyhow::Result<Option<(TeamId, i64)>> {
-    let row = sqlx::query_as::<_, IncidentKey>(
-        "UPDATE followups SET claimed_by = $1, claimed_until = $2
-         WHERE (team_id, incident_id) = (SELECT team_id, incident_id FROM followups
-                                         WHERE next_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3)
-                                         ORDER BY next_at LIMIT 1)
-           AND next_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3)
-         RETURNING team_id, incident_id",
-    )
-    .bind(worker.to_string())
-    .bind(to_millis(now + lease))
-    .bind(to_millis(now))
-    .fetch_optional(pool)
-    .await
-    .context("Failed to claim a follow-up")?;
+    let row: Option<IncidentKey> = QUEUE
+        .claim("team_id, incident_id", worker, now, lease, 1)
+        .fetch_optional(pool)
+        .await
+        .context("Failed to claim a follow-up")?;
     Ok(row.map(|r| (TeamId::new(r.team_id), r.incident_id)))
 }
 
@@ -60,17 +61,19 @@ pub async fn reschedule_followup(
     worker: &str,
     next: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE followups SET next_at = $1, reminders_sent = reminders_sent + 1, claimed_until = NULL
-         WHERE team_id = $2 AND incident_id = $3 AND claimed_by = $4",
-    )
-    .bind(to_millis(next))
-    .bind(team.to_string())
-    .bind(incident)
-    .bind(worker.to_string())
-    .execute(conn)
-    .await
-    .context("Failed to reschedule a follow-up")?;
+    let sql = QUEUE.held_sql(
+        "next_at = $1, reminders_sent = reminders_sent + 1, claimed_until = NULL",
+        2,
+        None,
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(to_millis(next))
+        .bind(team.to_string())
+        .bind(incident)
+        .bind(worker.to_string())
+        .execute(conn)
+        .await
+        .context("Failed to reschedule a follow-up")?;
     Ok(done.rows_affected() == 1)
 }
 
