@@ -1,5 +1,7 @@
-//! Settings from the environment (and `.env`), validated once at start.
+//! Settings from flags, the environment (and `.env`), validated once at start.
 //!
+//! [`Settings`] names each setting with its variable, default and help; this module turns them
+//! into a [`Config`].
 //! Every problem is collected, so one run names all of them with how to fix each; secrets are
 //! wrapped in [`Secret`], whose `Debug` and `Display` never show the value.
 
@@ -13,6 +15,9 @@ use url::Url;
 use crate::domain::channel_name::ChannelPrefix;
 use crate::domain::fixes::FixReactions;
 use crate::domain::ChannelId;
+
+mod settings;
+pub use settings::{blank_env_is_unset, Settings, HIGHLIGHT_REACTION};
 
 /// A value that must never reach a log line.
 #[derive(Clone, PartialEq, Eq)]
@@ -125,7 +130,8 @@ impl Config {
     pub fn from_env(purpose: Purpose) -> Result<Config, ConfigError> {
         // A missing .env is normal; values already in the environment win.
         let _ = dotenvy::dotenv();
-        Config::from_vars_for(&std::env::vars().collect(), purpose)
+        let settings = Settings::from_process_env().map_err(ConfigError::from_clap)?;
+        Config::from_settings(settings, purpose)
     }
 
     /// Validates settings from a map for serving, so tests need not touch the environment.
@@ -138,18 +144,24 @@ impl Config {
         vars: &HashMap<String, String>,
         purpose: Purpose,
     ) -> Result<Config, ConfigError> {
-        let mut vars = vars.clone();
+        let settings = Settings::from_vars(vars).map_err(ConfigError::from_clap)?;
+        Config::from_settings(settings, purpose)
+    }
+
+    /// Validates `settings` for `purpose`, naming every problem with its fix.
+    pub fn from_settings(mut s: Settings, purpose: Purpose) -> Result<Config, ConfigError> {
         if purpose == Purpose::Local {
             // Slack is not called: stand-ins keep the secrets out of the way, never used.
-            vars.entry("SLACK_BOT_TOKEN".into())
-                .or_insert_with(|| "xoxb-unused".into());
-            vars.entry("SLACK_SIGNING_SECRET".into())
-                .or_insert_with(|| "unused".into());
+            if set(&s.slack_bot_token).is_none() {
+                s.slack_bot_token = Some("xoxb-unused".into());
+            }
+            if set(&s.slack_signing_secret).is_none() {
+                s.slack_signing_secret = Some("unused".into());
+            }
         }
-        let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
         let mut problems = Vec::new();
 
-        let bot_token = match get("SLACK_BOT_TOKEN") {
+        let bot_token = match set(&s.slack_bot_token) {
             None => {
                 problems.push(format!("SLACK_BOT_TOKEN is not set. Copy the Bot User OAuth Token (xoxb-…) from your Slack app's settings: OAuth & Permissions → OAuth Tokens. {CREATE_APP_HINT}"));
                 None
@@ -160,54 +172,49 @@ impl Config {
             }
             Some(t) => Some(Secret::new(t)),
         };
-        let signing_secret = match (get("SLACK_SIGNING_SECRET"), get("SLACK_APP_TOKEN")) {
+        let signing_secret = match (set(&s.slack_signing_secret), set(&s.slack_app_token)) {
             (None, None) => {
                 problems.push(format!("SLACK_SIGNING_SECRET is not set. Copy the Signing Secret from your Slack app's settings: Basic Information → App Credentials (or set SLACK_APP_TOKEN to use Socket Mode instead of HTTP). {CREATE_APP_HINT}"));
                 Some(None)
             }
             (secret, _) => Some(secret.map(Secret::new)),
         };
-        let app_token = match get("SLACK_APP_TOKEN") {
+        let app_token = match set(&s.slack_app_token) {
             Some(t) if !t.starts_with("xapp-") => {
                 problems.push("SLACK_APP_TOKEN should be an app-level token starting with xapp- (Basic Information → App-Level Tokens, with the connections:write scope), or unset.".to_string());
                 None
             }
             other => other.map(Secret::new),
         };
-        let slack_api_url = match Url::parse(
-            get("SLACK_API_URL").unwrap_or("https://slack.com/api"),
-        ) {
+        let slack_api_url = match Url::parse(s.slack_api_url.trim()) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
             _ => {
                 problems.push("SLACK_API_URL must be an http(s) URL such as https://slack.com/api (GovSlack: https://slack-gov.com/api).".to_string());
                 None
             }
         };
-        let database_url = get("DATABASE_URL").unwrap_or("sqlite://hereby.db");
+        let database_url = s.database_url.trim();
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://"))
         {
             problems.push("DATABASE_URL must start with sqlite:// (for example sqlite://hereby.db, created if missing) or postgres://user:password@host/db.".to_string());
         }
-        let listen = match get("HEREBY_LISTEN")
-            .unwrap_or("0.0.0.0:3000")
-            .parse::<SocketAddr>()
-        {
+        let listen = match s.listen.trim().parse::<SocketAddr>() {
             Ok(a) => Some(a),
             Err(_) => {
                 problems.push("HEREBY_LISTEN must be an address and port such as 0.0.0.0:3000 or 127.0.0.1:8080.".to_string());
                 None
             }
         };
-        let timezone = match get("HEREBY_TIMEZONE").unwrap_or("UTC").parse::<Tz>() {
+        let timezone = match s.timezone.trim().parse::<Tz>() {
             Ok(tz) => Some(tz),
             Err(_) => {
-                problems.push(format!("HEREBY_TIMEZONE '{}' is not an IANA time zone name; use one such as UTC, Europe/Berlin or America/New_York.", get("HEREBY_TIMEZONE").unwrap_or_default()));
+                problems.push(format!("HEREBY_TIMEZONE '{}' is not an IANA time zone name; use one such as UTC, Europe/Berlin or America/New_York.", s.timezone.trim()));
                 None
             }
         };
-        let announce_channel = match get("HEREBY_ANNOUNCE_CHANNEL") {
+        let announce_channel = match set(&s.announce_channel) {
             Some(c)
                 if !(c.starts_with('C') || c.starts_with('G'))
                     || !c.chars().all(|ch| ch.is_ascii_alphanumeric()) =>
@@ -217,15 +224,14 @@ impl Config {
             }
             other => other.map(ChannelId::new),
         };
-        let channel_prefix =
-            match ChannelPrefix::parse(get("HEREBY_CHANNEL_PREFIX").unwrap_or("incident")) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    problems.push(format!("HEREBY_CHANNEL_PREFIX: {e}."));
-                    None
-                }
-            };
-        let log_json = match get("HEREBY_LOG_FORMAT").unwrap_or("text") {
+        let channel_prefix = match ChannelPrefix::parse(s.channel_prefix.trim()) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                problems.push(format!("HEREBY_CHANNEL_PREFIX: {e}."));
+                None
+            }
+        };
+        let log_json = match s.log_format.trim() {
             "text" => false,
             "json" => true,
             _ => {
@@ -233,32 +239,9 @@ impl Config {
                 false
             }
         };
-        let open_commands = flag(
-            get("HEREBY_OPEN_COMMANDS"),
-            "HEREBY_OPEN_COMMANDS",
-            &mut problems,
-        );
-        let mut custom_roles = Vec::new();
-        for raw in get("HEREBY_ROLES")
-            .unwrap_or("")
-            .split(',')
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-        {
-            let key = raw.to_ascii_lowercase().replace(' ', "-");
-            let valid = key.len() <= 30
-                && key
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-            if !valid {
-                problems.push(format!("HEREBY_ROLES: '{raw}' is not a usable role name; use letters, digits and dashes (for example customer-liaison)."));
-            } else if crate::domain::roles::Role::parse(&key, &[]).is_some() {
-                problems.push(format!("HEREBY_ROLES: '{raw}' is already a built-in role (commander, deputy, comms, scribe, ops) or one of their aliases."));
-            } else {
-                custom_roles.push(key);
-            }
-        }
-        let postmortem_template = match get("HEREBY_POSTMORTEM_TEMPLATE") {
+        let open_commands = flag(&s.open_commands, "HEREBY_OPEN_COMMANDS", &mut problems);
+        let custom_roles = roles(set(&s.roles).unwrap_or(""), &mut problems);
+        let postmortem_template = match set(&s.postmortem_template) {
             None => crate::domain::postmortem::DEFAULT_TEMPLATE.to_string(),
             Some(path) => match std::fs::read_to_string(path) {
                 Ok(t) => t,
@@ -268,75 +251,69 @@ impl Config {
                 }
             },
         };
-        let rename_channels = flag(
-            get("HEREBY_RENAME_CHANNELS"),
-            "HEREBY_RENAME_CHANNELS",
-            &mut problems,
-        );
+        let rename_channels = flag(&s.rename_channels, "HEREBY_RENAME_CHANNELS", &mut problems);
         let postmortem_canvas = flag(
-            get("HEREBY_POSTMORTEM_CANVAS"),
+            &s.postmortem_canvas,
             "HEREBY_POSTMORTEM_CANVAS",
             &mut problems,
         );
-        let followup_interval =
-            match parse_interval(get("HEREBY_FOLLOWUP_INTERVAL").unwrap_or("30d")) {
-                Some(d) => d,
-                None => {
-                    problems.push(
-                        "HEREBY_FOLLOWUP_INTERVAL must be a duration such as 30d, 12h, 45m or 90s."
-                            .to_string(),
-                    );
-                    chrono::Duration::days(30)
-                }
-            };
-        let reaction = |key: &str, default: &str| {
-            get(key)
-                .map(|r| r.trim().trim_matches(':'))
-                .filter(|r| !r.is_empty())
-                .unwrap_or(default)
-                .to_string()
-        };
-        let highlight_reaction = reaction("HEREBY_HIGHLIGHT_REACTION", "pushpin");
-        let defaults = FixReactions::default();
-        let fix_reactions = FixReactions {
-            tried: reaction("HEREBY_FIX_REACTION", &defaults.tried),
-            worked: reaction("HEREBY_FIX_WORKED_REACTION", &defaults.worked),
-            failed: reaction("HEREBY_FIX_FAILED_REACTION", &defaults.failed),
-        };
-        let mut millis = |key: &str, default: u64| match get(key).map(str::parse::<u64>) {
-            None => Duration::from_millis(default),
-            Some(Ok(ms)) if ms > 0 => Duration::from_millis(ms),
-            Some(_) => {
-                problems.push(format!("{key} must be a positive number of milliseconds."));
-                Duration::from_millis(default)
+        let followup_interval = match parse_interval(&s.followup_interval) {
+            Some(d) => d,
+            None => {
+                problems.push(
+                    "HEREBY_FOLLOWUP_INTERVAL must be a duration such as 30d, 12h, 45m or 90s."
+                        .to_string(),
+                );
+                chrono::Duration::days(30)
             }
         };
-        let retry_base = millis("HEREBY_RETRY_BASE_MS", 1000);
-        let slack_timeout = millis("HEREBY_SLACK_TIMEOUT_MS", 10_000);
-        let slack_rate_window = millis("HEREBY_SLACK_RATE_WINDOW_MS", 60_000);
-        let socket_ping = millis("HEREBY_SOCKET_PING_MS", 10_000);
-        let defaults = crate::server::Limits::default();
-        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        let header_timeout = millis("HEREBY_HEADER_TIMEOUT_MS", ms(defaults.header_timeout));
-        let idle_timeout = millis("HEREBY_IDLE_TIMEOUT_MS", ms(defaults.idle_timeout));
-        let body_timeout = millis("HEREBY_BODY_TIMEOUT_MS", ms(defaults.body_timeout));
-        let mut count = |key: &str, default: usize| match get(key).map(str::parse::<usize>) {
-            None => default,
-            Some(Ok(n)) if n > 0 => n,
-            Some(_) => {
+        let defaults = FixReactions::default();
+        let highlight_reaction = reaction(&s.highlight_reaction, settings::HIGHLIGHT_REACTION);
+        let fix_reactions = FixReactions {
+            tried: reaction(&s.fix_reaction, &defaults.tried),
+            worked: reaction(&s.fix_worked_reaction, &defaults.worked),
+            failed: reaction(&s.fix_failed_reaction, &defaults.failed),
+        };
+        let mut millis = |raw: &str, key: &str| match raw.trim().parse::<u64>() {
+            Ok(ms) if ms > 0 => Duration::from_millis(ms),
+            _ => {
+                problems.push(format!("{key} must be a positive number of milliseconds."));
+                Duration::ZERO
+            }
+        };
+        let retry_base = millis(&s.retry_base_ms, "HEREBY_RETRY_BASE_MS");
+        let slack_timeout = millis(&s.slack_timeout_ms, "HEREBY_SLACK_TIMEOUT_MS");
+        let slack_rate_window = millis(&s.slack_rate_window_ms, "HEREBY_SLACK_RATE_WINDOW_MS");
+        let socket_ping = millis(&s.socket_ping_ms, "HEREBY_SOCKET_PING_MS");
+        let header_timeout = millis(&s.header_timeout_ms, "HEREBY_HEADER_TIMEOUT_MS");
+        let idle_timeout = millis(&s.idle_timeout_ms, "HEREBY_IDLE_TIMEOUT_MS");
+        let body_timeout = millis(&s.body_timeout_ms, "HEREBY_BODY_TIMEOUT_MS");
+        let mut count = |raw: &str, key: &str| match raw.trim().parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => {
                 problems.push(format!("{key} must be a positive whole number."));
-                default
+                0
             }
         };
         let limits = crate::server::Limits {
-            max_connections: count("HEREBY_MAX_CONNECTIONS", defaults.max_connections),
+            max_connections: count(&s.max_connections, "HEREBY_MAX_CONNECTIONS"),
             header_timeout,
             idle_timeout,
             body_timeout,
-            body_budget: count("HEREBY_UNVERIFIED_BODY_BYTES", defaults.body_budget),
+            body_budget: count(&s.unverified_body_bytes, "HEREBY_UNVERIFIED_BODY_BYTES"),
         };
-        let max_attempts = i64::try_from(count("HEREBY_MAX_ATTEMPTS", 50)).unwrap_or(i64::MAX);
-        let web = crate::web::config::WebConfig::parse(get, &mut problems);
+        let max_attempts =
+            i64::try_from(count(&s.max_attempts, "HEREBY_MAX_ATTEMPTS")).unwrap_or(i64::MAX);
+        let web = crate::web::config::WebConfig::parse(
+            |key| match key {
+                "HEREBY_PUBLIC_URL" => set(&s.public_url),
+                "SLACK_URL" => Some(s.slack_url.trim()),
+                "SLACK_CLIENT_ID" => set(&s.slack_client_id),
+                "SLACK_CLIENT_SECRET" => set(&s.slack_client_secret),
+                _ => None,
+            },
+            &mut problems,
+        );
 
         match (
             bot_token,
@@ -385,12 +362,52 @@ impl Config {
     }
 }
 
+impl ConfigError {
+    /// A setting clap itself could not read (a value that is not UTF-8, an unknown flag).
+    fn from_clap(e: clap::Error) -> ConfigError {
+        ConfigError {
+            problems: vec![e.to_string().trim().to_string()],
+        }
+    }
+}
+
+/// The value of an optional setting, trimmed; blank counts as unset.
+fn set(raw: &Option<String>) -> Option<&str> {
+    raw.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// A reaction's name without colons (`:wrench:` is `wrench`); nothing left means `default`.
+fn reaction(raw: &str, default: &str) -> String {
+    let name = raw.trim().trim_matches(':');
+    if name.is_empty() { default } else { name }.to_string()
+}
+
+/// `HEREBY_ROLES`: comma-separated role names, each checked; problems are added to `problems`.
+fn roles(raw: &str, problems: &mut Vec<String>) -> Vec<String> {
+    let mut custom_roles = Vec::new();
+    for raw in raw.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+        let key = raw.to_ascii_lowercase().replace(' ', "-");
+        let valid = key.len() <= 30
+            && key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !valid {
+            problems.push(format!("HEREBY_ROLES: '{raw}' is not a usable role name; use letters, digits and dashes (for example customer-liaison)."));
+        } else if crate::domain::roles::Role::parse(&key, &[]).is_some() {
+            problems.push(format!("HEREBY_ROLES: '{raw}' is already a built-in role (commander, deputy, comms, scribe, ops) or one of their aliases."));
+        } else {
+            custom_roles.push(key);
+        }
+    }
+    custom_roles
+}
+
 /// A true/false setting; anything else is a problem named after `key`.
-fn flag(raw: Option<&str>, key: &str, problems: &mut Vec<String>) -> bool {
-    match raw.map(str::to_ascii_lowercase).as_deref() {
-        None | Some("false") | Some("0") | Some("no") => false,
-        Some("true") | Some("1") | Some("yes") => true,
-        Some(_) => {
+fn flag(raw: &str, key: &str, problems: &mut Vec<String>) -> bool {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "" | "false" | "0" | "no" => false,
+        "true" | "1" | "yes" => true,
+        _ => {
             problems.push(format!("{key} must be true or false."));
             false
         }
@@ -414,6 +431,7 @@ fn parse_interval(raw: &str) -> Option<chrono::Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Args;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs
@@ -467,6 +485,102 @@ mod tests {
         assert!(!debug.contains("xoxb-1-2-abc"));
         assert!(!debug.contains("s3cr3t"));
         assert!(debug.contains("redacted"));
+    }
+
+    #[test]
+    fn blank_values_count_as_unset_and_values_are_trimmed() {
+        let mut v = minimal();
+        v.insert("HEREBY_LISTEN".into(), "  ".into());
+        v.insert("HEREBY_ANNOUNCE_CHANNEL".into(), "".into());
+        v.insert("HEREBY_TIMEZONE".into(), " Europe/Berlin ".into());
+        v.insert("HEREBY_FIX_REACTION".into(), ":hammer:".into());
+        let c = Config::from_vars(&v).unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:3000");
+        assert!(c.announce_channel.is_none());
+        assert_eq!(c.timezone, chrono_tz::Europe::Berlin);
+        assert_eq!(c.fix_reactions.tried, "hammer");
+    }
+
+    #[test]
+    fn the_defaults_are_those_of_the_server_limits_and_the_fix_reactions() {
+        let c = Config::from_vars(&minimal()).unwrap();
+        let limits = crate::server::Limits::default();
+        assert_eq!(c.limits.max_connections, limits.max_connections);
+        assert_eq!(c.limits.header_timeout, limits.header_timeout);
+        assert_eq!(c.limits.idle_timeout, limits.idle_timeout);
+        assert_eq!(c.limits.body_timeout, limits.body_timeout);
+        assert_eq!(c.limits.body_budget, limits.body_budget);
+        let fixes = FixReactions::default();
+        assert_eq!(c.fix_reactions.tried, fixes.tried);
+        assert_eq!(c.fix_reactions.worked, fixes.worked);
+        assert_eq!(c.fix_reactions.failed, fixes.failed);
+        assert_eq!(c.highlight_reaction, "pushpin");
+        assert_eq!(c.max_attempts, 50);
+        assert_eq!(c.followup_interval, chrono::Duration::days(30));
+        assert_eq!(c.retry_base, Duration::from_secs(1));
+        assert_eq!(c.slack_rate_window, Duration::from_secs(60));
+        assert!(!c.log_json && !c.open_commands && !c.rename_channels && !c.postmortem_canvas);
+        assert_eq!(c.web.slack_url.as_str(), "https://slack.com/");
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable_and_what_is_valid() {
+        let cases = [
+            (
+                "HEREBY_RETRY_BASE_MS",
+                "0",
+                "positive number of milliseconds",
+            ),
+            (
+                "HEREBY_SOCKET_PING_MS",
+                "soon",
+                "positive number of milliseconds",
+            ),
+            ("HEREBY_MAX_CONNECTIONS", "-1", "positive whole number"),
+            ("HEREBY_MAX_ATTEMPTS", "many", "positive whole number"),
+            ("HEREBY_OPEN_COMMANDS", "maybe", "true or false"),
+            ("HEREBY_LOG_FORMAT", "xml", "text or json"),
+            (
+                "HEREBY_FOLLOWUP_INTERVAL",
+                "monthly",
+                "30d, 12h, 45m or 90s",
+            ),
+            ("HEREBY_ROLES", "commander", "already a built-in role"),
+            ("DATABASE_URL", "mysql://db", "sqlite://"),
+            ("SLACK_API_URL", "ftp://slack", "http(s) URL"),
+            ("SLACK_APP_TOKEN", "xoxb-1", "xapp-"),
+            ("HEREBY_PUBLIC_URL", "hereby.example.com", "http(s) address"),
+        ];
+        for (key, value, valid) in cases {
+            let mut v = minimal();
+            v.insert(key.into(), value.into());
+            let err = Config::from_vars(&v).unwrap_err();
+            assert_eq!(err.problems.len(), 1, "{key}: {err}");
+            assert!(err.problems[0].starts_with(key), "{key}: {err}");
+            assert!(err.problems[0].contains(valid), "{key}: {err}");
+        }
+    }
+
+    #[test]
+    fn local_commands_need_no_slack_secrets() {
+        let v = vars(&[("DATABASE_URL", "sqlite://elsewhere.db")]);
+        let c = Config::from_vars_for(&v, Purpose::Local).unwrap();
+        assert_eq!(c.database_url.expose(), "sqlite://elsewhere.db");
+    }
+
+    #[test]
+    fn every_setting_has_a_flag_an_environment_variable_and_help() {
+        let cmd = Settings::augment_args(clap::Command::new("hereby"));
+        let names = Settings::env_names();
+        assert_eq!(names.len(), cmd.get_arguments().count());
+        for arg in cmd.get_arguments() {
+            assert!(arg.get_long().is_some(), "{:?}", arg.get_id());
+            assert!(arg.get_help().is_some(), "{:?}", arg.get_id());
+        }
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
     }
 
     #[test]

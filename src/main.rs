@@ -3,20 +3,23 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use hereby::config::{Config, Purpose};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use hereby::config::{Config, Purpose, Settings};
 use hereby::startup::{shutdown_signal, Application};
 use hereby::store::Store;
 
 /// hereby: a Slack incident-response bot. "I hereby declare this an incident" opens a dated
 /// channel, assigns roles, records everything and drafts the post-mortem.
 ///
-/// Configuration comes from the environment or a .env file; see README.md.
+/// Each setting below is read from its flag, else its environment variable (also from a .env
+/// file in the working directory), else its default.
 #[derive(Parser)]
 #[command(name = "hereby", version)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Cmd>,
+    #[command(flatten)]
+    settings: Settings,
 }
 
 #[derive(Subcommand)]
@@ -63,12 +66,18 @@ enum OutboxCmd {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // A missing .env is normal; values already in the environment win.
+    let _ = dotenvy::dotenv();
+    let matches = hereby::config::blank_env_is_unset(Cli::command()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let purpose = match cli.command {
         None | Some(Cmd::Serve) => Purpose::Serve,
         Some(_) => Purpose::Local,
     };
-    let config = match Config::from_env(purpose) {
+    let config = match Config::from_settings(cli.settings, purpose) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");

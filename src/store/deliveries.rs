@@ -1,10 +1,18 @@
 //! Events API deliveries: stored before they are acknowledged, then claimed and processed.
 
+use super::lease::LeaseQueue;
+use super::{from_millis, to_millis, Store, Tx};
+
+/// Deliveries wait until processed, oldest first.
+const QUEUE: LeaseQueue = LeaseQueue {
+    table: "deliveries",
+    key: &["id"],
+    due: "processed_at IS NULL",
+    order: "id",
+    counts_attempts: true,
+};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-
-use super::{to_millis, Store, Tx};
 
 /// What storing a delivery found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +32,37 @@ pub struct PendingDelivery {
     pub payload: String,
     pub attempts: i64,
     pub received_at: DateTime<Utc>,
+}
+
+/// A claimed `deliveries` row as stored.
+#[derive(sqlx::FromRow)]
+struct Claimed {
+    id: i64,
+    team_id: String,
+    event_id: String,
+    payload: String,
+    attempts: i64,
+    received_at: i64,
+}
+
+impl From<Claimed> for PendingDelivery {
+    fn from(r: Claimed) -> PendingDelivery {
+        PendingDelivery {
+            id: r.id,
+            team_id: r.team_id,
+            event_id: r.event_id,
+            payload: r.payload,
+            attempts: r.attempts,
+            received_at: from_millis(r.received_at),
+        }
+    }
+}
+
+/// A delivery's key: Slack's `event_id` within its workspace.
+#[derive(sqlx::FromRow)]
+struct DeliveryKey {
+    team_id: String,
+    event_id: String,
 }
 
 /// A new delivery, owned, as it waits in a group commit.
@@ -72,7 +111,7 @@ impl Store {
                  VALUES {} ON CONFLICT (team_id, event_id) DO NOTHING RETURNING team_id, event_id",
                 values.join(", ")
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let mut q = sqlx::query_as::<_, DeliveryKey>(sqlx::AssertSqlSafe(sql));
             for d in chunk {
                 q = q
                     .bind(d.team_id.clone())
@@ -87,7 +126,7 @@ impl Store {
                 .await
                 .context("Failed to store deliveries")?
             {
-                inserted.insert((r.try_get("team_id")?, r.try_get("event_id")?));
+                inserted.insert((r.team_id, r.event_id));
             }
         }
         tx.commit()
@@ -116,49 +155,22 @@ impl Store {
         lease: chrono::Duration,
         limit: i64,
     ) -> anyhow::Result<Vec<PendingDelivery>> {
-        // Looked for first on a reader: an UPDATE that matches nothing still waits for the
-        // write lock, and an idle worker polls.
-        let due = sqlx::query(
-            "SELECT 1 FROM deliveries WHERE processed_at IS NULL
-               AND (claimed_until IS NULL OR claimed_until < $1) LIMIT 1",
-        )
-        .bind(to_millis(now))
-        .fetch_optional(self.pool())
-        .await
-        .context("Failed to look for deliveries to process")?;
-        if due.is_none() {
+        if !QUEUE.has_due(self.pool(), now).await? {
             return Ok(Vec::new());
         }
-        // The conditions are checked again outside the subquery, so that when two workers race
-        // for the same rows, the second one's UPDATE re-checks them and matches nothing.
-        let rows = sqlx::query(
-            "UPDATE deliveries SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
-             WHERE id IN (SELECT id FROM deliveries
-                          WHERE processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3)
-                          ORDER BY id LIMIT $4)
-               AND processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3)
-             RETURNING id, team_id, event_id, payload, attempts, received_at",
-        )
-        .bind(worker.to_string())
-        .bind(to_millis(now + lease))
-        .bind(to_millis(now))
-        .bind(limit)
-        .fetch_all(self.writer())
-        .await
-        .context("Failed to claim deliveries")?;
-        let mut claimed = rows
-            .iter()
-            .map(|r| {
-                Ok(PendingDelivery {
-                    id: r.try_get("id")?,
-                    team_id: r.try_get("team_id")?,
-                    event_id: r.try_get("event_id")?,
-                    payload: r.try_get("payload")?,
-                    attempts: r.try_get("attempts")?,
-                    received_at: super::from_millis(r.try_get("received_at")?),
-                })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let rows: Vec<Claimed> = QUEUE
+            .claim(
+                "id, team_id, event_id, payload, attempts, received_at",
+                worker,
+                now,
+                lease,
+                limit,
+            )
+            .fetch_all(self.writer())
+            .await
+            .context("Failed to claim deliveries")?;
+        let mut claimed: Vec<PendingDelivery> =
+            rows.into_iter().map(PendingDelivery::from).collect();
         claimed.sort_by_key(|d| d.id);
         Ok(claimed)
     }
@@ -174,19 +186,21 @@ impl Store {
         note: Option<&str>,
         keep_payload: bool,
     ) -> anyhow::Result<bool> {
-        let done = sqlx::query(
-            "UPDATE deliveries SET processed_at = $1, claimed_until = NULL, last_error = $2,
-                                   payload = CASE WHEN $5 = 1 THEN payload ELSE '' END
-             WHERE id = $3 AND claimed_by = $4 AND processed_at IS NULL",
-        )
-        .bind(to_millis(now))
-        .bind(note.map(str::to_string))
-        .bind(id)
-        .bind(worker.to_string())
-        .bind(i64::from(keep_payload))
-        .execute(&mut **tx)
-        .await
-        .context("Failed to mark a delivery processed")?;
+        let sql = QUEUE.held_sql(
+            "processed_at = $1, claimed_until = NULL, last_error = $2,
+             payload = CASE WHEN $5 = 1 THEN payload ELSE '' END",
+            3,
+            Some("processed_at IS NULL"),
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_millis(now))
+            .bind(note.map(str::to_string))
+            .bind(id)
+            .bind(worker.to_string())
+            .bind(i64::from(keep_payload))
+            .execute(&mut **tx)
+            .await
+            .context("Failed to mark a delivery processed")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -234,13 +248,12 @@ impl Store {
         team: &str,
         until: DateTime<Utc>,
     ) -> anyhow::Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE team_id = $1 AND processed_at IS NULL AND received_at <= $2")
+        sqlx::query_scalar("SELECT COUNT(*) AS n FROM deliveries WHERE team_id = $1 AND processed_at IS NULL AND received_at <= $2")
             .bind(team.to_string())
             .bind(to_millis(until))
             .fetch_one(self.pool())
             .await
-            .context("Failed to count unprocessed deliveries")?;
-        Ok(row.try_get("n")?)
+            .context("Failed to count unprocessed deliveries")
     }
 
     /// Gives a delivery back after a failure, to be retried from `retry_at`.
@@ -251,16 +264,15 @@ impl Store {
         retry_at: DateTime<Utc>,
         error: &str,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE deliveries SET claimed_until = $1, last_error = $2 WHERE id = $3 AND claimed_by = $4",
-        )
-        .bind(to_millis(retry_at))
-        .bind(error.to_string())
-        .bind(id)
-        .bind(worker.to_string())
-        .execute(self.writer())
-        .await
-        .context("Failed to release a delivery")?;
+        let sql = QUEUE.held_sql("claimed_until = $1, last_error = $2", 3, None);
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_millis(retry_at))
+            .bind(error.to_string())
+            .bind(id)
+            .bind(worker.to_string())
+            .execute(self.writer())
+            .await
+            .context("Failed to release a delivery")?;
         Ok(())
     }
 }

@@ -3,8 +3,7 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::{from_millis, to_millis};
 use crate::domain::fixes::Outcome;
@@ -22,16 +21,30 @@ pub struct FixAttempt {
     pub message_ts: Option<String>,
 }
 
-fn fix_from_row(r: &AnyRow) -> anyhow::Result<FixAttempt> {
-    Ok(FixAttempt {
-        number: r.try_get("number")?,
-        description: r.try_get("description")?,
-        outcome: Outcome::parse(&r.try_get::<String, _>("outcome")?).unwrap_or(Outcome::Unknown),
-        tried_by: UserId::new(r.try_get::<String, _>("tried_by")?),
-        tried_at: from_millis(r.try_get("tried_at")?),
-        outcome_at: r.try_get::<Option<i64>, _>("outcome_at")?.map(from_millis),
-        message_ts: r.try_get("message_ts")?,
-    })
+/// A `fix_attempts` row as stored.
+#[derive(sqlx::FromRow)]
+struct FixRow {
+    number: i64,
+    description: String,
+    outcome: String,
+    tried_by: String,
+    tried_at: i64,
+    outcome_at: Option<i64>,
+    message_ts: Option<String>,
+}
+
+impl From<FixRow> for FixAttempt {
+    fn from(r: FixRow) -> FixAttempt {
+        FixAttempt {
+            number: r.number,
+            description: r.description,
+            outcome: Outcome::parse(&r.outcome).unwrap_or(Outcome::Unknown),
+            tried_by: UserId::new(r.tried_by),
+            tried_at: from_millis(r.tried_at),
+            outcome_at: r.outcome_at.map(from_millis),
+            message_ts: r.message_ts,
+        }
+    }
 }
 
 /// Records a fix attempt under the incident's next number.
@@ -44,13 +57,12 @@ pub async fn add_fix(
     by: &UserId,
     at: DateTime<Utc>,
 ) -> anyhow::Result<FixAttempt> {
-    let row = sqlx::query("SELECT COALESCE(MAX(number), 0) + 1 AS next FROM fix_attempts WHERE team_id = $1 AND incident_id = $2")
+    let number: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 AS next FROM fix_attempts WHERE team_id = $1 AND incident_id = $2")
         .bind(team.to_string())
         .bind(incident)
         .fetch_one(&mut *conn)
         .await
         .context("Failed to number a fix attempt")?;
-    let number: i64 = row.try_get("next")?;
     let outcome_at = (outcome != Outcome::Unknown).then(|| to_millis(at));
     sqlx::query(
         "INSERT INTO fix_attempts (team_id, incident_id, number, description, outcome, tried_by, tried_at, outcome_by, outcome_at)
@@ -120,7 +132,7 @@ pub async fn fix_by_message(
     incident: i64,
     message_ts: &str,
 ) -> anyhow::Result<Option<FixAttempt>> {
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, FixRow>(
         "SELECT * FROM fix_attempts WHERE team_id = $1 AND incident_id = $2 AND message_ts = $3",
     )
     .bind(team.to_string())
@@ -129,7 +141,7 @@ pub async fn fix_by_message(
     .fetch_optional(conn)
     .await
     .context("Failed to find a message's fix attempt")?;
-    row.as_ref().map(fix_from_row).transpose()
+    Ok(row.map(FixAttempt::from))
 }
 
 /// Sets or changes a fix attempt's outcome; `None` if there is no such attempt.
@@ -152,7 +164,7 @@ pub async fn set_fix_outcome(
         .execute(&mut *conn)
         .await
         .context("Failed to set a fix's outcome")?;
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, FixRow>(
         "SELECT * FROM fix_attempts WHERE team_id = $1 AND incident_id = $2 AND number = $3",
     )
     .bind(team.to_string())
@@ -161,7 +173,7 @@ pub async fn set_fix_outcome(
     .fetch_optional(conn)
     .await
     .context("Failed to load a fix attempt")?;
-    row.as_ref().map(fix_from_row).transpose()
+    Ok(row.map(FixAttempt::from))
 }
 
 /// Every fix attempt of an incident, in order.
@@ -170,7 +182,7 @@ pub async fn fixes(
     team: &TeamId,
     incident: i64,
 ) -> anyhow::Result<Vec<FixAttempt>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, FixRow>(
         "SELECT * FROM fix_attempts WHERE team_id = $1 AND incident_id = $2 ORDER BY number",
     )
     .bind(team.to_string())
@@ -178,7 +190,7 @@ pub async fn fixes(
     .fetch_all(conn)
     .await
     .context("Failed to load fix attempts")?;
-    rows.iter().map(fix_from_row).collect()
+    Ok(rows.into_iter().map(FixAttempt::from).collect())
 }
 
 /// A recorded message as a fix attempt sees it: who wrote it, when, what it says.
@@ -196,7 +208,14 @@ pub async fn message(
     incident: i64,
     ts: &str,
 ) -> anyhow::Result<Option<FixMessage>> {
-    let row = sqlx::query(
+    /// The message as stored.
+    #[derive(sqlx::FromRow)]
+    struct Stored {
+        user_id: Option<String>,
+        text: String,
+        posted_at: i64,
+    }
+    let row = sqlx::query_as::<_, Stored>(
         "SELECT user_id, text, posted_at FROM messages
          WHERE team_id = $1 AND incident_id = $2 AND ts = $3 AND text IS NOT NULL",
     )
@@ -206,12 +225,9 @@ pub async fn message(
     .fetch_optional(conn)
     .await
     .context("Failed to load a message for a fix attempt")?;
-    row.map(|r| {
-        Ok(FixMessage {
-            user: r.try_get::<Option<String>, _>("user_id")?.map(UserId::new),
-            text: r.try_get("text")?,
-            posted_at: from_millis(r.try_get("posted_at")?),
-        })
-    })
-    .transpose()
+    Ok(row.map(|r| FixMessage {
+        user: r.user_id.map(UserId::new),
+        text: r.text,
+        posted_at: from_millis(r.posted_at),
+    }))
 }

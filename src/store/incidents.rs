@@ -1,16 +1,21 @@
-//! Incidents, their roles and their timeline.
+//! Incidents, their roles and their timeline: the record itself and its changes here, role
+//! assignments in [`roles`], the stored row in [`row`].
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{from_millis, opt_text, to_millis};
+use super::to_millis;
 use crate::domain::incident::{DeclareIncident, Origin, Severity, Status, Title};
 use crate::domain::postmortem::ReviewStatus;
-use crate::domain::roles::{Role, RoleAssignment};
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::{ChannelId, TeamId, UserId};
+
+mod roles;
+mod row;
+
+pub use roles::{assign_role, current_roles, unassign_role};
+use row::IncidentRow;
 
 /// An incident as stored.
 #[derive(Debug, Clone)]
@@ -52,50 +57,6 @@ const COLUMNS: &str = "id, team_id, number, title, status, severity, declared_by
                        origin_channel, origin_ts, origin_thread, channel_id, channel_name, welcome_ts, private, \
                        latest_update, resolved_at, description, postmortem_status, postmortem_owner";
 
-fn incident_from_row(r: &AnyRow) -> anyhow::Result<IncidentRecord> {
-    let origin_channel = ChannelId::new(r.try_get::<String, _>("origin_channel")?);
-    let origin = match opt_text(r, "origin_ts")? {
-        Some(ts) => Origin::Message {
-            channel: origin_channel,
-            ts,
-            thread_ts: opt_text(r, "origin_thread")?,
-        },
-        None => Origin::Command {
-            channel: origin_channel,
-        },
-    };
-    let status: String = r.try_get("status")?;
-    let channel = match (opt_text(r, "channel_id")?, opt_text(r, "channel_name")?) {
-        (Some(id), Some(name)) => Some(IncidentChannel {
-            id: ChannelId::new(id),
-            name,
-        }),
-        _ => None,
-    };
-    Ok(IncidentRecord {
-        id: r.try_get("id")?,
-        team: TeamId::new(r.try_get::<String, _>("team_id")?),
-        number: r.try_get("number")?,
-        title: opt_text(r, "title")?.and_then(|t| Title::parse(&t).ok()),
-        status: Status::parse(&status)
-            .with_context(|| format!("Unknown stored status {status}"))?,
-        severity: opt_text(r, "severity")?.and_then(|s| Severity::parse(&s)),
-        declared_by: UserId::new(r.try_get::<String, _>("declared_by")?),
-        declared_at: from_millis(r.try_get("declared_at")?),
-        origin,
-        channel,
-        private: r.try_get::<i64, _>("private")? != 0,
-        welcome_ts: opt_text(r, "welcome_ts")?,
-        latest_update: opt_text(r, "latest_update")?,
-        resolved_at: r.try_get::<Option<i64>, _>("resolved_at")?.map(from_millis),
-        description: opt_text(r, "description")?,
-        postmortem_status: opt_text(r, "postmortem_status")?
-            .and_then(|s| ReviewStatus::parse(&s))
-            .unwrap_or_default(),
-        postmortem_owner: opt_text(r, "postmortem_owner")?.map(UserId::new),
-    })
-}
-
 /// The incident a message declared, if that message already declared one.
 pub async fn find_by_origin(
     conn: &mut AnyConnection,
@@ -105,7 +66,7 @@ pub async fn find_by_origin(
     let Origin::Message { channel, ts, .. } = origin else {
         return Ok(None);
     };
-    let row = sqlx::query(
+    sqlx::query_scalar(
         "SELECT id FROM incidents WHERE team_id = $1 AND origin_channel = $2 AND origin_ts = $3",
     )
     .bind(team.to_string())
@@ -113,8 +74,7 @@ pub async fn find_by_origin(
     .bind(ts.clone())
     .fetch_optional(conn)
     .await
-    .context("Failed to look up the incident a message declared")?;
-    row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
+    .context("Failed to look up the incident a message declared")
 }
 
 /// Stores a new incident under the workspace's next number.
@@ -124,7 +84,7 @@ pub async fn insert(
     d: &DeclareIncident,
     now: DateTime<Utc>,
 ) -> anyhow::Result<IncidentRecord> {
-    let number: i64 = sqlx::query(
+    let number: i64 = sqlx::query_scalar(
         "INSERT INTO team_counters (team_id, last_number) VALUES ($1, 1)
          ON CONFLICT (team_id) DO UPDATE SET last_number = team_counters.last_number + 1
          RETURNING last_number",
@@ -132,13 +92,12 @@ pub async fn insert(
     .bind(d.team.to_string())
     .fetch_one(&mut *conn)
     .await
-    .context("Failed to number a new incident")?
-    .try_get("last_number")?;
+    .context("Failed to number a new incident")?;
     let (origin_ts, origin_thread) = match &d.origin {
         Origin::Message { ts, thread_ts, .. } => (Some(ts.clone()), thread_ts.clone()),
         Origin::Command { .. } => (None, None),
     };
-    let row = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO incidents (team_id, number, title, status, severity, declared_by, declared_at,
                                 origin_channel, origin_ts, origin_thread, created_at, private)
          VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10, $11)
@@ -158,7 +117,6 @@ pub async fn insert(
     .fetch_one(&mut *conn)
     .await
     .context("Failed to store a new incident")?;
-    let id: i64 = row.try_get("id")?;
     get(conn, &d.team, id).await
 }
 
@@ -169,13 +127,13 @@ pub async fn get(
     id: i64,
 ) -> anyhow::Result<IncidentRecord> {
     let sql = format!("SELECT {COLUMNS} FROM incidents WHERE team_id = $1 AND id = $2");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as::<_, IncidentRow>(sqlx::AssertSqlSafe(sql))
         .bind(team.to_string())
         .bind(id)
         .fetch_one(conn)
         .await
-        .with_context(|| format!("Failed to load incident {id}"))?;
-    incident_from_row(&row)
+        .with_context(|| format!("Failed to load incident {id}"))?
+        .try_into()
 }
 
 /// The incident whose channel this is, if any.
@@ -185,24 +143,24 @@ pub async fn by_channel(
     channel: &ChannelId,
 ) -> anyhow::Result<Option<IncidentRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM incidents WHERE team_id = $1 AND channel_id = $2");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query_as::<_, IncidentRow>(sqlx::AssertSqlSafe(sql))
         .bind(team.to_string())
         .bind(channel.to_string())
         .fetch_optional(conn)
         .await
         .context("Failed to look up an incident by channel")?;
-    row.as_ref().map(incident_from_row).transpose()
+    row.map(TryInto::try_into).transpose()
 }
 
 /// Every open incident that has its channel, in every workspace (for the start-up catch-up,
 /// which then works on each in its own workspace).
 pub async fn open_with_channel(conn: &mut AnyConnection) -> anyhow::Result<Vec<IncidentRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM incidents WHERE status <> 'resolved' AND channel_id IS NOT NULL ORDER BY id");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query_as::<_, IncidentRow>(sqlx::AssertSqlSafe(sql))
         .fetch_all(conn)
         .await
         .context("Failed to list open incidents")?;
-    rows.iter().map(incident_from_row).collect()
+    rows.into_iter().map(TryInto::try_into).collect()
 }
 
 /// Records the channel Slack created for an incident.
@@ -321,35 +279,12 @@ pub async fn next_revision(
     team: &TeamId,
     id: i64,
 ) -> anyhow::Result<i64> {
-    let row = sqlx::query("UPDATE incidents SET revision = revision + 1 WHERE team_id = $1 AND id = $2 RETURNING revision")
+    sqlx::query_scalar("UPDATE incidents SET revision = revision + 1 WHERE team_id = $1 AND id = $2 RETURNING revision")
         .bind(team.to_string())
         .bind(id)
         .fetch_one(conn)
         .await
-        .context("Failed to count a change")?;
-    Ok(row.try_get("revision")?)
-}
-
-/// Leaves a role unfilled from `at`; its history stays.
-pub async fn unassign_role(
-    conn: &mut AnyConnection,
-    team: &TeamId,
-    incident: i64,
-    role: &Role,
-    at: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE role_assignments SET unassigned_at = $1
-         WHERE team_id = $2 AND incident_id = $3 AND role = $4 AND unassigned_at IS NULL",
-    )
-    .bind(to_millis(at))
-    .bind(team.to_string())
-    .bind(incident)
-    .bind(role.key().to_string())
-    .execute(conn)
-    .await
-    .context("Failed to unassign a role")?;
-    Ok(())
+        .context("Failed to count a change")
 }
 
 /// Records the pinned welcome message.
@@ -367,55 +302,6 @@ pub async fn set_welcome_ts(
         .await
         .context("Failed to record an incident's welcome message")?;
     Ok(())
-}
-
-/// Hands a role to someone; the history of who held it stays.
-pub async fn assign_role(
-    conn: &mut AnyConnection,
-    team: &TeamId,
-    incident: i64,
-    a: &RoleAssignment,
-) -> anyhow::Result<()> {
-    unassign_role(conn, team, incident, &a.role, a.at).await?;
-    sqlx::query(
-        "INSERT INTO role_assignments (team_id, incident_id, role, user_id, assigned_by, assigned_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(team.to_string())
-    .bind(incident)
-    .bind(a.role.key().to_string())
-    .bind(a.user.to_string())
-    .bind(a.assigned_by.to_string())
-    .bind(to_millis(a.at))
-    .execute(conn)
-    .await
-    .context("Failed to assign a role")?;
-    Ok(())
-}
-
-/// Who holds which role now.
-pub async fn current_roles(
-    conn: &mut AnyConnection,
-    team: &TeamId,
-    incident: i64,
-    custom: &[String],
-) -> anyhow::Result<Vec<(Role, UserId)>> {
-    let rows = sqlx::query(
-        "SELECT role, user_id FROM role_assignments
-         WHERE team_id = $1 AND incident_id = $2 AND unassigned_at IS NULL ORDER BY id",
-    )
-    .bind(team.to_string())
-    .bind(incident)
-    .fetch_all(conn)
-    .await
-    .context("Failed to load an incident's roles")?;
-    rows.iter()
-        .map(|r| {
-            let key: String = r.try_get("role")?;
-            let role = Role::parse(&key, custom).unwrap_or(Role::Custom(key));
-            Ok((role, UserId::new(r.try_get::<String, _>("user_id")?)))
-        })
-        .collect()
 }
 
 /// Appends to an incident's timeline.

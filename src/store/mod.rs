@@ -7,6 +7,7 @@ pub mod deliveries;
 pub mod fixes;
 pub mod group_commit;
 pub mod incidents;
+pub(crate) mod lease;
 pub mod outbox;
 pub mod postmortems;
 pub mod record;

@@ -3,9 +3,19 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
-use super::{to_millis, Store};
+use super::lease::LeaseQueue;
+use super::{from_millis, to_millis, Store};
+
+/// Effects wait until done or given up on, in the order they are due.
+const QUEUE: LeaseQueue = LeaseQueue {
+    table: "outbox",
+    key: &["id"],
+    due: "status = 'pending' AND not_before <= $3",
+    order: "not_before, id",
+    counts_attempts: true,
+};
 use crate::domain::TeamId;
 
 /// How long a claimed effect stays with its worker without news from it: long enough for a few
@@ -49,6 +59,60 @@ pub struct ClaimedEffect {
     pub attempts: i64,
 }
 
+/// A claimed `outbox` row as stored.
+#[derive(sqlx::FromRow)]
+struct Claimed {
+    id: i64,
+    team_id: String,
+    incident_id: Option<i64>,
+    dedupe_key: String,
+    payload: String,
+    progress: String,
+    attempts: i64,
+}
+
+impl TryFrom<Claimed> for ClaimedEffect {
+    type Error = anyhow::Error;
+
+    fn try_from(r: Claimed) -> anyhow::Result<ClaimedEffect> {
+        Ok(ClaimedEffect {
+            id: r.id,
+            team: TeamId::new(r.team_id),
+            incident: r.incident_id,
+            dedupe_key: r.dedupe_key,
+            effect: serde_json::from_str(&r.payload).context("Stored effect is not JSON")?,
+            progress: serde_json::from_str(&r.progress).unwrap_or(serde_json::json!({})),
+            attempts: r.attempts,
+        })
+    }
+}
+
+/// A failed `outbox` row as stored.
+#[derive(sqlx::FromRow)]
+struct Failed {
+    id: i64,
+    team_id: String,
+    incident_id: Option<i64>,
+    step: String,
+    attempts: i64,
+    last_error: Option<String>,
+    done_at: Option<i64>,
+}
+
+impl From<Failed> for FailedEffect {
+    fn from(r: Failed) -> FailedEffect {
+        FailedEffect {
+            id: r.id,
+            team: TeamId::new(r.team_id),
+            incident: r.incident_id,
+            step: r.step,
+            attempts: r.attempts,
+            error: r.last_error.unwrap_or_default(),
+            failed_at: r.done_at.map(from_millis),
+        }
+    }
+}
+
 /// Queues an effect, inside the transaction of the change that calls for it.
 pub async fn enqueue(
     conn: &mut AnyConnection,
@@ -86,46 +150,21 @@ impl Store {
         now: DateTime<Utc>,
         lease: chrono::Duration,
     ) -> anyhow::Result<Option<ClaimedEffect>> {
-        // Looked for first on a reader: an UPDATE that matches nothing still waits for the
-        // write lock, and an idle worker polls.
-        let due = sqlx::query(
-            "SELECT 1 FROM outbox WHERE status = 'pending' AND not_before <= $1
-               AND (claimed_until IS NULL OR claimed_until < $1) LIMIT 1",
-        )
-        .bind(to_millis(now))
-        .fetch_optional(self.pool())
-        .await
-        .context("Failed to look for a due outbox effect")?;
-        if due.is_none() {
+        if !QUEUE.has_due(self.pool(), now).await? {
             return Ok(None);
         }
-        let row = sqlx::query(
-            "UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
-             WHERE id = (SELECT id FROM outbox
-                         WHERE status = 'pending' AND not_before <= $3
-                           AND (claimed_until IS NULL OR claimed_until < $3)
-                         ORDER BY not_before, id LIMIT 1)
-               AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $3)
-             RETURNING id, team_id, incident_id, dedupe_key, payload, progress, attempts",
-        )
-        .bind(worker.to_string())
-        .bind(to_millis(now + lease))
-        .bind(to_millis(now))
-        .fetch_optional(self.writer())
-        .await
-        .context("Failed to claim an outbox effect")?;
-        let Some(r) = row else { return Ok(None) };
-        let payload: String = r.try_get("payload")?;
-        let progress: String = r.try_get("progress")?;
-        Ok(Some(ClaimedEffect {
-            id: r.try_get("id")?,
-            team: TeamId::new(r.try_get::<String, _>("team_id")?),
-            incident: r.try_get("incident_id")?,
-            dedupe_key: r.try_get("dedupe_key")?,
-            effect: serde_json::from_str(&payload).context("Stored effect is not JSON")?,
-            progress: serde_json::from_str(&progress).unwrap_or(serde_json::json!({})),
-            attempts: r.try_get("attempts")?,
-        }))
+        let row: Option<Claimed> = QUEUE
+            .claim(
+                "id, team_id, incident_id, dedupe_key, payload, progress, attempts",
+                worker,
+                now,
+                lease,
+                1,
+            )
+            .fetch_optional(self.writer())
+            .await
+            .context("Failed to claim an outbox effect")?;
+        row.map(ClaimedEffect::try_from).transpose()
     }
 
     /// Saves what an attempt is about to do, before it calls Slack, so that a crash or timeout
@@ -139,17 +178,19 @@ impl Store {
         progress: &serde_json::Value,
     ) -> anyhow::Result<()> {
         let until = to_millis(Utc::now() + LEASE);
-        let saved = sqlx::query(
-            "UPDATE outbox SET progress = $1, claimed_until = $2
-             WHERE id = $3 AND claimed_by = $4 AND status = 'pending'",
-        )
-        .bind(progress.to_string())
-        .bind(until)
-        .bind(id)
-        .bind(worker.to_string())
-        .execute(self.writer())
-        .await
-        .context("Failed to save an effect's progress")?;
+        let sql = QUEUE.held_sql(
+            "progress = $1, claimed_until = $2",
+            3,
+            Some("status = 'pending'"),
+        );
+        let saved = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(progress.to_string())
+            .bind(until)
+            .bind(id)
+            .bind(worker.to_string())
+            .execute(self.writer())
+            .await
+            .context("Failed to save an effect's progress")?;
         anyhow::ensure!(
             saved.rows_affected() == 1,
             "another worker took this effect over"
@@ -165,17 +206,19 @@ impl Store {
         not_before: DateTime<Utc>,
         error: &str,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET not_before = $1, claimed_until = NULL, last_error = $2
-             WHERE id = $3 AND claimed_by = $4",
-        )
-        .bind(to_millis(not_before))
-        .bind(error.to_string())
-        .bind(id)
-        .bind(worker.to_string())
-        .execute(self.writer())
-        .await
-        .context("Failed to reschedule an effect")?;
+        let sql = QUEUE.held_sql(
+            "not_before = $1, claimed_until = NULL, last_error = $2",
+            3,
+            None,
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_millis(not_before))
+            .bind(error.to_string())
+            .bind(id)
+            .bind(worker.to_string())
+            .execute(self.writer())
+            .await
+            .context("Failed to reschedule an effect")?;
         Ok(())
     }
 
@@ -187,17 +230,19 @@ impl Store {
         now: DateTime<Utc>,
         error: &str,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET status = 'failed', done_at = $1, claimed_until = NULL, last_error = $2
-             WHERE id = $3 AND claimed_by = $4",
-        )
-        .bind(to_millis(now))
-        .bind(error.to_string())
-        .bind(id)
-        .bind(worker.to_string())
-        .execute(self.writer())
-        .await
-        .context("Failed to mark an effect failed")?;
+        let sql = QUEUE.held_sql(
+            "status = 'failed', done_at = $1, claimed_until = NULL, last_error = $2",
+            3,
+            None,
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_millis(now))
+            .bind(error.to_string())
+            .bind(id)
+            .bind(worker.to_string())
+            .execute(self.writer())
+            .await
+            .context("Failed to mark an effect failed")?;
         Ok(())
     }
 
@@ -206,7 +251,7 @@ impl Store {
         &self,
         incident: &crate::store::incidents::IncidentRecord,
     ) -> anyhow::Result<i64> {
-        let r = sqlx::query(
+        sqlx::query_scalar(
             "SELECT COUNT(*) AS n FROM outbox
              WHERE team_id = $1 AND incident_id = $2 AND step = 'look_up_user' AND status = 'pending'",
         )
@@ -214,36 +259,19 @@ impl Store {
         .bind(incident.id)
         .fetch_one(self.pool())
         .await
-        .context("Failed to count pending name look-ups")?;
-        Ok(r.try_get("n")?)
+        .context("Failed to count pending name look-ups")
     }
 
     /// Effects given up on, newest first: what `hereby outbox failed` lists.
     pub async fn failed_effects(&self) -> anyhow::Result<Vec<FailedEffect>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, Failed>(
             "SELECT id, team_id, incident_id, step, attempts, last_error, done_at FROM outbox
              WHERE status = 'failed' ORDER BY done_at DESC, id DESC",
         )
         .fetch_all(self.pool())
         .await
         .context("Failed to list failed effects")?;
-        rows.iter()
-            .map(|r| {
-                Ok(FailedEffect {
-                    id: r.try_get("id")?,
-                    team: TeamId::new(r.try_get::<String, _>("team_id")?),
-                    incident: r.try_get("incident_id")?,
-                    step: r.try_get("step")?,
-                    attempts: r.try_get("attempts")?,
-                    error: r
-                        .try_get::<Option<String>, _>("last_error")?
-                        .unwrap_or_default(),
-                    failed_at: r
-                        .try_get::<Option<i64>, _>("done_at")?
-                        .map(super::from_millis),
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(FailedEffect::from).collect())
     }
 
     /// Puts failed effects back in the queue to be tried again from now, with a fresh count of
@@ -274,20 +302,18 @@ impl Store {
 
     /// How many effects have been given up on.
     pub async fn outbox_failed(&self) -> anyhow::Result<i64> {
-        let r = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'failed'")
+        sqlx::query_scalar("SELECT COUNT(*) AS n FROM outbox WHERE status = 'failed'")
             .fetch_one(self.pool())
             .await
-            .context("Failed to count failed effects")?;
-        Ok(r.try_get("n")?)
+            .context("Failed to count failed effects")
     }
 
     /// How many effects are waiting.
     pub async fn outbox_depth(&self) -> anyhow::Result<i64> {
-        let r = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
+        sqlx::query_scalar("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
             .fetch_one(self.pool())
             .await
-            .context("Failed to count the outbox")?;
-        Ok(r.try_get("n")?)
+            .context("Failed to count the outbox")
     }
 }
 
@@ -299,15 +325,17 @@ pub async fn complete(
     worker: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE outbox SET status = 'done', done_at = $1, claimed_until = NULL
-         WHERE id = $2 AND claimed_by = $3 AND status = 'pending'",
-    )
-    .bind(to_millis(now))
-    .bind(id)
-    .bind(worker.to_string())
-    .execute(conn)
-    .await
-    .context("Failed to mark an effect done")?;
+    let sql = QUEUE.held_sql(
+        "status = 'done', done_at = $1, claimed_until = NULL",
+        2,
+        Some("status = 'pending'"),
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(to_millis(now))
+        .bind(id)
+        .bind(worker.to_string())
+        .execute(conn)
+        .await
+        .context("Failed to mark an effect done")?;
     Ok(done.rows_affected() == 1)
 }

@@ -4,9 +4,9 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
-use super::{opt_text, to_millis};
+use super::to_millis;
 use crate::domain::links::Link;
 use crate::domain::{ChannelId, TeamId, UserId};
 
@@ -26,6 +26,14 @@ pub struct NewMessage<'a> {
     pub posted_at: DateTime<Utc>,
     /// `event` or `history`.
     pub source: &'static str,
+}
+
+/// A cached user's names, as stored in `users`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct CachedUser {
+    pub user_id: String,
+    pub display_name: Option<String>,
+    pub real_name: Option<String>,
 }
 
 /// Records a message once; `true` when it was new.
@@ -70,16 +78,22 @@ pub async fn edit_message(
     text: &str,
     at: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let row = sqlx::query("SELECT id, text FROM messages WHERE team_id = $1 AND channel_id = $2 AND ts = $3 AND deleted_at IS NULL")
+    /// The message as it reads now.
+    #[derive(sqlx::FromRow)]
+    struct Current {
+        id: i64,
+        text: Option<String>,
+    }
+    let row: Option<Current> = sqlx::query_as("SELECT id, text FROM messages WHERE team_id = $1 AND channel_id = $2 AND ts = $3 AND deleted_at IS NULL")
         .bind(team.to_string())
         .bind(channel.to_string())
         .bind(ts.to_string())
         .fetch_optional(&mut *conn)
         .await
         .context("Failed to look up an edited message")?;
-    let Some(row) = row else { return Ok(false) };
-    let id: i64 = row.try_get("id")?;
-    let previous = opt_text(&row, "text")?;
+    let Some(Current { id, text: previous }) = row else {
+        return Ok(false);
+    };
     if previous.as_deref() == Some(text) {
         return Ok(false);
     }
@@ -110,7 +124,13 @@ pub async fn delete_message(
     ts: &str,
     at: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let row = sqlx::query(
+    /// The message and its incident.
+    #[derive(sqlx::FromRow)]
+    struct Recorded {
+        id: i64,
+        incident_id: i64,
+    }
+    let row: Option<Recorded> = sqlx::query_as(
         "SELECT id, incident_id FROM messages WHERE team_id = $1 AND channel_id = $2 AND ts = $3",
     )
     .bind(team.to_string())
@@ -119,8 +139,13 @@ pub async fn delete_message(
     .fetch_optional(&mut *conn)
     .await
     .context("Failed to look up a deleted message")?;
-    let Some(row) = row else { return Ok(false) };
-    let (id, incident): (i64, i64) = (row.try_get("id")?, row.try_get("incident_id")?);
+    let Some(Recorded {
+        id,
+        incident_id: incident,
+    }) = row
+    else {
+        return Ok(false);
+    };
     sqlx::query("UPDATE messages SET text = NULL, files = NULL, deleted_at = $1, highlighted = 0 WHERE id = $2")
         .bind(to_millis(at))
         .bind(id)
@@ -202,7 +227,7 @@ pub async fn add_participant(
     user: &UserId,
     at: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let known = sqlx::query("SELECT first_seen_at FROM participants WHERE team_id = $1 AND incident_id = $2 AND user_id = $3")
+    let known: Option<i64> = sqlx::query_scalar("SELECT first_seen_at FROM participants WHERE team_id = $1 AND incident_id = $2 AND user_id = $3")
         .bind(team.to_string())
         .bind(incident)
         .bind(user.to_string())
@@ -210,7 +235,7 @@ pub async fn add_participant(
         .await
         .context("Failed to look up a participant")?;
     let sql = match known {
-        Some(r) if r.try_get::<i64, _>("first_seen_at")? <= to_millis(at) => return Ok(false),
+        Some(first_seen_at) if first_seen_at <= to_millis(at) => return Ok(false),
         Some(_) => "UPDATE participants SET first_seen_at = $4 WHERE team_id = $1 AND incident_id = $2 AND user_id = $3",
         None => "INSERT INTO participants (team_id, incident_id, user_id, first_seen_at) VALUES ($1, $2, $3, $4)",
     };
@@ -271,7 +296,7 @@ pub async fn latest_replies(
     team: &TeamId,
     incident: i64,
 ) -> anyhow::Result<Vec<(String, String)>> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT thread_ts, MAX(ts) AS latest FROM messages
          WHERE team_id = $1 AND incident_id = $2 AND thread_ts IS NOT NULL AND ts <> thread_ts
          GROUP BY thread_ts",
@@ -280,8 +305,5 @@ pub async fn latest_replies(
     .bind(incident)
     .fetch_all(conn)
     .await
-    .context("Failed to find how far each thread is recorded")?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("thread_ts")?, r.try_get("latest")?)))
-        .collect()
+    .context("Failed to find how far each thread is recorded")
 }

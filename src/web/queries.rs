@@ -6,13 +6,14 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::sessions::Viewer;
 use crate::domain::incident::{Severity, Status};
 use crate::domain::TeamId;
+use crate::store::from_millis;
 use crate::store::incidents::{self, IncidentRecord};
-use crate::store::{from_millis, opt_text};
+use crate::store::record::CachedUser;
 
 /// Incidents per page of the list.
 pub const PAGE_SIZE: i64 = 25;
@@ -42,6 +43,21 @@ pub struct Listed {
     pub private_channel: Option<String>,
 }
 
+/// A line of the list as the query returns it.
+#[derive(sqlx::FromRow)]
+struct ListedRow {
+    number: i64,
+    title: Option<String>,
+    status: String,
+    severity: Option<String>,
+    declared_at: i64,
+    resolved_at: Option<i64>,
+    private: i64,
+    channel_id: Option<String>,
+    commander: Option<String>,
+    open_actions: i64,
+}
+
 /// A page of a workspace's incidents, newest first, and whether there is a next page.
 #[tracing::instrument(name = "Listing incidents", skip(conn))]
 pub async fn list(
@@ -50,7 +66,7 @@ pub async fn list(
     filter: &Filter,
 ) -> anyhow::Result<(Vec<Listed>, bool)> {
     let offset = (filter.page.max(1) - 1) * PAGE_SIZE;
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, ListedRow>(
         "SELECT i.number, i.title, i.status, i.severity, i.declared_at, i.resolved_at, i.private,
             i.channel_id,
             (SELECT r.user_id FROM role_assignments r
@@ -72,27 +88,21 @@ pub async fn list(
     .await
     .context("Failed to list incidents")?;
     let names = names(conn, team).await?;
-    let mut out = rows
-        .iter()
-        .map(|r| {
-            Ok(Listed {
-                number: r.try_get("number")?,
-                title: opt_text(r, "title")?,
-                status: r.try_get("status")?,
-                severity: opt_text(r, "severity")?,
-                commander: opt_text(r, "commander")?.map(|u| names.get(&u).cloned().unwrap_or(u)),
-                declared_at: from_millis(r.try_get("declared_at")?),
-                resolved_at: r.try_get::<Option<i64>, _>("resolved_at")?.map(from_millis),
-                open_actions: r.try_get("open_actions")?,
-                private_channel: if r.try_get::<i64, _>("private")? != 0 {
-                    // A private incident whose channel is not there yet is seen by nobody.
-                    Some(opt_text(r, "channel_id")?.unwrap_or_default())
-                } else {
-                    None
-                },
-            })
+    let mut out: Vec<Listed> = rows
+        .into_iter()
+        .map(|r| Listed {
+            number: r.number,
+            title: r.title,
+            status: r.status,
+            severity: r.severity,
+            commander: r.commander.map(|u| names.get(&u).cloned().unwrap_or(u)),
+            declared_at: from_millis(r.declared_at),
+            resolved_at: r.resolved_at.map(from_millis),
+            open_actions: r.open_actions,
+            // A private incident whose channel is not there yet is seen by nobody.
+            private_channel: (r.private != 0).then(|| r.channel_id.unwrap_or_default()),
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect();
     let more = out.len() as i64 > PAGE_SIZE;
     out.truncate(PAGE_SIZE as usize);
     Ok((out, more))
@@ -103,28 +113,30 @@ pub async fn names(
     conn: &mut AnyConnection,
     team: &TeamId,
 ) -> anyhow::Result<HashMap<String, String>> {
-    let rows = sqlx::query("SELECT user_id, display_name, real_name FROM users WHERE team_id = $1")
-        .bind(team.to_string())
-        .fetch_all(conn)
-        .await
-        .context("Failed to load user names")?;
+    let rows: Vec<CachedUser> =
+        sqlx::query_as("SELECT user_id, display_name, real_name FROM users WHERE team_id = $1")
+            .bind(team.to_string())
+            .fetch_all(conn)
+            .await
+            .context("Failed to load user names")?;
     Ok(rows
-        .iter()
-        .filter_map(|r| {
-            let id: String = r.try_get("user_id").ok()?;
-            let name = opt_text(r, "display_name")
-                .ok()
-                .flatten()
-                .filter(|n| !n.is_empty())
-                .or_else(|| opt_text(r, "real_name").ok().flatten())?;
-            Some((id, name))
+        .into_iter()
+        .filter_map(|u| {
+            let name = u.display_name.filter(|n| !n.is_empty()).or(u.real_name)?;
+            Some((u.user_id, name))
         })
         .collect())
 }
 
 /// The name to show for the signed-in person (their Slack ID until hereby has seen them).
 pub async fn viewer_name(conn: &mut AnyConnection, viewer: &Viewer) -> anyhow::Result<String> {
-    let row = sqlx::query(
+    /// The names Slack gave.
+    #[derive(sqlx::FromRow)]
+    struct Names {
+        display_name: Option<String>,
+        real_name: Option<String>,
+    }
+    let row = sqlx::query_as::<_, Names>(
         "SELECT display_name, real_name FROM users WHERE team_id = $1 AND user_id = $2",
     )
     .bind(viewer.team.to_string())
@@ -132,12 +144,7 @@ pub async fn viewer_name(conn: &mut AnyConnection, viewer: &Viewer) -> anyhow::R
     .fetch_optional(conn)
     .await
     .context("Failed to look up the viewer's name")?;
-    let name = match row {
-        Some(r) => opt_text(&r, "display_name")?
-            .filter(|n| !n.is_empty())
-            .or(opt_text(&r, "real_name")?),
-        None => None,
-    };
+    let name = row.and_then(|r| r.display_name.filter(|n| !n.is_empty()).or(r.real_name));
     Ok(name.unwrap_or_else(|| viewer.user.to_string()))
 }
 
@@ -147,14 +154,15 @@ pub async fn by_number(
     team: &TeamId,
     number: i64,
 ) -> anyhow::Result<Option<IncidentRecord>> {
-    let row = sqlx::query("SELECT id FROM incidents WHERE team_id = $1 AND number = $2")
-        .bind(team.to_string())
-        .bind(number)
-        .fetch_optional(&mut *conn)
-        .await
-        .context("Failed to look up an incident by number")?;
-    match row {
-        Some(r) => Ok(Some(incidents::get(conn, team, r.try_get("id")?).await?)),
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM incidents WHERE team_id = $1 AND number = $2")
+            .bind(team.to_string())
+            .bind(number)
+            .fetch_optional(&mut *conn)
+            .await
+            .context("Failed to look up an incident by number")?;
+    match id {
+        Some(id) => Ok(Some(incidents::get(conn, team, id).await?)),
         None => Ok(None),
     }
 }
@@ -167,12 +175,20 @@ pub struct Version {
     pub created_at: DateTime<Utc>,
 }
 
+/// A `postmortems` row as the page reads it.
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    version: i64,
+    markdown: String,
+    created_at: i64,
+}
+
 /// Every stored draft version of an incident, newest first.
 pub async fn versions(
     conn: &mut AnyConnection,
     incident: &IncidentRecord,
 ) -> anyhow::Result<Vec<Version>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, VersionRow>(
         "SELECT version, markdown, created_at FROM postmortems
          WHERE team_id = $1 AND incident_id = $2 ORDER BY version DESC",
     )
@@ -181,15 +197,14 @@ pub async fn versions(
     .fetch_all(conn)
     .await
     .context("Failed to load the draft versions")?;
-    rows.iter()
-        .map(|r| {
-            Ok(Version {
-                version: r.try_get("version")?,
-                markdown: r.try_get("markdown")?,
-                created_at: from_millis(r.try_get("created_at")?),
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| Version {
+            version: r.version,
+            markdown: r.markdown,
+            created_at: from_millis(r.created_at),
         })
-        .collect()
+        .collect())
 }
 
 /// One message of the channel log.
@@ -205,6 +220,20 @@ pub struct LogLine {
     pub highlighted: bool,
 }
 
+/// A `messages` row as the log reads it.
+#[derive(sqlx::FromRow)]
+struct LogRow {
+    ts: String,
+    thread_ts: Option<String>,
+    user_id: Option<String>,
+    author_name: Option<String>,
+    text: Option<String>,
+    files: Option<String>,
+    posted_at: i64,
+    edited_at: Option<i64>,
+    highlighted: i64,
+}
+
 /// A page of the channel log: each thread's parent followed by its replies, in time order.
 pub async fn log_page(
     conn: &mut AnyConnection,
@@ -212,15 +241,15 @@ pub async fn log_page(
     names: &HashMap<String, String>,
     page: i64,
 ) -> anyhow::Result<(Vec<LogLine>, i64)> {
-    let total: i64 =
-        sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE team_id = $1 AND incident_id = $2")
-            .bind(incident.team.to_string())
-            .bind(incident.id)
-            .fetch_one(&mut *conn)
-            .await
-            .context("Failed to count messages")?
-            .try_get("n")?;
-    let rows = sqlx::query(
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) AS n FROM messages WHERE team_id = $1 AND incident_id = $2",
+    )
+    .bind(incident.team.to_string())
+    .bind(incident.id)
+    .fetch_one(&mut *conn)
+    .await
+    .context("Failed to count messages")?;
+    let rows = sqlx::query_as::<_, LogRow>(
         "SELECT ts, thread_ts, user_id, author_name, text, files, posted_at, edited_at, highlighted
          FROM messages WHERE team_id = $1 AND incident_id = $2
          ORDER BY COALESCE(thread_ts, ts), posted_at, id LIMIT $3 OFFSET $4",
@@ -233,17 +262,16 @@ pub async fn log_page(
     .await
     .context("Failed to load a page of messages")?;
     let lines = rows
-        .iter()
+        .into_iter()
         .map(|r| {
-            let ts: String = r.try_get("ts")?;
-            let thread = opt_text(r, "thread_ts")?;
-            let user = opt_text(r, "user_id")?;
-            let author = user
+            let author = r
+                .user_id
                 .as_ref()
                 .map(|u| names.get(u).cloned().unwrap_or_else(|| u.clone()))
-                .or(opt_text(r, "author_name")?)
+                .or(r.author_name)
                 .unwrap_or_else(|| "an app".into());
-            let files = opt_text(r, "files")?
+            let files = r
+                .files
                 .and_then(|f| serde_json::from_str::<serde_json::Value>(&f).ok())
                 .and_then(|v| v.as_array().cloned())
                 .unwrap_or_default()
@@ -255,17 +283,17 @@ pub async fn log_page(
                         .map(String::from)
                 })
                 .collect();
-            Ok(LogLine {
-                reply: thread.as_ref().is_some_and(|t| *t != ts),
-                ts,
-                at: from_millis(r.try_get("posted_at")?),
+            LogLine {
+                reply: r.thread_ts.as_ref().is_some_and(|t| *t != r.ts),
+                ts: r.ts,
+                at: from_millis(r.posted_at),
                 author,
-                text: opt_text(r, "text")?,
+                text: r.text,
                 files,
-                edited: r.try_get::<Option<i64>, _>("edited_at")?.is_some(),
-                highlighted: r.try_get::<i64, _>("highlighted")? != 0,
-            })
+                edited: r.edited_at.is_some(),
+                highlighted: r.highlighted != 0,
+            }
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect();
     Ok((lines, total))
 }

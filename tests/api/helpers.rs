@@ -90,7 +90,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
 
 /// With `HEREBY_TEST_POSTGRES_URL=postgres://user@host:port` the suite runs on PostgreSQL,
 /// each test in a database of its own.
-async fn fresh_postgres_database(server: &str) -> String {
+pub async fn fresh_postgres_database(server: &str) -> String {
     use sqlx::Connection;
     let server = server.trim_end_matches('/');
     let name = format!("hereby_test_{:016x}", rand::random::<u64>());

@@ -1,0 +1,120 @@
+//! An incident's action items: numbered per incident, closed as done or won't-fix.
+
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::AnyConnection;
+
+use crate::domain::actions::{ActionStatus, NewAction};
+use crate::domain::postmortem::ActionRow;
+use crate::domain::{TeamId, UserId};
+use crate::store::to_millis;
+
+/// An `action_items` row as stored.
+#[derive(sqlx::FromRow)]
+struct ActionItem {
+    number: i64,
+    text: String,
+    owner: Option<String>,
+    due: Option<String>,
+    status: String,
+}
+
+impl From<ActionItem> for ActionRow {
+    fn from(r: ActionItem) -> ActionRow {
+        ActionRow {
+            number: r.number,
+            text: r.text,
+            owner: r.owner.map(UserId::new),
+            due: r
+                .due
+                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+            status: ActionStatus::from_key(&r.status),
+        }
+    }
+}
+
+/// Adds an action item under the incident's next number.
+pub async fn add_action(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    a: &NewAction,
+    by: &UserId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ActionRow> {
+    let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 AS next FROM action_items WHERE team_id = $1 AND incident_id = $2")
+        .bind(team.to_string())
+        .bind(incident)
+        .fetch_one(&mut *conn)
+        .await
+        .context("Failed to number an action item")?;
+    sqlx::query(
+        "INSERT INTO action_items (team_id, incident_id, number, text, owner, due, status, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8)",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(next)
+    .bind(a.text.clone())
+    .bind(a.owner.as_ref().map(|u| u.to_string()))
+    .bind(a.due.map(|d| d.to_string()))
+    .bind(by.to_string())
+    .bind(to_millis(now))
+    .execute(conn)
+    .await
+    .context("Failed to add an action item")?;
+    Ok(ActionRow {
+        number: next,
+        text: a.text.clone(),
+        owner: a.owner.clone(),
+        due: a.due,
+        status: ActionStatus::Open,
+    })
+}
+
+/// Closes an action item as done or won't-fix; `None` if there is no such item.
+pub async fn close_action(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    number: i64,
+    status: ActionStatus,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<ActionRow>> {
+    sqlx::query("UPDATE action_items SET status = $1, closed_at = $2 WHERE team_id = $3 AND incident_id = $4 AND number = $5")
+        .bind(status.key())
+        .bind(to_millis(now))
+        .bind(team.to_string())
+        .bind(incident)
+        .bind(number)
+        .execute(&mut *conn)
+        .await
+        .context("Failed to close an action item")?;
+    let row = sqlx::query_as::<_, ActionItem>(
+        "SELECT * FROM action_items WHERE team_id = $1 AND incident_id = $2 AND number = $3",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(number)
+    .fetch_optional(conn)
+    .await
+    .context("Failed to load an action item")?;
+    Ok(row.map(ActionRow::from))
+}
+
+/// An incident's action items, in order.
+pub async fn actions(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+) -> anyhow::Result<Vec<ActionRow>> {
+    let rows = sqlx::query_as::<_, ActionItem>(
+        "SELECT * FROM action_items WHERE team_id = $1 AND incident_id = $2 ORDER BY number",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .fetch_all(conn)
+    .await
+    .context("Failed to load action items")?;
+    Ok(rows.into_iter().map(ActionRow::from).collect())
+}
