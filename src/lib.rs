@@ -29,6 +29,7 @@ pub mod domain;
 pub mod inbound;
 pub mod jobs;
 pub mod metrics;
+pub mod secret;
 pub mod server;
 pub mod slack;
 pub mod startup;

@@ -124,12 +124,17 @@ impl Application {
                 .config
                 .signing_secret
                 .clone()
-                .unwrap_or_else(|| crate::config::Secret::new("")),
+                .unwrap_or_else(|| crate::secret::Secret::new("")),
         };
         tracing::info!(addr = %self.local_addr()?, slack_over_http = over_http, socket_mode = self.config.app_token.is_some(), "hereby is listening");
         let limits = self.config.limits.clone();
         let budget = crate::server::BodyBudget::new(&limits, crate::inbound::http::MAX_BODY_BYTES);
-        let web = crate::web::router(self.app.clone(), &self.config)?;
+        let sign_in = crate::web::oidc::SlackSignIn::new(
+            &self.config.slack_api_url,
+            &self.config.bot_token,
+            self.config.slack_timeout,
+        )?;
+        let web = crate::web::router(self.app.clone(), self.config.web.clone(), sign_in);
         crate::server::serve(
             self.listener,
             router(ingress, over_http, budget).merge(web),

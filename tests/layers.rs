@@ -15,7 +15,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("app", 2),
     ("jobs", 3),
     ("inbound", 4),
-    ("server", 4),
+    ("server", 1),
     ("web", 4),
     ("config", 5),
     ("startup", 6),

@@ -10,13 +10,13 @@ use crate::domain::plan::{self, Intent, Plan, Write};
 use crate::domain::roles::Role;
 use crate::domain::transitions::{Fact, IncidentState};
 use crate::domain::UserId;
-use crate::store::incidents::{self, IncidentRecord};
+use crate::store::incidents::{self, Incident};
 use crate::store::postmortems;
 
 /// The state that [`crate::domain::transitions::decide`] needs.
 pub async fn load_state(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     custom_roles: &[String],
 ) -> anyhow::Result<IncidentState> {
     Ok(IncidentState {
@@ -31,7 +31,7 @@ pub async fn load_state(
 /// actor.
 pub async fn apply(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     facts: &[Fact],
     actor: &UserId,
     now: DateTime<Utc>,
@@ -42,7 +42,7 @@ pub async fn apply(
         .iter()
         .filter(|a| a.status.is_open())
         .count();
-    let situation = plan::Incident {
+    let situation = plan::Context {
         number: incident.number,
         title: incident.title.clone(),
         channel: incident.channel.as_ref().map(|c| c.id.clone()),
@@ -59,7 +59,7 @@ pub async fn apply(
 /// Writes a plan's changes and timeline entries.
 async fn persist(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     plan: &Plan,
     actor: &UserId,
     now: DateTime<Utc>,

@@ -7,13 +7,13 @@ use sqlx::AnyConnection;
 use super::effect::{self, Effect};
 use crate::domain::incident::DeclareIncident;
 use crate::domain::timeline::TimelineEntry;
-use crate::store::incidents::{self, IncidentRecord};
+use crate::store::incidents::{self, Incident};
 
 /// What a declaration led to.
 #[derive(Debug)]
 pub enum Declared {
     /// A new incident; its channel is on the way.
-    New(Box<IncidentRecord>),
+    New(Box<Incident>),
     /// The same message was already turned into this incident (delivered twice).
     Already(i64),
 }

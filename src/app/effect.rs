@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
 use crate::slack::api::CallError;
-use crate::store::incidents::{self, IncidentChannel, IncidentRecord};
+use crate::store::incidents::{self, Incident, IncidentChannel};
 use crate::store::outbox::{self, NewEffect};
 
 /// One Slack side effect of an incident.
@@ -79,7 +79,7 @@ pub enum Effect {
 /// incident.
 pub async fn queue(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     effects: &[Effect],
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -90,7 +90,7 @@ pub async fn queue(
 /// `tag` tells one occasion from the next (a revision, a user).
 pub async fn queue_again(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     effects: &[Effect],
     tag: impl std::fmt::Display,
     now: DateTime<Utc>,
@@ -102,7 +102,7 @@ pub async fn queue_again(
 /// that its effects are told apart from those of the next change.
 pub async fn queue_for_change(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     effects: &[Effect],
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -112,7 +112,7 @@ pub async fn queue_for_change(
 
 async fn queue_keyed(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     effects: &[Effect],
     suffix: &str,
     now: DateTime<Utc>,

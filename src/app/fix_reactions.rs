@@ -10,7 +10,7 @@ use crate::domain::mrkdwn;
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::UserId;
 use crate::store::fixes;
-use crate::store::incidents::{self, IncidentRecord};
+use crate::store::incidents::{self, Incident};
 
 /// How much of a message becomes the fix attempt's description.
 const DESCRIPTION_CHARS: usize = 200;
@@ -19,7 +19,7 @@ const DESCRIPTION_CHARS: usize = 200;
 #[tracing::instrument(name = "Recording a fix reaction", skip(conn, incident), fields(incident = incident.id))]
 pub async fn apply(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     ts: &str,
     user: &UserId,
     meaning: FixReaction,
@@ -38,7 +38,7 @@ pub async fn apply(
 
 async fn tried(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     ts: &str,
     reacted_by: &UserId,
 ) -> anyhow::Result<&'static str> {
@@ -81,7 +81,7 @@ async fn tried(
 
 async fn outcome_changed(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     ts: &str,
     by: &UserId,
     outcome: Outcome,

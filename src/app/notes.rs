@@ -11,13 +11,13 @@ use crate::domain::links;
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::UserId;
 use crate::slack::views;
-use crate::store::incidents::{self, IncidentRecord};
+use crate::store::incidents::{self, Incident};
 use crate::store::{fixes, postmortems, record};
 
 /// `/incident tried`: records the attempt and posts it with outcome buttons.
 pub async fn tried(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     what: &str,
     outcome: Option<Outcome>,
     by: &UserId,
@@ -50,7 +50,7 @@ pub async fn tried(
 /// A fix attempt's outcome set or changed (the buttons).
 pub async fn outcome(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     number: i64,
     outcome: Outcome,
     by: &UserId,
@@ -95,7 +95,7 @@ pub enum NoteKind {
 /// `/incident note` and `/incident docs`: a timeline entry, said in the channel.
 pub async fn note(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     kind: NoteKind,
     text: &str,
     by: &UserId,
@@ -130,7 +130,7 @@ pub async fn note(
 /// `/incident action <text> [@owner] [due …]`.
 pub async fn add_action(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     new: &NewAction,
     by: &UserId,
     now: DateTime<Utc>,
@@ -173,7 +173,7 @@ pub async fn add_action(
 /// `/incident action done|wontfix <n>`.
 pub async fn close_action(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     number: i64,
     status: ActionStatus,
     by: &UserId,
@@ -214,7 +214,7 @@ pub async fn close_action(
 
 async fn links_in(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     text: &str,
     by: &UserId,
     now: DateTime<Utc>,

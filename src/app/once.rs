@@ -12,7 +12,7 @@ use super::App;
 use crate::domain::channel_name::ChannelName;
 use crate::domain::ChannelId;
 use crate::slack::api::{CallError, OutgoingMessage};
-use crate::store::incidents::{self, IncidentChannel, IncidentRecord};
+use crate::store::incidents::{self, Incident, IncidentChannel};
 use crate::store::outbox::ClaimedEffect;
 
 /// Progress of channel creation across attempts.
@@ -45,7 +45,7 @@ pub async fn create_channel(
     app: &App,
     claimed: &ClaimedEffect,
     worker: &str,
-    incident: &IncidentRecord,
+    incident: &Incident,
     reply_to: Option<String>,
 ) -> Result<Completion, EffectError> {
     let mut progress: CreateProgress =
@@ -141,7 +141,7 @@ async fn adoptable(
     app: &App,
     claimed: &ClaimedEffect,
     worker: &str,
-    incident: &IncidentRecord,
+    incident: &Incident,
     progress: &mut CreateProgress,
     since: i64,
 ) -> Result<Option<ChannelId>, EffectError> {
@@ -230,10 +230,7 @@ pub async fn post_once(
 
 /// Renames the incident channel after its title: the same date, the new slug, the next free
 /// `-N` if the name is taken.
-pub async fn rename_channel(
-    app: &App,
-    incident: &IncidentRecord,
-) -> Result<Completion, EffectError> {
+pub async fn rename_channel(app: &App, incident: &Incident) -> Result<Completion, EffectError> {
     let current = incident
         .channel
         .clone()

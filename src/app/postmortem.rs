@@ -11,13 +11,13 @@ use super::progress::Progress;
 use super::App;
 use crate::domain::postmortem::{build, render, Draft};
 use crate::slack::api::CallError;
-use crate::store::incidents::IncidentRecord;
+use crate::store::incidents::Incident;
 use crate::store::postmortems;
 
 /// The draft of an incident as the record stands now, and its Markdown.
 pub async fn current_draft(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     tz: Tz,
     template: &str,
     now: DateTime<Utc>,
@@ -36,7 +36,7 @@ pub async fn current_draft(
 #[tracing::instrument(name = "Exporting the post-mortem draft", skip_all, fields(incident = incident.id))]
 pub async fn export(
     app: &App,
-    incident: &IncidentRecord,
+    incident: &Incident,
     key: &str,
     progress: &mut Progress<'_>,
 ) -> Result<(), EffectError> {
@@ -139,7 +139,7 @@ const NAMES_WAIT_SECS: i64 = 60;
 /// done, for at most [`NAMES_WAIT_SECS`] from the first try.
 async fn wait_for_names(
     app: &App,
-    incident: &IncidentRecord,
+    incident: &Incident,
     progress: &mut Progress<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), EffectError> {
@@ -242,7 +242,7 @@ const CANVAS_LIMIT: usize = 1024 * 1024;
 /// another is created.
 pub async fn canvas(
     app: &App,
-    incident: &IncidentRecord,
+    incident: &Incident,
     version: i64,
     progress: &mut Progress<'_>,
 ) -> Result<(), EffectError> {

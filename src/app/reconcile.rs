@@ -22,7 +22,7 @@ use super::record;
 use super::App;
 use crate::domain::{ChannelId, UserId};
 use crate::slack::events::{is_spoken, posted_from};
-use crate::store::incidents::IncidentRecord;
+use crate::store::incidents::Incident;
 
 /// Where a catch-up stands, saved with its effect.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -62,7 +62,7 @@ const KEY: &str = "catch_up";
 #[tracing::instrument(name = "Catching up with an incident channel", skip_all, fields(incident = incident.id))]
 pub async fn catch_up(
     app: &App,
-    incident: &IncidentRecord,
+    incident: &Incident,
     progress: &mut Progress<'_>,
 ) -> Result<usize, EffectError> {
     let channel = incident
@@ -182,7 +182,7 @@ pub async fn queue_for_open_incidents(app: &App) -> anyhow::Result<usize> {
 /// Records one page in one transaction.
 async fn record_page(
     app: &App,
-    incident: &IncidentRecord,
+    incident: &Incident,
     channel: &ChannelId,
     bot: &str,
     messages: &[serde_json::Value],

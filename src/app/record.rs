@@ -10,7 +10,7 @@ use crate::domain::links;
 use crate::domain::slack_ts::to_time as ts_to_time;
 use crate::domain::{ChannelId, TeamId, UserId};
 use crate::slack::events::{ChangedMessage, Event, PostedMessage};
-use crate::store::incidents::{self, IncidentRecord};
+use crate::store::incidents::{self, Incident};
 use crate::store::record::{self, NewMessage};
 
 /// What recording an event did.
@@ -80,7 +80,7 @@ pub async fn apply(
 /// Records a posted message (from an event or from history) once, with its links and author.
 pub async fn message(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     m: &PostedMessage,
     source: &'static str,
     now: DateTime<Utc>,
@@ -151,7 +151,7 @@ pub async fn message(
 
 async fn changed(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     c: &ChangedMessage,
     now: DateTime<Utc>,
 ) -> anyhow::Result<&'static str> {
@@ -211,7 +211,7 @@ async fn previous_links(
 /// Notes a participant, and asks Slack for their name the first time hereby sees them.
 pub async fn participant(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     user: &UserId,
     at: DateTime<Utc>,
     now: DateTime<Utc>,

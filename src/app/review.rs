@@ -5,18 +5,18 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 use super::effect::{queue_for_change, Effect};
-use crate::domain::postmortem::ReviewStatus;
+use crate::domain::review::ReviewStatus;
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::UserId;
 use crate::slack::views;
-use crate::store::incidents::{self, IncidentRecord};
+use crate::store::incidents::{self, Incident};
 use crate::store::review;
 
 /// Sets what was given (nothing: only says where the post-mortem stands) and redraws the live
 /// summary. The reply is for the person who asked.
 pub async fn apply(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     status: Option<ReviewStatus>,
     owner: Option<UserId>,
     by: &UserId,

@@ -4,7 +4,7 @@
 use super::actions::{parse_new, ActionStatus, NewAction};
 use super::fixes::{split_outcome, Outcome};
 use super::incident::{Severity, Status, Title};
-use super::postmortem::ReviewStatus;
+use super::review::ReviewStatus;
 use super::roles::Role;
 use super::UserId;
 

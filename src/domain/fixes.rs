@@ -1,6 +1,10 @@
 //! Attempted fixes: what was tried and whether it worked, and the phrases in chat that
 //! suggest someone tried something.
 
+use chrono::{DateTime, Utc};
+
+use super::UserId;
+
 /// How a fix attempt turned out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -139,6 +143,19 @@ pub fn mentioned_fix(text: &str) -> Option<&'static str> {
             !word(lower[..i].chars().next_back()) && !word(lower[i + p.len()..].chars().next())
         })
     })
+}
+
+/// A fix someone tried during an incident, and how it went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixAttempt {
+    pub number: i64,
+    pub description: String,
+    pub outcome: Outcome,
+    pub tried_by: UserId,
+    pub tried_at: DateTime<Utc>,
+    pub outcome_at: Option<DateTime<Utc>>,
+    /// The message it was recorded from by a reaction.
+    pub message_ts: Option<String>,
 }
 
 #[cfg(test)]

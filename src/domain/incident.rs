@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::review::ReviewStatus;
 use super::roles::{Role, RoleAssignment};
 use super::{ChannelId, TeamId, UserId};
 
@@ -191,6 +192,42 @@ impl DeclareIncident {
             at: self.at,
         }]
     }
+}
+
+/// An incident: what use cases load, change and store, and what views show.
+#[derive(Debug, Clone)]
+pub struct Incident {
+    pub id: i64,
+    pub team: TeamId,
+    /// Counts up per workspace: "incident #12".
+    pub number: i64,
+    pub title: Option<Title>,
+    pub status: Status,
+    pub severity: Option<Severity>,
+    pub declared_by: UserId,
+    pub declared_at: DateTime<Utc>,
+    pub origin: Origin,
+    /// The incident channel, once Slack created it.
+    pub channel: Option<IncidentChannel>,
+    /// The pinned welcome message in the incident channel, kept current as the live summary.
+    pub welcome_ts: Option<String>,
+    /// The latest stakeholder update's text.
+    pub latest_update: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// What the declare form said about it.
+    pub description: Option<String>,
+    /// A private incident: private channel, not announced by title, shown only to members.
+    pub private: bool,
+    /// The post-mortem's own progress.
+    pub postmortem_status: ReviewStatus,
+    /// Who owns the post-mortem, if someone was named (else the incident commander does).
+    pub postmortem_owner: Option<UserId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentChannel {
+    pub id: ChannelId,
+    pub name: String,
 }
 
 #[cfg(test)]

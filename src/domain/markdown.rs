@@ -75,7 +75,7 @@ pub fn allowed_target(url: &str) -> bool {
         .any(|scheme| lower.starts_with(scheme) && lower.len() > scheme.len())
         && !url
             .chars()
-            .any(|c| c.is_control() || super::mrkdwn::invisible(c))
+            .any(|c| c.is_control() || super::invisible::invisible(c))
 }
 
 /// A link destination as Markdown reads it whole: characters that would end or break it are

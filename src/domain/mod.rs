@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod mrkdwn;
 pub mod plan;
 pub mod postmortem;
+pub mod review;
 pub mod roles;
 pub mod slack_ts;
 pub mod timeline;

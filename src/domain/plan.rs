@@ -14,7 +14,7 @@ use super::{ChannelId, UserId};
 
 /// What a plan needs to know about the incident.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Incident {
+pub struct Context {
     pub number: i64,
     pub title: Option<Title>,
     pub channel: Option<ChannelId>,
@@ -71,7 +71,7 @@ pub struct Plan {
 }
 
 /// Plans recording `facts` by `actor` at `now`.
-pub fn plan(incident: &Incident, facts: &[Fact], actor: &UserId, now: DateTime<Utc>) -> Plan {
+pub fn plan(incident: &Context, facts: &[Fact], actor: &UserId, now: DateTime<Utc>) -> Plan {
     let label = plain(&match &incident.title {
         Some(t) => format!("Incident #{}: {t}", incident.number),
         None => format!("Incident #{} (untitled)", incident.number),

@@ -16,8 +16,8 @@ fn at(min: i64) -> DateTime<Utc> {
         + Duration::minutes(min)
 }
 
-fn incident() -> Incident {
-    Incident {
+fn incident() -> Context {
+    Context {
         number: 7,
         title: Title::parse("db down").ok(),
         channel: Some(ChannelId::new("CINC")),

@@ -18,8 +18,8 @@ use super::UserId;
 /// The template used unless `HEREBY_POSTMORTEM_TEMPLATE` names another.
 pub const DEFAULT_TEMPLATE: &str = include_str!("../../templates/postmortem.md");
 
+pub use super::review::ReviewStatus;
 pub use model::*;
-pub use review::ReviewStatus;
 
 struct Fmt<'a> {
     tz: Tz,
@@ -380,7 +380,7 @@ pub fn render(draft: &Draft, template: &str) -> Result<String, TemplateError> {
 }
 
 mod model;
-mod review;
+
 mod skeleton;
 #[cfg(test)]
 mod structure_tests;

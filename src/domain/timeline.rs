@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::actions::ActionStatus;
 use super::fixes::Outcome;
 use super::incident::{Severity, Status, Title};
-use super::postmortem::ReviewStatus;
+use super::review::ReviewStatus;
 use super::roles::Role;
 use super::{ChannelId, UserId};
 
@@ -194,7 +194,7 @@ mod text {
     use crate::domain::actions::ActionStatus;
     use crate::domain::fixes::Outcome;
     use crate::domain::incident::{Severity, Status, Title};
-    use crate::domain::postmortem::ReviewStatus;
+    use crate::domain::review::ReviewStatus;
     use crate::domain::roles::Role;
     use crate::domain::{ChannelId, UserId};
 

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::dispatch::{self, EventsAnswer, Refusal, SlashCommand};
 use crate::app::App;
-use crate::config::Secret;
+use crate::secret::Secret;
 use crate::server::{bounded_body, BodyBudget};
 use crate::slack::verify::{verify_request, VerifyError};
 

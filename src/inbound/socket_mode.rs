@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::dispatch::{self, EventsAnswer, Refusal, SlashCommand};
 use crate::app::App;
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// Why a connection ended.
 enum Closed {

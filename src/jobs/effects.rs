@@ -16,7 +16,7 @@ use crate::domain::timeline::TimelineEntry;
 use crate::domain::{ChannelId, UserId};
 use crate::slack::api::{CallError, OutgoingMessage};
 use crate::slack::views;
-use crate::store::incidents::{self, IncidentRecord};
+use crate::store::incidents::{self, Incident};
 use crate::store::outbox::{self, ClaimedEffect};
 use crate::store::record;
 
@@ -302,7 +302,7 @@ async fn complete(
     app: &App,
     claimed: &ClaimedEffect,
     worker: &str,
-    incident: &IncidentRecord,
+    incident: &Incident,
     done: Completion,
 ) -> anyhow::Result<()> {
     let now = Utc::now();

@@ -10,8 +10,8 @@ use slack_morphism::prelude::*;
 use tokio::sync::OnceCell;
 
 use super::pacing::Pacer;
-use crate::config::Secret;
 use crate::domain::{ChannelId, UserId};
+use crate::secret::Secret;
 
 mod channels;
 mod files;

@@ -5,7 +5,7 @@
 use slack_morphism::prelude::SlackSigningSecret;
 use slack_morphism::signature_verifier::SlackEventSignatureVerifier;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// How far a request's timestamp may be from our clock.
 pub const MAX_SKEW_SECS: i64 = 300;

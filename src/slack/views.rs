@@ -3,14 +3,14 @@
 use serde_json::{json, Value};
 
 use crate::domain::command::SPECS;
+use crate::domain::incident::Incident;
 use crate::domain::mrkdwn;
-use crate::domain::postmortem::ReviewStatus;
+use crate::domain::review::ReviewStatus;
 use crate::domain::roles::Role;
 use crate::domain::UserId;
-use crate::store::incidents::IncidentRecord;
 
 /// "Incident #12: Checkout payments failing" (or "Incident #12 (untitled)").
-pub fn incident_label(i: &IncidentRecord) -> String {
+pub fn incident_label(i: &Incident) -> String {
     match &i.title {
         Some(t) => format!("Incident #{}: {}", i.number, t),
         None => format!("Incident #{} (untitled)", i.number),
@@ -39,7 +39,7 @@ pub const BLOCKS_MAX: usize = 50;
 const ROLE_SECTIONS_MAX: usize = 8;
 
 /// The channel topic: title, status, severity and commander, within Slack's 250 characters.
-pub fn topic(i: &IncidentRecord, roles: &[(Role, UserId)]) -> String {
+pub fn topic(i: &Incident, roles: &[(Role, UserId)]) -> String {
     let mut parts = vec![
         escape(&incident_label(i)),
         format!("Status: {}", i.status.as_str()),
@@ -54,7 +54,7 @@ pub fn topic(i: &IncidentRecord, roles: &[(Role, UserId)]) -> String {
 }
 
 /// The welcome message's notification text.
-pub fn welcome_text(i: &IncidentRecord, roles: &[(Role, UserId)]) -> String {
+pub fn welcome_text(i: &Incident, roles: &[(Role, UserId)]) -> String {
     let commander = holder(roles, &Role::Commander)
         .map(|c| format!(" <@{c}> is incident commander."))
         .unwrap_or_default();
@@ -67,7 +67,7 @@ pub fn welcome_text(i: &IncidentRecord, roles: &[(Role, UserId)]) -> String {
 
 /// The pinned welcome message: what the incident is, who holds which role, how to use hereby.
 pub fn welcome_blocks(
-    i: &IncidentRecord,
+    i: &Incident,
     roles: &[(Role, UserId)],
     custom_roles: &[String],
     web_base: Option<&str>,
@@ -190,7 +190,7 @@ pub fn roles_text(roles: &[(Role, UserId)], custom_roles: &[String]) -> String {
 
 /// `/incident summary`: the incident at a glance, for one person.
 pub fn summary_text(
-    i: &IncidentRecord,
+    i: &Incident,
     roles: &[(Role, UserId)],
     custom_roles: &[String],
     now: chrono::DateTime<chrono::Utc>,
@@ -220,7 +220,7 @@ pub fn summary_text(
 }
 
 /// "*Post-mortem*: Draft, owned by the incident commander".
-fn postmortem_line(i: &IncidentRecord) -> String {
+fn postmortem_line(i: &Incident) -> String {
     format!(
         "*Post-mortem*: {}, owned by {}",
         i.postmortem_status.label(),
@@ -255,7 +255,7 @@ pub fn human_duration(d: chrono::Duration) -> String {
 pub const FIX_OUTCOME_ACTION: &str = "fix_outcome";
 
 /// A fix attempt, as said in the channel.
-pub fn fix_text(f: &crate::store::fixes::FixAttempt) -> String {
+pub fn fix_text(f: &crate::domain::fixes::FixAttempt) -> String {
     format!(
         ":hammer_and_wrench: *Fix #{}* tried by <@{}>: {} — outcome: {} {}",
         f.number,
@@ -267,7 +267,7 @@ pub fn fix_text(f: &crate::store::fixes::FixAttempt) -> String {
 }
 
 /// A fix attempt with buttons to set or change its outcome.
-pub fn fix_blocks(f: &crate::store::fixes::FixAttempt) -> Value {
+pub fn fix_blocks(f: &crate::domain::fixes::FixAttempt) -> Value {
     let buttons: Vec<Value> = crate::domain::fixes::Outcome::SETTABLE
         .iter()
         .map(|o| json!({"type": "button", "action_id": format!("{FIX_OUTCOME_ACTION}:{}:{}", f.number, o.as_str()),
@@ -281,7 +281,7 @@ pub fn fix_blocks(f: &crate::store::fixes::FixAttempt) -> Value {
 }
 
 /// `/incident tried` alone: every attempt with its outcome.
-pub fn fixes_text(fixes: &[crate::store::fixes::FixAttempt]) -> String {
+pub fn fixes_text(fixes: &[crate::domain::fixes::FixAttempt]) -> String {
     if fixes.is_empty() {
         return "No fix attempts recorded yet. Record one with `/incident tried <what was tried> [-> worked|failed|partial]`.".into();
     }
@@ -344,7 +344,7 @@ pub fn actions_text(
 
 /// A follow-up review in the incident channel.
 pub fn followup_text(
-    i: &IncidentRecord,
+    i: &Incident,
     open: &[crate::domain::postmortem::ActionRow],
     today: chrono::NaiveDate,
 ) -> String {
@@ -358,7 +358,7 @@ pub fn followup_text(
 
 /// A direct reminder to an owner of their open items.
 pub fn owner_reminder_text(
-    i: &IncidentRecord,
+    i: &Incident,
     theirs: &[crate::domain::postmortem::ActionRow],
 ) -> String {
     let channel = i
@@ -387,7 +387,7 @@ pub fn owner_reminder_text(
 
 /// The threaded reply under the declaring message (or the message in the channel where
 /// `/incident declare` was typed).
-pub fn pointer_text(i: &IncidentRecord) -> String {
+pub fn pointer_text(i: &Incident) -> String {
     let channel = i
         .channel
         .as_ref()
@@ -407,7 +407,7 @@ pub fn pointer_text(i: &IncidentRecord) -> String {
 }
 
 /// The announcement channel's message about a new incident.
-pub fn announcement_text(i: &IncidentRecord) -> String {
+pub fn announcement_text(i: &Incident) -> String {
     if i.private {
         // Not by title, and no link to a channel only its members can open.
         return format!(
@@ -449,8 +449,8 @@ mod tests {
     use crate::domain::incident::{Origin, Status, Title};
     use crate::domain::{ChannelId, TeamId};
 
-    fn incident(title: &str) -> IncidentRecord {
-        IncidentRecord {
+    fn incident(title: &str) -> Incident {
+        Incident {
             private: false,
             id: 1,
             team: TeamId::new("T1"),

@@ -9,17 +9,7 @@ use super::{from_millis, to_millis};
 use crate::domain::fixes::Outcome;
 use crate::domain::{TeamId, UserId};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FixAttempt {
-    pub number: i64,
-    pub description: String,
-    pub outcome: Outcome,
-    pub tried_by: UserId,
-    pub tried_at: DateTime<Utc>,
-    pub outcome_at: Option<DateTime<Utc>>,
-    /// The message it was recorded from by a reaction.
-    pub message_ts: Option<String>,
-}
+pub use crate::domain::fixes::FixAttempt;
 
 /// A `fix_attempts` row as stored.
 #[derive(sqlx::FromRow)]

@@ -7,7 +7,6 @@ use sqlx::{AnyConnection, Row};
 
 use super::to_millis;
 use crate::domain::incident::{DeclareIncident, Origin, Severity, Status, Title};
-use crate::domain::postmortem::ReviewStatus;
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::{ChannelId, TeamId, UserId};
 
@@ -17,41 +16,7 @@ mod row;
 pub use roles::{assign_role, current_roles, unassign_role};
 use row::IncidentRow;
 
-/// An incident as stored.
-#[derive(Debug, Clone)]
-pub struct IncidentRecord {
-    pub id: i64,
-    pub team: TeamId,
-    /// Counts up per workspace: "incident #12".
-    pub number: i64,
-    pub title: Option<Title>,
-    pub status: Status,
-    pub severity: Option<Severity>,
-    pub declared_by: UserId,
-    pub declared_at: DateTime<Utc>,
-    pub origin: Origin,
-    /// The incident channel, once Slack created it.
-    pub channel: Option<IncidentChannel>,
-    /// The pinned welcome message in the incident channel, kept current as the live summary.
-    pub welcome_ts: Option<String>,
-    /// The latest stakeholder update's text.
-    pub latest_update: Option<String>,
-    pub resolved_at: Option<DateTime<Utc>>,
-    /// What the declare form said about it.
-    pub description: Option<String>,
-    /// A private incident: private channel, not announced by title, shown only to members.
-    pub private: bool,
-    /// The post-mortem's own progress.
-    pub postmortem_status: ReviewStatus,
-    /// Who owns the post-mortem, if someone was named (else the incident commander does).
-    pub postmortem_owner: Option<UserId>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IncidentChannel {
-    pub id: ChannelId,
-    pub name: String,
-}
+pub use crate::domain::incident::{Incident, IncidentChannel};
 
 const COLUMNS: &str = "id, team_id, number, title, status, severity, declared_by, declared_at, \
                        origin_channel, origin_ts, origin_thread, channel_id, channel_name, welcome_ts, private, \
@@ -83,7 +48,7 @@ pub async fn insert(
     conn: &mut AnyConnection,
     d: &DeclareIncident,
     now: DateTime<Utc>,
-) -> anyhow::Result<IncidentRecord> {
+) -> anyhow::Result<Incident> {
     let number: i64 = sqlx::query_scalar(
         "INSERT INTO team_counters (team_id, last_number) VALUES ($1, 1)
          ON CONFLICT (team_id) DO UPDATE SET last_number = team_counters.last_number + 1
@@ -121,11 +86,7 @@ pub async fn insert(
 }
 
 /// One incident of a workspace.
-pub async fn get(
-    conn: &mut AnyConnection,
-    team: &TeamId,
-    id: i64,
-) -> anyhow::Result<IncidentRecord> {
+pub async fn get(conn: &mut AnyConnection, team: &TeamId, id: i64) -> anyhow::Result<Incident> {
     let sql = format!("SELECT {COLUMNS} FROM incidents WHERE team_id = $1 AND id = $2");
     sqlx::query_as::<_, IncidentRow>(sqlx::AssertSqlSafe(sql))
         .bind(team.to_string())
@@ -141,7 +102,7 @@ pub async fn by_channel(
     conn: &mut AnyConnection,
     team: &TeamId,
     channel: &ChannelId,
-) -> anyhow::Result<Option<IncidentRecord>> {
+) -> anyhow::Result<Option<Incident>> {
     let sql = format!("SELECT {COLUMNS} FROM incidents WHERE team_id = $1 AND channel_id = $2");
     let row = sqlx::query_as::<_, IncidentRow>(sqlx::AssertSqlSafe(sql))
         .bind(team.to_string())
@@ -154,7 +115,7 @@ pub async fn by_channel(
 
 /// Every open incident that has its channel, in every workspace (for the start-up catch-up,
 /// which then works on each in its own workspace).
-pub async fn open_with_channel(conn: &mut AnyConnection) -> anyhow::Result<Vec<IncidentRecord>> {
+pub async fn open_with_channel(conn: &mut AnyConnection) -> anyhow::Result<Vec<Incident>> {
     let sql = format!("SELECT {COLUMNS} FROM incidents WHERE status <> 'resolved' AND channel_id IS NOT NULL ORDER BY id");
     let rows = sqlx::query_as::<_, IncidentRow>(sqlx::AssertSqlSafe(sql))
         .fetch_all(conn)

@@ -249,7 +249,7 @@ impl Store {
     /// How many of an incident's participants' names are still being asked of Slack.
     pub async fn pending_name_lookups(
         &self,
-        incident: &crate::store::incidents::IncidentRecord,
+        incident: &crate::store::incidents::Incident,
     ) -> anyhow::Result<i64> {
         sqlx::query_scalar(
             "SELECT COUNT(*) AS n FROM outbox

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use anyhow::Context;
 use sqlx::{AnyConnection, Row};
 
-use super::incidents::{self, IncidentRecord};
+use super::incidents::{self, Incident};
 use super::record::CachedUser;
 use super::{from_millis, opt_text};
 use crate::domain::fixes::Outcome;
@@ -32,10 +32,7 @@ const ALL_MESSAGES: &str = "SELECT ts, thread_ts, user_id, author_kind, author_n
 const KEY_MESSAGES: &str = "SELECT ts, thread_ts, user_id, author_kind, author_name, text, files, posted_at, edited_at, highlighted FROM messages WHERE team_id = $1 AND incident_id = $2 AND (highlighted <> 0 OR id = (SELECT m.id FROM messages m WHERE m.team_id = $1 AND m.incident_id = $2 ORDER BY m.posted_at, m.id LIMIT 1)) ORDER BY posted_at, id";
 
 /// Everything the draft of an incident is built from.
-pub async fn load_record(
-    conn: &mut AnyConnection,
-    incident: &IncidentRecord,
-) -> anyhow::Result<Record> {
+pub async fn load_record(conn: &mut AnyConnection, incident: &Incident) -> anyhow::Result<Record> {
     load(conn, incident, ALL_MESSAGES).await
 }
 
@@ -43,7 +40,7 @@ pub async fn load_record(
 /// view pages through the log instead of holding all of it).
 pub async fn load_record_without_log(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
 ) -> anyhow::Result<Record> {
     load(conn, incident, KEY_MESSAGES).await
 }
@@ -93,7 +90,7 @@ struct Participant {
 #[tracing::instrument(name = "Loading an incident's record", skip_all, fields(incident = incident.id))]
 async fn load(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     messages_sql: &'static str,
 ) -> anyhow::Result<Record> {
     let team = incident.team.to_string();
@@ -225,7 +222,7 @@ pub async fn find_incident(
     conn: &mut AnyConnection,
     key: &str,
     team: Option<&str>,
-) -> anyhow::Result<Vec<IncidentRecord>> {
+) -> anyhow::Result<Vec<Incident>> {
     let key = key.trim().trim_start_matches('#');
     /// An incident found, by its workspace and ID.
     #[derive(sqlx::FromRow)]

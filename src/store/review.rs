@@ -3,7 +3,7 @@
 use anyhow::Context;
 use sqlx::AnyConnection;
 
-use crate::domain::postmortem::ReviewStatus;
+use crate::domain::review::ReviewStatus;
 use crate::domain::{TeamId, UserId};
 
 /// Sets where the post-mortem stands.

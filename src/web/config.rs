@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// How the web view is reached and how people sign in.
 #[derive(Debug, Clone)]

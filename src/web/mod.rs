@@ -41,7 +41,6 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::app::App;
-use crate::config::Config;
 use config::WebConfig;
 use oidc::SlackSignIn;
 use sessions::Viewer;
@@ -57,18 +56,14 @@ pub struct Web {
     pub slack: SlackSignIn,
 }
 
-/// The web view's routes, with their security headers.
-pub fn router(app: App, config: &Config) -> anyhow::Result<Router> {
+/// The web view's routes, with their security headers; `slack` signs people in.
+pub fn router(app: App, config: WebConfig, slack: SlackSignIn) -> Router {
     let web = Web {
         app,
-        config: Arc::new(config.web.clone()),
-        slack: SlackSignIn::new(
-            &config.slack_api_url,
-            &config.bot_token,
-            config.slack_timeout,
-        )?,
+        config: Arc::new(config),
+        slack,
     };
-    Ok(Router::new()
+    Router::new()
         .route("/", get(pages::list))
         .route("/incidents/{number}", get(pages::incident))
         .route(
@@ -92,7 +87,7 @@ pub fn router(app: App, config: &Config) -> anyhow::Result<Router> {
         .route("/assets/style.css", get(style))
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
-        .with_state(web))
+        .with_state(web)
 }
 
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \

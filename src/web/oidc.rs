@@ -16,8 +16,8 @@ use tokio::sync::OnceCell;
 
 use super::config::OidcClient;
 use super::sessions::Viewer;
-use crate::config::Secret;
 use crate::domain::{TeamId, UserId};
+use crate::secret::Secret;
 
 /// Slack's Web API, for signing people in.
 #[derive(Clone)]

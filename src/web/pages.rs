@@ -16,7 +16,7 @@ use super::sessions::Viewer;
 use super::{markdown, page, timeline, PageError, Web};
 use crate::domain::incident::{Severity, Status};
 use crate::domain::postmortem::build;
-use crate::store::incidents::IncidentRecord;
+use crate::store::incidents::Incident;
 use crate::store::postmortems;
 
 fn time(t: DateTime<Utc>, tz: Tz) -> String {
@@ -126,7 +126,7 @@ pub async fn list(
 
 /// The incident numbered `number` in the viewer's workspace, if they may see it: a private
 /// incident only by its channel's members, as Slack says now.
-async fn find(web: &Web, viewer: &Viewer, number: &str) -> Result<IncidentRecord, PageError> {
+async fn find(web: &Web, viewer: &Viewer, number: &str) -> Result<Incident, PageError> {
     let number: i64 = number.parse().map_err(|_| PageError::NotFound)?;
     let mut conn = web.app.store.conn().await?;
     let incident = queries::by_number(&mut conn, &viewer.team, number)

@@ -12,7 +12,7 @@ use super::sessions::Viewer;
 use crate::domain::incident::{Severity, Status};
 use crate::domain::TeamId;
 use crate::store::from_millis;
-use crate::store::incidents::{self, IncidentRecord};
+use crate::store::incidents::{self, Incident};
 use crate::store::record::CachedUser;
 
 /// Incidents per page of the list.
@@ -153,7 +153,7 @@ pub async fn by_number(
     conn: &mut AnyConnection,
     team: &TeamId,
     number: i64,
-) -> anyhow::Result<Option<IncidentRecord>> {
+) -> anyhow::Result<Option<Incident>> {
     let id: Option<i64> =
         sqlx::query_scalar("SELECT id FROM incidents WHERE team_id = $1 AND number = $2")
             .bind(team.to_string())
@@ -186,7 +186,7 @@ struct VersionRow {
 /// Every stored draft version of an incident, newest first.
 pub async fn versions(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
 ) -> anyhow::Result<Vec<Version>> {
     let rows = sqlx::query_as::<_, VersionRow>(
         "SELECT version, markdown, created_at FROM postmortems
@@ -237,7 +237,7 @@ struct LogRow {
 /// A page of the channel log: each thread's parent followed by its replies, in time order.
 pub async fn log_page(
     conn: &mut AnyConnection,
-    incident: &IncidentRecord,
+    incident: &Incident,
     names: &HashMap<String, String>,
     page: i64,
 ) -> anyhow::Result<(Vec<LogLine>, i64)> {

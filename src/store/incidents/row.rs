@@ -1,10 +1,10 @@
-//! The stored `incidents` row and how it becomes an [`IncidentRecord`].
+//! The stored `incidents` row and how it becomes an [`Incident`].
 
 use anyhow::Context;
 
-use super::{IncidentChannel, IncidentRecord};
+use super::{Incident, IncidentChannel};
 use crate::domain::incident::{Origin, Severity, Status, Title};
-use crate::domain::postmortem::ReviewStatus;
+use crate::domain::review::ReviewStatus;
 use crate::domain::{ChannelId, TeamId, UserId};
 use crate::store::from_millis;
 
@@ -33,10 +33,10 @@ pub(super) struct IncidentRow {
     postmortem_owner: Option<String>,
 }
 
-impl TryFrom<IncidentRow> for IncidentRecord {
+impl TryFrom<IncidentRow> for Incident {
     type Error = anyhow::Error;
 
-    fn try_from(r: IncidentRow) -> anyhow::Result<IncidentRecord> {
+    fn try_from(r: IncidentRow) -> anyhow::Result<Incident> {
         let origin_channel = ChannelId::new(r.origin_channel);
         let origin = match r.origin_ts {
             Some(ts) => Origin::Message {
@@ -55,7 +55,7 @@ impl TryFrom<IncidentRow> for IncidentRecord {
             }),
             _ => None,
         };
-        Ok(IncidentRecord {
+        Ok(Incident {
             id: r.id,
             team: TeamId::new(r.team_id),
             number: r.number,
