@@ -3,25 +3,31 @@
 //!
 //! # Layout
 //!
-//! - [`domain`]: the pure core — incidents and their transitions, the plan that turns decided
-//!   facts into writes, timeline entries, notices and Slack intents, the timeline as a typed
-//!   enum ([`domain::timeline::TimelineEntry`]), roles, the `/incident` grammar, the
-//!   declaration phrase, channel naming, links, action items, the post-mortem model and its
-//!   rendering. No I/O, no clock.
-//! - [`slack`]: everything that speaks Slack — request verification, the HTTP ingress and
-//!   Socket Mode (both through one dispatch), event and interaction decoding, the Web API
-//!   gateway (paced by Slack's rate tiers), message layouts, modals and Slack's refusals in
-//!   plain words.
-//! - [`store`]: the database (SQLite or PostgreSQL) through one SQL text: deliveries (stored in
-//!   group commits), incidents, the record, the outbox, drafts and follow-ups.
-//! - [`app`]: use cases — declare, run commands and interactions, record, catch up, export the
-//!   draft: load, apply the domain, persist together with the Slack effects it calls for.
-//! - [`jobs`]: background workers — processing deliveries, carrying out the outbox, follow-up
-//!   reviews — each with a `run_once` that tests can drive.
-//! - [`server`]: the HTTP server's limits against slow and greedy clients.
-//! - [`web`]: the web view — sign-in, the incidents list, each incident's SVG timeline, record
-//!   and post-mortem drafts, rendered on the server.
-//! - [`config`], [`startup`], [`telemetry`], [`metrics`]: settings, wiring, logs and metrics.
+//! Layers, from the bottom up; a module imports only from layers below its own (the test
+//! `tests/layers.rs` checks this, and that no module's parts import each other in a circle):
+//!
+//! 0. [`domain`]: the pure core — the [`domain::incident::Incident`] aggregate and its
+//!    transitions, the plan that turns decided facts into writes, timeline entries, notices and
+//!    Slack intents, the timeline as a typed enum ([`domain::timeline::TimelineEntry`]), roles,
+//!    the `/incident` grammar, the declaration phrase, Slack timestamps, channel naming, links,
+//!    action items, fixes, the post-mortem model and its rendering. No I/O, no clock.
+//!    Beside it: [`secret`], [`metrics`], [`telemetry`].
+//! 1. [`store`]: the database (SQLite or PostgreSQL) through one SQL text — deliveries (stored in
+//!    group commits), incidents, the record, the outbox, drafts, follow-ups, and the one lease
+//!    queue the workers share. [`slack`]: Slack below the use cases — request verification,
+//!    event and interaction decoding, the Web API gateway (paced by Slack's rate tiers),
+//!    messages and modals built from domain types, Slack's refusals in plain words.
+//!    [`server`]: the HTTP server's limits against slow and greedy clients.
+//! 2. [`app`]: use cases — declare, run commands and interactions, record, catch up, export the
+//!    draft: load, plan with the domain, persist the plan with the Slack effects it calls for
+//!    ([`app::effect`]: the outbox's vocabulary).
+//! 3. [`jobs`]: background workers — processing deliveries, carrying out effects
+//!    ([`jobs::effects`]), follow-up reviews — each with a `run_once` that tests can drive.
+//! 4. [`inbound`]: receiving Slack — the HTTP ingress and Socket Mode through one dispatch.
+//!    [`web`]: the web view — sign-in, the incidents list, each incident's SVG timeline, record
+//!    and post-mortem drafts, rendered on the server.
+//! 5. [`config`]: every setting in one clap struct (`hereby --help` lists them).
+//! 6. [`startup`]: wiring it all together.
 
 pub mod app;
 pub mod config;

@@ -79,6 +79,11 @@ impl Application {
         })
     }
 
+    /// The use cases' shared state, for stepping workers (`run_once`) beside the running ones.
+    pub fn app(&self) -> App {
+        self.app.clone()
+    }
+
     /// The address the server listens on.
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
         self.listener

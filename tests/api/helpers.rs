@@ -37,6 +37,8 @@ pub fn now_secs() -> i64 {
 
 pub struct TestApp {
     pub addr: String,
+    /// The running server's use cases, to step workers with `run_once`.
+    pub app: hereby::app::App,
     pub slack: FakeSlack,
     pub db_url: String,
     pub client: reqwest::Client,
@@ -142,12 +144,14 @@ async fn start(
         .await
         .expect("the application starts");
     let addr = format!("http://{}", app.local_addr().unwrap());
+    let use_cases = app.app();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
     TestApp {
         addr,
+        app: use_cases,
         slack,
         db_url,
         client: reqwest::Client::new(),
@@ -406,9 +410,44 @@ impl TestApp {
             .get("n")
     }
 
-    /// Lets the workers run for a moment (to show that something does *not* happen).
+    /// Steps the delivery, outbox and follow-up workers (`run_once`, beside the server's own)
+    /// until none finds work that is due and no worker holds any: whatever hereby was going to
+    /// do by now is done, so a test can show that something does *not* happen.
     pub async fn settle(&self) {
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        use hereby::jobs::{
+            deliveries::DeliveryWorker, followups::FollowUpWorker, outbox::OutboxWorker, Outcome,
+        };
+        let deliveries = DeliveryWorker::new(self.app.clone(), Duration::from_millis(50));
+        let outbox = OutboxWorker::new(self.app.clone(), Duration::from_millis(50));
+        let followups = FollowUpWorker::new(self.app.clone());
+        for _ in 0..1000 {
+            let stepped = [
+                deliveries.run_once().await.unwrap(),
+                outbox.run_once().await.unwrap(),
+                followups.run_once().await.unwrap(),
+            ];
+            let now = chrono::Utc::now().timestamp_millis();
+            let held = self
+                .count_where(
+                    "deliveries",
+                    &format!("processed_at IS NULL AND claimed_until > {now}"),
+                )
+                .await
+                + self
+                    .count_where(
+                        "outbox",
+                        &format!("status = 'pending' AND claimed_until > {now}"),
+                    )
+                    .await;
+            if stepped.iter().all(|o| *o == Outcome::Idle) && held == 0 {
+                return;
+            }
+            if held > 0 {
+                // Another worker is in the middle of something (a call to the fake Slack).
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        panic!("hereby's workers never became idle");
     }
 
     /// Counts rows of a table (for "nothing was stored").

@@ -221,7 +221,21 @@ async fn two_replicas_on_one_database_do_every_side_effect_exactly_once() {
         "not every incident completed: {:#?}",
         slack.channels()
     );
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Every effect either replica queued is done before counting what reached Slack.
+    let store = hereby::store::Store::connect(&db).await.unwrap();
+    let mut pending = -1;
+    for _ in 0..400 {
+        pending =
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(pending, 0, "the replicas' outbox emptied");
     assert_eq!(slack.channels().len(), INCIDENTS, "no channel twice");
     assert_eq!(slack.calls_to("conversations.create").len(), INCIDENTS);
     assert_eq!(slack.calls_to("pins.add").len(), INCIDENTS);
