@@ -6,6 +6,7 @@
 pub mod api;
 pub mod events;
 pub mod interactions;
+pub mod limits;
 pub mod modals;
 pub mod pacing;
 pub mod refusals;

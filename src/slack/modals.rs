@@ -144,6 +144,22 @@ mod tests {
     }
 
     #[test]
+    fn the_declare_form_is_within_slacks_limits_even_for_a_very_long_message() {
+        let ctx = DeclareContext {
+            channel: "C1".into(),
+            message_ts: Some("1.2".into()),
+            thread_ts: Some("1.1".into()),
+            private: true,
+        };
+        let long = "é<!here>".repeat(2000);
+        let view = declare_modal(&ctx, Some(&long), Some(&long));
+        assert_eq!(
+            crate::slack::limits::view_problems(&view),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
     fn an_empty_title_is_an_error_for_the_form() {
         let view = json!({"state": {"values": {"title": {"title": {"value": "  "}}}}, "private_metadata": ""});
         assert!(read_declare_submission(&view).title.is_err());

@@ -536,6 +536,40 @@ mod tests {
     }
 
     #[test]
+    fn every_layout_hereby_posts_is_within_slacks_limits_for_extreme_input() {
+        use crate::domain::fixes::{FixAttempt, Outcome};
+        use crate::slack::limits::{problems, Surface};
+        let long = format!("{}<!channel>&amp;\u{202E}", "é".repeat(3100));
+        let mut i = incident(&"T".repeat(200));
+        i.latest_update = Some(long.clone());
+        i.description = Some(long.clone());
+        i.severity = Some(crate::domain::incident::Severity::Sev1);
+        let custom: Vec<String> = (0..60)
+            .map(|n| format!("role-{n}-{}", "r".repeat(60)))
+            .collect();
+        let roles: Vec<(Role, UserId)> = custom
+            .iter()
+            .map(|r| (Role::Custom(r.clone()), UserId::new(format!("U{r}"))))
+            .chain([(Role::Commander, UserId::new("U1"))])
+            .collect();
+        let welcome = welcome_blocks(&i, &roles, &custom, Some("https://hereby.example.com/"));
+        assert_eq!(problems(&welcome, Surface::Message), Vec::<String>::new());
+        let fix = FixAttempt {
+            number: 12,
+            description: long,
+            outcome: Outcome::Unknown,
+            tried_by: UserId::new("U1"),
+            tried_at: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default(),
+            outcome_at: None,
+            message_ts: None,
+        };
+        assert_eq!(
+            problems(&fix_blocks(&fix), Surface::Message),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
     fn a_few_roles_are_listed_in_one_section_without_a_count() {
         let blocks = welcome_blocks(&incident("Checkout down"), &[], &["comms".into()], None);
         let roles: Vec<String> = texts(&blocks)
