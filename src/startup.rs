@@ -101,6 +101,12 @@ impl Application {
         let mut workers = JoinSet::new();
         let retry = self.config.retry_base;
         workers.spawn(DeliveryWorker::new(self.app.clone(), retry).run(stop_rx.clone()));
+        if self.app.store.backend() == crate::store::Backend::Sqlite {
+            workers.spawn(
+                crate::jobs::checkpoint::CheckpointWorker::new(self.app.store.clone())
+                    .run(stop_rx.clone()),
+            );
+        }
         workers.spawn(
             crate::jobs::followups::FollowUpWorker::new(self.app.clone()).run(stop_rx.clone()),
         );

@@ -39,8 +39,9 @@ pub async fn apply(
     event: &Event,
     settings: &Settings,
     now: DateTime<Utc>,
+    channels: &mut record::ChannelIncidents,
 ) -> anyhow::Result<Outcome> {
-    if let Recorded::Kept(what) = record::apply(conn, event, settings, now).await? {
+    if let Recorded::Kept(what) = record::apply(conn, event, settings, now, channels).await? {
         return Ok(Outcome::Recorded(what));
     }
     match event {

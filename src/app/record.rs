@@ -1,6 +1,8 @@
 //! Recording an incident channel: messages, thread replies, edits, deletions, files, links,
 //! highlights, fix reactions and participants. Messages elsewhere are never recorded.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
@@ -22,12 +24,36 @@ pub enum Recorded {
     Kept(&'static str),
 }
 
+/// The incidents of the channels a batch of deliveries speaks of, each looked up once per
+/// batch: nothing a delivery records changes which incident a channel belongs to (a channel is
+/// linked to its incident by the outbox, in a transaction of its own).
+#[derive(Default)]
+pub struct ChannelIncidents(HashMap<(TeamId, ChannelId), Option<Incident>>);
+
+impl ChannelIncidents {
+    async fn get(
+        &mut self,
+        conn: &mut AnyConnection,
+        team: &TeamId,
+        channel: &ChannelId,
+    ) -> anyhow::Result<Option<Incident>> {
+        let key = (team.clone(), channel.clone());
+        if let Some(found) = self.0.get(&key) {
+            return Ok(found.clone());
+        }
+        let found = incidents::by_channel(conn, team, channel).await?;
+        self.0.insert(key, found.clone());
+        Ok(found)
+    }
+}
+
 /// Records one event if it belongs to an incident channel.
 pub async fn apply(
     conn: &mut AnyConnection,
     event: &Event,
     settings: &Settings,
     now: DateTime<Utc>,
+    channels: &mut ChannelIncidents,
 ) -> anyhow::Result<Recorded> {
     let (team, channel) = match event {
         Event::MessagePosted(m) => (&m.team, &m.channel),
@@ -38,7 +64,7 @@ pub async fn apply(
         | Event::MemberJoined { team, channel, .. } => (team, channel),
         Event::Other(_) => return Ok(Recorded::Elsewhere),
     };
-    let Some(incident) = incidents::by_channel(conn, team, channel).await? else {
+    let Some(incident) = channels.get(conn, team, channel).await? else {
         return Ok(Recorded::Elsewhere);
     };
     let at = |ts: &str| ts_to_time(ts).unwrap_or(now);

@@ -8,6 +8,7 @@ use chrono::Utc;
 use tracing::Instrument;
 
 use super::{backoff, later, Outcome};
+use crate::app::record::ChannelIncidents;
 use crate::app::{ingest, App};
 use crate::slack::events;
 use crate::store::deliveries::PendingDelivery;
@@ -27,10 +28,11 @@ async fn apply(
     d: &PendingDelivery,
     settings: &crate::app::Settings,
     now: chrono::DateTime<Utc>,
+    channels: &mut ChannelIncidents,
 ) -> anyhow::Result<(String, bool)> {
     Ok(match events::decode(&d.payload) {
         Ok(event) => {
-            let outcome = ingest::apply(tx, &event, settings, now).await?;
+            let outcome = ingest::apply(tx, &event, settings, now, channels).await?;
             (format!("{outcome:?}"), outcome.keeps_payload())
         }
         Err(e) => (format!("undecodable: {e}"), false),
@@ -93,8 +95,9 @@ impl DeliveryWorker {
         let now = Utc::now();
         let mut tx = self.app.store.begin_write().await?;
         let mut done = Vec::with_capacity(batch.len());
+        let mut channels = ChannelIncidents::default();
         for d in batch {
-            let (note, keep) = apply(&mut tx, d, &self.app.settings, now).await?;
+            let (note, keep) = apply(&mut tx, d, &self.app.settings, now, &mut channels).await?;
             done.push((d.id, note, keep));
         }
         if !Store::finish_deliveries(&mut tx, &self.id, Utc::now(), &done).await? {
@@ -120,7 +123,14 @@ impl DeliveryWorker {
         let span = tracing::info_span!("Processing a delivery", event_id = %d.event_id, attempt = d.attempts);
         let result = async {
             let mut tx = self.app.store.begin_write().await?;
-            let (note, keep) = apply(&mut tx, d, &self.app.settings, now).await?;
+            let (note, keep) = apply(
+                &mut tx,
+                d,
+                &self.app.settings,
+                now,
+                &mut ChannelIncidents::default(),
+            )
+            .await?;
             if Store::finish_delivery(&mut tx, d.id, &self.id, Utc::now(), Some(&note), keep)
                 .await?
             {

@@ -2,6 +2,7 @@
 //! a `run_once` that does one unit of work (so tests can drive it a step at a time) and a `run`
 //! loop that sleeps until woken, polled or told to stop.
 
+pub mod checkpoint;
 pub mod deliveries;
 pub mod effects;
 pub mod followups;

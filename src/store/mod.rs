@@ -90,7 +90,25 @@ impl Store {
         let connect_error = "Failed to connect to the database (check DATABASE_URL)";
         let (pool, writer) = match backend {
             Backend::Sqlite => {
-                let writer = open(1).await.context(connect_error)?;
+                // The writer never checkpoints by itself: copying the WAL into the database
+                // at a commit would stall the requests waiting on that commit. The
+                // checkpoint job does it beside the writer instead (see `Store::checkpoint`).
+                let writer = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(std::time::Duration::from_secs(5))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("PRAGMA wal_autocheckpoint = 0")
+                                .execute(conn)
+                                .await
+                                .map(|_| ())
+                        })
+                    })
+                    .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
+                    .before_acquire(|conn, _| Box::pin(out_of_transaction(conn)))
+                    .connect(&url)
+                    .await
+                    .context(connect_error)?;
                 // WAL lets readers run beside the writer; it stays set in the file.
                 sqlx::query("PRAGMA journal_mode = WAL")
                     .execute(&writer)
@@ -121,6 +139,21 @@ impl Store {
             .run(&self.writer)
             .await
             .context("Failed to run database migrations")?;
+        if self.backend == Backend::Postgres {
+            // The queue tables are updated a few times per row (claimed, then done): vacuum
+            // them after a thousand dead rows rather than after a fifth of the table, so that
+            // claims do not wade through the dead versions of rows already processed.
+            for table in ["deliveries", "outbox"] {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "ALTER TABLE {table} SET (autovacuum_vacuum_scale_factor = 0.0, \
+                     autovacuum_vacuum_threshold = 1000, autovacuum_analyze_scale_factor = 0.0, \
+                     autovacuum_analyze_threshold = 1000)"
+                )))
+                .execute(&self.writer)
+                .await
+                .with_context(|| format!("Failed to set how often {table} is vacuumed"))?;
+            }
+        }
         Ok(())
     }
 
@@ -182,6 +215,20 @@ impl Store {
             .context("Failed to get a database connection")
     }
 
+    /// Copies what the write-ahead log holds into the SQLite database file, beside the writer
+    /// and without waiting for readers (`PASSIVE`); returns the log's frames and how many of
+    /// them are now in the database. Nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> anyhow::Result<(i64, i64)> {
+        if self.backend != Backend::Sqlite {
+            return Ok((0, 0));
+        }
+        let (_busy, log, done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&self.pool)
+            .await
+            .context("Failed to checkpoint the write-ahead log")?;
+        Ok((log, done))
+    }
+
     /// A connection for a single write outside a transaction, from [`Store::writer`]; the
     /// same rule holds: never while holding a [`Tx`].
     pub async fn write_conn(&self) -> anyhow::Result<sqlx::pool::PoolConnection<sqlx::Any>> {
@@ -228,6 +275,35 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_writer_leaves_checkpoints_to_the_checkpoint_job_which_copies_the_whole_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(store.writer())
+            .await
+            .unwrap();
+        assert_eq!(auto, 0, "the writer does not checkpoint at a commit");
+        for n in 0..50 {
+            let mut tx = store.begin_write().await.unwrap();
+            sqlx::query(
+                "INSERT INTO deliveries (team_id, event_id, event_type, payload, received_at)
+                 VALUES ('T1', $1, 'message', $2, 0)",
+            )
+            .bind(format!("Ev{n}"))
+            .bind("x".repeat(8000))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let (log, done) = store.checkpoint().await.unwrap();
+        assert!(log >= 50, "the log held every commit: {log}");
+        assert_eq!(done, log, "the whole log is in the database file");
+    }
 
     #[tokio::test]
     async fn a_connection_left_inside_a_failed_transaction_never_reaches_the_next_writer() {
