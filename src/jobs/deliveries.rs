@@ -1,6 +1,7 @@
 //! Processes stored deliveries after they were acknowledged, oldest first, each exactly once:
 //! their effects and the "processed" marks commit in one transaction per batch.
 
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -20,6 +21,10 @@ const LEASE_SECS: i64 = 10;
 
 /// The most deliveries processed in one transaction.
 const BATCH: i64 = 128;
+
+/// One claim in this many looks at every waiting delivery, not only those past the last one
+/// claimed.
+const FULL_CLAIM_EVERY: u64 = 32;
 
 /// Decodes a stored delivery and applies it inside `tx`; the note to keep and whether its
 /// payload is worth keeping.
@@ -46,6 +51,9 @@ pub struct DeliveryWorker {
     app: App,
     id: String,
     retry_base: Duration,
+    /// The last delivery this worker claimed, 0 before the first.
+    after: AtomicI64,
+    claims: AtomicU64,
 }
 
 impl DeliveryWorker {
@@ -54,6 +62,8 @@ impl DeliveryWorker {
             app,
             id: super::worker_id("deliveries"),
             retry_base,
+            after: AtomicI64::new(0),
+            claims: AtomicU64::new(0),
         }
     }
 
@@ -63,14 +73,31 @@ impl DeliveryWorker {
     /// others.
     pub async fn run_once(&self) -> anyhow::Result<Outcome> {
         let now = Utc::now();
-        let claimed = self
-            .app
-            .store
-            .claim_deliveries(&self.id, now, chrono::Duration::seconds(LEASE_SECS), BATCH)
-            .await?;
-        if claimed.is_empty() {
-            return Ok(Outcome::Idle);
+        let lease = chrono::Duration::seconds(LEASE_SECS);
+        // Past the last delivery claimed, except every so often and whenever nothing newer
+        // waits: then from the start, for deliveries given back to be retried (and any stored
+        // out of order by another replica).
+        let claims = self.claims.fetch_add(1, Ordering::Relaxed);
+        let after = self.after.load(Ordering::Relaxed);
+        let mut claimed = Vec::new();
+        if after > 0 && !claims.is_multiple_of(FULL_CLAIM_EVERY) {
+            claimed = self
+                .app
+                .store
+                .claim_deliveries(&self.id, now, lease, BATCH, Some(after))
+                .await?;
         }
+        if claimed.is_empty() {
+            claimed = self
+                .app
+                .store
+                .claim_deliveries(&self.id, now, lease, BATCH, None)
+                .await?;
+        }
+        let Some(last) = claimed.iter().map(|d| d.id).max() else {
+            return Ok(Outcome::Idle);
+        };
+        self.after.fetch_max(last, Ordering::Relaxed);
         if claimed.len() > 1 {
             let span =
                 tracing::info_span!("Processing deliveries together", deliveries = claimed.len());
