@@ -129,17 +129,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_plan_words_durations_as_the_live_summary_does() {
-        for secs in [0, 42, 180, 7_500, 100_900, 1_000_000] {
-            let d = chrono::Duration::seconds(secs);
-            assert_eq!(
-                plan::human_duration(d),
-                crate::slack::views::human_duration(d)
-            );
-        }
-    }
-
-    #[test]
     fn notices_and_announcements_come_after_the_intents_as_one_message_each() {
         let p = Plan {
             intents: vec![Intent::RefreshSummary, Intent::ExportDraft],

@@ -239,17 +239,7 @@ pub fn review_text(status: ReviewStatus, owner: Option<&UserId>) -> String {
     )
 }
 
-/// "2 h 5 min", "3 min", "40 s".
-pub fn human_duration(d: chrono::Duration) -> String {
-    let secs = d.num_seconds().max(0);
-    let (days, hours, mins) = (secs / 86_400, (secs % 86_400) / 3600, (secs % 3600) / 60);
-    match (days, hours, mins) {
-        (0, 0, 0) => format!("{secs} s"),
-        (0, 0, m) => format!("{m} min"),
-        (0, h, m) => format!("{h} h {m} min"),
-        (d, h, _) => format!("{d} d {h} h"),
-    }
-}
+pub use crate::domain::plan::human_duration;
 
 /// The `action_id` prefix of a fix attempt's outcome buttons.
 pub const FIX_OUTCOME_ACTION: &str = "fix_outcome";
