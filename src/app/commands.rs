@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::declare::{declare, Declared};
 use super::notes::NoteKind;
 use super::App;
-use super::{changes, notes, review};
+use super::{actions, changes, fixes, notes, review};
 use crate::domain::command::{self, Assignee, Command};
 use crate::domain::incident::{DeclareIncident, Origin, Status};
 use crate::domain::transitions::{decide, Change};
@@ -120,11 +120,11 @@ async fn in_incident(
         Command::Resolve => Change::Status(Status::Resolved),
         Command::Reopen => Change::Reopen,
         Command::Tried { what, outcome } => {
-            let reply = notes::tried(&mut tx, &incident, &what, outcome, &inv.user, now).await?;
+            let reply = fixes::tried(&mut tx, &incident, &what, outcome, &inv.user, now).await?;
             return finish(app, tx, reply).await;
         }
         Command::Action(new) => {
-            let reply = notes::add_action(
+            let reply = actions::add_action(
                 &mut tx,
                 &incident,
                 &new,
@@ -137,7 +137,7 @@ async fn in_incident(
         }
         Command::CloseAction { number, status } => {
             let reply =
-                notes::close_action(&mut tx, &incident, number, status, &inv.user, now).await?;
+                actions::close_action(&mut tx, &incident, number, status, &inv.user, now).await?;
             return finish(app, tx, reply).await;
         }
         Command::Actions => {

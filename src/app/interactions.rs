@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::declare::{declare, Declared};
 use super::effect::{queue_for_change, Effect};
 use super::App;
-use super::{changes, notes};
+use super::{changes, fixes};
 use crate::domain::incident::{DeclareIncident, Origin};
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::transitions::{decide, Change};
@@ -46,7 +46,7 @@ pub async fn handle(
             let Some(incident) = incidents::by_channel(&mut tx, &team, &channel).await? else {
                 return Ok(Answer::Ack);
             };
-            notes::outcome(&mut tx, &incident, number, outcome, &user, now).await?;
+            fixes::outcome(&mut tx, &incident, number, outcome, &user, now).await?;
             tx.commit()
                 .await
                 .context("Failed to commit a fix outcome")?;

@@ -1,15 +1,18 @@
 //! Use cases: each loads what it needs, applies the domain, persists the result together with
 //! the Slack effects it calls for, and wakes the workers that carry those out.
 
+pub mod actions;
 pub mod changes;
+pub mod channel;
 pub mod commands;
 pub mod declare;
 pub mod effect;
 mod fix_reactions;
+pub mod fixes;
 pub mod ingest;
 pub mod interactions;
 pub mod notes;
-pub mod once;
+pub mod posting;
 pub mod postmortem;
 pub mod progress;
 pub mod reconcile;

@@ -251,7 +251,7 @@ pub async fn canvas(
         .as_ref()
         .map(|c| c.id.clone())
         .context("The incident has no channel")?;
-    let markdown: String = sqlx::query(
+    let markdown: String = sqlx::query_scalar(
         "SELECT markdown FROM postmortems WHERE team_id = $1 AND incident_id = $2 AND version = $3",
     )
     .bind(incident.team.to_string())
@@ -259,8 +259,7 @@ pub async fn canvas(
     .bind(version)
     .fetch_one(app.store.pool())
     .await
-    .context("Failed to load a draft")
-    .and_then(|r| sqlx::Row::try_get(&r, "markdown").context("Failed to read a draft"))?;
+    .context("Failed to load a draft")?;
     let markdown = if markdown.len() > CANVAS_LIMIT {
         // The channel log is last: cut it, and say where the whole draft is.
         let mut cut = CANVAS_LIMIT - 200;

@@ -216,18 +216,15 @@ async fn previous_links(
     channel: &ChannelId,
     ts: &str,
 ) -> anyhow::Result<Vec<String>> {
-    use sqlx::Row;
-    let row =
-        sqlx::query("SELECT text FROM messages WHERE team_id = $1 AND channel_id = $2 AND ts = $3")
-            .bind(team.to_string())
-            .bind(channel.to_string())
-            .bind(ts.to_string())
-            .fetch_optional(conn)
-            .await?;
-    let text: Option<String> = match row {
-        Some(r) => r.try_get("text")?,
-        None => None,
-    };
+    let text: Option<String> = sqlx::query_scalar(
+        "SELECT text FROM messages WHERE team_id = $1 AND channel_id = $2 AND ts = $3",
+    )
+    .bind(team.to_string())
+    .bind(channel.to_string())
+    .bind(ts.to_string())
+    .fetch_optional(conn)
+    .await?
+    .flatten();
     Ok(links::extract(text.as_deref().unwrap_or(""), None, None)
         .into_iter()
         .map(|l| l.url)

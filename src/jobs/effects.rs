@@ -9,9 +9,10 @@
 use anyhow::Context;
 use chrono::Utc;
 
+use crate::app::channel as incident_channel;
 use crate::app::effect::{queue, Completion, Effect, EffectError};
 use crate::app::progress::Progress;
-use crate::app::{once, postmortem, reconcile, telling, App};
+use crate::app::{posting, postmortem, reconcile, telling, App};
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::{ChannelId, UserId};
 use crate::slack::api::{CallError, OutgoingMessage};
@@ -41,7 +42,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
     let need_channel = || channel.clone().context("The incident has no channel yet");
     let done = match effect {
         Effect::CreateChannel { reply_to } => {
-            once::create_channel(app, claimed, worker, &incident, reply_to).await?
+            incident_channel::create_channel(app, claimed, worker, &incident, reply_to).await?
         }
         Effect::InviteDeclarer => {
             app.slack
@@ -70,7 +71,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 thread_ts: None,
                 key: claimed.dedupe_key.clone(),
             };
-            let ts = once::post_once(app, claimed, worker, &need_channel()?, &message).await?;
+            let ts = posting::post_once(app, claimed, worker, &need_channel()?, &message).await?;
             Completion {
                 welcome_ts: Some(ts),
                 then: vec![Effect::PinWelcome],
@@ -98,7 +99,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                     code: "not_in_channel".into(),
                 }))
             } else {
-                once::post_once(app, claimed, worker, incident.origin.channel(), &message).await
+                posting::post_once(app, claimed, worker, incident.origin.channel(), &message).await
             };
             match posted {
                 // A private channel or DM hereby is not in: answer the command where it was
@@ -139,7 +140,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                     views::announcement_text(&incident),
                     &claimed.dedupe_key,
                 );
-                once::post_once(app, claimed, worker, announce, &message).await?;
+                posting::post_once(app, claimed, worker, announce, &message).await?;
             }
             Completion::default()
         }
@@ -168,14 +169,14 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
         }
         Effect::Notice { text } => {
             let message = OutgoingMessage::plain(text, &claimed.dedupe_key);
-            once::post_once(app, claimed, worker, &need_channel()?, &message).await?;
+            posting::post_once(app, claimed, worker, &need_channel()?, &message).await?;
             Completion::default()
         }
         Effect::AnnounceChange { text } => {
             // What happens in a private incident stays in its channel.
             if let (Some(announce), false) = (&app.settings.announce_channel, incident.private) {
                 let message = OutgoingMessage::plain(text, &claimed.dedupe_key);
-                once::post_once(app, claimed, worker, announce, &message).await?;
+                posting::post_once(app, claimed, worker, announce, &message).await?;
             }
             Completion::default()
         }
@@ -223,7 +224,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 thread_ts: None,
                 key: claimed.dedupe_key.clone(),
             };
-            once::post_once(app, claimed, worker, &need_channel()?, &message).await?;
+            posting::post_once(app, claimed, worker, &need_channel()?, &message).await?;
             Completion::default()
         }
         Effect::CatchUp => {
@@ -239,7 +240,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
         }
         Effect::RenameChannel => {
             if app.settings.rename_channels {
-                once::rename_channel(app, &incident).await?
+                incident_channel::rename_channel(app, &incident).await?
             } else {
                 Completion::default()
             }
@@ -251,7 +252,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
         }
         Effect::FollowUp { text } => {
             let message = OutgoingMessage::plain(text, &claimed.dedupe_key);
-            once::post_once(app, claimed, worker, &need_channel()?, &message).await?;
+            posting::post_once(app, claimed, worker, &need_channel()?, &message).await?;
             Completion::default()
         }
         Effect::RemindOwner { user, text } => {
@@ -274,7 +275,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                         format!("<@{commander}> {text}"),
                         &claimed.dedupe_key,
                     );
-                    once::post_once(app, claimed, worker, channel, &message).await?;
+                    posting::post_once(app, claimed, worker, channel, &message).await?;
                 }
                 _ => {
                     telling::tell(app, incident.origin.channel(), &incident.declared_by, &text)

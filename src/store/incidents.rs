@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::to_millis;
 use crate::domain::incident::{DeclareIncident, Origin, Severity, Status, Title};
@@ -297,15 +297,12 @@ pub async fn timeline_kinds(
     team: &TeamId,
     incident: i64,
 ) -> anyhow::Result<Vec<String>> {
-    let rows = sqlx::query(
+    sqlx::query_scalar(
         "SELECT kind FROM timeline_entries WHERE team_id = $1 AND incident_id = $2 ORDER BY occurred_at, id",
     )
     .bind(team.to_string())
     .bind(incident)
     .fetch_all(conn)
     .await
-    .context("Failed to load an incident's timeline")?;
-    rows.iter()
-        .map(|r| r.try_get("kind").map_err(Into::into))
-        .collect()
+    .context("Failed to load an incident's timeline")
 }

@@ -15,8 +15,8 @@ pub mod review;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
 
 /// The database engine behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,12 +259,6 @@ pub fn to_millis(t: DateTime<Utc>) -> i64 {
 /// the epoch rather than failing a whole read.
 pub fn from_millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-/// Reads an optional text column.
-pub(crate) fn opt_text(row: &AnyRow, col: &str) -> anyhow::Result<Option<String>> {
-    row.try_get::<Option<String>, _>(col)
-        .with_context(|| format!("Failed to read column {col}"))
 }
 
 /// Is this error a unique-constraint violation (the row is already there)?

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 
 use anyhow::Context;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
+use super::from_millis;
 use super::incidents::{self, Incident};
 use super::record::CachedUser;
-use super::{from_millis, opt_text};
 use crate::domain::fixes::Outcome;
 use crate::domain::postmortem::{
     Entry, FixRow, IncidentFacts, LinkRow, LoggedMessage, Record, RoleSpan,
@@ -16,6 +16,16 @@ use crate::domain::postmortem::{
 use crate::domain::roles::Role;
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::{TeamId, UserId};
+
+/// A `timeline_entries` row as stored: the kind and its JSON detail, read into a
+/// [`TimelineEntry`].
+#[derive(sqlx::FromRow)]
+struct TimelineRow {
+    kind: String,
+    actor: Option<String>,
+    occurred_at: i64,
+    detail: String,
+}
 
 mod action_items;
 mod drafts;
@@ -95,7 +105,6 @@ async fn load(
 ) -> anyhow::Result<Record> {
     let team = incident.team.to_string();
     let id = incident.id;
-    let q = |sql: &'static str| sqlx::query(sql).bind(team.clone()).bind(id);
 
     let roles = sqlx::query_as("SELECT role, user_id, assigned_by, assigned_at, unassigned_at FROM role_assignments WHERE team_id = $1 AND incident_id = $2 ORDER BY assigned_at, id").bind(team.clone()).bind(id)
         .fetch_all(&mut *conn)
@@ -110,25 +119,26 @@ async fn load(
             until: r.unassigned_at.map(from_millis),
         })
         .collect();
-    let entries = q("SELECT kind, actor, occurred_at, detail FROM timeline_entries WHERE team_id = $1 AND incident_id = $2 ORDER BY occurred_at, id")
+    let entries = sqlx::query_as("SELECT kind, actor, occurred_at, detail FROM timeline_entries WHERE team_id = $1 AND incident_id = $2 ORDER BY occurred_at, id")
+        .bind(team.clone())
+        .bind(id)
         .fetch_all(&mut *conn)
         .await
         .context("Failed to load the timeline")?
-        .iter()
-        .map(|r| {
-            let kind: String = r.try_get("kind")?;
-            let detail = serde_json::from_str(&r.try_get::<String, _>("detail")?).unwrap_or_default();
-            let what = TimelineEntry::from_stored(&kind, detail);
+        .into_iter()
+        .map(|r: TimelineRow| {
+            let detail = serde_json::from_str(&r.detail).unwrap_or_default();
+            let what = TimelineEntry::from_stored(&r.kind, detail);
             if let TimelineEntry::Unknown { .. } = what {
-                tracing::warn!(kind, "A timeline entry this version cannot read is left out");
+                tracing::warn!(kind = r.kind, "A timeline entry this version cannot read is left out");
             }
-            Ok(Entry {
-                at: from_millis(r.try_get("occurred_at")?),
-                actor: opt_text(r, "actor")?.map(UserId::new),
+            Entry {
+                at: from_millis(r.occurred_at),
+                actor: r.actor.map(UserId::new),
                 what,
-            })
+            }
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<Vec<_>>();
     let messages = sqlx::query_as(messages_sql)
         .bind(team.clone())
         .bind(id)

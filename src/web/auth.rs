@@ -192,18 +192,14 @@ pub async fn login_link(
     user: &str,
     team: Option<&str>,
 ) -> anyhow::Result<String> {
-    use sqlx::Row;
     let mut conn = store.conn().await?;
     let team = match team {
         Some(t) => t.to_string(),
         None => {
-            let rows = sqlx::query("SELECT team_id FROM team_counters ORDER BY team_id")
-                .fetch_all(&mut *conn)
-                .await?;
-            let teams = rows
-                .iter()
-                .map(|r| r.try_get::<String, _>("team_id"))
-                .collect::<Result<Vec<_>, _>>()?;
+            let teams: Vec<String> =
+                sqlx::query_scalar("SELECT team_id FROM team_counters ORDER BY team_id")
+                    .fetch_all(&mut *conn)
+                    .await?;
             match teams.as_slice() {
                 [one] => one.clone(),
                 [] => anyhow::bail!("hereby has no incidents yet, so it cannot tell your workspace; give it with --team T… (Slack: workspace settings, or any channel link)"),

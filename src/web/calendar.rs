@@ -8,12 +8,12 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::sessions::new_secret;
 use super::{PageError, Web};
 use crate::domain::TeamId;
-use crate::store::{from_millis, opt_text};
+use crate::store::from_millis;
 
 /// The first follow-up comes this long after resolution, then monthly.
 pub const FIRST_FOLLOW_UP: Duration = Duration::days(30);
@@ -59,13 +59,14 @@ pub fn feed(team: &TeamId, followups: &[FollowUp], base: &str, now: DateTime<Utc
 
 /// The workspace's feed secret, made on first use.
 pub async fn feed_secret(conn: &mut AnyConnection, team: &TeamId) -> anyhow::Result<String> {
-    let existing = sqlx::query("SELECT secret FROM web_calendars WHERE team_id = $1")
-        .bind(team.to_string())
-        .fetch_optional(&mut *conn)
-        .await
-        .context("Failed to read the calendar feed")?;
-    if let Some(row) = existing {
-        return Ok(row.try_get("secret")?);
+    let existing: Option<String> =
+        sqlx::query_scalar("SELECT secret FROM web_calendars WHERE team_id = $1")
+            .bind(team.to_string())
+            .fetch_optional(&mut *conn)
+            .await
+            .context("Failed to read the calendar feed")?;
+    if let Some(secret) = existing {
+        return Ok(secret);
     }
     sqlx::query("INSERT INTO web_calendars (team_id, secret) VALUES ($1, $2) ON CONFLICT (team_id) DO NOTHING")
         .bind(team.to_string())
@@ -73,16 +74,25 @@ pub async fn feed_secret(conn: &mut AnyConnection, team: &TeamId) -> anyhow::Res
         .execute(&mut *conn)
         .await
         .context("Failed to make a calendar feed")?;
-    let row = sqlx::query("SELECT secret FROM web_calendars WHERE team_id = $1")
+    sqlx::query_scalar("SELECT secret FROM web_calendars WHERE team_id = $1")
         .bind(team.to_string())
         .fetch_one(conn)
         .await
-        .context("Failed to read the calendar feed")?;
-    Ok(row.try_get("secret")?)
+        .context("Failed to read the calendar feed")
+}
+
+/// A resolved incident's row for the feed, with its counts of action items.
+#[derive(sqlx::FromRow)]
+struct FollowUpRow {
+    number: i64,
+    title: Option<String>,
+    resolved_at: i64,
+    items: i64,
+    open_items: i64,
 }
 
 async fn followups(conn: &mut AnyConnection, team: &TeamId) -> anyhow::Result<Vec<FollowUp>> {
-    let rows = sqlx::query(
+    let rows: Vec<FollowUpRow> = sqlx::query_as(
         "SELECT i.number,
             -- A feed anyone with its link can read names no private incident.
             CASE WHEN i.private <> 0 THEN '(private)' ELSE i.title END AS title, i.resolved_at,
@@ -95,19 +105,16 @@ async fn followups(conn: &mut AnyConnection, team: &TeamId) -> anyhow::Result<Ve
     .fetch_all(conn)
     .await
     .context("Failed to load follow-ups")?;
-    let mut out = Vec::new();
-    for r in rows {
-        if r.try_get::<i64, _>("items")? == 0 {
-            continue;
-        }
-        out.push(FollowUp {
-            number: r.try_get("number")?,
-            title: opt_text(&r, "title")?,
-            resolved_at: from_millis(r.try_get("resolved_at")?),
-            open_items: r.try_get("open_items")?,
-        });
-    }
-    Ok(out)
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.items > 0)
+        .map(|r| FollowUp {
+            number: r.number,
+            title: r.title,
+            resolved_at: from_millis(r.resolved_at),
+            open_items: r.open_items,
+        })
+        .collect())
 }
 
 /// `/calendar/<secret>.ics`: the feed of the workspace the secret belongs to.
@@ -119,16 +126,14 @@ pub async fn ics(
 ) -> Result<Response, PageError> {
     let secret = file.strip_suffix(".ics").ok_or(PageError::NotFound)?;
     let mut conn = web.app.store.conn().await?;
-    let row = sqlx::query("SELECT team_id FROM web_calendars WHERE secret = $1")
-        .bind(secret.to_string())
-        .fetch_optional(&mut *conn)
-        .await
-        .context("Failed to look up a calendar feed")?;
-    let team = match row {
-        Some(r) => TeamId::new(
-            r.try_get::<String, _>("team_id")
-                .map_err(anyhow::Error::from)?,
-        ),
+    let team: Option<String> =
+        sqlx::query_scalar("SELECT team_id FROM web_calendars WHERE secret = $1")
+            .bind(secret.to_string())
+            .fetch_optional(&mut *conn)
+            .await
+            .context("Failed to look up a calendar feed")?;
+    let team = match team {
+        Some(t) => TeamId::new(t),
         None => return Err(PageError::NotFound),
     };
     let body = feed(

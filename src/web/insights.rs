@@ -5,23 +5,39 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::{Duration, Utc};
 use minijinja::context;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::charts::{self, IncidentFact, OpenItem, AGES, SEVERITIES};
 use super::sessions::Viewer;
 use super::{page, queries, PageError, Web};
 use crate::domain::TeamId;
-use crate::store::{from_millis, opt_text, to_millis};
+use crate::store::{from_millis, to_millis};
 
 /// Months the insights cover.
 const MONTHS: usize = 12;
+
+/// An incident's row for the insights.
+#[derive(sqlx::FromRow)]
+struct FactRow {
+    severity: Option<String>,
+    declared_at: i64,
+    resolved_at: Option<i64>,
+    mitigated_at: Option<i64>,
+}
+
+/// An open action item's row for the insights.
+#[derive(sqlx::FromRow)]
+struct OpenItemRow {
+    owner: Option<String>,
+    created_at: i64,
+}
 
 async fn facts(
     conn: &mut AnyConnection,
     team: &TeamId,
     since: chrono::DateTime<Utc>,
 ) -> anyhow::Result<Vec<IncidentFact>> {
-    let rows = sqlx::query(
+    let rows: Vec<FactRow> = sqlx::query_as(
         "SELECT i.severity, i.declared_at, i.resolved_at,
             (SELECT MIN(f.outcome_at) FROM fix_attempts f
               WHERE f.team_id = i.team_id AND f.incident_id = i.id AND f.outcome = 'worked') AS mitigated_at
@@ -32,22 +48,19 @@ async fn facts(
     .fetch_all(conn)
     .await
     .context("Failed to load incidents for the insights")?;
-    rows.iter()
-        .map(|r| {
-            Ok(IncidentFact {
-                declared: from_millis(r.try_get("declared_at")?),
-                severity: opt_text(r, "severity")?,
-                mitigated: r
-                    .try_get::<Option<i64>, _>("mitigated_at")?
-                    .map(from_millis),
-                resolved: r.try_get::<Option<i64>, _>("resolved_at")?.map(from_millis),
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| IncidentFact {
+            declared: from_millis(r.declared_at),
+            severity: r.severity,
+            mitigated: r.mitigated_at.map(from_millis),
+            resolved: r.resolved_at.map(from_millis),
         })
-        .collect()
+        .collect())
 }
 
 async fn open_items(conn: &mut AnyConnection, team: &TeamId) -> anyhow::Result<Vec<OpenItem>> {
-    let rows = sqlx::query(
+    let rows: Vec<OpenItemRow> = sqlx::query_as(
         "SELECT owner, created_at FROM action_items WHERE team_id = $1 AND status = 'open'",
     )
     .bind(team.to_string())
@@ -55,14 +68,13 @@ async fn open_items(conn: &mut AnyConnection, team: &TeamId) -> anyhow::Result<V
     .await
     .context("Failed to load open action items")?;
     let names = queries::names(conn, team).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(OpenItem {
-                owner: opt_text(r, "owner")?.map(|o| names.get(&o).cloned().unwrap_or(o)),
-                created: from_millis(r.try_get("created_at")?),
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| OpenItem {
+            owner: r.owner.map(|o| names.get(&o).cloned().unwrap_or(o)),
+            created: from_millis(r.created_at),
         })
-        .collect()
+        .collect())
 }
 
 fn hours(v: Option<(f64, f64)>) -> String {

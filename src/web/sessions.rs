@@ -5,7 +5,7 @@ use anyhow::Context;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use crate::domain::{TeamId, UserId};
 use crate::store::to_millis;
@@ -22,6 +22,22 @@ pub const SIGN_IN_LIFETIME: Duration = Duration::minutes(10);
 pub struct Viewer {
     pub team: TeamId,
     pub user: UserId,
+}
+
+/// A session's or login link's row: whose it is.
+#[derive(sqlx::FromRow)]
+struct ViewerRow {
+    team_id: String,
+    user_id: String,
+}
+
+impl From<ViewerRow> for Viewer {
+    fn from(r: ViewerRow) -> Self {
+        Viewer {
+            team: TeamId::new(r.team_id),
+            user: UserId::new(r.user_id),
+        }
+    }
 }
 
 /// 32 random bytes, URL-safe.
@@ -63,7 +79,7 @@ pub async fn find(
     secret: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Viewer>> {
-    let row = sqlx::query(
+    let row: Option<ViewerRow> = sqlx::query_as(
         "SELECT team_id, user_id FROM web_sessions WHERE secret_hash = $1 AND expires_at > $2",
     )
     .bind(hash(secret))
@@ -71,13 +87,7 @@ pub async fn find(
     .fetch_optional(conn)
     .await
     .context("Failed to look up a web session")?;
-    row.map(|r| {
-        Ok(Viewer {
-            team: TeamId::new(r.try_get::<String, _>("team_id")?),
-            user: UserId::new(r.try_get::<String, _>("user_id")?),
-        })
-    })
-    .transpose()
+    Ok(row.map(Viewer::from))
 }
 
 /// Ends a session (sign-out), and forgets sessions that have expired.
@@ -118,7 +128,7 @@ pub async fn redeem_link(
     secret: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Viewer>> {
-    let row = sqlx::query(
+    let row: Option<ViewerRow> = sqlx::query_as(
         "UPDATE web_login_links SET used_at = $1
          WHERE secret_hash = $2 AND used_at IS NULL AND expires_at > $1
          RETURNING team_id, user_id",
@@ -128,13 +138,7 @@ pub async fn redeem_link(
     .fetch_optional(conn)
     .await
     .context("Failed to use a login link")?;
-    row.map(|r| {
-        Ok(Viewer {
-            team: TeamId::new(r.try_get::<String, _>("team_id")?),
-            user: UserId::new(r.try_get::<String, _>("user_id")?),
-        })
-    })
-    .transpose()
+    Ok(row.map(Viewer::from))
 }
 
 /// Begins a sign-in with Slack; returns its state and nonce.
@@ -159,7 +163,7 @@ pub async fn take_sign_in(
     state: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<String>> {
-    let row = sqlx::query(
+    let nonce: Option<String> = sqlx::query_scalar(
         "DELETE FROM web_sign_ins WHERE state = $1 AND expires_at > $2 RETURNING nonce",
     )
     .bind(state.to_string())
@@ -172,8 +176,7 @@ pub async fn take_sign_in(
         .execute(conn)
         .await
         .context("Failed to forget old sign-ins")?;
-    row.map(|r| r.try_get::<String, _>("nonce").map_err(Into::into))
-        .transpose()
+    Ok(nonce)
 }
 
 #[cfg(test)]

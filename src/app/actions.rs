@@ -1,0 +1,98 @@
+//! Action items: added during or after an incident, closed with an outcome, and the
+//! follow-up reviews they schedule.
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+
+use super::effect::{queue_for_change, Effect};
+use crate::domain::actions::{self, ActionStatus, NewAction};
+use crate::domain::timeline::TimelineEntry;
+use crate::domain::UserId;
+use crate::slack::views;
+use crate::store::incidents::{self, Incident};
+use crate::store::postmortems;
+
+/// `/incident action <text> [@owner] [due …]`.
+pub async fn add_action(
+    conn: &mut AnyConnection,
+    incident: &Incident,
+    new: &NewAction,
+    by: &UserId,
+    now: DateTime<Utc>,
+    followup_interval: chrono::Duration,
+) -> anyhow::Result<String> {
+    let a = postmortems::add_action(conn, &incident.team, incident.id, new, by, now).await?;
+    let entry = TimelineEntry::ActionAdded {
+        number: a.number,
+        text: a.text.clone(),
+        owner: a.owner.clone(),
+        due: a.due,
+    };
+    incidents::add_timeline(conn, &incident.team, incident.id, &entry, Some(by), now).await?;
+    if !incident.status.is_open() {
+        // Added after resolution: the follow-up reviews carry it too.
+        postmortems::schedule_followup(conn, &incident.team, incident.id, now + followup_interval)
+            .await?;
+    }
+    let owner = a
+        .owner
+        .as_ref()
+        .map(|o| format!(" for <@{o}>"))
+        .unwrap_or_default();
+    let due = a.due.map(|d| format!(", due {d}")).unwrap_or_default();
+    let notice = format!(
+        ":dart: <@{by}> added action item #{}{owner}{due}: {}",
+        a.number,
+        views::escape(&a.text)
+    );
+    queue_for_change(conn, incident, &[Effect::Notice { text: notice }], now).await?;
+    let flags = actions::flags(&a.text, a.owner.as_ref(), a.due, now.date_naive());
+    let advice = if flags.is_empty() {
+        String::new()
+    } else {
+        format!(" To make it count: {}.", flags.join("; "))
+    };
+    Ok(format!("Added action item #{}.{advice}", a.number))
+}
+
+/// `/incident action done|wontfix <n>`.
+pub async fn close_action(
+    conn: &mut AnyConnection,
+    incident: &Incident,
+    number: i64,
+    status: ActionStatus,
+    by: &UserId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
+    let Some(a) =
+        postmortems::close_action(conn, &incident.team, incident.id, number, status, now).await?
+    else {
+        return Ok(format!(
+            "There is no action item #{number}; `/incident actions` lists them."
+        ));
+    };
+    let entry = TimelineEntry::ActionClosed {
+        number,
+        status,
+        text: Some(a.text.clone()),
+    };
+    incidents::add_timeline(conn, &incident.team, incident.id, &entry, Some(by), now).await?;
+    let open = postmortems::actions(conn, &incident.team, incident.id)
+        .await?
+        .iter()
+        .filter(|a| a.status.is_open())
+        .count();
+    if open == 0 {
+        postmortems::end_followups(conn, &incident.team, incident.id).await?;
+    }
+    let notice = format!(
+        ":white_check_mark: <@{by}> closed action item #{number} as {}: {}",
+        status.as_str(),
+        views::escape(&a.text)
+    );
+    queue_for_change(conn, incident, &[Effect::Notice { text: notice }], now).await?;
+    Ok(match open {
+        0 => format!("Action item #{number} is {}. Every action item is closed: no more follow-up reminders.", status.as_str()),
+        n => format!("Action item #{number} is {}. {n} still open.", status.as_str()),
+    })
+}
