@@ -32,6 +32,17 @@ struct CreateProgress {
     list_cursor: Option<String>,
 }
 
+/// Saves where channel creation stands with the effect, before the next call to Slack.
+async fn save(
+    app: &App,
+    claimed: &ClaimedEffect,
+    worker: &str,
+    progress: &CreateProgress,
+) -> anyhow::Result<()> {
+    let value = serde_json::to_value(progress).context("Failed to serialise progress")?;
+    app.store.save_progress(claimed.id, worker, &value).await
+}
+
 fn first_attempt() -> u32 {
     1
 }
@@ -67,13 +78,7 @@ pub async fn create_channel(
         );
         let was_uncertain = progress.uncertain.as_deref() == Some(name.as_str());
         progress.uncertain = Some(name.to_string());
-        app.store
-            .save_progress(
-                claimed.id,
-                worker,
-                &serde_json::to_value(&progress).context("progress")?,
-            )
-            .await?;
+        save(app, claimed, worker, &progress).await?;
         match app
             .slack
             .create_channel(name.as_str(), incident.private)
@@ -101,13 +106,7 @@ pub async fn create_channel(
             Err(CallError::RateLimited { retry_after }) => {
                 // Slack refused before creating anything.
                 progress.uncertain = None;
-                app.store
-                    .save_progress(
-                        claimed.id,
-                        worker,
-                        &serde_json::to_value(&progress).context("progress")?,
-                    )
-                    .await?;
+                save(app, claimed, worker, &progress).await?;
                 return Err(CallError::RateLimited { retry_after }.into());
             }
             Err(e) => return Err(e.into()),
@@ -164,13 +163,7 @@ async fn adoptable(
             return Ok(owner.is_none().then_some(c.id));
         }
         progress.list_cursor = next;
-        app.store
-            .save_progress(
-                claimed.id,
-                worker,
-                &serde_json::to_value(&*progress).context("progress")?,
-            )
-            .await?;
+        save(app, claimed, worker, progress).await?;
         if progress.list_cursor.is_none() {
             return Ok(None);
         }
