@@ -158,8 +158,13 @@ impl DeliveryWorker {
                 &mut ChannelIncidents::default(),
             )
             .await?;
-            if Store::finish_delivery(&mut tx, d.id, &self.id, Utc::now(), Some(&note), keep)
-                .await?
+            if Store::finish_deliveries(
+                &mut tx,
+                &self.id,
+                Utc::now(),
+                &[(d.id, note.clone(), keep)],
+            )
+            .await?
             {
                 tx.commit()
                     .await
@@ -181,7 +186,7 @@ impl DeliveryWorker {
                 metrics::counter!("hereby_deliveries_failed_total").increment(1);
                 let note = format!("failed after {} attempts: {e:#}", d.attempts);
                 let mut tx = self.app.store.begin_write().await?;
-                if Store::finish_delivery(&mut tx, d.id, &self.id, Utc::now(), Some(&note), true)
+                if Store::finish_deliveries(&mut tx, &self.id, Utc::now(), &[(d.id, note, true)])
                     .await?
                 {
                     tx.commit()

@@ -170,78 +170,32 @@ impl Store {
         after: Option<i64>,
     ) -> anyhow::Result<Vec<PendingDelivery>> {
         let returning = "id, team_id, event_id, payload, attempts, received_at";
-        let rows: Vec<Claimed> = match after {
-            Some(after) => {
-                // Looked for first on a reader: an UPDATE that matches nothing still waits for
-                // the write lock on SQLite, and an idle worker polls.
-                let due: Option<i32> = sqlx::query_scalar(
-                    "SELECT 1 FROM deliveries WHERE processed_at IS NULL AND id > $1
-                       AND (claimed_until IS NULL OR claimed_until < $2) LIMIT 1",
-                )
-                .bind(after)
-                .bind(to_millis(now))
-                .fetch_optional(self.pool())
-                .await
-                .context("Failed to look for deliveries to process")?;
-                if due.is_none() {
-                    return Ok(Vec::new());
-                }
-                QUEUE_AFTER
-                    .claim(returning, worker, now, lease, limit)
-                    .bind(after)
-                    .fetch_all(self.writer())
-                    .await
-                    .context("Failed to claim deliveries")?
-            }
-            None => {
-                if !QUEUE.has_due(self.pool(), now).await? {
-                    return Ok(Vec::new());
-                }
-                QUEUE
-                    .claim(returning, worker, now, lease, limit)
-                    .fetch_all(self.writer())
-                    .await
-                    .context("Failed to claim deliveries")?
-            }
+        let queue = if after.is_some() {
+            &QUEUE_AFTER
+        } else {
+            &QUEUE
         };
+        if !queue.has_due(self.pool(), now, after).await? {
+            return Ok(Vec::new());
+        }
+        let mut claim = queue.claim(returning, worker, now, lease, limit);
+        if let Some(after) = after {
+            claim = claim.bind(after);
+        }
+        let rows: Vec<Claimed> = claim
+            .fetch_all(self.writer())
+            .await
+            .context("Failed to claim deliveries")?;
         let mut claimed: Vec<PendingDelivery> =
             rows.into_iter().map(PendingDelivery::from).collect();
         claimed.sort_by_key(|d| d.id);
         Ok(claimed)
     }
 
-    /// Marks a delivery processed inside the transaction that holds its effects; `false` when
-    /// this worker no longer holds it (its lease lapsed and another took over). Unless
-    /// `keep_payload`, the raw payload is erased: hereby keeps nothing said outside incidents.
-    pub async fn finish_delivery(
-        tx: &mut Tx,
-        id: i64,
-        worker: &str,
-        now: DateTime<Utc>,
-        note: Option<&str>,
-        keep_payload: bool,
-    ) -> anyhow::Result<bool> {
-        let sql = QUEUE.held_sql(
-            "processed_at = $1, claimed_until = NULL, last_error = $2,
-             payload = CASE WHEN $5 = 1 THEN payload ELSE '' END",
-            3,
-            Some("processed_at IS NULL"),
-        );
-        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(to_millis(now))
-            .bind(note.map(str::to_string))
-            .bind(id)
-            .bind(worker.to_string())
-            .bind(i64::from(keep_payload))
-            .execute(&mut **tx)
-            .await
-            .context("Failed to mark a delivery processed")?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Marks a batch of deliveries processed inside the transaction that holds their effects,
-    /// in one statement: `(id, note, keep_payload)` each, as [`Store::finish_delivery`] does
-    /// one. `false` when this worker no longer holds every one of them.
+    /// Marks deliveries processed inside the transaction that holds their effects, in one
+    /// statement: `(id, note, keep_payload)` each. `false` when this worker no longer holds
+    /// every one of them (a lease lapsed and another worker took over). Unless `keep_payload`,
+    /// the raw payload is erased: hereby keeps nothing said outside incidents.
     pub async fn finish_deliveries(
         tx: &mut Tx,
         worker: &str,

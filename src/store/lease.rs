@@ -52,16 +52,25 @@ impl LeaseQueue {
     }
 
     /// Whether any row is due and free, asked on a reader: an `UPDATE` that matches nothing
-    /// still waits for the write lock on SQLite, and idle workers poll.
-    pub async fn has_due(&self, pool: &sqlx::AnyPool, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    /// still waits for the write lock on SQLite, and idle workers poll. `extra` is the value of
+    /// `$5` in `due`, for a queue whose condition has one.
+    pub async fn has_due(
+        &self,
+        pool: &sqlx::AnyPool,
+        now: DateTime<Utc>,
+        extra: Option<i64>,
+    ) -> anyhow::Result<bool> {
         use anyhow::Context;
-        let due = self.due.replace("$3", "$1");
+        let due = self.due.replace("$3", "$1").replace("$5", "$2");
         let sql = format!(
             "SELECT 1 FROM {} WHERE {due} AND (claimed_until IS NULL OR claimed_until < $1) LIMIT 1",
             self.table
         );
-        let found: Option<i32> = sqlx::query_scalar(AssertSqlSafe(sql))
-            .bind(to_millis(now))
+        let mut query = sqlx::query_scalar(AssertSqlSafe(sql)).bind(to_millis(now));
+        if let Some(extra) = extra {
+            query = query.bind(extra);
+        }
+        let found: Option<i32> = query
             .fetch_optional(pool)
             .await
             .with_context(|| format!("Failed to look for due rows in {}", self.table))?;

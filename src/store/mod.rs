@@ -79,13 +79,12 @@ impl Store {
             }
             _ => url.to_string(),
         };
-        let open = |max: u32| {
+        let options = |max: u32| {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(std::time::Duration::from_secs(5))
                 .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
                 .before_acquire(|conn, _| Box::pin(out_of_transaction(conn)))
-                .connect(&url)
         };
         let connect_error = "Failed to connect to the database (check DATABASE_URL)";
         let (pool, writer) = match backend {
@@ -93,9 +92,7 @@ impl Store {
                 // The writer never checkpoints by itself: copying the WAL into the database
                 // at a commit would stall the requests waiting on that commit. The
                 // checkpoint job does it beside the writer instead (see `Store::checkpoint`).
-                let writer = AnyPoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(std::time::Duration::from_secs(5))
+                let writer = options(1)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             sqlx::query("PRAGMA wal_autocheckpoint = 0")
@@ -104,8 +101,6 @@ impl Store {
                                 .map(|_| ())
                         })
                     })
-                    .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
-                    .before_acquire(|conn, _| Box::pin(out_of_transaction(conn)))
                     .connect(&url)
                     .await
                     .context(connect_error)?;
@@ -114,10 +109,13 @@ impl Store {
                     .execute(&writer)
                     .await
                     .context("Failed to switch SQLite to WAL mode")?;
-                (open(4).await.context(connect_error)?, writer)
+                (
+                    options(4).connect(&url).await.context(connect_error)?,
+                    writer,
+                )
             }
             Backend::Postgres => {
-                let pool = open(10).await.context(connect_error)?;
+                let pool = options(10).connect(&url).await.context(connect_error)?;
                 (pool.clone(), pool)
             }
         };

@@ -150,7 +150,7 @@ impl Store {
         now: DateTime<Utc>,
         lease: chrono::Duration,
     ) -> anyhow::Result<Option<ClaimedEffect>> {
-        if !QUEUE.has_due(self.pool(), now).await? {
+        if !QUEUE.has_due(self.pool(), now, None).await? {
             return Ok(None);
         }
         let row: Option<Claimed> = QUEUE
