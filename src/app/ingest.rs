@@ -1,13 +1,15 @@
 //! What a delivered event means to hereby: for now, a person's message that declares an
 //! incident. Runs inside the transaction that marks the delivery processed.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 use super::declare::{declare, Declared};
 use super::record::{self, Recorded};
 use super::Settings;
-use crate::domain::incident::{DeclareIncident, Origin};
+use crate::domain::incident::{DeclareIncident, Incident, Origin};
 use crate::domain::slack_ts;
 use crate::domain::trigger::find_declaration;
 use crate::slack::events::{Event, PostedMessage};
@@ -32,9 +34,57 @@ impl Outcome {
     }
 }
 
+/// Applies decoded events in order, as if one at a time; what each did. The messages posted
+/// into incident channels between two other events are recorded together, a few statements
+/// for all of them.
+pub async fn apply_all(
+    conn: &mut AnyConnection,
+    events: &[&Event],
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Outcome>> {
+    let mut channels = record::ChannelIncidents::default();
+    let mut outcomes = Vec::with_capacity(events.len());
+    let mut waiting: Vec<(usize, Arc<Incident>, &PostedMessage)> = Vec::new();
+    for event in events {
+        if let Event::MessagePosted(m) = event {
+            if let Some(incident) = channels.get(conn, &m.team, &m.channel).await? {
+                waiting.push((outcomes.len(), incident, m));
+                outcomes.push(Outcome::Recorded("message"));
+                continue;
+            }
+        }
+        record_together(conn, &mut waiting, &mut outcomes, now).await?;
+        outcomes.push(apply(conn, event, settings, now, &mut channels).await?);
+    }
+    record_together(conn, &mut waiting, &mut outcomes, now).await?;
+    Ok(outcomes)
+}
+
+/// Records the waiting messages, incident by incident.
+async fn record_together(
+    conn: &mut AnyConnection,
+    waiting: &mut Vec<(usize, Arc<Incident>, &PostedMessage)>,
+    outcomes: &mut [Outcome],
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    while let Some((_, incident, _)) = waiting.first() {
+        let incident = incident.clone();
+        let (same, rest): (Vec<_>, Vec<_>) =
+            waiting.drain(..).partition(|(_, i, _)| i.id == incident.id);
+        *waiting = rest;
+        let posted: Vec<&PostedMessage> = same.iter().map(|(_, _, m)| *m).collect();
+        let what = record::messages(conn, &incident, &posted, "event", now).await?;
+        for ((i, _, _), what) in same.iter().zip(what) {
+            outcomes[*i] = Outcome::Recorded(what);
+        }
+    }
+    Ok(())
+}
+
 /// Applies one decoded event: records it if it belongs to an incident channel, and declares an
 /// incident if a person wrote the phrase anywhere else.
-pub async fn apply(
+async fn apply(
     conn: &mut AnyConnection,
     event: &Event,
     settings: &Settings,

@@ -9,7 +9,7 @@ use crate::domain::links;
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::UserId;
 use crate::store::incidents::{self, Incident};
-use crate::store::record;
+use crate::store::record::{self, LinkMention};
 
 /// What a hand-written note is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,17 +62,16 @@ pub(super) async fn links_in(
     by: &UserId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    for link in links::extract(text, None, None) {
-        record::add_link(
-            conn,
-            &incident.team,
-            incident.id,
-            &link,
-            Some(by),
-            now,
-            None,
-        )
-        .await?;
-    }
+    let found = links::extract(text, None, None);
+    let mentions: Vec<LinkMention> = found
+        .iter()
+        .map(|link| LinkMention {
+            link,
+            by: Some(by),
+            at: now,
+            ts: None,
+        })
+        .collect();
+    record::add_links(conn, &incident.team, incident.id, &mentions).await?;
     Ok(())
 }

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::effect::{queue_again, Effect, EffectError};
@@ -21,7 +21,7 @@ use super::progress::Progress;
 use super::record;
 use super::App;
 use crate::domain::{ChannelId, UserId};
-use crate::slack::events::{is_spoken, posted_from};
+use crate::slack::events::{is_spoken, posted_from, PostedMessage};
 use crate::store::incidents::Incident;
 
 /// Where a catch-up stands, saved with its effect.
@@ -188,7 +188,8 @@ async fn record_page(
     messages: &[serde_json::Value],
 ) -> anyhow::Result<usize> {
     let now = Utc::now();
-    let mut tx = app.store.begin_write().await?;
+    let mut joined = Vec::new();
+    let mut posted = Vec::new();
     for m in messages {
         let subtype = m.get("subtype").and_then(|s| s.as_str());
         if !is_spoken(subtype) {
@@ -200,15 +201,25 @@ async fn record_page(
                 // hereby's own join is not taking part.
                 if user != bot {
                     let at = crate::domain::slack_ts::to_time(ts).unwrap_or(now);
-                    record::participant(&mut tx, incident, &UserId::new(user), at, now).await?;
+                    joined.push((UserId::new(user), at));
                 }
             }
             continue;
         }
-        if let Some(posted) = posted_from(m, incident.team.clone(), channel.clone(), Some(bot)) {
-            record::message(&mut tx, incident, &posted, "history", now).await?;
-        }
+        posted.extend(posted_from(
+            m,
+            incident.team.clone(),
+            channel.clone(),
+            Some(bot),
+        ));
     }
+    // Who joined and what was said do not depend on each other's order: a page is a few
+    // statements, whatever its length.
+    let mut tx = app.store.begin_write().await?;
+    let joined: Vec<(&UserId, DateTime<Utc>)> = joined.iter().map(|(u, at)| (u, *at)).collect();
+    record::participants(&mut tx, incident, &joined, now).await?;
+    let posted: Vec<&PostedMessage> = posted.iter().collect();
+    record::messages(&mut tx, incident, &posted, "history", now).await?;
     tx.commit()
         .await
         .context("Failed to commit recovered messages")?;

@@ -1,7 +1,8 @@
 //! Recording an incident channel: messages, thread replies, edits, deletions, files, links,
 //! highlights, fix reactions and participants. Messages elsewhere are never recorded.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
@@ -13,7 +14,7 @@ use crate::domain::slack_ts::to_time as ts_to_time;
 use crate::domain::{ChannelId, TeamId, UserId};
 use crate::slack::events::{ChangedMessage, Event, PostedMessage};
 use crate::store::incidents::{self, Incident};
-use crate::store::record::{self, NewMessage};
+use crate::store::record::{self, LinkMention, NewMessage};
 
 /// What recording an event did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,20 +29,23 @@ pub enum Recorded {
 /// batch: nothing a delivery records changes which incident a channel belongs to (a channel is
 /// linked to its incident by the outbox, in a transaction of its own).
 #[derive(Default)]
-pub struct ChannelIncidents(HashMap<(TeamId, ChannelId), Option<Incident>>);
+pub struct ChannelIncidents(HashMap<(TeamId, ChannelId), Option<Arc<Incident>>>);
 
 impl ChannelIncidents {
-    async fn get(
+    /// The incident whose channel this is, if any.
+    pub(super) async fn get(
         &mut self,
         conn: &mut AnyConnection,
         team: &TeamId,
         channel: &ChannelId,
-    ) -> anyhow::Result<Option<Incident>> {
+    ) -> anyhow::Result<Option<Arc<Incident>>> {
         let key = (team.clone(), channel.clone());
         if let Some(found) = self.0.get(&key) {
             return Ok(found.clone());
         }
-        let found = incidents::by_channel(conn, team, channel).await?;
+        let found = incidents::by_channel(conn, team, channel)
+            .await?
+            .map(Arc::new);
         self.0.insert(key, found.clone());
         Ok(found)
     }
@@ -111,68 +115,121 @@ pub async fn message(
     source: &'static str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<&'static str> {
-    if m.from_self {
-        // hereby's own messages are already in the timeline as what they announce.
-        return Ok("hereby's own message");
-    }
-    let posted_at = ts_to_time(&m.ts).unwrap_or(now);
+    let mut what = messages(conn, incident, &[m], source, now).await?;
+    Ok(what.pop().unwrap_or("nothing"))
+}
+
+/// Records posted messages of one incident, as [`message`] would one after another, in a few
+/// statements however many there are; what became of each, in order.
+pub async fn messages(
+    conn: &mut AnyConnection,
+    incident: &Incident,
+    posted: &[&PostedMessage],
+    source: &'static str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<&'static str>> {
+    let mut what = vec!["message"; posted.len()];
+    let at = |m: &PostedMessage| ts_to_time(&m.ts).unwrap_or(now);
     // An app that posts with only its bot ID is named by that ID until Slack tells its name.
-    let unnamed_app = match (&m.user, &m.author_name, &m.bot_id) {
-        (None, None, Some(bot)) if m.from_bot => Some(UserId::new(bot.clone())),
-        _ => None,
-    };
-    let new = NewMessage {
-        channel: &m.channel,
-        ts: &m.ts,
-        thread_ts: m.thread_ts.as_deref(),
-        user: m.user.as_ref().or(unnamed_app.as_ref()),
-        from_app: m.from_bot,
-        author_name: m.author_name.as_deref(),
-        subtype: m.subtype.as_deref(),
-        text: &m.text,
-        files: m.files.clone(),
-        posted_at,
-        source,
-    };
-    if !record::add_message(conn, &incident.team, incident.id, &new).await? {
+    let unnamed_apps: Vec<Option<UserId>> = posted
+        .iter()
+        .map(|m| match (&m.user, &m.author_name, &m.bot_id) {
+            (None, None, Some(bot)) if m.from_bot => Some(UserId::new(bot.clone())),
+            _ => None,
+        })
+        .collect();
+    // The first of each message goes in; a second copy is known already, as it would be later.
+    let mut first = HashSet::new();
+    let mut rows = Vec::new();
+    for (i, m) in posted.iter().enumerate() {
+        if m.from_self {
+            // hereby's own messages are already in the timeline as what they announce.
+            what[i] = "hereby's own message";
+        } else if first.insert((m.channel.as_str(), m.ts.as_str())) {
+            rows.push((
+                i,
+                NewMessage {
+                    channel: &m.channel,
+                    ts: &m.ts,
+                    thread_ts: m.thread_ts.as_deref(),
+                    user: m.user.as_ref().or(unnamed_apps[i].as_ref()),
+                    from_app: m.from_bot,
+                    author_name: m.author_name.as_deref(),
+                    subtype: m.subtype.as_deref(),
+                    text: &m.text,
+                    files: m.files.clone(),
+                    posted_at: at(m),
+                    source,
+                },
+            ));
+        } else {
+            what[i] = "message already recorded";
+        }
+    }
+    let new_rows: Vec<NewMessage> = rows.iter().map(|(_, row)| row.clone()).collect();
+    let new = record::add_messages(conn, &incident.team, incident.id, &new_rows).await?;
+    let mut added = Vec::new();
+    for (i, _) in &rows {
+        let m = posted[*i];
+        if new.contains(&(m.channel.to_string(), m.ts.clone())) {
+            added.push(*i);
+        } else {
+            what[*i] = "message already recorded";
+        }
+    }
+    for (i, m) in posted.iter().enumerate() {
         // Known already; history may show an edit that was never delivered.
-        if let Some(edited) = &m.edited_ts {
+        if let ("message already recorded", Some(edited)) = (what[i], &m.edited_ts) {
             let edited_at = ts_to_time(edited).unwrap_or(now);
             record::edit_message(conn, &incident.team, &m.channel, &m.ts, &m.text, edited_at)
                 .await?;
         }
-        return Ok("message already recorded");
     }
-    for link in links::extract(&m.text, m.blocks.as_ref(), m.attachments.as_ref()) {
-        record::add_link(
-            conn,
-            &incident.team,
-            incident.id,
-            &link,
-            m.user.as_ref(),
-            posted_at,
-            Some(&m.ts),
-        )
-        .await?;
-    }
-    if let (Some(user), false) = (&m.user, m.from_bot) {
-        participant(conn, incident, user, posted_at, now).await?;
-    }
-    if let Some(bot) = unnamed_app {
-        if !record::user_known(conn, &incident.team, &bot).await? {
-            queue_again(
-                conn,
-                incident,
-                &[Effect::LookUpBot {
-                    bot: bot.to_string(),
-                }],
-                bot.as_str(),
-                now,
+    let links: Vec<(usize, Vec<links::Link>)> = added
+        .iter()
+        .map(|&i| {
+            let m = posted[i];
+            (
+                i,
+                links::extract(&m.text, m.blocks.as_ref(), m.attachments.as_ref()),
             )
-            .await?;
-        }
+        })
+        .collect();
+    let mentions: Vec<LinkMention> = links
+        .iter()
+        .flat_map(|(i, found)| {
+            let m = posted[*i];
+            found.iter().map(move |link| LinkMention {
+                link,
+                by: m.user.as_ref(),
+                at: at(m),
+                ts: Some(&m.ts),
+            })
+        })
+        .collect();
+    record::add_links(conn, &incident.team, incident.id, &mentions).await?;
+    let people: Vec<(&UserId, DateTime<Utc>)> = added
+        .iter()
+        .filter_map(|&i| match (&posted[i].user, posted[i].from_bot) {
+            (Some(user), false) => Some((user, at(posted[i]))),
+            _ => None,
+        })
+        .collect();
+    participants(conn, incident, &people, now).await?;
+    let mut apps: Vec<&UserId> = added
+        .iter()
+        .filter_map(|&i| unnamed_apps[i].as_ref())
+        .collect();
+    let mut once = HashSet::new();
+    apps.retain(|bot| once.insert(bot.as_str()));
+    let known = record::known_users(conn, &incident.team, &apps).await?;
+    for bot in apps.into_iter().filter(|b| !known.contains(b.as_str())) {
+        let effect = Effect::LookUpBot {
+            bot: bot.to_string(),
+        };
+        queue_again(conn, incident, &[effect], bot.as_str(), now).await?;
     }
-    Ok("message")
+    Ok(what)
 }
 
 async fn changed(
@@ -193,20 +250,18 @@ async fn changed(
     if !record::edit_message(conn, &incident.team, &c.channel, &c.ts, &c.text, at).await? {
         return Ok("edit without change");
     }
-    for link in links::extract(&c.text, c.blocks.as_ref(), c.attachments.as_ref()) {
-        if !before.contains(&link.url) {
-            record::add_link(
-                conn,
-                &incident.team,
-                incident.id,
-                &link,
-                None,
-                at,
-                Some(&c.ts),
-            )
-            .await?;
-        }
-    }
+    let found = links::extract(&c.text, c.blocks.as_ref(), c.attachments.as_ref());
+    let mentions: Vec<LinkMention> = found
+        .iter()
+        .filter(|link| !before.contains(&link.url))
+        .map(|link| LinkMention {
+            link,
+            by: None,
+            at,
+            ts: Some(&c.ts),
+        })
+        .collect();
+    record::add_links(conn, &incident.team, incident.id, &mentions).await?;
     Ok("edit")
 }
 
@@ -239,19 +294,25 @@ pub async fn participant(
     at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    if record::add_participant(conn, &incident.team, incident.id, user, at).await?
-        && !record::user_known(conn, &incident.team, user).await?
-    {
-        queue_again(
-            conn,
-            incident,
-            &[Effect::LookUpUser {
-                user: user.to_string(),
-            }],
-            user.as_str(),
-            now,
-        )
-        .await?;
+    participants(conn, incident, &[(user, at)], now).await
+}
+
+/// Notes participants, each seen at a time, and asks Slack for the names of those hereby sees
+/// for the first time.
+pub async fn participants(
+    conn: &mut AnyConnection,
+    incident: &Incident,
+    seen: &[(&UserId, DateTime<Utc>)],
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let new = record::add_participants(conn, &incident.team, incident.id, seen).await?;
+    let new: Vec<&UserId> = new.iter().collect();
+    let known = record::known_users(conn, &incident.team, &new).await?;
+    for user in new.into_iter().filter(|u| !known.contains(u.as_str())) {
+        let effect = Effect::LookUpUser {
+            user: user.to_string(),
+        };
+        queue_again(conn, incident, &[effect], user.as_str(), now).await?;
     }
     Ok(())
 }

@@ -9,7 +9,6 @@ use chrono::Utc;
 use tracing::Instrument;
 
 use super::{backoff, later, Outcome};
-use crate::app::record::ChannelIncidents;
 use crate::app::{ingest, App};
 use crate::slack::events;
 use crate::store::deliveries::PendingDelivery;
@@ -26,22 +25,32 @@ const BATCH: i64 = 128;
 /// claimed.
 const FULL_CLAIM_EVERY: u64 = 32;
 
-/// Decodes a stored delivery and applies it inside `tx`; the note to keep and whether its
-/// payload is worth keeping.
+/// Decodes stored deliveries and applies them in order inside `tx`: for each, the note to
+/// keep and whether its payload is worth keeping.
 async fn apply(
     tx: &mut crate::store::Tx,
-    d: &PendingDelivery,
+    deliveries: &[PendingDelivery],
     settings: &crate::app::Settings,
     now: chrono::DateTime<Utc>,
-    channels: &mut ChannelIncidents,
-) -> anyhow::Result<(String, bool)> {
-    Ok(match events::decode(&d.payload) {
-        Ok(event) => {
-            let outcome = ingest::apply(tx, &event, settings, now, channels).await?;
-            (format!("{outcome:?}"), outcome.keeps_payload())
-        }
-        Err(e) => (format!("undecodable: {e}"), false),
-    })
+) -> anyhow::Result<Vec<(i64, String, bool)>> {
+    let decoded: Vec<_> = deliveries
+        .iter()
+        .map(|d| events::decode(&d.payload))
+        .collect();
+    let readable: Vec<&events::Event> = decoded.iter().filter_map(|e| e.as_ref().ok()).collect();
+    let mut outcomes = ingest::apply_all(tx, &readable, settings, now)
+        .await?
+        .into_iter();
+    let mut done = Vec::with_capacity(deliveries.len());
+    for (d, event) in deliveries.iter().zip(&decoded) {
+        let (note, keep) = match (event, outcomes.next()) {
+            (Ok(_), Some(outcome)) => (format!("{outcome:?}"), outcome.keeps_payload()),
+            (Ok(_), None) => anyhow::bail!("an event was applied without an outcome"),
+            (Err(e), _) => (format!("undecodable: {e}"), false),
+        };
+        done.push((d.id, note, keep));
+    }
+    Ok(done)
 }
 
 /// The longest a delivery waits between attempts.
@@ -121,12 +130,7 @@ impl DeliveryWorker {
     async fn process_batch(&self, batch: &[PendingDelivery]) -> anyhow::Result<()> {
         let now = Utc::now();
         let mut tx = self.app.store.begin_write().await?;
-        let mut done = Vec::with_capacity(batch.len());
-        let mut channels = ChannelIncidents::default();
-        for d in batch {
-            let (note, keep) = apply(&mut tx, d, &self.app.settings, now, &mut channels).await?;
-            done.push((d.id, note, keep));
-        }
+        let done = apply(&mut tx, batch, &self.app.settings, now).await?;
         if !Store::finish_deliveries(&mut tx, &self.id, Utc::now(), &done).await? {
             anyhow::bail!("another worker took some of these deliveries over");
         }
@@ -150,29 +154,17 @@ impl DeliveryWorker {
         let span = tracing::info_span!("Processing a delivery", event_id = %d.event_id, attempt = d.attempts);
         let result = async {
             let mut tx = self.app.store.begin_write().await?;
-            let (note, keep) = apply(
-                &mut tx,
-                d,
-                &self.app.settings,
-                now,
-                &mut ChannelIncidents::default(),
-            )
-            .await?;
-            if Store::finish_deliveries(
-                &mut tx,
-                &self.id,
-                Utc::now(),
-                &[(d.id, note.clone(), keep)],
-            )
-            .await?
-            {
+            let done = apply(&mut tx, std::slice::from_ref(d), &self.app.settings, now).await?;
+            if Store::finish_deliveries(&mut tx, &self.id, Utc::now(), &done).await? {
                 tx.commit()
                     .await
                     .context("Failed to commit a processed delivery")?;
                 let took = (Utc::now() - d.received_at).to_std().unwrap_or_default();
                 metrics::histogram!("hereby_delivery_processing_seconds")
                     .record(took.as_secs_f64());
-                tracing::info!(outcome = %note, "Delivery processed");
+                for (_, note, _) in &done {
+                    tracing::info!(outcome = %note, "Delivery processed");
+                }
             }
             anyhow::Ok(())
         }

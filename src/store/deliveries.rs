@@ -104,24 +104,10 @@ impl Store {
         let mut inserted: std::collections::HashSet<(String, String)> =
             std::collections::HashSet::new();
         for chunk in batch.chunks(ROWS_PER_INSERT) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 6;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6
-                    )
-                })
-                .collect();
             let sql = format!(
                 "INSERT INTO deliveries (team_id, event_id, event_type, payload, retry_num, received_at)
                  VALUES {} ON CONFLICT (team_id, event_id) DO NOTHING RETURNING team_id, event_id",
-                values.join(", ")
+                super::value_rows(chunk.len(), 6, 1)
             );
             let mut q = sqlx::query_as::<_, DeliveryKey>(sqlx::AssertSqlSafe(sql));
             for d in chunk {
@@ -206,16 +192,13 @@ impl Store {
             return Ok(true);
         }
         // VALUES names its columns column1, column2, … on both engines.
-        let values: Vec<String> = (0..done.len())
-            .map(|i| format!("(${}, ${}, ${})", 3 * i + 3, 3 * i + 4, 3 * i + 5))
-            .collect();
         let sql = format!(
             "UPDATE deliveries SET processed_at = $1, claimed_until = NULL, last_error = v.column2,
                     payload = CASE WHEN v.column3 = 1 THEN deliveries.payload ELSE '' END
              FROM (VALUES {}) AS v
              WHERE deliveries.id = v.column1 AND deliveries.claimed_by = $2
                AND deliveries.processed_at IS NULL",
-            values.join(", ")
+            super::value_rows(done.len(), 3, 3)
         );
         // Only placeholders are formatted into the text; every value is bound.
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))

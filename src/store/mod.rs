@@ -248,6 +248,21 @@ impl Store {
     }
 }
 
+/// The `VALUES` rows of a multi-row statement: `rows` groups of `width` numbered placeholders,
+/// the first numbered `first`; only placeholders are formatted into SQL, every value is bound.
+pub(crate) fn value_rows(rows: usize, width: usize, first: usize) -> String {
+    (0..rows)
+        .map(|row| format!("({})", places(width, first + row * width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `count` numbered placeholders from `first`, for an `IN (…)` list.
+pub(crate) fn places(count: usize, first: usize) -> String {
+    let places: Vec<String> = (first..first + count).map(|n| format!("${n}")).collect();
+    places.join(", ")
+}
+
 /// Milliseconds since the epoch, as stored.
 pub fn to_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()

@@ -6,7 +6,9 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
-use super::to_millis;
+use std::collections::{HashMap, HashSet};
+
+use super::{places, to_millis, value_rows};
 use crate::domain::links::Link;
 use crate::domain::{ChannelId, TeamId, UserId};
 
@@ -36,6 +38,9 @@ pub(crate) struct CachedUser {
     pub real_name: Option<String>,
 }
 
+/// Rows per multi-row statement (13 parameters a message: far below every engine's limit).
+const ROWS: usize = 64;
+
 /// Records a message once; `true` when it was new.
 pub async fn add_message(
     conn: &mut AnyConnection,
@@ -43,29 +48,50 @@ pub async fn add_message(
     incident: i64,
     m: &NewMessage<'_>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO messages (team_id, incident_id, channel_id, ts, thread_ts, user_id, author_kind, author_name,
-                               subtype, text, files, posted_at, source)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         ON CONFLICT (team_id, channel_id, ts) DO NOTHING",
-    )
-    .bind(team.to_string())
-    .bind(incident)
-    .bind(m.channel.to_string())
-    .bind(m.ts.to_string())
-    .bind(m.thread_ts.map(str::to_string))
-    .bind(m.user.map(|u| u.to_string()))
-    .bind(if m.from_app { "app" } else { "person" })
-    .bind(m.author_name.map(str::to_string))
-    .bind(m.subtype.map(str::to_string))
-    .bind(m.text.to_string())
-    .bind(m.files.as_ref().map(|f| f.to_string()))
-    .bind(to_millis(m.posted_at))
-    .bind(m.source)
-    .execute(conn)
-    .await
-    .context("Failed to record a message")?;
-    Ok(done.rows_affected() == 1)
+    let new = add_messages(conn, team, incident, std::slice::from_ref(m)).await?;
+    Ok(!new.is_empty())
+}
+
+/// Records messages once each, with one statement for up to 64 of them; the `(channel, ts)`
+/// of those that were new.
+pub async fn add_messages(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    messages: &[NewMessage<'_>],
+) -> anyhow::Result<HashSet<(String, String)>> {
+    let mut new = HashSet::new();
+    for chunk in messages.chunks(ROWS) {
+        let sql = format!(
+            "INSERT INTO messages (team_id, incident_id, channel_id, ts, thread_ts, user_id, author_kind, author_name,
+                                   subtype, text, files, posted_at, source)
+             VALUES {} ON CONFLICT (team_id, channel_id, ts) DO NOTHING RETURNING channel_id, ts",
+            value_rows(chunk.len(), 13, 1)
+        );
+        let mut q = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+        for m in chunk {
+            q = q
+                .bind(team.to_string())
+                .bind(incident)
+                .bind(m.channel.to_string())
+                .bind(m.ts.to_string())
+                .bind(m.thread_ts.map(str::to_string))
+                .bind(m.user.map(|u| u.to_string()))
+                .bind(if m.from_app { "app" } else { "person" })
+                .bind(m.author_name.map(str::to_string))
+                .bind(m.subtype.map(str::to_string))
+                .bind(m.text.to_string())
+                .bind(m.files.as_ref().map(|f| f.to_string()))
+                .bind(to_millis(m.posted_at))
+                .bind(m.source);
+        }
+        new.extend(
+            q.fetch_all(&mut *conn)
+                .await
+                .context("Failed to record messages")?,
+        );
+    }
+    Ok(new)
 }
 
 /// Applies an edit, keeping the previous text in the history; `false` if the message is not
@@ -191,31 +217,58 @@ pub async fn set_highlight(
     Ok(done.rows_affected() == 1)
 }
 
-/// Records a link: the first mention keeps its label, author and time; later ones count.
-pub async fn add_link(
+/// One mention of a link: by whom, when, and in which message.
+#[derive(Debug, Clone)]
+pub struct LinkMention<'a> {
+    pub link: &'a Link,
+    pub by: Option<&'a UserId>,
+    pub at: DateTime<Utc>,
+    pub ts: Option<&'a str>,
+}
+
+/// Records links mentioned in this order: the first mention of each keeps its label, author
+/// and time; later ones count. One statement for up to 64 different links.
+pub async fn add_links(
     conn: &mut AnyConnection,
     team: &TeamId,
     incident: i64,
-    link: &Link,
-    by: Option<&UserId>,
-    at: DateTime<Utc>,
-    ts: Option<&str>,
+    mentions: &[LinkMention<'_>],
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO links (team_id, incident_id, url, label, first_by, first_at, first_ts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (team_id, incident_id, url) DO UPDATE SET mentions = links.mentions + 1",
-    )
-    .bind(team.to_string())
-    .bind(incident)
-    .bind(link.url.clone())
-    .bind(link.label.clone())
-    .bind(by.map(|u| u.to_string()))
-    .bind(to_millis(at))
-    .bind(ts.map(str::to_string))
-    .execute(conn)
-    .await
-    .context("Failed to record a link")?;
+    // One row per link (a statement may not upsert a row twice): its first mention, counted.
+    let mut first: Vec<(&LinkMention, i64)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for m in mentions {
+        match index.get(m.link.url.as_str()) {
+            Some(&i) => first[i].1 += 1,
+            None => {
+                index.insert(&m.link.url, first.len());
+                first.push((m, 1));
+            }
+        }
+    }
+    for chunk in first.chunks(ROWS) {
+        let sql = format!(
+            "INSERT INTO links (team_id, incident_id, url, label, first_by, first_at, first_ts, mentions)
+             VALUES {}
+             ON CONFLICT (team_id, incident_id, url) DO UPDATE SET mentions = links.mentions + excluded.mentions",
+            value_rows(chunk.len(), 8, 1)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (m, mentions) in chunk {
+            q = q
+                .bind(team.to_string())
+                .bind(incident)
+                .bind(m.link.url.clone())
+                .bind(m.link.label.clone())
+                .bind(m.by.map(|u| u.to_string()))
+                .bind(to_millis(m.at))
+                .bind(m.ts.map(str::to_string))
+                .bind(*mentions);
+        }
+        q.execute(&mut *conn)
+            .await
+            .context("Failed to record links")?;
+    }
     Ok(())
 }
 
@@ -227,27 +280,83 @@ pub async fn add_participant(
     user: &UserId,
     at: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let known: Option<i64> = sqlx::query_scalar("SELECT first_seen_at FROM participants WHERE team_id = $1 AND incident_id = $2 AND user_id = $3")
-        .bind(team.to_string())
-        .bind(incident)
-        .bind(user.to_string())
-        .fetch_optional(&mut *conn)
-        .await
-        .context("Failed to look up a participant")?;
-    let sql = match known {
-        Some(first_seen_at) if first_seen_at <= to_millis(at) => return Ok(false),
-        Some(_) => "UPDATE participants SET first_seen_at = $4 WHERE team_id = $1 AND incident_id = $2 AND user_id = $3",
-        None => "INSERT INTO participants (team_id, incident_id, user_id, first_seen_at) VALUES ($1, $2, $3, $4)",
-    };
-    sqlx::query(sql)
-        .bind(team.to_string())
-        .bind(incident)
-        .bind(user.to_string())
-        .bind(to_millis(at))
-        .execute(conn)
-        .await
-        .context("Failed to record a participant")?;
-    Ok(known.is_none())
+    let new = add_participants(conn, team, incident, &[(user, at)]).await?;
+    Ok(!new.is_empty())
+}
+
+/// Notes that people took part, each seen at a time; keeps the earliest time seen for each.
+/// Returns those new to the incident, in the order first seen.
+pub async fn add_participants(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    seen: &[(&UserId, DateTime<Utc>)],
+) -> anyhow::Result<Vec<UserId>> {
+    let mut earliest: Vec<(&UserId, i64)> = Vec::new();
+    for (user, at) in seen {
+        let at = to_millis(*at);
+        match earliest.iter_mut().find(|(u, _)| u == user) {
+            Some((_, first)) => *first = (*first).min(at),
+            None => earliest.push((user, at)),
+        }
+    }
+    let mut new = Vec::new();
+    for chunk in earliest.chunks(ROWS) {
+        let sql = format!(
+            "SELECT user_id, first_seen_at FROM participants
+             WHERE team_id = $1 AND incident_id = $2 AND user_id IN ({})",
+            places(chunk.len(), 3)
+        );
+        let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql))
+            .bind(team.to_string())
+            .bind(incident);
+        for (user, _) in chunk {
+            q = q.bind(user.to_string());
+        }
+        let known: HashMap<String, i64> = q
+            .fetch_all(&mut *conn)
+            .await
+            .context("Failed to look up participants")?
+            .into_iter()
+            .collect();
+        for (user, at) in chunk {
+            if known.get(user.as_str()).is_some_and(|first| first > at) {
+                sqlx::query("UPDATE participants SET first_seen_at = $4 WHERE team_id = $1 AND incident_id = $2 AND user_id = $3")
+                    .bind(team.to_string())
+                    .bind(incident)
+                    .bind(user.to_string())
+                    .bind(*at)
+                    .execute(&mut *conn)
+                    .await
+                    .context("Failed to record a participant")?;
+            }
+        }
+        let unseen: Vec<(&UserId, i64)> = chunk
+            .iter()
+            .filter(|(u, _)| !known.contains_key(u.as_str()))
+            .copied()
+            .collect();
+        if unseen.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "INSERT INTO participants (team_id, incident_id, user_id, first_seen_at) VALUES {}",
+            value_rows(unseen.len(), 4, 1)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (user, at) in &unseen {
+            q = q
+                .bind(team.to_string())
+                .bind(incident)
+                .bind(user.to_string())
+                .bind(*at);
+        }
+        q.execute(&mut *conn)
+            .await
+            .context("Failed to record participants")?;
+        new.extend(unseen.into_iter().map(|(u, _)| u.clone()));
+    }
+    Ok(new)
 }
 
 /// Whether a user's name is cached.
@@ -256,13 +365,33 @@ pub async fn user_known(
     team: &TeamId,
     user: &UserId,
 ) -> anyhow::Result<bool> {
-    let row = sqlx::query("SELECT 1 AS one FROM users WHERE team_id = $1 AND user_id = $2")
-        .bind(team.to_string())
-        .bind(user.to_string())
-        .fetch_optional(conn)
-        .await
-        .context("Failed to look up a cached user")?;
-    Ok(row.is_some())
+    Ok(!known_users(conn, team, &[user]).await?.is_empty())
+}
+
+/// Which of these users' names are cached.
+pub async fn known_users(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    users: &[&UserId],
+) -> anyhow::Result<HashSet<String>> {
+    let mut known = HashSet::new();
+    for chunk in users.chunks(ROWS) {
+        let sql = format!(
+            "SELECT user_id FROM users WHERE team_id = $1 AND user_id IN ({})",
+            places(chunk.len(), 2)
+        );
+        let mut q =
+            sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).bind(team.to_string());
+        for u in chunk {
+            q = q.bind(u.to_string());
+        }
+        known.extend(
+            q.fetch_all(&mut *conn)
+                .await
+                .context("Failed to look up cached users")?,
+        );
+    }
+    Ok(known)
 }
 
 /// Caches a user's names.

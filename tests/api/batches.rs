@@ -74,3 +74,179 @@ async fn a_delivery_that_can_never_be_recorded_does_not_hold_up_its_batch_and_is
         "the payload is kept to look at"
     );
 }
+
+/// The messages of one burst, in the order they arrive: links mentioned again, a person seen
+/// first in a message that arrives later, a second copy of a message edited since, hereby's own
+/// message, and an app that is named only by its bot ID.
+fn burst(channel: &str) -> Vec<hereby::slack::events::PostedMessage> {
+    use hereby::domain::{ChannelId, TeamId, UserId};
+    let ts = stamp;
+    let message = |user: Option<&str>, at: u64, text: &str| hereby::slack::events::PostedMessage {
+        team: TeamId::new(TEAM),
+        channel: ChannelId::new(channel),
+        user: user.map(UserId::new),
+        text: text.to_string(),
+        ts: ts(at),
+        thread_ts: None,
+        from_bot: false,
+        from_self: false,
+        subtype: None,
+        author_name: None,
+        bot_id: None,
+        blocks: None,
+        attachments: None,
+        files: None,
+        edited_ts: None,
+    };
+    let mut edited = message(
+        Some("W2"),
+        101,
+        "<https://a.example/> is back, see <https://c.example/>",
+    );
+    edited.edited_ts = Some(ts(105));
+    let mut own = message(None, 102, "hereby's welcome");
+    (own.from_bot, own.from_self, own.bot_id) = (true, true, Some("BHEREBY".into()));
+    let app = |at: u64| {
+        let mut m = message(None, at, "deploy finished");
+        (m.from_bot, m.bot_id) = (true, Some("B1".into()));
+        m
+    };
+    let mut reply = message(Some("W3"), 104, "runbook: <https://a.example/|the runbook>");
+    reply.thread_ts = Some(ts(100));
+    vec![
+        message(
+            Some("W1"),
+            100,
+            "errors at <https://a.example/> and <https://b.example/>",
+        ),
+        message(Some("W2"), 101, "<https://a.example/> again"),
+        message(Some("W1"), 99, "I saw it first"),
+        edited,
+        own,
+        app(103),
+        app(106),
+        reply,
+    ]
+}
+
+/// A Slack ts `n` seconds into a fixed minute, so that each message has a time of its own.
+fn stamp(n: u64) -> String {
+    format!("{}.000100", 1_790_000_000 + n)
+}
+
+/// The parts of incident 1's record a burst touches, comparable between two databases (the
+/// declarer, seen at the declaration, is left out).
+async fn record_of(app: &TestApp) -> Vec<String> {
+    let store = app.store().await;
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT ts, COALESCE(thread_ts, ''), COALESCE(user_id, ''), author_kind, COALESCE(text, ''), COALESCE(edited_at, 0) FROM messages WHERE incident_id = 1 ORDER BY ts",
+        "SELECT url, COALESCE(label, ''), COALESCE(first_by, ''), first_at, COALESCE(first_ts, ''), mentions FROM links WHERE incident_id = 1 ORDER BY url",
+        "SELECT user_id, first_seen_at FROM participants WHERE incident_id = 1 AND user_id <> 'W111' ORDER BY user_id",
+        "SELECT dedupe_key FROM outbox WHERE dedupe_key LIKE '%look_up%' AND dedupe_key NOT LIKE '%W111' ORDER BY dedupe_key",
+        "SELECT COALESCE(previous_text, '') FROM message_edits ORDER BY edited_at",
+    ] {
+        for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+        {
+            let cells: Vec<String> = (0..row.len())
+                .map(|i| {
+                    row.try_get::<String, _>(i)
+                        .or_else(|_| row.try_get::<i64, _>(i).map(|n| n.to_string()))
+                        .unwrap()
+                })
+                .collect();
+            out.push(cells.join(" | "));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn messages_recorded_together_read_exactly_as_if_recorded_one_at_a_time() {
+    use hereby::app::record;
+    use hereby::domain::{ChannelId, TeamId};
+    let mut outcomes = Vec::new();
+    let mut records = Vec::new();
+    for together in [false, true] {
+        let app = spawn_app().await;
+        let channel = app.declared("burst").await;
+        app.settle().await;
+        let store = app.store().await;
+        let mut tx = store.begin_write().await.unwrap();
+        let incident = hereby::store::incidents::by_channel(
+            &mut tx,
+            &TeamId::new(TEAM),
+            &ChannelId::new(&channel),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let burst = burst(&channel);
+        let now = chrono::Utc::now();
+        let what = if together {
+            let all: Vec<_> = burst.iter().collect();
+            record::messages(&mut tx, &incident, &all, "event", now)
+                .await
+                .unwrap()
+        } else {
+            let mut what = Vec::new();
+            for m in &burst {
+                what.push(
+                    record::message(&mut tx, &incident, m, "event", now)
+                        .await
+                        .unwrap(),
+                );
+            }
+            what
+        };
+        tx.commit().await.unwrap();
+        outcomes.push(what);
+        records.push(record_of(&app).await);
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+    assert_eq!(records[0], records[1]);
+    assert_eq!(
+        outcomes[1],
+        [
+            "message",
+            "message",
+            "message",
+            "message already recorded",
+            "hereby's own message",
+            "message",
+            "message",
+            "message",
+        ]
+    );
+    let record = records[1].join("\n");
+    let (ts, at) = (stamp, |n: u64| ((1_790_000_000 + n) * 1000).to_string());
+    for expected in [
+        // The copy's edit is applied and the first text kept in the edit history.
+        format!(
+            "<https://a.example/> is back, see <https://c.example/> | {}",
+            at(105)
+        ),
+        "<https://a.example/> again".to_string(),
+        // Three mentions of one link: the first keeps its author; the label comes later.
+        format!("https://a.example/ |  | W1 | {} | {} | 3", at(100), ts(100)),
+        format!("https://b.example/ |  | W1 | {} | {} | 1", at(100), ts(100)),
+        // W1 is first seen in the message that arrived later but was posted earlier.
+        format!("W1 | {}", at(99)),
+        format!("W3 | {}", at(104)),
+        // The app is looked up once, whatever number of its messages.
+        "B1".to_string(),
+    ] {
+        assert!(
+            record.contains(&expected),
+            "{expected} missing from:\n{record}"
+        );
+    }
+    assert_eq!(record.matches("look_up_bot").count(), 1, "{record}");
+    assert!(
+        !record.lines().any(|l| l.starts_with("https://c.example")),
+        "a link only an edit added waits for the edit's own event: {record}"
+    );
+}
