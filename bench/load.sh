@@ -6,7 +6,8 @@
 # Web API (bench/fake_slack.py) answers the calls both bots make. See BENCHMARKS.md.
 #
 # Settings (environment): RUNS (5), DURATION seconds per run (6), RATES per second for the
-# fixed-rate runs ("200 1000"), CONCURRENCIES connections for the max-rate runs ("32 128"),
+# fixed-rate runs ("200 1000"; empty for none), CONCURRENCIES connections for the max-rate runs
+# ("32 128"; empty for none),
 # ENGINE for hereby's store (sqlite, or postgres: a throwaway PostgreSQL cluster with fsync on,
 # started from Debian's postgresql package; the Bolt reference always uses SQLite), BENCH_VENV
 # (the Bolt virtualenv, $HOME/.cache/hereby/bench-venv), CARGO_TARGET_DIR, BENCH_KEEP (set:
@@ -17,8 +18,8 @@ ROOT=$PWD
 
 RUNS=${RUNS:-5}
 DURATION=${DURATION:-6}
-RATES=${RATES:-200 1000}
-CONCURRENCIES=${CONCURRENCIES:-32 128}
+RATES=${RATES-200 1000}
+CONCURRENCIES=${CONCURRENCIES-32 128}
 ENGINE=${ENGINE:-sqlite}
 VENV=${BENCH_VENV:-$HOME/.cache/hereby/bench-venv}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/hereby/target}
@@ -142,8 +143,22 @@ run_load() {
     max*) rate=max conc=${mode#max} ;;
   esac
   printf '%-6s %-9s ' "$name" "$mode" >&2
+  [ "$name" = hereby ] && ack_buckets >"$WORK/ack.before"
   "$LOAD_BIN" --url "$url" --secret "$SECRET" --channel "$CHANNEL" --rate "$rate" \
     --concurrency "$conc" --duration "$DURATION" --server-pid "$pid" --json | tee -a "$WORK/$name.$mode" >&2
+  if [ "$name" = hereby ]; then
+    ack_buckets >"$WORK/ack.after"
+    paste "$WORK/ack.before" "$WORK/ack.after" | awk '{ printf "%s %d\n", $1, $4 - $2 }' \
+      >>"$WORK/hereby.$mode.server"
+    echo "-" >>"$WORK/hereby.$mode.server"
+  fi
+}
+
+# hereby's own count of answered Events API requests by time to answer (its
+# hereby_events_ack_seconds histogram): "<upper bound in s> <cumulative count>" per line.
+ack_buckets() {
+  curl -s "http://127.0.0.1:$HEREBY_PORT/metrics" |
+    sed -n 's/^hereby_events_ack_seconds_bucket{le="\([^"]*\)"} \([0-9]*\)$/\1 \2/p'
 }
 
 # A short max-rate run whose figures are thrown away (connections, caches, database files).
@@ -313,6 +328,21 @@ for mode in modes:
         b = med(res["bolt"][mode], "acked_per_s")
         rows.append(("%s: recorded/s (hereby: until its backlog is processed)" % label,
                      "%.0f" % h, "%.0f" % b, "%.2f" % (h / b) if b else "-"))
+    # hereby's own view: from a verified request to its answer, without the loopback, the
+    # generator's timers and its scheduling; a bucket's upper bound, medians over the runs.
+    server = {"p50": [], "p99": []}
+    with open("%s/hereby.%s.server" % (work, mode)) as f:
+        for run in f.read().split("-\n"):
+            buckets = [(float(le), int(n)) for le, n in (l.split() for l in run.splitlines())]
+            if not buckets or buckets[-1][1] == 0:
+                continue
+            for q in ("p50", "p99"):
+                need = buckets[-1][1] * (0.5 if q == "p50" else 0.99)
+                server[q].append(next(le for le, n in buckets if n >= need) * 1000)
+    if server["p99"]:
+        rows.append(("%s: ack p50 / p99 inside hereby, ms (at most)" % label,
+                     "%g / %g" % (statistics.median(server["p50"]), statistics.median(server["p99"])),
+                     "-", "-"))
     d = drain.get(mode, [])
     rows.append(("%s: backlog after the run, s to process it (median / max)" % label,
                  "%.2f / %.2f" % (statistics.median(d), max(d)) if d else "-", "none", "-"))

@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `hereby_deliveries_received_total` | counter | `event_type` |
 //! | `hereby_deliveries_duplicate_total` | counter | |
+//! | `hereby_events_ack_seconds` | histogram | |
 //! | `hereby_delivery_processing_seconds` | histogram | |
 //! | `hereby_outbox_depth` | gauge | |
 //! | `hereby_outbox_retries_total` | counter | `step`, `reason` |
@@ -31,6 +32,14 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
                         0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
                     ],
                 )
+                .ok()?
+                .set_buckets_for_metric(
+                    Matcher::Full("hereby_events_ack_seconds".into()),
+                    &[
+                        0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1,
+                        0.25, 0.5, 1.0, 2.0, 3.0,
+                    ],
+                )
                 .ok()?;
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
@@ -49,6 +58,10 @@ fn describe() {
     metrics::describe_counter!(
         "hereby_deliveries_duplicate_total",
         "Redeliveries of a stored event_id, acknowledged and ignored"
+    );
+    metrics::describe_histogram!(
+        "hereby_events_ack_seconds",
+        "From a verified Events API request to its answer: the delivery is stored durably by then (Slack retries what is not answered within 3 s)"
     );
     metrics::describe_histogram!(
         "hereby_delivery_processing_seconds",

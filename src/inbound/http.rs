@@ -122,19 +122,20 @@ async fn events(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, IngressError> {
+    let started = std::time::Instant::now();
     let text = verified(&state, &headers, &body)?;
     let retry_num = headers
         .get("x-slack-retry-num")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<i64>().ok());
-    Ok(
-        match dispatch::event_payload(&state.app, text, retry_num).await? {
-            EventsAnswer::Challenge(challenge) => {
-                Json(json!({ "challenge": challenge })).into_response()
-            }
-            EventsAnswer::Ack => StatusCode::OK.into_response(),
-        },
-    )
+    let answer = match dispatch::event_payload(&state.app, text, retry_num).await? {
+        EventsAnswer::Challenge(challenge) => {
+            Json(json!({ "challenge": challenge })).into_response()
+        }
+        EventsAnswer::Ack => StatusCode::OK.into_response(),
+    };
+    metrics::histogram!("hereby_events_ack_seconds").record(started.elapsed().as_secs_f64());
+    Ok(answer)
 }
 
 #[tracing::instrument(name = "Receiving a slash command", skip_all)]

@@ -370,6 +370,7 @@ async fn metrics_count_deliveries_duplicates_slack_calls_and_the_outbox() {
         "hereby_deliveries_duplicate_total",
         "hereby_slack_api_calls_total{method=\"conversations.create\"}",
         "hereby_delivery_processing_seconds_bucket",
+        "hereby_events_ack_seconds_bucket{le=\"0.005\"}",
         "hereby_outbox_depth",
     ] {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
