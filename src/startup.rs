@@ -44,28 +44,33 @@ impl Application {
             config.slack_timeout,
             config.slack_rate_window,
         )?;
+        let settings = Arc::new(Settings {
+            timezone: config.timezone,
+            channel_prefix: config.channel_prefix.clone(),
+            announce_channel: config.announce_channel.clone(),
+            custom_roles: config.custom_roles.clone(),
+            highlight_reaction: config.highlight_reaction.clone(),
+            fix_reactions: config.fix_reactions.clone(),
+            postmortem_template: config.postmortem_template.clone(),
+            postmortem_canvas: config.postmortem_canvas,
+            rename_channels: config.rename_channels,
+            followup_interval: config.followup_interval,
+            max_attempts: config.max_attempts,
+            web_base: config.web.public_url.as_ref().map(|u| u.to_string()),
+            api_origin: config.slack_api_url.clone(),
+            policy: crate::domain::transitions::Policy {
+                open: config.open_commands,
+            },
+        });
+        let at_once = Arc::new(crate::app::ingest::AtOnce::new(settings.clone()));
         let app = App {
-            deliveries: crate::store::group_commit::DeliveryWriter::start(store.clone()),
+            deliveries: crate::store::group_commit::DeliveryWriter::start(
+                store.clone(),
+                Some(at_once),
+            ),
             store,
             slack,
-            settings: Arc::new(Settings {
-                timezone: config.timezone,
-                channel_prefix: config.channel_prefix.clone(),
-                announce_channel: config.announce_channel.clone(),
-                custom_roles: config.custom_roles.clone(),
-                highlight_reaction: config.highlight_reaction.clone(),
-                fix_reactions: config.fix_reactions.clone(),
-                postmortem_template: config.postmortem_template.clone(),
-                postmortem_canvas: config.postmortem_canvas,
-                rename_channels: config.rename_channels,
-                followup_interval: config.followup_interval,
-                max_attempts: config.max_attempts,
-                web_base: config.web.public_url.as_ref().map(|u| u.to_string()),
-                api_origin: config.slack_api_url.clone(),
-                policy: crate::domain::transitions::Policy {
-                    open: config.open_commands,
-                },
-            }),
+            settings,
             deliveries_waiting: Arc::new(Notify::new()),
             effects_waiting: Arc::new(Notify::new()),
         };

@@ -1,6 +1,8 @@
 //! What a delivered event means to hereby: for now, a person's message that declares an
 //! incident. Runs inside the transaction that marks the delivery processed.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -12,7 +14,8 @@ use super::Settings;
 use crate::domain::incident::{DeclareIncident, Incident, Origin};
 use crate::domain::slack_ts;
 use crate::domain::trigger::find_declaration;
-use crate::slack::events::{Event, PostedMessage};
+use crate::slack::events::{self, Event, PostedMessage};
+use crate::store::group_commit::{Processed, RecordAtOnce};
 
 /// What processing an event did, for the log and the delivery's note.
 #[derive(Debug, PartialEq, Eq)]
@@ -31,6 +34,51 @@ impl Outcome {
     /// Whether the raw delivery may stay stored: only what concerns an incident does.
     pub fn keeps_payload(&self) -> bool {
         !matches!(self, Outcome::Elsewhere(_))
+    }
+}
+
+/// Processes stored deliveries in order: decodes each and applies what decodes. For each,
+/// `(id, note, keep_payload)`: what processing did, and whether the raw payload may stay.
+pub async fn apply_stored(
+    conn: &mut AnyConnection,
+    stored: &[(i64, &str)],
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Processed> {
+    let decoded: Vec<_> = stored.iter().map(|(_, p)| events::decode(p)).collect();
+    let readable: Vec<&Event> = decoded.iter().filter_map(|e| e.as_ref().ok()).collect();
+    let mut outcomes = apply_all(conn, &readable, settings, now).await?.into_iter();
+    let mut done = Vec::with_capacity(stored.len());
+    for ((id, _), event) in stored.iter().zip(&decoded) {
+        let (note, keep) = match (event, outcomes.next()) {
+            (Ok(_), Some(outcome)) => (format!("{outcome:?}"), outcome.keeps_payload()),
+            (Ok(_), None) => anyhow::bail!("an event was applied without an outcome"),
+            (Err(e), _) => (format!("undecodable: {e}"), false),
+        };
+        done.push((*id, note, keep));
+    }
+    Ok(done)
+}
+
+/// Processes deliveries in the transaction that stores them.
+pub struct AtOnce {
+    settings: Arc<Settings>,
+}
+
+impl AtOnce {
+    pub fn new(settings: Arc<Settings>) -> Self {
+        AtOnce { settings }
+    }
+}
+
+impl RecordAtOnce for AtOnce {
+    fn record<'a>(
+        &'a self,
+        conn: &'a mut AnyConnection,
+        stored: &'a [(i64, &'a str)],
+        now: DateTime<Utc>,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<Processed>> + Send + 'a>> {
+        Box::pin(apply_stored(conn, stored, &self.settings, now))
     }
 }
 

@@ -100,6 +100,12 @@ pub async fn event_payload(
                     tracing::debug!(event_id, event_type, "Delivery stored");
                     app.deliveries_waiting.notify_one();
                 }
+                Recorded::Processed => {
+                    metrics::counter!("hereby_deliveries_received_total", "event_type" => event_type.to_string()).increment(1);
+                    tracing::debug!(event_id, event_type, "Delivery stored and processed");
+                    // What it queued for Slack (a declaration's channel) is for the outbox.
+                    app.effects_waiting.notify_one();
+                }
                 Recorded::Duplicate => {
                     metrics::counter!("hereby_deliveries_duplicate_total").increment(1);
                     tracing::info!(

@@ -10,7 +10,6 @@ use tracing::Instrument;
 
 use super::{backoff, later, Outcome};
 use crate::app::{ingest, App};
-use crate::slack::events;
 use crate::store::deliveries::PendingDelivery;
 use crate::store::Store;
 
@@ -25,32 +24,18 @@ const BATCH: i64 = 128;
 /// claimed.
 const FULL_CLAIM_EVERY: u64 = 32;
 
-/// Decodes stored deliveries and applies them in order inside `tx`: for each, the note to
-/// keep and whether its payload is worth keeping.
+/// Decodes stored deliveries and applies them in order inside `tx`.
 async fn apply(
     tx: &mut crate::store::Tx,
     deliveries: &[PendingDelivery],
     settings: &crate::app::Settings,
     now: chrono::DateTime<Utc>,
 ) -> anyhow::Result<Vec<(i64, String, bool)>> {
-    let decoded: Vec<_> = deliveries
+    let stored: Vec<(i64, &str)> = deliveries
         .iter()
-        .map(|d| events::decode(&d.payload))
+        .map(|d| (d.id, d.payload.as_str()))
         .collect();
-    let readable: Vec<&events::Event> = decoded.iter().filter_map(|e| e.as_ref().ok()).collect();
-    let mut outcomes = ingest::apply_all(tx, &readable, settings, now)
-        .await?
-        .into_iter();
-    let mut done = Vec::with_capacity(deliveries.len());
-    for (d, event) in deliveries.iter().zip(&decoded) {
-        let (note, keep) = match (event, outcomes.next()) {
-            (Ok(_), Some(outcome)) => (format!("{outcome:?}"), outcome.keeps_payload()),
-            (Ok(_), None) => anyhow::bail!("an event was applied without an outcome"),
-            (Err(e), _) => (format!("undecodable: {e}"), false),
-        };
-        done.push((d.id, note, keep));
-    }
-    Ok(done)
+    ingest::apply_stored(tx, &stored, settings, now).await
 }
 
 /// The longest a delivery waits between attempts.
@@ -131,7 +116,7 @@ impl DeliveryWorker {
         let now = Utc::now();
         let mut tx = self.app.store.begin_write().await?;
         let done = apply(&mut tx, batch, &self.app.settings, now).await?;
-        if !Store::finish_deliveries(&mut tx, &self.id, Utc::now(), &done).await? {
+        if !Store::finish_deliveries(&mut tx, Some(&self.id), Utc::now(), &done).await? {
             anyhow::bail!("another worker took some of these deliveries over");
         }
         tx.commit()
@@ -155,7 +140,7 @@ impl DeliveryWorker {
         let result = async {
             let mut tx = self.app.store.begin_write().await?;
             let done = apply(&mut tx, std::slice::from_ref(d), &self.app.settings, now).await?;
-            if Store::finish_deliveries(&mut tx, &self.id, Utc::now(), &done).await? {
+            if Store::finish_deliveries(&mut tx, Some(&self.id), Utc::now(), &done).await? {
                 tx.commit()
                     .await
                     .context("Failed to commit a processed delivery")?;
@@ -178,8 +163,13 @@ impl DeliveryWorker {
                 metrics::counter!("hereby_deliveries_failed_total").increment(1);
                 let note = format!("failed after {} attempts: {e:#}", d.attempts);
                 let mut tx = self.app.store.begin_write().await?;
-                if Store::finish_deliveries(&mut tx, &self.id, Utc::now(), &[(d.id, note, true)])
-                    .await?
+                if Store::finish_deliveries(
+                    &mut tx,
+                    Some(&self.id),
+                    Utc::now(),
+                    &[(d.id, note, true)],
+                )
+                .await?
                 {
                     tx.commit()
                         .await

@@ -23,6 +23,8 @@ const QUEUE_AFTER: LeaseQueue = LeaseQueue {
     counts_attempts: true,
 };
 
+use std::collections::HashMap;
+
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
@@ -31,6 +33,8 @@ use chrono::{DateTime, Utc};
 pub enum Recorded {
     /// First time this `event_id` arrived: stored, to be processed.
     New,
+    /// First time this `event_id` arrived: stored and processed in the same transaction.
+    Processed,
     /// Slack delivered this `event_id` before: nothing stored.
     Duplicate,
 }
@@ -73,6 +77,7 @@ impl From<Claimed> for PendingDelivery {
 /// A delivery's key: Slack's `event_id` within its workspace.
 #[derive(sqlx::FromRow)]
 struct DeliveryKey {
+    id: i64,
     team_id: String,
     event_id: String,
 }
@@ -87,26 +92,42 @@ pub struct OwnedDelivery {
     pub retry_num: Option<i64>,
 }
 
-/// Rows per `INSERT` of a group commit (6 parameters each, far below every engine's limit).
-const ROWS_PER_INSERT: usize = 64;
-
 impl Store {
-    /// Commits a batch of deliveries in one transaction (one `fsync` for all of them), with
-    /// multi-row inserts; for each, in order, whether it was new or a redelivery (also of an
-    /// earlier one in the same batch). Nothing is stored if the transaction fails.
-    #[tracing::instrument(name = "Storing deliveries together", skip_all, fields(deliveries = batch.len()))]
+    /// Commits a batch of deliveries in one transaction (one `fsync` for all of them); for
+    /// each, in order, whether it was new or a redelivery (also of an earlier one in the same
+    /// batch). Nothing is stored if the transaction fails.
     pub async fn record_deliveries(
         &self,
         batch: &[OwnedDelivery],
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<Recorded>> {
         let mut tx = self.begin_write().await?;
-        let mut inserted: std::collections::HashSet<(String, String)> =
-            std::collections::HashSet::new();
-        for chunk in batch.chunks(ROWS_PER_INSERT) {
+        let ids = Store::store_deliveries(&mut tx, batch, now).await?;
+        tx.commit()
+            .await
+            .context("Failed to commit stored deliveries")?;
+        Ok(ids
+            .iter()
+            .map(|id| match id {
+                Some(_) => Recorded::New,
+                None => Recorded::Duplicate,
+            })
+            .collect())
+    }
+
+    /// Stores a batch of deliveries inside `tx` with multi-row inserts; for each, in order,
+    /// its id if it is new, `None` for a redelivery (also of an earlier one in the batch).
+    #[tracing::instrument(name = "Storing deliveries together", skip_all, fields(deliveries = batch.len()))]
+    pub async fn store_deliveries(
+        tx: &mut Tx,
+        batch: &[OwnedDelivery],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<Option<i64>>> {
+        let mut inserted: HashMap<(String, String), i64> = HashMap::new();
+        for chunk in batch.chunks(super::rows_per_statement(6)) {
             let sql = format!(
                 "INSERT INTO deliveries (team_id, event_id, event_type, payload, retry_num, received_at)
-                 VALUES {} ON CONFLICT (team_id, event_id) DO NOTHING RETURNING team_id, event_id",
+                 VALUES {} ON CONFLICT (team_id, event_id) DO NOTHING RETURNING id, team_id, event_id",
                 super::value_rows(chunk.len(), 6, 1)
             );
             let mut q = sqlx::query_as::<_, DeliveryKey>(sqlx::AssertSqlSafe(sql));
@@ -120,27 +141,30 @@ impl Store {
                     .bind(to_millis(now));
             }
             for r in q
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut **tx)
                 .await
                 .context("Failed to store deliveries")?
             {
-                inserted.insert((r.team_id, r.event_id));
+                inserted.insert((r.team_id, r.event_id), r.id);
             }
         }
-        tx.commit()
-            .await
-            .context("Failed to commit stored deliveries")?;
         // The first of each event_id that went in is new; everything else was there already.
         Ok(batch
             .iter()
-            .map(|d| {
-                if inserted.remove(&(d.team_id.clone(), d.event_id.clone())) {
-                    Recorded::New
-                } else {
-                    Recorded::Duplicate
-                }
-            })
+            .map(|d| inserted.remove(&(d.team_id.clone(), d.event_id.clone())))
             .collect())
+    }
+
+    /// Whether a delivery older than `id` waits to be processed (or is being processed).
+    pub async fn unprocessed_before(tx: &mut Tx, id: i64) -> anyhow::Result<bool> {
+        let older: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM deliveries WHERE processed_at IS NULL AND id < $1 LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .context("Failed to look for older deliveries")?;
+        Ok(older.is_some())
     }
 
     /// Takes up to `limit` of the oldest unprocessed deliveries that no live worker holds, for
@@ -178,40 +202,43 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Marks deliveries processed inside the transaction that holds their effects, in one
-    /// statement: `(id, note, keep_payload)` each. `false` when this worker no longer holds
-    /// every one of them (a lease lapsed and another worker took over). Unless `keep_payload`,
+    /// Marks deliveries processed inside the transaction that holds their effects, one
+    /// statement for up to 66 of them: `(id, note, keep_payload)` each. `worker` is the worker
+    /// that claimed them, `None` for deliveries processed in the transaction that stores them.
+    /// `false` when this worker no longer holds every one of them (a lease lapsed and another
+    /// worker took over). Unless `keep_payload`,
     /// the raw payload is erased: hereby keeps nothing said outside incidents.
     pub async fn finish_deliveries(
         tx: &mut Tx,
-        worker: &str,
+        worker: Option<&str>,
         now: DateTime<Utc>,
         done: &[(i64, String, bool)],
     ) -> anyhow::Result<bool> {
-        if done.is_empty() {
-            return Ok(true);
+        let mut marked = 0;
+        for chunk in done.chunks(super::rows_per_statement(3)) {
+            // VALUES names its columns column1, column2, … on both engines.
+            let sql = format!(
+                "UPDATE deliveries SET processed_at = $1, claimed_until = NULL, last_error = v.column2,
+                        payload = CASE WHEN v.column3 = 1 THEN deliveries.payload ELSE '' END
+                 FROM (VALUES {}) AS v
+                 WHERE deliveries.id = v.column1 AND deliveries.claimed_by IS NOT DISTINCT FROM $2
+                   AND deliveries.processed_at IS NULL",
+                super::value_rows(chunk.len(), 3, 3)
+            );
+            // Only placeholders are formatted into the text; every value is bound.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(to_millis(now))
+                .bind(worker.map(str::to_string));
+            for (id, note, keep) in chunk {
+                q = q.bind(*id).bind(note.clone()).bind(i64::from(*keep));
+            }
+            marked += q
+                .execute(&mut **tx)
+                .await
+                .context("Failed to mark deliveries processed")?
+                .rows_affected();
         }
-        // VALUES names its columns column1, column2, … on both engines.
-        let sql = format!(
-            "UPDATE deliveries SET processed_at = $1, claimed_until = NULL, last_error = v.column2,
-                    payload = CASE WHEN v.column3 = 1 THEN deliveries.payload ELSE '' END
-             FROM (VALUES {}) AS v
-             WHERE deliveries.id = v.column1 AND deliveries.claimed_by = $2
-               AND deliveries.processed_at IS NULL",
-            super::value_rows(done.len(), 3, 3)
-        );
-        // Only placeholders are formatted into the text; every value is bound.
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(to_millis(now))
-            .bind(worker.to_string());
-        for (id, note, keep) in done {
-            q = q.bind(*id).bind(note.clone()).bind(i64::from(*keep));
-        }
-        let r = q
-            .execute(&mut **tx)
-            .await
-            .context("Failed to mark deliveries processed")?;
-        Ok(r.rows_affected() == done.len() as u64)
+        Ok(marked == done.len() as u64)
     }
 
     /// How many of a workspace's deliveries received up to `until` are not processed yet.

@@ -7,18 +7,38 @@
 //! A lone request is not made to wait: the writer commits as soon as a request arrives, and
 //! gathers only what queued up while the previous commit was under way (up to a bound).
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::deliveries::{OwnedDelivery, Recorded};
-use super::Store;
+use super::{Store, Tx};
 
 /// The most deliveries one transaction stores.
 pub const MAX_BATCH: usize = 256;
 
 /// How many requests may wait for the writer before senders wait too.
 const QUEUE: usize = 4096;
+
+/// What a delivery's processing left to keep: `(id, note, keep_payload)`, as
+/// [`Store::finish_deliveries`] takes it.
+pub type Processed = Vec<(i64, String, bool)>;
+
+/// Processes deliveries inside the transaction that stores them (implemented by the use cases
+/// above the store): `(id, payload)` of each new delivery, in arrival order.
+pub trait RecordAtOnce: Send + Sync {
+    fn record<'a>(
+        &'a self,
+        conn: &'a mut AnyConnection,
+        stored: &'a [(i64, &'a str)],
+        now: DateTime<Utc>,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<Processed>> + Send + 'a>>;
+}
 
 struct Request {
     delivery: OwnedDelivery,
@@ -33,9 +53,12 @@ pub struct DeliveryWriter {
 
 impl DeliveryWriter {
     /// Starts the writer task on `store`; it ends when the last `DeliveryWriter` is dropped.
-    pub fn start(store: Store) -> Self {
+    /// With `at_once`, the deliveries of a batch are processed in the transaction that stores
+    /// them whenever nothing older waits to be processed (else the delivery worker takes them,
+    /// in order); a batch whose processing fails is stored all the same and left to the worker.
+    pub fn start(store: Store, at_once: Option<Arc<dyn RecordAtOnce>>) -> Self {
         let (requests, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(store, queue));
+        tokio::spawn(write_batches(store, at_once, queue));
         DeliveryWriter { requests }
     }
 
@@ -53,33 +76,125 @@ impl DeliveryWriter {
     }
 }
 
-async fn write_batches(store: Store, mut queue: mpsc::Receiver<Request>) {
-    let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
+async fn write_batches(
+    store: Store,
+    at_once: Option<Arc<dyn RecordAtOnce>>,
+    mut queue: mpsc::Receiver<Request>,
+) {
+    let mut deliveries: Vec<OwnedDelivery> = Vec::with_capacity(MAX_BATCH);
+    let mut answers: Vec<oneshot::Sender<Result<Recorded, String>>> = Vec::with_capacity(MAX_BATCH);
+    // Until a look at the queue says otherwise, older deliveries may wait (an earlier run's).
+    let mut behind = true;
     while let Some(first) = queue.recv().await {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
+        let mut next = Some(first);
+        while let Some(Request { delivery, stored }) = next {
+            deliveries.push(delivery);
+            answers.push(stored);
+            next = if deliveries.len() < MAX_BATCH {
+                queue.try_recv().ok()
+            } else {
+                None
+            };
         }
-        let deliveries: Vec<OwnedDelivery> = batch.iter().map(|r| r.delivery.clone()).collect();
         metrics::histogram!("hereby_delivery_batch_size").record(deliveries.len() as f64);
-        match store.record_deliveries(&deliveries, Utc::now()).await {
+        let at_once = at_once.as_deref();
+        match write_batch(&store, at_once, &mut behind, &deliveries).await {
             Ok(recorded) => {
-                for (request, recorded) in batch.drain(..).zip(recorded) {
-                    let _ = request.stored.send(Ok(recorded));
+                for (stored, recorded) in answers.drain(..).zip(recorded) {
+                    let _ = stored.send(Ok(recorded));
                 }
             }
             Err(e) => {
                 let error = format!("{e:#}");
-                tracing::error!(%error, deliveries = batch.len(), "Could not store a batch of deliveries; each is refused so that Slack retries it");
-                for request in batch.drain(..) {
-                    let _ = request.stored.send(Err(error.clone()));
+                tracing::error!(%error, deliveries = deliveries.len(), "Could not store a batch of deliveries; each is refused so that Slack retries it");
+                for stored in answers.drain(..) {
+                    let _ = stored.send(Err(error.clone()));
                 }
             }
         }
+        deliveries.clear();
     }
+}
+
+/// Stores one batch, and processes it in the same transaction when it may.
+async fn write_batch(
+    store: &Store,
+    at_once: Option<&dyn RecordAtOnce>,
+    behind: &mut bool,
+    deliveries: &[OwnedDelivery],
+) -> anyhow::Result<Vec<Recorded>> {
+    let now = Utc::now();
+    let mut tx = store.begin_write().await?;
+    let ids = Store::store_deliveries(&mut tx, deliveries, now).await?;
+    let new: Vec<(i64, &str)> = deliveries
+        .iter()
+        .zip(&ids)
+        .filter_map(|(d, id)| id.map(|id| (id, d.payload.as_str())))
+        .collect();
+    let mut processed = false;
+    if let (Some(at_once), Some((first, _))) = (at_once, new.first()) {
+        // Processing stays in arrival order: while older deliveries wait, the worker has them.
+        if *behind {
+            *behind = Store::unprocessed_before(&mut tx, *first).await?;
+        }
+        if !*behind {
+            processed = process_at_once(&mut tx, at_once, &new, now).await?;
+            *behind = !processed;
+        }
+    }
+    tx.commit()
+        .await
+        .context("Failed to commit stored deliveries")?;
+    if processed {
+        let took = (Utc::now() - now).to_std().unwrap_or_default();
+        for _ in &new {
+            metrics::histogram!("hereby_delivery_processing_seconds").record(took.as_secs_f64());
+        }
+        tracing::info!(deliveries = new.len(), "Deliveries stored and processed");
+    }
+    Ok(ids
+        .iter()
+        .map(|id| match id {
+            Some(_) if processed => Recorded::Processed,
+            Some(_) => Recorded::New,
+            None => Recorded::Duplicate,
+        })
+        .collect())
+}
+
+/// Processes stored deliveries behind a savepoint: `false`, with nothing of it kept, if that
+/// failed (the deliveries stay stored for the worker, which isolates one that always fails).
+async fn process_at_once(
+    tx: &mut Tx,
+    at_once: &dyn RecordAtOnce,
+    new: &[(i64, &str)],
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let savepoint = |sql: &'static str| sqlx::query(sql);
+    savepoint("SAVEPOINT at_once")
+        .execute(&mut **tx)
+        .await
+        .context("Failed to set a savepoint")?;
+    let processed = async {
+        let done = at_once.record(tx, new, now).await?;
+        if !Store::finish_deliveries(tx, None, now, &done).await? {
+            anyhow::bail!("a delivery was processed by a worker meanwhile");
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    let (sql, done) = match &processed {
+        Ok(()) => ("RELEASE SAVEPOINT at_once", true),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), deliveries = new.len(), "Could not process deliveries as they were stored; the delivery worker takes them over");
+            ("ROLLBACK TO SAVEPOINT at_once", false)
+        }
+    };
+    savepoint(sql)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to end a savepoint")?;
+    Ok(done)
 }
 
 #[cfg(test)]
@@ -108,7 +223,7 @@ mod tests {
     #[tokio::test]
     async fn deliveries_that_arrive_together_are_committed_in_one_transaction_each_answered() {
         let (_dir, store) = store().await;
-        let writer = DeliveryWriter::start(store.clone());
+        let writer = DeliveryWriter::start(store.clone(), None);
         // Ten requests at once, one of them a redelivery of another.
         let mut ids: Vec<String> = (0..9).map(|n| format!("Ev{n}")).collect();
         ids.push("Ev3".into());
@@ -130,12 +245,130 @@ mod tests {
     #[tokio::test]
     async fn a_batch_that_cannot_be_stored_refuses_each_of_its_deliveries() {
         let (_dir, store) = store().await;
-        let writer = DeliveryWriter::start(store.clone());
+        let writer = DeliveryWriter::start(store.clone(), None);
         store.close().await;
         let answers = futures_util::future::join_all(
             ["EvA", "EvB", "EvC"].map(|id| writer.record(delivery(id))),
         )
         .await;
         assert!(answers.iter().all(|a| a.is_err()), "{answers:?}");
+    }
+
+    /// Processes what it is given (or fails, when told to), noting the ids in order.
+    #[derive(Default)]
+    struct Recorder {
+        fail: std::sync::atomic::AtomicBool,
+        seen: std::sync::Mutex<Vec<i64>>,
+    }
+
+    impl RecordAtOnce for Recorder {
+        fn record<'a>(
+            &'a self,
+            conn: &'a mut AnyConnection,
+            stored: &'a [(i64, &'a str)],
+            _now: DateTime<Utc>,
+        ) -> Pin<Box<dyn Future<Output = anyhow::Result<Processed>> + Send + 'a>> {
+            Box::pin(async move {
+                // A write that the savepoint must take back when processing fails.
+                sqlx::query("UPDATE deliveries SET last_error = 'touched'")
+                    .execute(&mut *conn)
+                    .await?;
+                if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+                    anyhow::bail!("the record refused it");
+                }
+                self.seen
+                    .lock()
+                    .unwrap()
+                    .extend(stored.iter().map(|(id, _)| *id));
+                Ok(stored
+                    .iter()
+                    .map(|(id, _)| (*id, "recorded".to_string(), true))
+                    .collect())
+            })
+        }
+    }
+
+    async fn unprocessed(store: &Store) -> Vec<String> {
+        sqlx::query_scalar("SELECT event_id FROM deliveries WHERE processed_at IS NULL ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_delivery_is_processed_in_the_transaction_that_stores_it_when_nothing_older_waits() {
+        let (_dir, store) = store().await;
+        let recorder = Arc::new(Recorder::default());
+        let writer = DeliveryWriter::start(store.clone(), Some(recorder.clone()));
+        assert_eq!(
+            writer.record(delivery("EvA")).await.unwrap(),
+            Recorded::Processed
+        );
+        assert_eq!(
+            writer.record(delivery("EvA")).await.unwrap(),
+            Recorded::Duplicate
+        );
+        assert!(unprocessed(&store).await.is_empty());
+        assert_eq!(*recorder.seen.lock().unwrap(), [1]);
+        let note: String = sqlx::query_scalar("SELECT last_error FROM deliveries")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(note, "recorded");
+    }
+
+    #[tokio::test]
+    async fn while_an_older_delivery_waits_new_ones_are_left_to_the_worker_in_order() {
+        let (_dir, store) = store().await;
+        // An earlier run stored this one and stopped before processing it.
+        store
+            .record_deliveries(&[delivery("EvOld")], Utc::now())
+            .await
+            .unwrap();
+        let recorder = Arc::new(Recorder::default());
+        let writer = DeliveryWriter::start(store.clone(), Some(recorder.clone()));
+        assert_eq!(writer.record(delivery("EvB")).await.unwrap(), Recorded::New);
+        assert_eq!(unprocessed(&store).await, ["EvOld", "EvB"]);
+        // The worker catches up; from then on deliveries are processed as they are stored.
+        sqlx::query("UPDATE deliveries SET processed_at = 1")
+            .execute(store.writer())
+            .await
+            .unwrap();
+        assert_eq!(
+            writer.record(delivery("EvC")).await.unwrap(),
+            Recorded::Processed
+        );
+        assert_eq!(*recorder.seen.lock().unwrap(), [3]);
+    }
+
+    #[tokio::test]
+    async fn a_batch_whose_processing_fails_is_stored_all_the_same_with_nothing_of_its_processing()
+    {
+        let (_dir, store) = store().await;
+        let recorder = Arc::new(Recorder::default());
+        recorder
+            .fail
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let writer = DeliveryWriter::start(store.clone(), Some(recorder.clone()));
+        assert_eq!(
+            writer.record(delivery("EvPoison")).await.unwrap(),
+            Recorded::New
+        );
+        assert_eq!(unprocessed(&store).await, ["EvPoison"]);
+        let touched: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE last_error IS NOT NULL")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(touched, 0, "the savepoint took processing's writes back");
+        // It still waits for the worker, so the next one is not processed before it.
+        recorder
+            .fail
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(
+            writer.record(delivery("EvNext")).await.unwrap(),
+            Recorded::New
+        );
+        assert!(recorder.seen.lock().unwrap().is_empty());
     }
 }

@@ -248,6 +248,13 @@ impl Store {
     }
 }
 
+/// How many rows of `width` values one multi-row statement takes. SQLite finds each bound
+/// parameter's name by walking the statement's list of names, so binding costs the square of a
+/// statement's parameter count: about 200 keeps that small beside the round trip it saves.
+pub(crate) fn rows_per_statement(width: usize) -> usize {
+    (200 / width).max(1)
+}
+
 /// The `VALUES` rows of a multi-row statement: `rows` groups of `width` numbered placeholders,
 /// the first numbered `first`; only placeholders are formatted into SQL, every value is bound.
 pub(crate) fn value_rows(rows: usize, width: usize, first: usize) -> String {

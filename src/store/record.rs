@@ -8,7 +8,7 @@ use sqlx::AnyConnection;
 
 use std::collections::{HashMap, HashSet};
 
-use super::{places, to_millis, value_rows};
+use super::{places, rows_per_statement, to_millis, value_rows};
 use crate::domain::links::Link;
 use crate::domain::{ChannelId, TeamId, UserId};
 
@@ -38,9 +38,6 @@ pub(crate) struct CachedUser {
     pub real_name: Option<String>,
 }
 
-/// Rows per multi-row statement (13 parameters a message: far below every engine's limit).
-const ROWS: usize = 64;
-
 /// Records a message once; `true` when it was new.
 pub async fn add_message(
     conn: &mut AnyConnection,
@@ -52,7 +49,7 @@ pub async fn add_message(
     Ok(!new.is_empty())
 }
 
-/// Records messages once each, with one statement for up to 64 of them; the `(channel, ts)`
+/// Records messages once each, with one statement for up to 15 of them; the `(channel, ts)`
 /// of those that were new.
 pub async fn add_messages(
     conn: &mut AnyConnection,
@@ -61,7 +58,7 @@ pub async fn add_messages(
     messages: &[NewMessage<'_>],
 ) -> anyhow::Result<HashSet<(String, String)>> {
     let mut new = HashSet::new();
-    for chunk in messages.chunks(ROWS) {
+    for chunk in messages.chunks(rows_per_statement(13)) {
         let sql = format!(
             "INSERT INTO messages (team_id, incident_id, channel_id, ts, thread_ts, user_id, author_kind, author_name,
                                    subtype, text, files, posted_at, source)
@@ -227,7 +224,7 @@ pub struct LinkMention<'a> {
 }
 
 /// Records links mentioned in this order: the first mention of each keeps its label, author
-/// and time; later ones count. One statement for up to 64 different links.
+/// and time; later ones count. One statement for up to 25 different links.
 pub async fn add_links(
     conn: &mut AnyConnection,
     team: &TeamId,
@@ -246,7 +243,7 @@ pub async fn add_links(
             }
         }
     }
-    for chunk in first.chunks(ROWS) {
+    for chunk in first.chunks(rows_per_statement(8)) {
         let sql = format!(
             "INSERT INTO links (team_id, incident_id, url, label, first_by, first_at, first_ts, mentions)
              VALUES {}
@@ -301,7 +298,7 @@ pub async fn add_participants(
         }
     }
     let mut new = Vec::new();
-    for chunk in earliest.chunks(ROWS) {
+    for chunk in earliest.chunks(rows_per_statement(4)) {
         let sql = format!(
             "SELECT user_id, first_seen_at FROM participants
              WHERE team_id = $1 AND incident_id = $2 AND user_id IN ({})",
@@ -375,7 +372,7 @@ pub async fn known_users(
     users: &[&UserId],
 ) -> anyhow::Result<HashSet<String>> {
     let mut known = HashSet::new();
-    for chunk in users.chunks(ROWS) {
+    for chunk in users.chunks(rows_per_statement(1)) {
         let sql = format!(
             "SELECT user_id FROM users WHERE team_id = $1 AND user_id IN ({})",
             places(chunk.len(), 2)

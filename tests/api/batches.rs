@@ -250,3 +250,32 @@ async fn messages_recorded_together_read_exactly_as_if_recorded_one_at_a_time() 
         "a link only an edit added waits for the edit's own event: {record}"
     );
 }
+
+#[tokio::test]
+async fn a_message_is_in_the_record_by_the_time_its_delivery_is_acknowledged() {
+    let app = spawn_app().await;
+    let c = app.declared("recorded at once").await;
+    app.settle().await;
+    let r = app
+        .post_event(&envelope(
+            "EvAtOnce",
+            say(&c, "W222", &ts(700), "rolling back now"),
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    // No waiting: the transaction that stored the delivery also recorded it.
+    let store = app.store().await;
+    let recorded: Vec<String> = sqlx::query_scalar(
+        "SELECT text FROM messages WHERE incident_id = 1 AND text = 'rolling back now'",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(recorded, ["rolling back now"]);
+    let worker: Option<String> =
+        sqlx::query_scalar("SELECT claimed_by FROM deliveries WHERE event_id = 'EvAtOnce' AND processed_at IS NOT NULL")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(worker, None, "no worker had to claim it");
+}
