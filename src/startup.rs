@@ -62,12 +62,18 @@ impl Application {
                 open: config.open_commands,
             },
         });
-        let at_once = Arc::new(crate::app::ingest::AtOnce::new(settings.clone()));
+        // On SQLite writers take turns on one connection: processing a batch in the transaction
+        // that stores it saves a claim and a commit. PostgreSQL lets the worker record one batch
+        // on its own connection while the writer stores the next, which is faster there.
+        let at_once: Option<Arc<dyn crate::store::group_commit::RecordAtOnce>> =
+            match store.backend() {
+                crate::store::Backend::Sqlite => {
+                    Some(Arc::new(crate::app::ingest::AtOnce::new(settings.clone())))
+                }
+                crate::store::Backend::Postgres => None,
+            };
         let app = App {
-            deliveries: crate::store::group_commit::DeliveryWriter::start(
-                store.clone(),
-                Some(at_once),
-            ),
+            deliveries: crate::store::group_commit::DeliveryWriter::start(store.clone(), at_once),
             store,
             slack,
             settings,
