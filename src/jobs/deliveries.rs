@@ -1,5 +1,7 @@
 //! Processes stored deliveries after they were acknowledged, oldest first, each exactly once:
-//! their effects and the "processed" marks commit in one transaction per batch.
+//! their effects and the "processed" marks commit in one transaction per batch. On SQLite most
+//! deliveries are processed as they are stored (`store::group_commit`); this worker takes what
+//! that left: an earlier run's deliveries, and any batch whose processing failed there.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;

@@ -6,6 +6,10 @@
 //!
 //! A lone request is not made to wait: the writer commits as soon as a request arrives, and
 //! gathers only what queued up while the previous commit was under way (up to a bound).
+//!
+//! Given a [`RecordAtOnce`] (on SQLite, where writers take turns anyway), the writer also
+//! processes a batch in the transaction that stores it, behind a savepoint, whenever no older
+//! delivery waits; otherwise, or if that fails, the delivery worker takes the batch, in order.
 
 use std::future::Future;
 use std::pin::Pin;
