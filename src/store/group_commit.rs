@@ -12,11 +12,13 @@
 //! delivery waits; otherwise, or if that fails, the delivery worker takes the batch, in order.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use sqlx::AnyConnection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -102,7 +104,16 @@ async fn write_batches(
         }
         metrics::histogram!("hereby_delivery_batch_size").record(deliveries.len() as f64);
         let at_once = at_once.as_deref();
-        match write_batch(&store, at_once, &mut behind, &deliveries).await {
+        // A bug that panics while processing must not stop the writer (and with it every
+        // acknowledgement): the batch is refused like a failed one, and Slack retries it.
+        let written = AssertUnwindSafe(write_batch(&store, at_once, &mut behind, &deliveries))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| {
+                behind = true;
+                Err(anyhow::anyhow!("storing the batch panicked"))
+            });
+        match written {
             Ok(recorded) => {
                 for (stored, recorded) in answers.drain(..).zip(recorded) {
                     let _ = stored.send(Ok(recorded));
@@ -374,5 +385,39 @@ mod tests {
             Recorded::New
         );
         assert!(recorder.seen.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_processing_refuses_that_batch_and_the_writer_goes_on() {
+        struct Panics;
+        impl RecordAtOnce for Panics {
+            fn record<'a>(
+                &'a self,
+                _conn: &'a mut AnyConnection,
+                stored: &'a [(i64, &'a str)],
+                _now: DateTime<Utc>,
+            ) -> Pin<Box<dyn Future<Output = anyhow::Result<Processed>> + Send + 'a>> {
+                Box::pin(async move {
+                    if stored.iter().any(|(_, payload)| payload.contains("EvBug")) {
+                        panic!("a bug in processing");
+                    }
+                    Ok(stored
+                        .iter()
+                        .map(|(id, _)| (*id, "recorded".into(), true))
+                        .collect())
+                })
+            }
+        }
+        let (_dir, store) = store().await;
+        let writer = DeliveryWriter::start(store.clone(), Some(Arc::new(Panics)));
+        assert!(writer.record(delivery("EvBug")).await.is_err());
+        assert!(
+            unprocessed(&store).await.is_empty(),
+            "nothing of it was kept"
+        );
+        assert_eq!(
+            writer.record(delivery("EvFine")).await.unwrap(),
+            Recorded::Processed
+        );
     }
 }
