@@ -20,7 +20,7 @@ use crate::store::Store;
 const LEASE_SECS: i64 = 10;
 
 /// The most deliveries processed in one transaction.
-const BATCH: i64 = 128;
+const BATCH: i64 = 512;
 
 /// One claim in this many looks at every waiting delivery, not only those past the last one
 /// claimed.
