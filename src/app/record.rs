@@ -107,6 +107,9 @@ pub async fn apply(
     }))
 }
 
+/// What [`messages`] says of a message that was recorded before.
+const KNOWN: &str = "message already recorded";
+
 /// Records a posted message (from an event or from history) once, with its links and author.
 pub async fn message(
     conn: &mut AnyConnection,
@@ -140,46 +143,43 @@ pub async fn messages(
         .collect();
     // The first of each message goes in; a second copy is known already, as it would be later.
     let mut first = HashSet::new();
-    let mut rows = Vec::new();
+    let (mut indices, mut rows) = (Vec::new(), Vec::new());
     for (i, m) in posted.iter().enumerate() {
         if m.from_self {
             // hereby's own messages are already in the timeline as what they announce.
             what[i] = "hereby's own message";
         } else if first.insert((m.channel.as_str(), m.ts.as_str())) {
-            rows.push((
-                i,
-                NewMessage {
-                    channel: &m.channel,
-                    ts: &m.ts,
-                    thread_ts: m.thread_ts.as_deref(),
-                    user: m.user.as_ref().or(unnamed_apps[i].as_ref()),
-                    from_app: m.from_bot,
-                    author_name: m.author_name.as_deref(),
-                    subtype: m.subtype.as_deref(),
-                    text: &m.text,
-                    files: m.files.clone(),
-                    posted_at: at(m),
-                    source,
-                },
-            ));
+            indices.push(i);
+            rows.push(NewMessage {
+                channel: &m.channel,
+                ts: &m.ts,
+                thread_ts: m.thread_ts.as_deref(),
+                user: m.user.as_ref().or(unnamed_apps[i].as_ref()),
+                from_app: m.from_bot,
+                author_name: m.author_name.as_deref(),
+                subtype: m.subtype.as_deref(),
+                text: &m.text,
+                files: m.files.clone(),
+                posted_at: at(m),
+                source,
+            });
         } else {
-            what[i] = "message already recorded";
+            what[i] = KNOWN;
         }
     }
-    let new_rows: Vec<NewMessage> = rows.iter().map(|(_, row)| row.clone()).collect();
-    let new = record::add_messages(conn, &incident.team, incident.id, &new_rows).await?;
+    let new = record::add_messages(conn, &incident.team, incident.id, &rows).await?;
     let mut added = Vec::new();
-    for (i, _) in &rows {
-        let m = posted[*i];
+    for i in indices {
+        let m = posted[i];
         if new.contains(&(m.channel.to_string(), m.ts.clone())) {
-            added.push(*i);
+            added.push(i);
         } else {
-            what[*i] = "message already recorded";
+            what[i] = KNOWN;
         }
     }
     for (i, m) in posted.iter().enumerate() {
         // Known already; history may show an edit that was never delivered.
-        if let ("message already recorded", Some(edited)) = (what[i], &m.edited_ts) {
+        if let (KNOWN, Some(edited)) = (what[i], &m.edited_ts) {
             let edited_at = ts_to_time(edited).unwrap_or(now);
             record::edit_message(conn, &incident.team, &m.channel, &m.ts, &m.text, edited_at)
                 .await?;
