@@ -84,7 +84,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    hereby::telemetry::init(config.log_json);
+    let _logs = hereby::telemetry::init(config.log_json);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

@@ -1,21 +1,41 @@
 //! Logging: human-readable by default (coloured only on a terminal), JSON with
 //! `HEREBY_LOG_FORMAT=json`; `RUST_LOG` filters.
+//!
+//! Lines are written to standard error by a thread of their own, so that a slow reader of the
+//! log (a busy journald, a full pipe) never holds up a request or a commit. None is dropped:
+//! when 128,000 lines wait, whoever logs waits too. Keep the returned [`Logs`] until the end
+//! of `main`; dropping it writes out what is still waiting.
 
 use std::io::IsTerminal;
 
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber once; later calls do nothing.
-pub fn init(json: bool) {
+/// Writes out the lines still waiting when dropped.
+#[must_use = "dropping it at once stops logging"]
+pub struct Logs {
+    _writer: Option<WorkerGuard>,
+}
+
+/// Installs the global subscriber once; later calls do nothing (and their [`Logs`] hold
+/// nothing).
+pub fn init(json: bool) -> Logs {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,slack_morphism=warn"));
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("hereby-log")
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
-    let _ = if json {
+        .with_writer(writer);
+    let installed = if json {
         builder.json().try_init()
     } else {
         builder.try_init()
     };
+    Logs {
+        _writer: installed.is_ok().then_some(guard),
+    }
 }

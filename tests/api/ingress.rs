@@ -1,5 +1,7 @@
 //! Authenticity, limits and the delivery guarantees of `/slack/*`.
 
+use std::path::Path;
+
 use serde_json::json;
 
 use crate::helpers::*;
@@ -247,23 +249,49 @@ async fn interactions_are_verified_too() {
     assert_eq!(ok.status(), 200);
 }
 
+/// Runs the hereby binary with `command` in `dir`, with only `PATH` and `env` set; its exit
+/// status and standard error.
+fn hereby_alone(dir: &Path, command: &str, env: &[(&str, String)]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hereby"))
+        .arg(command)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(name, value)| (name, value)))
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn a_missing_token_stops_hereby_with_status_2_and_says_where_to_find_it() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hereby"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (status, stderr) = hereby_alone(dir.path(), "serve", &[]);
+    assert_eq!(status, Some(2));
     assert!(stderr.contains("SLACK_BOT_TOKEN is not set"), "{stderr}");
     assert!(stderr.contains("OAuth & Permissions"), "{stderr}");
     assert!(stderr.contains("manifest.yml"), "{stderr}");
     assert!(
         stderr.contains("SLACK_SIGNING_SECRET is not set"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_error_hereby_logs_as_it_stops_reaches_its_log_before_it_exits() {
+    // Log lines are written by a thread of their own; what waits must be written out at exit.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = format!("sqlite://{}/no/such/dir/hereby.db", dir.path().display());
+    let (status, stderr) = hereby_alone(dir.path(), "migrate", &[("DATABASE_URL", missing)]);
+    assert_eq!(status, Some(1));
+    let logged = stderr
+        .lines()
+        .find(|l| l.contains("ERROR") && l.contains("hereby stopped"));
+    assert!(
+        logged.is_some_and(|l| l.contains("check DATABASE_URL")),
         "{stderr}"
     );
 }
