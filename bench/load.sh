@@ -10,8 +10,9 @@
 # ("32 128"; empty for none),
 # ENGINE for hereby's store (sqlite, or postgres: a throwaway PostgreSQL cluster with fsync on,
 # started from Debian's postgresql package; the Bolt reference always uses SQLite), BENCH_VENV
-# (the Bolt virtualenv, $HOME/.cache/hereby/bench-venv), CARGO_TARGET_DIR, BENCH_KEEP (set:
-# keep the logs and databases of the run).
+# (the Bolt virtualenv, $HOME/.cache/hereby/bench-venv), CARGO_TARGET_DIR, HEREBY_BIN (a hereby
+# binary to measure instead of this checkout's release build, say an earlier commit's),
+# BENCH_KEEP (set: keep the logs and databases of the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -91,7 +92,7 @@ EOF
 
 log "Building hereby and the load generator (release)"
 cargo build --release --bin hereby --example load
-HEREBY_BIN=$CARGO_TARGET_DIR/release/hereby
+HEREBY_BIN=${HEREBY_BIN:-$CARGO_TARGET_DIR/release/hereby}
 LOAD_BIN=$CARGO_TARGET_DIR/release/examples/load
 
 log "Installing the Bolt reference into $VENV"
