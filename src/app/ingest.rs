@@ -1,8 +1,6 @@
 //! What a delivered event means to hereby: for now, a person's message that declares an
 //! incident. Runs inside the transaction that marks the delivery processed.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -15,7 +13,7 @@ use crate::domain::incident::{DeclareIncident, Incident, Origin};
 use crate::domain::slack_ts;
 use crate::domain::trigger::find_declaration;
 use crate::slack::events::{self, Event, PostedMessage};
-use crate::store::group_commit::{Processed, RecordAtOnce};
+use crate::store::group_commit::{Processed, RecordAtOnce, Recording};
 
 /// What processing an event did, for the log and the delivery's note.
 #[derive(Debug, PartialEq, Eq)]
@@ -77,7 +75,7 @@ impl RecordAtOnce for AtOnce {
         conn: &'a mut AnyConnection,
         stored: &'a [(i64, &'a str)],
         now: DateTime<Utc>,
-    ) -> Pin<Box<dyn Future<Output = anyhow::Result<Processed>> + Send + 'a>> {
+    ) -> Recording<'a> {
         Box::pin(apply_stored(conn, stored, &self.settings, now))
     }
 }

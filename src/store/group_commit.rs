@@ -35,6 +35,9 @@ const QUEUE: usize = 4096;
 /// [`Store::finish_deliveries`] takes it.
 pub type Processed = Vec<(i64, String, bool)>;
 
+/// What [`RecordAtOnce::record`] returns: the processing, still to be awaited.
+pub type Recording<'a> = Pin<Box<dyn Future<Output = anyhow::Result<Processed>> + Send + 'a>>;
+
 /// Processes deliveries inside the transaction that stores them (implemented by the use cases
 /// above the store): `(id, payload)` of each new delivery, in arrival order.
 pub trait RecordAtOnce: Send + Sync {
@@ -43,7 +46,7 @@ pub trait RecordAtOnce: Send + Sync {
         conn: &'a mut AnyConnection,
         stored: &'a [(i64, &'a str)],
         now: DateTime<Utc>,
-    ) -> Pin<Box<dyn Future<Output = anyhow::Result<Processed>> + Send + 'a>>;
+    ) -> Recording<'a>;
 }
 
 struct Request {
@@ -283,7 +286,7 @@ mod tests {
             conn: &'a mut AnyConnection,
             stored: &'a [(i64, &'a str)],
             _now: DateTime<Utc>,
-        ) -> Pin<Box<dyn Future<Output = anyhow::Result<Processed>> + Send + 'a>> {
+        ) -> Recording<'a> {
             Box::pin(async move {
                 // A write that the savepoint must take back when processing fails.
                 sqlx::query("UPDATE deliveries SET last_error = 'touched'")
@@ -397,7 +400,7 @@ mod tests {
                 _conn: &'a mut AnyConnection,
                 stored: &'a [(i64, &'a str)],
                 _now: DateTime<Utc>,
-            ) -> Pin<Box<dyn Future<Output = anyhow::Result<Processed>> + Send + 'a>> {
+            ) -> Recording<'a> {
                 Box::pin(async move {
                     if stored.iter().any(|(_, payload)| payload.contains("EvBug")) {
                         panic!("a bug in processing");
