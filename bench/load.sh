@@ -116,7 +116,7 @@ if [ "$ENGINE" = postgres ]; then
   mkdir -p "$WORK/pg"
   if [ "$(id -u)" = 0 ]; then chown postgres "$WORK/pg" && chmod 755 "$WORK"; fi
   as_pg "'$PGBIN/initdb' -D '$WORK/pg/data' -A trust -U hereby >'$WORK/pg/initdb.log' 2>&1"
-  as_pg "'$PGBIN/pg_ctl' -D '$WORK/pg/data' -w -l '$WORK/pg/server.log' -o \"-p $PG_PORT -k '$WORK/pg' -c listen_addresses=127.0.0.1 -c max_connections=100\" start >/dev/null"
+  as_pg "'$PGBIN/pg_ctl' -D '$WORK/pg/data' -w -l '$WORK/pg/server.log' -o \"-p $PG_PORT -k '$WORK/pg' -c listen_addresses=127.0.0.1 -c max_connections=100 ${PG_OPTS:-}\" start >/dev/null"
   pg_stop() { as_pg "'$PGBIN/pg_ctl' -D '$WORK/pg/data' -m fast stop" >/dev/null 2>&1 || true; }
   trap 'pg_stop; cleanup' EXIT
   "$PGBIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U hereby hereby

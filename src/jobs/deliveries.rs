@@ -2,6 +2,12 @@
 //! their effects and the "processed" marks commit in one transaction per batch. On SQLite most
 //! deliveries are processed as they are stored (`store::group_commit`); this worker takes what
 //! that left: an earlier run's deliveries, and any batch whose processing failed there.
+//!
+//! New deliveries are taken inside the transaction that processes them, with no lease: one
+//! statement fewer per delivery and one commit fewer per batch. Everything else (what was
+//! stored before the worker first looked, deliveries given back to be retried, the deliveries
+//! of a batch that failed) is claimed with a lease that counts attempts, so a delivery that
+//! keeps failing, even one that brings the whole process down, is given up in the end.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
@@ -22,9 +28,8 @@ const LEASE_SECS: i64 = 10;
 /// The most deliveries processed in one transaction.
 const BATCH: i64 = 512;
 
-/// One claim in this many looks at every waiting delivery, not only those past the last one
-/// claimed.
-const FULL_CLAIM_EVERY: u64 = 32;
+/// One look in this many turns to deliveries left over before new ones.
+const LEFT_OVER_EVERY: u64 = 32;
 
 /// Decodes stored deliveries and applies them in order inside `tx`.
 async fn apply(
@@ -47,9 +52,10 @@ pub struct DeliveryWorker {
     app: App,
     id: String,
     retry_base: Duration,
-    /// The last delivery this worker claimed, 0 before the first.
+    /// New deliveries are those after this one: the last this worker took, or what was stored
+    /// before it first looked (-1 until then).
     after: AtomicI64,
-    claims: AtomicU64,
+    looks: AtomicU64,
 }
 
 impl DeliveryWorker {
@@ -58,46 +64,87 @@ impl DeliveryWorker {
             app,
             id: super::worker_id("deliveries"),
             retry_base,
-            after: AtomicI64::new(0),
-            claims: AtomicU64::new(0),
+            after: AtomicI64::new(-1),
+            looks: AtomicU64::new(0),
         }
     }
 
     /// Processes the oldest waiting deliveries, up to [`BATCH`] of them in arrival order and
-    /// in one transaction (one `fsync` for the batch). If the batch fails, each of its
-    /// deliveries is processed on its own, so one that cannot be processed never holds up the
-    /// others.
+    /// in one transaction (one `fsync` for the batch): new ones as they are taken, and every
+    /// so often, or when no new one waits, those left over.
     pub async fn run_once(&self) -> anyhow::Result<Outcome> {
+        let looks = self.looks.fetch_add(1, Ordering::Relaxed);
+        // Under a steady stream new deliveries are always waiting: the ones left over (to be
+        // retried) get their turn all the same.
+        if looks.is_multiple_of(LEFT_OVER_EVERY) && self.work_left_over().await? == Outcome::Worked
+        {
+            return Ok(Outcome::Worked);
+        }
+        if self.take_new().await? == Outcome::Worked {
+            return Ok(Outcome::Worked);
+        }
+        self.work_left_over().await
+    }
+
+    /// Takes new deliveries inside the transaction that processes them. A batch that fails is
+    /// not taken this way again: it is left over, to be claimed with its attempts counted.
+    async fn take_new(&self) -> anyhow::Result<Outcome> {
+        let store = &self.app.store;
+        let mut after = self.after.load(Ordering::Relaxed);
+        if after < 0 {
+            // What was stored before this worker first looked may be what brought an earlier
+            // run down: it is left over, so that its attempts are counted.
+            after = store.last_delivery_id().await?;
+            self.after.fetch_max(after, Ordering::Relaxed);
+        }
+        if !store.has_new_deliveries(after).await? {
+            return Ok(Outcome::Idle);
+        }
         let now = Utc::now();
-        let lease = chrono::Duration::seconds(LEASE_SECS);
-        // Past the last delivery claimed, except every so often and whenever nothing newer
-        // waits: then from the start, for deliveries given back to be retried (and any stored
-        // out of order by another replica).
-        let claims = self.claims.fetch_add(1, Ordering::Relaxed);
-        let after = self.after.load(Ordering::Relaxed);
-        let mut claimed = Vec::new();
-        if after > 0 && !claims.is_multiple_of(FULL_CLAIM_EVERY) {
-            claimed = self
-                .app
-                .store
-                .claim_deliveries(&self.id, now, lease, BATCH, Some(after))
-                .await?;
-        }
-        if claimed.is_empty() {
-            claimed = self
-                .app
-                .store
-                .claim_deliveries(&self.id, now, lease, BATCH, None)
-                .await?;
-        }
-        let Some(last) = claimed.iter().map(|d| d.id).max() else {
+        let mut tx = store.begin_write().await?;
+        let taken = store.take_deliveries(&mut tx, after, BATCH).await?;
+        let Some(last) = taken.last().map(|d| d.id) else {
+            // Another replica has them.
             return Ok(Outcome::Idle);
         };
         self.after.fetch_max(last, Ordering::Relaxed);
+        let span = tracing::info_span!("Processing deliveries together", deliveries = taken.len());
+        match self
+            .process_batch(tx, &taken, None, now)
+            .instrument(span)
+            .await
+        {
+            Ok(()) => self.app.effects_waiting.notify_one(),
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), deliveries = taken.len(), "A batch of new deliveries failed; they are retried with their attempts counted");
+            }
+        }
+        Ok(Outcome::Worked)
+    }
+
+    /// Claims deliveries left over (an earlier run's, those given back to be retried, those of
+    /// a batch that failed) with a lease that counts an attempt. If they fail as a batch, each
+    /// is processed on its own, so one that cannot be processed never holds up the others.
+    async fn work_left_over(&self) -> anyhow::Result<Outcome> {
+        let now = Utc::now();
+        let lease = chrono::Duration::seconds(LEASE_SECS);
+        let claimed = self
+            .app
+            .store
+            .claim_deliveries(&self.id, now, lease, BATCH)
+            .await?;
+        if claimed.is_empty() {
+            return Ok(Outcome::Idle);
+        }
         if claimed.len() > 1 {
             let span =
                 tracing::info_span!("Processing deliveries together", deliveries = claimed.len());
-            match self.process_batch(&claimed).instrument(span).await {
+            let tx = self.app.store.begin_write().await?;
+            match self
+                .process_batch(tx, &claimed, Some(&self.id), now)
+                .instrument(span)
+                .await
+            {
                 Ok(()) => {
                     self.app.effects_waiting.notify_one();
                     return Ok(Outcome::Worked);
@@ -113,12 +160,17 @@ impl DeliveryWorker {
         Ok(Outcome::Worked)
     }
 
-    /// Applies every delivery of a batch and marks them processed, in one transaction.
-    async fn process_batch(&self, batch: &[PendingDelivery]) -> anyhow::Result<()> {
-        let now = Utc::now();
-        let mut tx = self.app.store.begin_write().await?;
+    /// Applies every delivery of a batch and marks them processed, in `tx`: those `worker`
+    /// claimed, or (`None`) those taken in `tx`.
+    async fn process_batch(
+        &self,
+        mut tx: crate::store::Tx,
+        batch: &[PendingDelivery],
+        worker: Option<&str>,
+        now: chrono::DateTime<Utc>,
+    ) -> anyhow::Result<()> {
         let done = apply(&mut tx, batch, &self.app.settings, now).await?;
-        if !Store::finish_deliveries(&mut tx, Some(&self.id), Utc::now(), &done).await? {
+        if !Store::finish_deliveries(&mut tx, worker, Utc::now(), &done).await? {
             anyhow::bail!("another worker took some of these deliveries over");
         }
         tx.commit()

@@ -1,7 +1,13 @@
-//! Events API deliveries: stored before they are acknowledged, then claimed and processed.
+//! Events API deliveries: stored before they are acknowledged, then taken (or, when left
+//! over, claimed) and processed.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
 
 use super::lease::LeaseQueue;
-use super::{from_millis, to_millis, Store, Tx};
+use super::{from_millis, to_millis, Backend, Store, Tx};
 
 /// Deliveries wait until processed, oldest first.
 const QUEUE: LeaseQueue = LeaseQueue {
@@ -12,21 +18,11 @@ const QUEUE: LeaseQueue = LeaseQueue {
     counts_attempts: true,
 };
 
-/// The same queue from past a known id on: the claim seeks straight to rows after it instead
-/// of stepping over the index entries that rows already processed leave behind until they are
-/// vacuumed (PostgreSQL), which otherwise makes every claim slower as a burst is worked off.
-const QUEUE_AFTER: LeaseQueue = LeaseQueue {
-    table: "deliveries",
-    key: &["id"],
-    due: "processed_at IS NULL AND id > $5",
-    order: "id",
-    counts_attempts: true,
-};
+/// The most deliveries one `INSERT` stores.
+pub(crate) const DELIVERIES_PER_STATEMENT: usize = super::rows_per_statement(6);
 
-use std::collections::HashMap;
-
-use anyhow::Context;
-use chrono::{DateTime, Utc};
+/// A delivery after id `$1` that no worker has tried: never claimed, so never given back.
+const NEW: &str = "processed_at IS NULL AND id > $1 AND attempts = 0 AND claimed_until IS NULL";
 
 /// What storing a delivery found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,16 +111,17 @@ impl Store {
             .collect())
     }
 
-    /// Stores a batch of deliveries inside `tx` with multi-row inserts; for each, in order,
-    /// its id if it is new, `None` for a redelivery (also of an earlier one in the batch).
+    /// Stores a batch of deliveries on `conn` (in a transaction, unless one statement takes
+    /// them all) with multi-row inserts; for each, in order, its id if it is new, `None` for a
+    /// redelivery (also of an earlier one in the batch).
     #[tracing::instrument(name = "Storing deliveries together", skip_all, fields(deliveries = batch.len()))]
     pub async fn store_deliveries(
-        tx: &mut Tx,
+        conn: &mut sqlx::AnyConnection,
         batch: &[OwnedDelivery],
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<Option<i64>>> {
         let mut inserted: HashMap<(String, String), i64> = HashMap::new();
-        for chunk in batch.chunks(super::rows_per_statement(6)) {
+        for chunk in batch.chunks(DELIVERIES_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO deliveries (team_id, event_id, event_type, payload, retry_num, received_at)
                  VALUES {} ON CONFLICT (team_id, event_id) DO NOTHING RETURNING id, team_id, event_id",
@@ -141,7 +138,7 @@ impl Store {
                     .bind(to_millis(now));
             }
             for r in q
-                .fetch_all(&mut **tx)
+                .fetch_all(&mut *conn)
                 .await
                 .context("Failed to store deliveries")?
             {
@@ -167,9 +164,81 @@ impl Store {
         Ok(older.is_some())
     }
 
-    /// Takes up to `limit` of the oldest unprocessed deliveries that no live worker holds, for
-    /// `lease`, in the order they arrived; only those after id `after`, when given (a hint:
-    /// the caller looks without it now and then, for deliveries given back to be retried).
+    /// The newest delivery stored so far (0 when there is none): a worker that starts takes
+    /// what was stored up to here as left over, with its attempts counted.
+    pub async fn last_delivery_id(&self) -> anyhow::Result<i64> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM deliveries")
+            .fetch_one(self.pool())
+            .await
+            .context("Failed to look up the last delivery")
+    }
+
+    /// Whether a delivery after id `after` waits that no worker has tried yet, asked on a
+    /// reader (an idle worker looks every second, and on SQLite a write transaction would wait
+    /// for the writer).
+    pub async fn has_new_deliveries(&self, after: i64) -> anyhow::Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM deliveries WHERE {NEW} LIMIT 1"
+        )))
+        .bind(after)
+        .fetch_optional(self.pool())
+        .await
+        .context("Failed to look for new deliveries")?;
+        Ok(found.is_some())
+    }
+
+    /// Takes, inside `tx` (which then processes them and marks them processed), up to `limit`
+    /// deliveries after id `after` that no worker has tried yet, in the order they arrived.
+    ///
+    /// No lease is written: on PostgreSQL the rows stay locked until `tx` ends, and other
+    /// workers pass over them (`SKIP LOCKED`); on SQLite `tx` holds the only write lock. So
+    /// taking a batch costs no `UPDATE` of its rows and no commit of its own, and if the
+    /// process dies the rows are free again at once. Nothing counts this first attempt: a
+    /// batch that fails is left to [`Store::claim_deliveries`], which does.
+    pub async fn take_deliveries(
+        &self,
+        tx: &mut Tx,
+        after: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<PendingDelivery>> {
+        let postgres = self.backend == Backend::Postgres;
+        let lock = if postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT id, team_id, event_id, payload, attempts, received_at FROM deliveries
+             WHERE {NEW} ORDER BY id LIMIT $2{lock}"
+        );
+        // Read in the index's order, never gathered and sorted: PostgreSQL, guessing from
+        // statistics taken while nothing waited, would otherwise at times read and sort every
+        // waiting delivery to take the first 512, at every batch of a backlog.
+        let sorting = |on: bool| {
+            sqlx::query(if on {
+                "SET LOCAL enable_sort = DEFAULT"
+            } else {
+                "SET LOCAL enable_sort = off"
+            })
+        };
+        if postgres {
+            sorting(false).execute(&mut **tx).await?;
+        }
+        let rows: Vec<Claimed> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&mut **tx)
+            .await
+            .context("Failed to take new deliveries")?;
+        if postgres {
+            sorting(true).execute(&mut **tx).await?;
+        }
+        Ok(rows.into_iter().map(PendingDelivery::from).collect())
+    }
+
+    /// Claims, for `lease` and counting an attempt, up to `limit` of the oldest unprocessed
+    /// deliveries that no live worker holds, in the order they arrived: those left over (an
+    /// earlier run's, those given back to be retried, those of a batch that failed).
     #[tracing::instrument(name = "Claiming deliveries", skip(self))]
     pub async fn claim_deliveries(
         &self,
@@ -177,22 +246,18 @@ impl Store {
         now: DateTime<Utc>,
         lease: chrono::Duration,
         limit: i64,
-        after: Option<i64>,
     ) -> anyhow::Result<Vec<PendingDelivery>> {
-        let returning = "id, team_id, event_id, payload, attempts, received_at";
-        let queue = if after.is_some() {
-            &QUEUE_AFTER
-        } else {
-            &QUEUE
-        };
-        if !queue.has_due(self.pool(), now, after).await? {
+        if !QUEUE.has_due(self.pool(), now, None).await? {
             return Ok(Vec::new());
         }
-        let mut claim = queue.claim(returning, worker, now, lease, limit);
-        if let Some(after) = after {
-            claim = claim.bind(after);
-        }
-        let rows: Vec<Claimed> = claim
+        let rows: Vec<Claimed> = QUEUE
+            .claim(
+                "id, team_id, event_id, payload, attempts, received_at",
+                worker,
+                now,
+                lease,
+                limit,
+            )
             .fetch_all(self.writer())
             .await
             .context("Failed to claim deliveries")?;
@@ -204,7 +269,8 @@ impl Store {
 
     /// Marks deliveries processed inside the transaction that holds their effects, one
     /// statement for up to 66 of them: `(id, note, keep_payload)` each. `worker` is the worker
-    /// that claimed them, `None` for deliveries processed in the transaction that stores them.
+    /// that claimed them, `None` for deliveries processed in the transaction that stores or
+    /// takes them.
     /// `false` when this worker no longer holds every one of them (a lease lapsed and another
     /// worker took over). Unless `keep_payload`,
     /// the raw payload is erased: hereby keeps nothing said outside incidents.
@@ -216,14 +282,25 @@ impl Store {
     ) -> anyhow::Result<bool> {
         let mut marked = 0;
         for chunk in done.chunks(super::rows_per_statement(3)) {
-            // VALUES names its columns column1, column2, … on both engines.
+            // VALUES names its columns column1, column2, … on both engines. The rows are
+            // found by their ids, named a second time in an `IN` list: on a unique key the
+            // planner knows how many rows that is without any statistics. Joined to VALUES
+            // alone, PostgreSQL, guessing from statistics taken while nothing waited (or none,
+            // in a new database), read every waiting delivery, or the whole table, for each
+            // statement, and a backlog of 30,000 took a minute to record. "Not processed yet"
+            // is written so that the index of waiting deliveries cannot serve it either.
+            let ids: Vec<String> = (0..chunk.len())
+                .map(|i| format!("${}", 3 + 3 * i))
+                .collect();
             let sql = format!(
                 "UPDATE deliveries SET processed_at = $1, claimed_until = NULL, last_error = v.column2,
                         payload = CASE WHEN v.column3 = 1 THEN deliveries.payload ELSE '' END
                  FROM (VALUES {}) AS v
-                 WHERE deliveries.id = v.column1 AND deliveries.claimed_by IS NOT DISTINCT FROM $2
-                   AND deliveries.processed_at IS NULL",
-                super::value_rows(chunk.len(), 3, 3)
+                 WHERE deliveries.id IN ({}) AND deliveries.id = v.column1
+                   AND deliveries.claimed_by IS NOT DISTINCT FROM $2
+                   AND COALESCE(deliveries.processed_at, 0) = 0",
+                super::value_rows(chunk.len(), 3, 3),
+                ids.join(", ")
             );
             // Only placeholders are formatted into the text; every value is bound.
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -5,7 +5,9 @@
 //! each of them.
 //!
 //! A lone request is not made to wait: the writer commits as soon as a request arrives, and
-//! gathers only what queued up while the previous commit was under way (up to a bound).
+//! gathers only what queued up while the previous commit was under way (up to a bound). A
+//! batch that one `INSERT` can hold is stored by that statement alone, a transaction of its
+//! own, unless the batch is also processed.
 //!
 //! Given a [`RecordAtOnce`] (on SQLite, where writers take turns anyway), the writer also
 //! processes a batch in the transaction that stores it, behind a savepoint, whenever no older
@@ -22,7 +24,7 @@ use futures_util::FutureExt;
 use sqlx::AnyConnection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::deliveries::{OwnedDelivery, Recorded};
+use super::deliveries::{OwnedDelivery, Recorded, DELIVERIES_PER_STATEMENT};
 use super::{Store, Tx};
 
 /// The most deliveries one transaction stores.
@@ -142,6 +144,54 @@ async fn write_batch(
     deliveries: &[OwnedDelivery],
 ) -> anyhow::Result<Vec<Recorded>> {
     let now = Utc::now();
+    let (ids, processed) = match at_once {
+        Some(at_once) => store_and_process(store, at_once, behind, deliveries, now).await?,
+        None => (store_only(store, deliveries, now).await?, false),
+    };
+    Ok(ids
+        .iter()
+        .map(|id| match id {
+            Some(_) if processed => Recorded::Processed,
+            Some(_) => Recorded::New,
+            None => Recorded::Duplicate,
+        })
+        .collect())
+}
+
+/// Stores a batch for the delivery worker: its new deliveries' ids, in order.
+async fn store_only(
+    store: &Store,
+    deliveries: &[OwnedDelivery],
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Option<i64>>> {
+    if deliveries.len() <= DELIVERIES_PER_STATEMENT {
+        // One statement is a transaction of its own, committed (durably) before it answers:
+        // no `BEGIN` and `COMMIT` round trips, which under a steady stream are most of the
+        // wait on PostgreSQL.
+        let mut conn = store
+            .writer()
+            .acquire()
+            .await
+            .context("Failed to reach the database")?;
+        return Store::store_deliveries(&mut conn, deliveries, now).await;
+    }
+    let mut tx = store.begin_write().await?;
+    let ids = Store::store_deliveries(&mut tx, deliveries, now).await?;
+    tx.commit()
+        .await
+        .context("Failed to commit stored deliveries")?;
+    Ok(ids)
+}
+
+/// Stores a batch and, while no older delivery waits, processes it in the same transaction:
+/// its new deliveries' ids, in order, and whether they were processed.
+async fn store_and_process(
+    store: &Store,
+    at_once: &dyn RecordAtOnce,
+    behind: &mut bool,
+    deliveries: &[OwnedDelivery],
+    now: DateTime<Utc>,
+) -> anyhow::Result<(Vec<Option<i64>>, bool)> {
     let mut tx = store.begin_write().await?;
     let ids = Store::store_deliveries(&mut tx, deliveries, now).await?;
     let new: Vec<(i64, &str)> = deliveries
@@ -150,7 +200,7 @@ async fn write_batch(
         .filter_map(|(d, id)| id.map(|id| (id, d.payload.as_str())))
         .collect();
     let mut processed = false;
-    if let (Some(at_once), Some((first, _))) = (at_once, new.first()) {
+    if let Some((first, _)) = new.first() {
         // Processing stays in arrival order: while older deliveries wait, the worker has them.
         if *behind {
             *behind = Store::unprocessed_before(&mut tx, *first).await?;
@@ -171,14 +221,7 @@ async fn write_batch(
         // At a quiet hour every delivery is a batch of its own: a line each would flood the log.
         tracing::debug!(deliveries = new.len(), "Deliveries stored and processed");
     }
-    Ok(ids
-        .iter()
-        .map(|id| match id {
-            Some(_) if processed => Recorded::Processed,
-            Some(_) => Recorded::New,
-            None => Recorded::Duplicate,
-        })
-        .collect())
+    Ok((ids, processed))
 }
 
 /// Processes stored deliveries behind a savepoint: `false`, with nothing of it kept, if that

@@ -251,8 +251,12 @@ impl Store {
 /// How many rows of `width` values one multi-row statement takes. SQLite finds each bound
 /// parameter's name by walking the statement's list of names, so binding costs the square of a
 /// statement's parameter count: about 200 keeps that small beside the round trip it saves.
-pub(crate) fn rows_per_statement(width: usize) -> usize {
-    (200 / width).max(1)
+pub(crate) const fn rows_per_statement(width: usize) -> usize {
+    if width >= 200 {
+        1
+    } else {
+        200 / width
+    }
 }
 
 /// The `VALUES` rows of a multi-row statement: `rows` groups of `width` numbered placeholders,
