@@ -52,8 +52,9 @@ pub struct DeliveryWorker {
     app: App,
     id: String,
     retry_base: Duration,
-    /// New deliveries are those after this one: the last this worker took, or what was stored
-    /// before it first looked (-1 until then).
+    /// New deliveries are those after this one, and left-over ones those up to it: the last
+    /// this worker took, or the newest stored when it first looked or last found nothing new
+    /// (-1 until it first looked).
     after: AtomicI64,
     looks: AtomicU64,
 }
@@ -90,14 +91,12 @@ impl DeliveryWorker {
     /// not taken this way again: it is left over, to be claimed with its attempts counted.
     async fn take_new(&self) -> anyhow::Result<Outcome> {
         let store = &self.app.store;
-        let mut after = self.after.load(Ordering::Relaxed);
-        if after < 0 {
-            // What was stored before this worker first looked may be what brought an earlier
-            // run down: it is left over, so that its attempts are counted.
-            after = store.last_delivery_id().await?;
-            self.after.fetch_max(after, Ordering::Relaxed);
-        }
+        let after = self.known().await?;
         if !store.has_new_deliveries(after).await? {
+            // Whatever waits up to the newest delivery is left over (tried by another replica,
+            // say): the claim for left-over deliveries reaches that far from now on.
+            self.after
+                .fetch_max(store.last_delivery_id().await?, Ordering::Relaxed);
             return Ok(Outcome::Idle);
         }
         let now = Utc::now();
@@ -122,16 +121,29 @@ impl DeliveryWorker {
         Ok(Outcome::Worked)
     }
 
+    /// The last delivery known not to be new: the last taken, or the newest stored when this
+    /// worker first looked (what was stored before may be what brought an earlier run down:
+    /// it is left over, so that its attempts are counted).
+    async fn known(&self) -> anyhow::Result<i64> {
+        let after = self.after.load(Ordering::Relaxed);
+        if after >= 0 {
+            return Ok(after);
+        }
+        let last = self.app.store.last_delivery_id().await?;
+        Ok(self.after.fetch_max(last, Ordering::Relaxed).max(last))
+    }
+
     /// Claims deliveries left over (an earlier run's, those given back to be retried, those of
     /// a batch that failed) with a lease that counts an attempt. If they fail as a batch, each
     /// is processed on its own, so one that cannot be processed never holds up the others.
     async fn work_left_over(&self) -> anyhow::Result<Outcome> {
         let now = Utc::now();
         let lease = chrono::Duration::seconds(LEASE_SECS);
+        let up_to = self.known().await?;
         let claimed = self
             .app
             .store
-            .claim_deliveries(&self.id, now, lease, BATCH)
+            .claim_deliveries(&self.id, now, lease, BATCH, up_to)
             .await?;
         if claimed.is_empty() {
             return Ok(Outcome::Idle);
