@@ -12,7 +12,9 @@
 # started from Debian's postgresql package; the Bolt reference always uses SQLite), BENCH_VENV
 # (the Bolt virtualenv, $HOME/.cache/hereby/bench-venv), CARGO_TARGET_DIR, HEREBY_BIN (a hereby
 # binary to measure instead of this checkout's release build, say an earlier commit's),
-# BENCH_KEEP (set: keep the logs and databases of the run).
+# BENCH_KEEP (set: keep the logs and databases of the run), PG_OPTS (more PostgreSQL server
+# settings, e.g. "-c shared_preload_libraries=auto_explain -c auto_explain.log_min_duration=20ms"
+# to log the plans of slow statements into the kept cluster's server.log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
