@@ -226,7 +226,10 @@ impl Store {
             })
         };
         if postgres {
-            sorting(false).execute(&mut **tx).await?;
+            sorting(false)
+                .execute(&mut **tx)
+                .await
+                .context("Failed to turn sorting off")?;
         }
         let rows: Vec<Claimed> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(after)
@@ -235,7 +238,10 @@ impl Store {
             .await
             .context("Failed to take new deliveries")?;
         if postgres {
-            sorting(true).execute(&mut **tx).await?;
+            sorting(true)
+                .execute(&mut **tx)
+                .await
+                .context("Failed to turn sorting back on")?;
         }
         Ok(rows.into_iter().map(PendingDelivery::from).collect())
     }
