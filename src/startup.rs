@@ -65,11 +65,11 @@ impl Application {
         // On SQLite writers take turns on one connection: processing a batch in the transaction
         // that stores it saves a claim and a commit. PostgreSQL lets the worker record one batch
         // on its own connection while the writer stores the next, which is faster there.
-        let at_once: Option<Arc<dyn crate::store::group_commit::RecordAtOnce>> =
+        let at_once: Option<Arc<dyn crate::store::group_commit::RecordStored>> =
             match store.backend() {
-                crate::store::Backend::Sqlite => {
-                    Some(Arc::new(crate::app::ingest::AtOnce::new(settings.clone())))
-                }
+                crate::store::Backend::Sqlite => Some(Arc::new(crate::app::ingest::Recorder::new(
+                    settings.clone(),
+                ))),
                 crate::store::Backend::Postgres => None,
             };
         let app = App {

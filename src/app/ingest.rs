@@ -13,7 +13,7 @@ use crate::domain::incident::{DeclareIncident, Incident, Origin};
 use crate::domain::slack_ts;
 use crate::domain::trigger::find_declaration;
 use crate::slack::events::{self, Event, PostedMessage};
-use crate::store::group_commit::{Processed, RecordAtOnce, Recording};
+use crate::store::group_commit::{Processed, RecordStored, Recording};
 
 /// What processing an event did, for the log and the delivery's note.
 #[derive(Debug, PartialEq, Eq)]
@@ -58,18 +58,19 @@ pub async fn apply_stored(
     Ok(done)
 }
 
-/// Processes deliveries in the transaction that stores them.
-pub struct AtOnce {
+/// Records stored deliveries by applying them: in the transaction that stores them (SQLite's
+/// group commit) or the one the delivery worker takes them in.
+pub struct Recorder {
     settings: Arc<Settings>,
 }
 
-impl AtOnce {
+impl Recorder {
     pub fn new(settings: Arc<Settings>) -> Self {
-        AtOnce { settings }
+        Recorder { settings }
     }
 }
 
-impl RecordAtOnce for AtOnce {
+impl RecordStored for Recorder {
     fn record<'a>(
         &'a self,
         conn: &'a mut AnyConnection,

@@ -9,16 +9,20 @@
 //! of a batch that failed) is claimed with a lease that counts attempts, so a delivery that
 //! keeps failing, even one that brings the whole process down, is given up in the end.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
+use futures_util::FutureExt;
 use tracing::Instrument;
 
 use super::{backoff, later, Outcome};
 use crate::app::{ingest, App};
 use crate::store::deliveries::PendingDelivery;
+use crate::store::group_commit::{panicked, Processed, RecordStored};
 use crate::store::Store;
 
 /// How long a claimed delivery stays with one worker before another may take it: processing
@@ -30,20 +34,6 @@ const BATCH: i64 = 512;
 
 /// One look in this many turns to deliveries left over before new ones.
 const LEFT_OVER_EVERY: u64 = 32;
-
-/// Decodes stored deliveries and applies them in order inside `tx`.
-async fn apply(
-    tx: &mut crate::store::Tx,
-    deliveries: &[PendingDelivery],
-    settings: &crate::app::Settings,
-    now: chrono::DateTime<Utc>,
-) -> anyhow::Result<Vec<(i64, String, bool)>> {
-    let stored: Vec<(i64, &str)> = deliveries
-        .iter()
-        .map(|d| (d.id, d.payload.as_str()))
-        .collect();
-    ingest::apply_stored(tx, &stored, settings, now).await
-}
 
 /// The longest a delivery waits between attempts.
 const DATABASE_RETRY_MAX: Duration = Duration::from_secs(5);
@@ -57,17 +47,46 @@ pub struct DeliveryWorker {
     /// (-1 until it first looked).
     after: AtomicI64,
     looks: AtomicU64,
+    recorder: Arc<dyn RecordStored>,
 }
 
 impl DeliveryWorker {
     pub fn new(app: App, retry_base: Duration) -> Self {
         DeliveryWorker {
+            recorder: Arc::new(ingest::Recorder::new(app.settings.clone())),
             app,
             id: super::worker_id("deliveries"),
             retry_base,
             after: AtomicI64::new(-1),
             looks: AtomicU64::new(0),
         }
+    }
+
+    /// Records deliveries with `recorder` instead of the use cases' ingest (in tests, one
+    /// with a bug in it).
+    pub fn recording_with(mut self, recorder: Arc<dyn RecordStored>) -> Self {
+        self.recorder = recorder;
+        self
+    }
+
+    /// Records `deliveries` in order inside `tx`. A bug that panics is an error of this
+    /// batch like any other: the batch is retried one delivery at a time, and the delivery
+    /// that panics is given up after its attempts, while the worker goes on.
+    async fn apply(
+        &self,
+        tx: &mut crate::store::Tx,
+        deliveries: &[PendingDelivery],
+        now: chrono::DateTime<Utc>,
+    ) -> anyhow::Result<Processed> {
+        let stored: Vec<(i64, &str)> = deliveries
+            .iter()
+            .map(|d| (d.id, d.payload.as_str()))
+            .collect();
+        // Inside the async block, so that a panic while making the future is caught too.
+        AssertUnwindSafe(async { self.recorder.record(tx, &stored, now).await })
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| Err(panicked("recording deliveries", panic.as_ref())))
     }
 
     /// Processes the oldest waiting deliveries, up to [`BATCH`] of them in arrival order and
@@ -181,7 +200,7 @@ impl DeliveryWorker {
         worker: Option<&str>,
         now: chrono::DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let done = apply(&mut tx, batch, &self.app.settings, now).await?;
+        let done = self.apply(&mut tx, batch, now).await?;
         if !Store::finish_deliveries(&mut tx, worker, Utc::now(), &done).await? {
             anyhow::bail!("another worker took some of these deliveries over");
         }
@@ -205,7 +224,7 @@ impl DeliveryWorker {
         let span = tracing::info_span!("Processing a delivery", event_id = %d.event_id, attempt = d.attempts);
         let result = async {
             let mut tx = self.app.store.begin_write().await?;
-            let done = apply(&mut tx, std::slice::from_ref(d), &self.app.settings, now).await?;
+            let done = self.apply(&mut tx, std::slice::from_ref(d), now).await?;
             if Store::finish_deliveries(&mut tx, Some(&self.id), Utc::now(), &done).await? {
                 tx.commit()
                     .await

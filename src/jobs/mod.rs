@@ -8,7 +8,10 @@ pub mod effects;
 pub mod followups;
 pub mod outbox;
 
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
+
+use futures_util::FutureExt;
 
 /// What one `run_once` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +53,8 @@ pub fn later(d: Duration) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// Runs `step` until shutdown: again at once after work, and after being woken or `poll`
-/// passing when there was none; database trouble waits a little longer before trying again.
+/// passing when there was none; database trouble waits a little longer before trying again,
+/// and so does a step that panicked (a bug): the worker logs it and goes on.
 pub(crate) async fn run_until_stopped<F, Fut>(
     name: &'static str,
     wake: &tokio::sync::Notify,
@@ -62,12 +66,18 @@ pub(crate) async fn run_until_stopped<F, Fut>(
     Fut: std::future::Future<Output = anyhow::Result<Outcome>>,
 {
     loop {
-        let pause = match step().await {
-            Ok(Outcome::Worked) if !*shutdown.borrow() => continue,
-            Ok(Outcome::Worked) => return,
-            Ok(Outcome::Idle) => poll,
-            Err(e) => {
+        let stepped = AssertUnwindSafe(step()).catch_unwind().await;
+        let pause = match stepped {
+            Ok(Ok(Outcome::Worked)) if !*shutdown.borrow() => continue,
+            Ok(Ok(Outcome::Worked)) => return,
+            Ok(Ok(Outcome::Idle)) => poll,
+            Ok(Err(e)) => {
                 tracing::error!(worker = name, error = ?e, "A worker could not reach the database");
+                poll.max(Duration::from_secs(2))
+            }
+            Err(panic) => {
+                let error = crate::store::group_commit::panicked(name, panic.as_ref());
+                tracing::error!(worker = name, error = %error, "A worker's step panicked; it goes on after a pause");
                 poll.max(Duration::from_secs(2))
             }
         };
@@ -95,5 +105,27 @@ mod tests {
         );
         assert!(backoff(base, 3) >= Duration::from_millis(400));
         assert!(backoff(base, 40) <= Duration::from_secs(330));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_worker_whose_step_panics_goes_on_with_its_next_step() {
+        let steps = std::cell::Cell::new(0);
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let wake = tokio::sync::Notify::new();
+        run_until_stopped("test", &wake, Duration::from_secs(1), shutdown, || {
+            steps.set(steps.get() + 1);
+            let first = steps.get() == 1;
+            if !first {
+                let _ = stop.send(true);
+            }
+            async move {
+                if first {
+                    panic!("a bug in the first step");
+                }
+                anyhow::Ok(Outcome::Worked)
+            }
+        })
+        .await;
+        assert_eq!(steps.get(), 2, "the step after the panic ran");
     }
 }

@@ -9,7 +9,7 @@
 //! batch that one `INSERT` can hold is stored by that statement alone, a transaction of its
 //! own, unless the batch is also processed.
 //!
-//! Given a [`RecordAtOnce`] (on SQLite, where writers take turns anyway), the writer also
+//! Given a [`RecordStored`] (on SQLite, where writers take turns anyway), the writer also
 //! processes a batch in the transaction that stores it, behind a savepoint, whenever no older
 //! delivery waits; otherwise, or if that fails, the delivery worker takes the batch, in order.
 
@@ -37,18 +37,29 @@ const QUEUE: usize = 4096;
 /// [`Store::finish_deliveries`] takes it.
 pub type Processed = Vec<(i64, String, bool)>;
 
-/// What [`RecordAtOnce::record`] returns: the processing, still to be awaited.
+/// What [`RecordStored::record`] returns: the processing, still to be awaited.
 pub type Recording<'a> = Pin<Box<dyn Future<Output = anyhow::Result<Processed>> + Send + 'a>>;
 
-/// Processes deliveries inside the transaction that stores them (implemented by the use cases
-/// above the store): `(id, payload)` of each new delivery, in arrival order.
-pub trait RecordAtOnce: Send + Sync {
+/// Records stored deliveries inside a transaction: the one that stores them (here) or the one
+/// that takes them (the delivery worker). Implemented by the use cases above the store; gets
+/// `(id, payload)` of each delivery, in arrival order.
+pub trait RecordStored: Send + Sync {
     fn record<'a>(
         &'a self,
         conn: &'a mut AnyConnection,
         stored: &'a [(i64, &'a str)],
         now: DateTime<Utc>,
     ) -> Recording<'a>;
+}
+
+/// The error for a step that panicked, with the panic's message when it has one.
+pub fn panicked(step: &str, panic: &(dyn std::any::Any + Send)) -> anyhow::Error {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message");
+    anyhow::anyhow!("{step} panicked (a bug in hereby): {message}")
 }
 
 struct Request {
@@ -67,7 +78,7 @@ impl DeliveryWriter {
     /// With `at_once`, the deliveries of a batch are processed in the transaction that stores
     /// them whenever nothing older waits to be processed (else the delivery worker takes them,
     /// in order); a batch whose processing fails is stored all the same and left to the worker.
-    pub fn start(store: Store, at_once: Option<Arc<dyn RecordAtOnce>>) -> Self {
+    pub fn start(store: Store, at_once: Option<Arc<dyn RecordStored>>) -> Self {
         let (requests, queue) = mpsc::channel(QUEUE);
         tokio::spawn(write_batches(store, at_once, queue));
         DeliveryWriter { requests }
@@ -89,7 +100,7 @@ impl DeliveryWriter {
 
 async fn write_batches(
     store: Store,
-    at_once: Option<Arc<dyn RecordAtOnce>>,
+    at_once: Option<Arc<dyn RecordStored>>,
     mut queue: mpsc::Receiver<Request>,
 ) {
     let mut deliveries: Vec<OwnedDelivery> = Vec::with_capacity(MAX_BATCH);
@@ -114,9 +125,9 @@ async fn write_batches(
         let written = AssertUnwindSafe(write_batch(&store, at_once, &mut behind, &deliveries))
             .catch_unwind()
             .await
-            .unwrap_or_else(|_| {
+            .unwrap_or_else(|panic| {
                 behind = true;
-                Err(anyhow::anyhow!("storing the batch panicked"))
+                Err(panicked("storing the batch", panic.as_ref()))
             });
         match written {
             Ok(recorded) => {
@@ -139,7 +150,7 @@ async fn write_batches(
 /// Stores one batch, and processes it in the same transaction when it may.
 async fn write_batch(
     store: &Store,
-    at_once: Option<&dyn RecordAtOnce>,
+    at_once: Option<&dyn RecordStored>,
     behind: &mut bool,
     deliveries: &[OwnedDelivery],
 ) -> anyhow::Result<Vec<Recorded>> {
@@ -187,7 +198,7 @@ async fn store_only(
 /// its new deliveries' ids, in order, and whether they were processed.
 async fn store_and_process(
     store: &Store,
-    at_once: &dyn RecordAtOnce,
+    at_once: &dyn RecordStored,
     behind: &mut bool,
     deliveries: &[OwnedDelivery],
     now: DateTime<Utc>,
@@ -228,7 +239,7 @@ async fn store_and_process(
 /// failed (the deliveries stay stored for the worker, which isolates one that always fails).
 async fn process_at_once(
     tx: &mut Tx,
-    at_once: &dyn RecordAtOnce,
+    at_once: &dyn RecordStored,
     new: &[(i64, &str)],
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
@@ -323,7 +334,7 @@ mod tests {
         seen: std::sync::Mutex<Vec<i64>>,
     }
 
-    impl RecordAtOnce for Recorder {
+    impl RecordStored for Recorder {
         fn record<'a>(
             &'a self,
             conn: &'a mut AnyConnection,
@@ -437,7 +448,7 @@ mod tests {
     #[tokio::test]
     async fn a_panic_while_processing_refuses_that_batch_and_the_writer_goes_on() {
         struct Panics;
-        impl RecordAtOnce for Panics {
+        impl RecordStored for Panics {
             fn record<'a>(
                 &'a self,
                 _conn: &'a mut AnyConnection,

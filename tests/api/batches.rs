@@ -390,3 +390,85 @@ async fn on_sqlite_a_message_is_in_the_record_by_the_time_its_delivery_is_acknow
         assert_eq!(processed, received);
     }
 }
+
+/// Records deliveries as hereby does, except that one whose payload holds `trigger` panics,
+/// as a bug would.
+struct PanicsOn {
+    trigger: &'static str,
+    ingest: hereby::app::ingest::Recorder,
+}
+
+impl hereby::store::group_commit::RecordStored for PanicsOn {
+    fn record<'a>(
+        &'a self,
+        conn: &'a mut sqlx::AnyConnection,
+        stored: &'a [(i64, &'a str)],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> hereby::store::group_commit::Recording<'a> {
+        if stored
+            .iter()
+            .any(|(_, payload)| payload.contains(self.trigger))
+        {
+            panic!("a bug that only this delivery brings out");
+        }
+        self.ingest.record(conn, stored, now)
+    }
+}
+
+#[tokio::test]
+async fn a_bug_that_panics_on_one_delivery_does_not_stop_recording_and_that_delivery_is_marked_failed(
+) {
+    let mut app = spawn_app_with(Options {
+        env: vec![("HEREBY_MAX_ATTEMPTS", "3".into())],
+        ..Options::default()
+    })
+    .await;
+    let c = app.declared("a bug").await;
+    app.stop().await;
+    let store = app.store().await;
+    let batch = [
+        stored_message("EvBefore", &c, 300, "before the bug"),
+        stored_message("EvBug", &c, 301, "brings out the bug"),
+        stored_message("EvAfter", &c, 302, "after the bug"),
+    ];
+    store
+        .record_deliveries(&batch, chrono::Utc::now())
+        .await
+        .unwrap();
+    let worker = hereby::jobs::deliveries::DeliveryWorker::new(
+        app.app.clone(),
+        std::time::Duration::from_millis(10),
+    )
+    .recording_with(std::sync::Arc::new(PanicsOn {
+        trigger: "brings out the bug",
+        ingest: hereby::app::ingest::Recorder::new(app.app.settings.clone()),
+    }));
+    // The worker is stepped until nothing waits: every step returns, none panics.
+    let waiting = "processed_at IS NULL";
+    for _ in 0..500 {
+        worker.run_once().await.unwrap();
+        if app.count_where("deliveries", waiting).await == 0 {
+            break;
+        }
+        // A delivery given back waits out its retry time before it can be claimed again.
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(app.count_where("deliveries", waiting).await, 0);
+    let texts: Vec<String> =
+        sqlx::query_scalar("SELECT text FROM messages WHERE incident_id = 1 ORDER BY ts")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(texts, ["before the bug", "after the bug"]);
+    let failed =
+        sqlx::query("SELECT attempts, last_error FROM deliveries WHERE event_id = 'EvBug'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(failed.get::<i64, _>("attempts"), 3);
+    let error: String = failed.get("last_error");
+    assert!(
+        error.starts_with("failed after 3 attempts") && error.contains("panicked"),
+        "{error}"
+    );
+}
