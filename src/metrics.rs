@@ -11,6 +11,7 @@
 //! | `hereby_outbox_failed_total` | counter | `step` |
 //! | `hereby_outbox_failed` | gauge | |
 //! | `hereby_deliveries_failed_total` | counter | |
+//! | `hereby_deliveries_swept_total` | counter | |
 //! | `hereby_slack_api_calls_total` | counter | `method` |
 //! | `hereby_slack_api_errors_total` | counter | `method`, `kind` |
 
@@ -86,6 +87,10 @@ fn describe() {
     metrics::describe_counter!(
         "hereby_deliveries_failed_total",
         "Deliveries that kept failing and were marked failed"
+    );
+    metrics::describe_counter!(
+        "hereby_deliveries_swept_total",
+        "Processed deliveries with nothing kept, deleted once past the redelivery window"
     );
     metrics::describe_counter!("hereby_slack_api_calls_total", "Slack Web API calls made");
     metrics::describe_counter!(

@@ -121,6 +121,13 @@ impl Application {
         workers.spawn(
             crate::jobs::followups::FollowUpWorker::new(self.app.clone()).run(stop_rx.clone()),
         );
+        workers.spawn(
+            crate::jobs::sweep::SweepWorker::new(
+                self.app.store.clone(),
+                crate::jobs::sweep::KEEP_DELIVERIES,
+            )
+            .run(stop_rx.clone()),
+        );
         for _ in 0..OUTBOX_WORKERS {
             workers.spawn(OutboxWorker::new(self.app.clone(), retry).run(stop_rx.clone()));
         }

@@ -7,6 +7,7 @@ pub mod deliveries;
 pub mod effects;
 pub mod followups;
 pub mod outbox;
+pub mod sweep;
 
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;

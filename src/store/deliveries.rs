@@ -331,6 +331,53 @@ impl Store {
         Ok(marked == done.len() as u64)
     }
 
+    /// Deletes, among the deliveries after id `after` (up to `chunk` ids on from the first),
+    /// those received before `cutoff`, processed, and whose payload was erased: once Slack can
+    /// no longer redeliver them they tell nothing. What is kept (an incident channel's raw
+    /// deliveries, a failed delivery's payload) and what waits stays. Returns the id swept up
+    /// to and how many were deleted; `None` when nothing after `after` is that old.
+    pub async fn sweep_deliveries(
+        &self,
+        after: i64,
+        chunk: i64,
+        cutoff: DateTime<Utc>,
+    ) -> anyhow::Result<Option<(i64, u64)>> {
+        // Ranges of ids, read through the primary key: no index on what was erased is needed,
+        // and the sweep never reads past the rows young enough to keep.
+        let first: Option<i64> = sqlx::query_scalar("SELECT MIN(id) FROM deliveries WHERE id > $1")
+            .bind(after)
+            .fetch_one(self.pool())
+            .await
+            .context("Failed to find deliveries to sweep")?;
+        let Some(first) = first else {
+            return Ok(None);
+        };
+        let old_enough: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(id) FROM deliveries WHERE id >= $1 AND id < $2 AND received_at < $3",
+        )
+        .bind(first)
+        .bind(first.saturating_add(chunk))
+        .bind(to_millis(cutoff))
+        .fetch_one(self.pool())
+        .await
+        .context("Failed to find deliveries to sweep")?;
+        let Some(last) = old_enough else {
+            return Ok(None);
+        };
+        let deleted = sqlx::query(
+            "DELETE FROM deliveries WHERE id >= $1 AND id <= $2 AND received_at < $3
+               AND processed_at IS NOT NULL AND payload = ''",
+        )
+        .bind(first)
+        .bind(last)
+        .bind(to_millis(cutoff))
+        .execute(&mut *self.write_conn().await?)
+        .await
+        .context("Failed to delete old deliveries")?
+        .rows_affected();
+        Ok(Some((last, deleted)))
+    }
+
     /// How many of a workspace's deliveries received up to `until` are not processed yet.
     pub async fn unprocessed_deliveries(
         &self,

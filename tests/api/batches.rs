@@ -76,17 +76,6 @@ async fn a_delivery_that_can_never_be_recorded_does_not_hold_up_its_batch_and_is
     );
 }
 
-/// A message delivery into `channel`, as the group-commit writer stores it.
-fn stored_message(event_id: &str, channel: &str, at: u64, text: &str) -> OwnedDelivery {
-    OwnedDelivery {
-        team_id: TEAM.into(),
-        event_id: event_id.into(),
-        event_type: "message".into(),
-        payload: message_event(event_id, channel, "W222", &ts(at), text).to_string(),
-        retry_num: None,
-    }
-}
-
 async fn attempts_of(app: &TestApp, event_id: &str) -> i64 {
     sqlx::query_scalar("SELECT attempts FROM deliveries WHERE event_id = $1")
         .bind(event_id)

@@ -467,6 +467,22 @@ impl TestApp {
 }
 
 /// A message event (from the fixture) with this text, author, channel, ts and event_id.
+/// A message delivery into `channel`, as the group-commit writer stores it.
+pub fn stored_message(
+    event_id: &str,
+    channel: &str,
+    at: u64,
+    text: &str,
+) -> hereby::store::deliveries::OwnedDelivery {
+    hereby::store::deliveries::OwnedDelivery {
+        team_id: TEAM.into(),
+        event_id: event_id.into(),
+        event_type: "message".into(),
+        payload: message_event(event_id, channel, "W222", &ts(at), text).to_string(),
+        retry_num: None,
+    }
+}
+
 pub fn message_event(event_id: &str, channel: &str, user: &str, ts: &str, text: &str) -> Value {
     let mut v: Value =
         serde_json::from_str(include_str!("../fixtures/message_event.json")).unwrap();

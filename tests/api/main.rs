@@ -24,5 +24,6 @@ mod replicas;
 mod settings;
 mod skeleton;
 mod socket_mode;
+mod sweep;
 mod web;
 mod web_sign_in;
