@@ -3,13 +3,18 @@
 //!
 //! Lines are written to standard error by a thread of their own, so that a slow reader of the
 //! log (a busy journald, a full pipe) never holds up a request or a commit. None is dropped:
-//! when 128,000 lines wait, whoever logs waits too. Keep the returned [`Logs`] until the end
-//! of `main`; dropping it writes out what is still waiting.
+//! when [`LINES_WAITING`] lines wait, whoever logs waits too. Keep the returned [`Logs`] until
+//! the end of `main`; dropping it writes out what is still waiting.
 
 use std::io::IsTerminal;
 
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
+
+/// How many lines may wait for a slow reader of the log before logging waits: at the most
+/// deliveries hereby takes in, more than a minute of its log. The room is set aside at start
+/// (32 bytes a line), so tracing's default of 128,000 would cost 4 MiB for good.
+pub const LINES_WAITING: usize = 16_384;
 
 /// Writes out the lines still waiting when dropped.
 #[must_use = "dropping it at once stops logging"]
@@ -24,6 +29,7 @@ pub fn init(json: bool) -> Logs {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,slack_morphism=warn"));
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(false)
+        .buffered_lines_limit(LINES_WAITING)
         .thread_name("hereby-log")
         .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
