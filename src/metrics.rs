@@ -51,6 +51,16 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// Folds the samples recorded into histograms since the last time into their buckets. The
+/// recorder keeps each sample until then (8 bytes, a few per delivery); rendering `/metrics`
+/// folds them too, but where nothing scrapes it they would pile up for good, so a worker
+/// (`jobs::upkeep`) calls this every few seconds.
+pub fn upkeep() {
+    if let Some(handle) = handle() {
+        handle.run_upkeep();
+    }
+}
+
 fn describe() {
     metrics::describe_counter!(
         "hereby_deliveries_received_total",

@@ -121,6 +121,7 @@ impl Application {
         workers.spawn(
             crate::jobs::followups::FollowUpWorker::new(self.app.clone()).run(stop_rx.clone()),
         );
+        workers.spawn(crate::jobs::upkeep::MetricsUpkeep.run(stop_rx.clone()));
         workers.spawn(
             crate::jobs::sweep::SweepWorker::new(
                 self.app.store.clone(),

@@ -8,6 +8,7 @@ pub mod effects;
 pub mod followups;
 pub mod outbox;
 pub mod sweep;
+pub mod upkeep;
 
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
