@@ -111,7 +111,24 @@ impl Application {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut workers = JoinSet::new();
         let retry = self.config.retry_base;
-        workers.spawn(DeliveryWorker::new(self.app.clone(), retry).run(stop_rx.clone()));
+        match self.app.store.backend() {
+            // Writers take turns on SQLite's one connection: the worker shares the runtime and
+            // the writer (and has little to do: deliveries are recorded as they are stored).
+            crate::store::Backend::Sqlite => {
+                workers.spawn(DeliveryWorker::new(self.app.clone(), retry).run(stop_rx.clone()));
+            }
+            crate::store::Backend::Postgres => {
+                let finished = deliveries_on_own_thread(
+                    self.app.clone(),
+                    self.config.database_url.expose().to_string(),
+                    retry,
+                    stop_rx.clone(),
+                )?;
+                workers.spawn(async move {
+                    let _ = finished.await;
+                });
+            }
+        }
         if self.app.store.backend() == crate::store::Backend::Sqlite {
             workers.spawn(
                 crate::jobs::checkpoint::CheckpointWorker::new(self.app.store.clone())
@@ -186,6 +203,53 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// Runs the delivery worker on a thread and runtime of its own, with connections of its own
+/// (PostgreSQL). On the runtime that serves requests, each of its statements waited for its
+/// turn behind every request in flight, dozens of statements a batch, so under a burst it fell
+/// behind what was acknowledged; on its own thread it gets its share of the cores from the
+/// operating system. The receiver completes once the worker has stopped.
+fn deliveries_on_own_thread(
+    app: App,
+    database_url: String,
+    retry: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<tokio::sync::oneshot::Receiver<()>> {
+    let (finished, on_finish) = tokio::sync::oneshot::channel();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("Failed to start the delivery worker's runtime")?;
+    // The thread logs where its starter does (the global subscriber, or a test's own).
+    let logs = tracing::dispatcher::get_default(|d| d.clone());
+    std::thread::Builder::new()
+        .name("hereby-deliveries".into())
+        .spawn(move || {
+            let _logs = tracing::dispatcher::set_default(&logs);
+            runtime.block_on(async move {
+                // Until its own connections open, the worker waits; stopping meanwhile is fine:
+                // what was stored is processed at the next start.
+                let store = loop {
+                    match Store::connect(&database_url).await {
+                        Ok(store) => break store,
+                        Err(e) => {
+                            tracing::error!(error = ?e, "The delivery worker could not connect to the database; trying again");
+                            tokio::select! {
+                                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                                _ = stop.changed() => return,
+                            }
+                        }
+                    }
+                };
+                let app = App { store, ..app };
+                DeliveryWorker::new(app.clone(), retry).run(stop).await;
+                app.store.close().await;
+            });
+            let _ = finished.send(());
+        })
+        .context("Failed to start the delivery worker's thread")?;
+    Ok(on_finish)
 }
 
 /// Descriptors kept back from connections, for the database, Slack calls and logs.
