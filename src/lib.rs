@@ -22,8 +22,8 @@
 //!    draft: load, plan with the domain, persist the plan with the Slack effects it calls for
 //!    ([`app::effect`]: the outbox's vocabulary).
 //! 3. [`jobs`]: background workers — processing deliveries, carrying out effects
-//!    ([`jobs::effects`]), follow-up reviews, sweeping old deliveries — each with a
-//!    `run_once` that tests can drive.
+//!    ([`jobs::effects`]), follow-up reviews, sweeping old deliveries, the metrics' upkeep —
+//!    each with a `run_once` that tests can drive.
 //! 4. [`inbound`]: receiving Slack — the HTTP ingress and Socket Mode through one dispatch.
 //!    [`web`]: the web view — sign-in, the incidents list, each incident's SVG timeline, record
 //!    and post-mortem drafts, rendered on the server.

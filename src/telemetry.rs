@@ -45,3 +45,13 @@ pub fn init(json: bool) -> Logs {
         _writer: installed.is_ok().then_some(guard),
     }
 }
+
+/// The error for a step that panicked, with the panic's message when it has one.
+pub fn panicked(step: &str, panic: &(dyn std::any::Any + Send)) -> anyhow::Error {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message");
+    anyhow::anyhow!("{step} panicked (a bug in hereby): {message}")
+}

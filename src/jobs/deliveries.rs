@@ -22,8 +22,9 @@ use tracing::Instrument;
 use super::{backoff, later, Outcome};
 use crate::app::{ingest, App};
 use crate::store::deliveries::PendingDelivery;
-use crate::store::group_commit::{panicked, Processed, RecordStored};
+use crate::store::group_commit::{Processed, RecordStored};
 use crate::store::Store;
+use crate::telemetry::panicked;
 
 /// How long a claimed delivery stays with one worker before another may take it: processing
 /// is a few database statements, so a worker that died is replaced quickly.

@@ -78,7 +78,7 @@ pub(crate) async fn run_until_stopped<F, Fut>(
                 poll.max(Duration::from_secs(2))
             }
             Err(panic) => {
-                let error = crate::store::group_commit::panicked(name, panic.as_ref());
+                let error = crate::telemetry::panicked(name, panic.as_ref());
                 tracing::error!(worker = name, error = %error, "A worker's step panicked; it goes on after a pause");
                 poll.max(Duration::from_secs(2))
             }

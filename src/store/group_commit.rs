@@ -52,16 +52,6 @@ pub trait RecordStored: Send + Sync {
     ) -> Recording<'a>;
 }
 
-/// The error for a step that panicked, with the panic's message when it has one.
-pub fn panicked(step: &str, panic: &(dyn std::any::Any + Send)) -> anyhow::Error {
-    let message = panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("no message");
-    anyhow::anyhow!("{step} panicked (a bug in hereby): {message}")
-}
-
 struct Request {
     delivery: OwnedDelivery,
     stored: oneshot::Sender<Result<Recorded, String>>,
@@ -127,7 +117,10 @@ async fn write_batches(
             .await
             .unwrap_or_else(|panic| {
                 behind = true;
-                Err(panicked("storing the batch", panic.as_ref()))
+                Err(crate::telemetry::panicked(
+                    "storing the batch",
+                    panic.as_ref(),
+                ))
             });
         match written {
             Ok(recorded) => {
