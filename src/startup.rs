@@ -113,9 +113,14 @@ impl Application {
         let retry = self.config.retry_base;
         match self.app.store.backend() {
             // Writers take turns on SQLite's one connection: the worker shares the runtime and
-            // the writer (and has little to do: deliveries are recorded as they are stored).
+            // the writer (and has little to do: deliveries are recorded as they are stored);
+            // the write-ahead log is checkpointed beside it.
             crate::store::Backend::Sqlite => {
                 workers.spawn(DeliveryWorker::new(self.app.clone(), retry).run(stop_rx.clone()));
+                workers.spawn(
+                    crate::jobs::checkpoint::CheckpointWorker::new(self.app.store.clone())
+                        .run(stop_rx.clone()),
+                );
             }
             crate::store::Backend::Postgres => {
                 let finished = deliveries_on_own_thread(
@@ -128,12 +133,6 @@ impl Application {
                     let _ = finished.await;
                 });
             }
-        }
-        if self.app.store.backend() == crate::store::Backend::Sqlite {
-            workers.spawn(
-                crate::jobs::checkpoint::CheckpointWorker::new(self.app.store.clone())
-                    .run(stop_rx.clone()),
-            );
         }
         workers.spawn(
             crate::jobs::followups::FollowUpWorker::new(self.app.clone()).run(stop_rx.clone()),

@@ -10,7 +10,6 @@ use super::Outcome;
 /// KiB of samples at most wait in between.
 const EVERY: Duration = Duration::from_secs(5);
 
-#[derive(Default)]
 pub struct MetricsUpkeep;
 
 impl MetricsUpkeep {
