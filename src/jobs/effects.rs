@@ -8,6 +8,7 @@
 
 use anyhow::Context;
 use chrono::Utc;
+use futures_util::future::BoxFuture;
 
 use crate::app::channel as incident_channel;
 use crate::app::effect::{queue, Completion, Effect, EffectError};
@@ -20,6 +21,31 @@ use crate::slack::views;
 use crate::store::incidents::{self, Incident};
 use crate::store::outbox::{self, ClaimedEffect};
 use crate::store::record;
+
+/// Carries out claimed effects for the outbox worker: [`Execute`] in production; a test may put
+/// in one with a bug in it ([`super::outbox::OutboxWorker::carrying_out_with`]).
+pub trait CarryOut: Send + Sync {
+    fn carry_out<'a>(
+        &'a self,
+        app: &'a App,
+        claimed: &'a ClaimedEffect,
+        worker: &'a str,
+    ) -> BoxFuture<'a, Result<(), EffectError>>;
+}
+
+/// Carries out each effect with [`execute`].
+pub struct Execute;
+
+impl CarryOut for Execute {
+    fn carry_out<'a>(
+        &'a self,
+        app: &'a App,
+        claimed: &'a ClaimedEffect,
+        worker: &'a str,
+    ) -> BoxFuture<'a, Result<(), EffectError>> {
+        Box::pin(execute(app, claimed, worker))
+    }
+}
 
 /// Carries out one claimed effect and records its result.
 #[tracing::instrument(name = "Carrying out an effect", skip_all, fields(key = %claimed.dedupe_key, attempt = claimed.attempts))]

@@ -1,11 +1,14 @@
 //! Carries out queued Slack effects: honours `Retry-After`, backs off on Slack trouble, gives
 //! up only on a definitive refusal, and never drops an effect because Slack was down.
 
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use futures_util::FutureExt;
 
-use super::effects;
+use super::effects::{self, CarryOut};
 use super::{backoff, later, Outcome};
 use crate::app::effect::EffectError;
 use crate::app::App;
@@ -16,6 +19,7 @@ pub struct OutboxWorker {
     app: App,
     id: String,
     retry_base: Duration,
+    carry_out: Arc<dyn CarryOut>,
 }
 
 impl OutboxWorker {
@@ -24,7 +28,15 @@ impl OutboxWorker {
             app,
             id: super::worker_id("outbox"),
             retry_base,
+            carry_out: Arc::new(effects::Execute),
         }
+    }
+
+    /// Carries out effects with `carry_out` instead of [`effects::execute`] (in tests, one
+    /// with a bug in it).
+    pub fn carrying_out_with(mut self, carry_out: Arc<dyn CarryOut>) -> Self {
+        self.carry_out = carry_out;
+        self
     }
 
     /// Carries out the next due effect, if any.
@@ -38,7 +50,20 @@ impl OutboxWorker {
         else {
             return Ok(Outcome::Idle);
         };
-        match effects::execute(&self.app, &e, &self.id).await {
+        // A bug that panics is an error of this effect like any other: it is retried, and
+        // given up after its attempts (and a person told), while the worker goes on. Left to
+        // unwind, it would be claimed again at every lease, for ever.
+        let carried_out =
+            AssertUnwindSafe(async { self.carry_out.carry_out(&self.app, &e, &self.id).await })
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    Err(EffectError::Internal(crate::telemetry::panicked(
+                        "carrying out the effect",
+                        panic.as_ref(),
+                    )))
+                });
+        match carried_out {
             Ok(()) => tracing::info!(key = %e.dedupe_key, "Effect done"),
             Err(EffectError::Slack(CallError::RateLimited { retry_after })) => {
                 metrics::counter!("hereby_outbox_retries_total", "step" => step(&e), "reason" => "rate_limited").increment(1);
@@ -56,11 +81,8 @@ impl OutboxWorker {
             Err(err) if e.attempts >= self.app.settings.max_attempts => {
                 let error = format!("{err:#}");
                 tracing::error!(key = %e.dedupe_key, %error, attempts = e.attempts, "An effect kept failing; giving up on it");
-                self.give_up(
-                    &e,
-                    &format!("gave up after {} attempts: {error}", e.attempts),
-                )
-                .await?;
+                self.give_up(&e, &crate::slack::refusals::gave_up(e.attempts, &error))
+                    .await?;
             }
             Err(err) => {
                 metrics::counter!("hereby_outbox_retries_total", "step" => step(&e), "reason" => "error").increment(1);

@@ -58,11 +58,32 @@ pub fn advice(code: &str) -> &'static str {
     }
 }
 
-/// The message that tells a person what Slack refused for an incident.
+/// How the outbox words work it gave up on after `attempts` failures (its error, as stored and
+/// as told with [`refusal_text`]).
+pub fn gave_up(attempts: i64, last_error: &str) -> String {
+    format!("gave up after {attempts} attempts: {last_error}")
+}
+
+/// The message that tells a person what Slack refused for an incident, or what kept failing
+/// (`code` is then [`gave_up`]'s).
 pub fn refusal_text(incident_number: i64, step: &str, code: &str) -> String {
+    let what = step_in_words(step);
+    if let Some((attempts, error)) = code
+        .strip_prefix("gave up after ")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        let then = if error.contains("(a bug in hereby)") {
+            "This is a bug in hereby; please report it with the log line. An admin can retry it with `hereby outbox retry`."
+        } else {
+            "The log has the details; once the cause is fixed, an admin can retry it with `hereby outbox retry`."
+        };
+        return format!(
+            ":warning: hereby could not {what} for incident #{incident_number}: it gave up after {attempts}, the last failing with `{}`. {then}",
+            error.replace('`', "'"),
+        );
+    }
     format!(
-        ":warning: hereby could not {} for incident #{incident_number}: Slack answered `{}`. {}",
-        step_in_words(step),
+        ":warning: hereby could not {what} for incident #{incident_number}: Slack answered `{}`. {}",
         code.replace('`', "'"),
         advice(code)
     )
@@ -78,6 +99,25 @@ mod tests {
         assert!(text.contains("could not create the incident channel for incident #7"));
         assert!(text.contains("`restricted_action`"));
         assert!(text.contains("admin"));
+    }
+
+    #[test]
+    fn work_that_kept_failing_is_told_as_such_and_a_bug_as_a_bug() {
+        let text = refusal_text(3, "set_topic", &gave_up(5, "Slack answered HTTP 500"));
+        assert!(text.contains("could not set the channel topic for incident #3"));
+        assert!(text
+            .contains("gave up after 5 attempts, the last failing with `Slack answered HTTP 500`"));
+        assert!(!text.contains("Slack answered `gave up"), "{text}");
+        assert!(text.contains("hereby outbox retry"));
+        let bug = refusal_text(
+            3,
+            "set_topic",
+            &gave_up(
+                5,
+                "carrying out the effect panicked (a bug in hereby): oops",
+            ),
+        );
+        assert!(bug.contains("This is a bug in hereby"), "{bug}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod hostile;
 mod ingress;
 mod manifest;
 mod migrations;
+mod panics;
 mod postmortem;
 mod private;
 mod real_slack;
