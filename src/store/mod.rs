@@ -137,21 +137,6 @@ impl Store {
             .run(&self.writer)
             .await
             .context("Failed to run database migrations")?;
-        if self.backend == Backend::Postgres {
-            // The queue tables are updated a few times per row (claimed, then done): vacuum
-            // them after a thousand dead rows rather than after a fifth of the table, so that
-            // claims do not wade through the dead versions of rows already processed.
-            for table in ["deliveries", "outbox"] {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "ALTER TABLE {table} SET (autovacuum_vacuum_scale_factor = 0.0, \
-                     autovacuum_vacuum_threshold = 1000, autovacuum_analyze_scale_factor = 0.0, \
-                     autovacuum_analyze_threshold = 1000)"
-                )))
-                .execute(&self.writer)
-                .await
-                .with_context(|| format!("Failed to set how often {table} is vacuumed"))?;
-            }
-        }
         Ok(())
     }
 

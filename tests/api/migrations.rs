@@ -191,6 +191,49 @@ async fn real_postgresql_gets_the_same_tables_and_columns_as_real_sqlite() {
     assert_eq!(built(&postgres, POSTGRES_COLUMNS).await, sqlite);
 }
 
+/// The queue tables' autovacuum settings, as PostgreSQL lists them.
+async fn vacuum_settings(store: &Store, table: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT COALESCE(array_to_string(reloptions, ','), '') FROM pg_class WHERE relname = $1",
+    )
+    .bind(table.to_string())
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn postgresql_vacuums_the_queue_tables_often_and_a_restart_keeps_an_administrator_s_tuning() {
+    let server = std::env::var("HEREBY_TEST_POSTGRES_URL").unwrap_or_default();
+    if server.is_empty() {
+        println!("skipped: set HEREBY_TEST_POSTGRES_URL to check it against a real PostgreSQL");
+        return;
+    }
+    let store = Store::connect(&crate::helpers::fresh_postgres_database(&server).await)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    for table in ["deliveries", "outbox"] {
+        let settings = vacuum_settings(&store, table).await;
+        assert!(
+            settings.contains("autovacuum_vacuum_threshold=1000")
+                && settings.contains("autovacuum_vacuum_scale_factor=0.0"),
+            "{table}: {settings}"
+        );
+    }
+    sqlx::query("ALTER TABLE deliveries SET (autovacuum_vacuum_threshold = 5000)")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    // Every start runs the migrations again.
+    store.migrate().await.unwrap();
+    let settings = vacuum_settings(&store, "deliveries").await;
+    assert!(
+        settings.contains("autovacuum_vacuum_threshold=5000"),
+        "{settings}"
+    );
+}
+
 #[test]
 fn a_column_added_in_one_directory_only_is_a_difference() {
     let mut sqlite = Schema::new();
