@@ -400,13 +400,15 @@ impl Store {
         retry_at: DateTime<Utc>,
         error: &str,
     ) -> anyhow::Result<()> {
-        let sql = LEFT_OVER.held_sql("claimed_until = $1, last_error = $2", 3, None);
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(to_millis(retry_at))
-            .bind(error.to_string())
-            .bind(id)
-            .bind(worker.to_string())
-            .execute(self.writer())
+        LEFT_OVER
+            .end_hold(
+                self.writer(),
+                id,
+                worker,
+                "claimed_until = $1, last_error = $2",
+                retry_at,
+                error,
+            )
             .await
             .context("Failed to release a delivery")?;
         Ok(())

@@ -291,7 +291,7 @@ pub async fn add_timeline(
     Ok(())
 }
 
-/// The timeline kinds of an incident, in order (for tests and the summary).
+/// The timeline kinds of an incident, in order (for tests, which check what was recorded).
 pub async fn timeline_kinds(
     conn: &mut AnyConnection,
     team: &TeamId,

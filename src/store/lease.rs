@@ -114,12 +114,36 @@ impl LeaseQueue {
             conditions.join(" AND ")
         )
     }
+
+    /// Ends `worker`'s hold on the row `id` (of a queue keyed by `id` alone): `set` says how,
+    /// with `$1` a time (when to retry, or when it failed) and `$2` the error that ended it.
+    pub async fn end_hold(
+        &self,
+        writer: &sqlx::AnyPool,
+        id: i64,
+        worker: &str,
+        set: &str,
+        at: DateTime<Utc>,
+        error: &str,
+    ) -> sqlx::Result<()> {
+        debug_assert_eq!(self.key, ["id"]);
+        sqlx::query(AssertSqlSafe(self.held_sql(set, 3, None)))
+            .bind(to_millis(at))
+            .bind(error.to_string())
+            .bind(id)
+            .bind(worker.to_string())
+            .execute(writer)
+            .await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A queue keyed by two columns, shaped like the follow-ups' (`store::postmortems::followups`,
+    /// private there): the SQL below is checked on its own, not against that queue.
     const FOLLOWUPS: LeaseQueue = LeaseQueue {
         table: "followups",
         key: &["team_id", "incident_id"],

@@ -206,17 +206,15 @@ impl Store {
         not_before: DateTime<Utc>,
         error: &str,
     ) -> anyhow::Result<()> {
-        let sql = QUEUE.held_sql(
-            "not_before = $1, claimed_until = NULL, last_error = $2",
-            3,
-            None,
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(to_millis(not_before))
-            .bind(error.to_string())
-            .bind(id)
-            .bind(worker.to_string())
-            .execute(self.writer())
+        QUEUE
+            .end_hold(
+                self.writer(),
+                id,
+                worker,
+                "not_before = $1, claimed_until = NULL, last_error = $2",
+                not_before,
+                error,
+            )
             .await
             .context("Failed to reschedule an effect")?;
         Ok(())
@@ -230,17 +228,15 @@ impl Store {
         now: DateTime<Utc>,
         error: &str,
     ) -> anyhow::Result<()> {
-        let sql = QUEUE.held_sql(
-            "status = 'failed', done_at = $1, claimed_until = NULL, last_error = $2",
-            3,
-            None,
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(to_millis(now))
-            .bind(error.to_string())
-            .bind(id)
-            .bind(worker.to_string())
-            .execute(self.writer())
+        QUEUE
+            .end_hold(
+                self.writer(),
+                id,
+                worker,
+                "status = 'failed', done_at = $1, claimed_until = NULL, last_error = $2",
+                now,
+                error,
+            )
             .await
             .context("Failed to mark an effect failed")?;
         Ok(())
