@@ -280,10 +280,9 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Marks deliveries processed inside the transaction that holds their effects, one
-    /// statement for up to 66 of them: `(id, note, keep_payload)` each. `worker` is the worker
-    /// that claimed them, `None` for deliveries processed in the transaction that stores or
-    /// takes them.
+    /// Marks deliveries processed inside the transaction that holds their effects:
+    /// `(id, note, keep_payload)` each. `worker` is the worker that claimed them, `None` for
+    /// deliveries processed in the transaction that stores or takes them.
     /// `false` when this worker no longer holds every one of them (a lease lapsed and another
     /// worker took over). Unless `keep_payload`,
     /// the raw payload is erased: hereby keeps nothing said outside incidents.
@@ -293,40 +292,26 @@ impl Store {
         now: DateTime<Utc>,
         done: &[(i64, String, bool)],
     ) -> anyhow::Result<bool> {
-        let mut marked = 0;
-        for chunk in done.chunks(super::rows_per_statement(3)) {
-            // VALUES names its columns column1, column2, … on both engines. The rows are
-            // found by their ids, named a second time in an `IN` list: on a unique key the
-            // planner knows how many rows that is without any statistics. Joined to VALUES
-            // alone, PostgreSQL, guessing from statistics taken while nothing waited (or none,
-            // in a new database), read every waiting delivery, or the whole table, for each
-            // statement, and a backlog of 30,000 took a minute to record. "Not processed yet"
-            // is written so that the index of waiting deliveries cannot serve it either.
-            let ids: Vec<String> = (0..chunk.len())
-                .map(|i| format!("${}", 3 + 3 * i))
-                .collect();
-            let sql = format!(
-                "UPDATE deliveries SET processed_at = $1, claimed_until = NULL, last_error = v.column2,
-                        payload = CASE WHEN v.column3 = 1 THEN deliveries.payload ELSE '' END
-                 FROM (VALUES {}) AS v
-                 WHERE deliveries.id IN ({}) AND deliveries.id = v.column1
-                   AND deliveries.claimed_by IS NOT DISTINCT FROM $2
-                   AND COALESCE(deliveries.processed_at, 0) = 0",
-                super::value_rows(chunk.len(), 3, 3),
-                ids.join(", ")
-            );
-            // Only placeholders are formatted into the text; every value is bound.
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(to_millis(now))
-                .bind(worker.map(str::to_string));
-            for (id, note, keep) in chunk {
-                q = q.bind(*id).bind(note.clone()).bind(i64::from(*keep));
+        // A batch's notes are a handful ("Recorded(\"message\")", …): one statement per note
+        // and choice, naming its deliveries in an `IN` list. Joined to a `VALUES` list of
+        // (id, note, keep) instead, PostgreSQL ran a nested loop that evaluated every row of
+        // the list for every delivery: half of the statement's time, and the costliest
+        // statement hereby sent.
+        let mut groups: Vec<(&str, bool, Vec<i64>)> = Vec::new();
+        for (id, note, keep) in done {
+            match groups
+                .iter_mut()
+                .find(|(n, k, _)| *n == note.as_str() && k == keep)
+            {
+                Some((_, _, ids)) => ids.push(*id),
+                None => groups.push((note, *keep, vec![*id])),
             }
-            marked += q
-                .execute(&mut **tx)
-                .await
-                .context("Failed to mark deliveries processed")?
-                .rows_affected();
+        }
+        let mut marked = 0;
+        for (note, keep, ids) in &groups {
+            for chunk in ids.chunks(FINISHED_PER_STATEMENT) {
+                marked += mark_processed(tx, worker, now, note, *keep, chunk).await?;
+            }
         }
         Ok(marked == done.len() as u64)
     }
@@ -413,4 +398,54 @@ impl Store {
             .context("Failed to release a delivery")?;
         Ok(())
     }
+}
+
+/// How many deliveries one statement marks processed: with its three other values, within
+/// the 200 a statement of hereby's takes (`super::rows_per_statement`).
+const FINISHED_PER_STATEMENT: usize = 196;
+
+/// The `IN` lists of [`mark_processed`] come in these lengths, the last id repeated to fill
+/// one: a few shapes of statement, each prepared once per connection, rather than one per
+/// length.
+const FINISHED_SHAPES: [usize; 6] = [8, 16, 32, 64, 128, FINISHED_PER_STATEMENT];
+
+/// Marks `ids` (at most [`FINISHED_PER_STATEMENT`]) processed with `note`, keeping their
+/// payloads or erasing them; returns how many it marked.
+async fn mark_processed(
+    tx: &mut Tx,
+    worker: Option<&str>,
+    now: DateTime<Utc>,
+    note: &str,
+    keep: bool,
+    ids: &[i64],
+) -> anyhow::Result<u64> {
+    let Some(&last) = ids.last() else {
+        return Ok(0);
+    };
+    let length = FINISHED_SHAPES
+        .into_iter()
+        .find(|&n| n >= ids.len())
+        .unwrap_or(ids.len());
+    let payload = if keep { "" } else { ", payload = ''" };
+    // "Not processed yet" is written so that the index of waiting deliveries cannot serve
+    // it: the ids, on the primary key, are the way in.
+    let sql = format!(
+        "UPDATE deliveries SET processed_at = $1, claimed_until = NULL, last_error = $2{payload}
+         WHERE id IN ({}) AND claimed_by IS NOT DISTINCT FROM $3
+           AND COALESCE(processed_at, 0) = 0",
+        super::places(length, 4)
+    );
+    // Only placeholders are formatted into the text; every value is bound.
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(to_millis(now))
+        .bind(note.to_string())
+        .bind(worker.map(str::to_string));
+    for i in 0..length {
+        q = q.bind(ids.get(i).copied().unwrap_or(last));
+    }
+    Ok(q
+        .execute(&mut **tx)
+        .await
+        .context("Failed to mark deliveries processed")?
+        .rows_affected())
 }
