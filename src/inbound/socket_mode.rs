@@ -21,6 +21,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::dispatch::{self, EventsAnswer, Refusal, SlashCommand};
 use crate::app::App;
 use crate::secret::Secret;
+use crate::slack::api::CallError;
 
 /// Why a connection ended.
 enum Closed {
@@ -81,8 +82,14 @@ impl SocketMode {
                 Some(Ok(Ok(Closed::Reconnect))) => failures = 0,
                 Some(Ok(Err(e))) => {
                     failures += 1;
-                    let wait = crate::jobs::backoff(Duration::from_secs(1), failures)
+                    let backoff = crate::jobs::backoff(Duration::from_secs(1), failures)
                         .min(Duration::from_secs(60));
+                    // Opening a connection is Tier 1: when Slack says how long to wait, wait
+                    // at least that long rather than be refused again.
+                    let wait = match e.downcast_ref::<CallError>() {
+                        Some(CallError::RateLimited { retry_after }) => backoff.max(*retry_after),
+                        _ => backoff,
+                    };
                     tracing::warn!(error = %format!("{e:#}"), ?wait, "Socket Mode connection failed; reconnecting");
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}

@@ -443,8 +443,7 @@ async fn mark_processed(
     for i in 0..length {
         q = q.bind(ids.get(i).copied().unwrap_or(last));
     }
-    Ok(q
-        .execute(&mut **tx)
+    Ok(q.execute(&mut **tx)
         .await
         .context("Failed to mark deliveries processed")?
         .rows_affected())

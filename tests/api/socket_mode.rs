@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::fake_slack::APP_TOKEN;
+use crate::fake_slack::{Failure, APP_TOKEN};
 use crate::fake_socket::FakeSocket;
 use crate::helpers::*;
 
@@ -130,6 +130,28 @@ async fn when_slack_announces_a_refresh_the_next_socket_opens_before_the_old_one
     let name = format!("incident-{}-after-reconnect", today());
     app.eventually("the channel exists", |s| s.channel_named(&name).is_some())
         .await;
+}
+
+#[tokio::test]
+async fn a_connection_slack_rate_limits_is_opened_again_no_sooner_than_slack_asks() {
+    let (app, socket) = socket_app().await;
+    let opened_before = app.slack.calls_to("apps.connections.open").len();
+    app.slack.fail_next(
+        "apps.connections.open",
+        [Failure::RateLimited {
+            retry_after_secs: 3,
+        }],
+    );
+    socket.send(json!({"type": "disconnect", "reason": "refresh_requested", "debug_info": {"host": "applink-111-xxx"}}));
+    until("a second connection", || socket.connections() >= 2).await;
+    let opens = app.slack.calls_to("apps.connections.open");
+    let (refused, next) = (&opens[opened_before], &opens[opened_before + 1]);
+    // Without Slack's Retry-After, the first back-off would be about a second.
+    assert!(
+        next.at - refused.at >= std::time::Duration::from_secs(3),
+        "asked again after {:?}",
+        next.at - refused.at
+    );
 }
 
 #[tokio::test]

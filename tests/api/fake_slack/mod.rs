@@ -55,6 +55,8 @@ use rules::{membership_refusal, needed_scopes, over_limit};
 pub struct Call {
     pub method: String,
     pub params: Value,
+    /// When the fake received it.
+    pub at: std::time::Instant,
 }
 
 /// How the fake fails the next call of a method.
@@ -384,6 +386,7 @@ async fn upload(
     s.calls.push(Call {
         method: "upload".into(),
         params: json!({"file": file, "bytes": body.len()}),
+        at: std::time::Instant::now(),
     });
     s.uploads.insert(file, body.to_vec());
     (StatusCode::OK, "OK - 18").into_response()
@@ -404,6 +407,7 @@ async fn authorize(
     s.calls.push(Call {
         method: "openid.connect.authorize".into(),
         params: p.clone(),
+        at: std::time::Instant::now(),
     });
     let Some((user, team)) = s.sign_in_as.clone() else {
         return (StatusCode::BAD_REQUEST, "nobody to sign in").into_response();
@@ -511,6 +515,7 @@ async fn handle(
         s.calls.push(Call {
             method: method.clone(),
             params: p.clone(),
+            at: std::time::Instant::now(),
         });
         let failure = s.failures.get_mut(&method).and_then(VecDeque::pop_front);
         match failure {
