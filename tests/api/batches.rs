@@ -379,3 +379,76 @@ async fn on_sqlite_a_message_is_in_the_record_by_the_time_its_delivery_is_acknow
         assert_eq!(processed, received);
     }
 }
+
+#[tokio::test]
+async fn one_batch_keeps_what_concerns_the_incident_erases_the_rest_and_notes_each_outcome() {
+    let mut app = spawn_app().await;
+    let c = app.declared("mixed batch").await;
+    app.stop().await;
+    let store = app.store().await;
+    // More of each kind than the shortest statement names, in an order that interleaves them.
+    let mut batch = Vec::new();
+    for n in 0..12u64 {
+        batch.push(stored_message(
+            &format!("EvIn{n}"),
+            &c,
+            500 + n,
+            "in the incident",
+        ));
+        if n % 2 == 0 {
+            batch.push(stored_message(
+                &format!("EvOut{n}"),
+                "C111",
+                500 + n,
+                "elsewhere",
+            ));
+        }
+    }
+    let mut unreadable = stored_message("EvUnreadable", &c, 600, "x");
+    unreadable.payload = "{not json".into();
+    batch.push(unreadable);
+    store
+        .record_deliveries(&batch, chrono::Utc::now())
+        .await
+        .unwrap();
+    let worker = hereby::jobs::deliveries::DeliveryWorker::new(
+        app.app.clone(),
+        std::time::Duration::from_millis(10),
+    );
+    for _ in 0..100 {
+        worker.run_once().await.unwrap();
+        if app.count_where("deliveries", "processed_at IS NULL").await == 0 {
+            break;
+        }
+    }
+    let rows = sqlx::query(
+        "SELECT event_id, payload, COALESCE(last_error, '') AS note FROM deliveries
+         WHERE event_id LIKE 'EvIn%' OR event_id LIKE 'EvOut%' OR event_id = 'EvUnreadable'",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 19);
+    for row in rows {
+        let (event, payload, note): (String, String, String) =
+            (row.get("event_id"), row.get("payload"), row.get("note"));
+        if event.starts_with("EvIn") {
+            assert!(
+                payload.contains("in the incident"),
+                "{event} keeps its payload"
+            );
+            assert!(note.starts_with("Recorded"), "{event}: {note}");
+        } else if event.starts_with("EvOut") {
+            assert_eq!(payload, "", "{event} is erased");
+            assert!(note.starts_with("Elsewhere"), "{event}: {note}");
+        } else {
+            assert_eq!(payload, "", "an unreadable delivery is erased");
+            assert!(note.starts_with("undecodable"), "{note}");
+        }
+    }
+    assert_eq!(
+        app.count_where("messages", "text = 'in the incident'")
+            .await,
+        12
+    );
+}
