@@ -1,8 +1,10 @@
 //! Drills for the worst hour: hereby killed mid-stream, Slack failing in every way during
-//! declarations, a locked database, and hostile or broken input.
+//! declarations, a locked database, the command line beside a busy writer, and hostile or
+//! broken input.
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use serde_json::json;
 use sqlx::Row;
 
@@ -254,4 +256,48 @@ async fn a_nul_character_in_a_message_is_dropped_not_a_poison_delivery() {
         .unwrap()
         .get("text");
     assert_eq!(text, "beforeafter");
+}
+
+#[tokio::test]
+async fn the_command_line_answers_while_hereby_records_a_burst() {
+    let app = spawn_app().await;
+    let c = app.declared("busy database").await;
+    // The command line opens the same database while the server's writer commits batch after
+    // batch: each of its statements waits its turn rather than failing as "locked".
+    let url = app.db_url.clone();
+    let commands = tokio::task::spawn_blocking(move || {
+        let mut failures = Vec::new();
+        let commands: [&[&str]; 2] = [&["outbox", "retry", "--all"], &["postmortem", "1"]];
+        for args in commands.iter().cycle().take(6) {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_hereby"))
+                .args(*args)
+                .env_clear()
+                .env("DATABASE_URL", &url)
+                .output()
+                .unwrap();
+            if !out.status.success() {
+                failures.push(String::from_utf8_lossy(&out.stderr).into_owned());
+            }
+        }
+        failures
+    });
+    let burst = (0..400u64).map(|n| {
+        let app = &app;
+        let c = &c;
+        async move {
+            let event = say(c, "W222", &ts(1_000 + n), &format!("burst {n}"));
+            deliver(app, &format!("EvBurst{n}"), event).await;
+        }
+    });
+    futures_util::stream::iter(burst)
+        .buffer_unordered(16)
+        .collect::<Vec<()>>()
+        .await;
+    let failures = commands.await.unwrap();
+    assert!(failures.is_empty(), "{failures:#?}");
+    app.wait_processed().await;
+    assert_eq!(
+        app.count_where("messages", "text LIKE 'burst %'").await,
+        400
+    );
 }
