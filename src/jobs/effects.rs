@@ -23,7 +23,7 @@ use crate::store::outbox::{self, ClaimedEffect};
 use crate::store::record;
 
 /// Carries out claimed effects for the outbox worker: [`Execute`] in production; a test may put
-/// in one with a bug in it ([`super::outbox::OutboxWorker::carrying_out_with`]).
+/// in one with a bug in it (the outbox worker's `carrying_out_with`).
 pub trait CarryOut: Send + Sync {
     fn carry_out<'a>(
         &'a self,
