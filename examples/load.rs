@@ -347,6 +347,24 @@ fn own_cpu_seconds() -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
+/// CPU time (user + system) of `pid` and its descendants, in seconds: how much of the machine
+/// the server took (all of a process's threads count in its own figure).
+fn tree_cpu_seconds(pid: u32) -> Option<f64> {
+    let ticks: Vec<f64> = process_tree(pid)
+        .into_iter()
+        .filter_map(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+            let rest = stat.get(stat.rfind(')')? + 1..)?;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some(utime + stime)
+        })
+        .collect();
+    // USER_HZ is 100 on Linux.
+    (!ticks.is_empty()).then(|| ticks.iter().sum::<f64>() / 100.0)
+}
+
 /// Nearest-rank percentile of sorted values.
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
@@ -424,6 +442,7 @@ async fn run(args: Args) -> Result<(), String> {
     });
 
     let cpu_before = own_cpu_seconds();
+    let server_cpu_before = args.server_pid.and_then(tree_cpu_seconds);
     let start = Instant::now();
     let deadline = start + duration;
     let samples: Vec<Sample> = match rate {
@@ -494,6 +513,9 @@ async fn run(args: Args) -> Result<(), String> {
         }
     };
     let cpu_after = own_cpu_seconds();
+    let server_cpu = server_cpu_before
+        .zip(args.server_pid.and_then(tree_cpu_seconds))
+        .map(|(a, b)| b - a);
     sampling.store(false, Ordering::Relaxed);
     if let Some(s) = sampler {
         let _ = s.await;
@@ -504,6 +526,7 @@ async fn run(args: Args) -> Result<(), String> {
         start,
         &samples,
         cpu_before.zip(cpu_after),
+        server_cpu,
         &rss_peak,
     )
 }
@@ -514,6 +537,7 @@ fn report(
     start: Instant,
     samples: &[Sample],
     cpu: Option<(f64, f64)>,
+    server_cpu: Option<f64>,
     rss_peak: &AtomicU64,
 ) -> Result<(), String> {
     let mut acked: Vec<Duration> = Vec::with_capacity(samples.len());
@@ -573,6 +597,7 @@ fn report(
             "server_rss_sampled_peak_kib": (rss_sampled > 0).then_some(rss_sampled),
             "server_rss_end_kib": rss_now,
             "client_cpu_s": client_cpu,
+            "server_cpu_s": server_cpu,
         });
         println!("{v}");
     } else {
@@ -606,6 +631,9 @@ fn report(
         }
         if let Some(c) = client_cpu {
             println!("generator CPU   {c:.2} s");
+        }
+        if let Some(c) = server_cpu {
+            println!("server CPU      {c:.2} s (its processes, all threads)");
         }
     }
     Ok(())
