@@ -140,7 +140,7 @@ fi
 # CPU seconds (user + system) used so far by the PostgreSQL cluster's processes (the
 # postmaster and its children), or nothing without PostgreSQL.
 db_cpu() {
-  [ "$ENGINE" = postgres ] || return 0
+  [ "$ENGINE" = postgres ] && [ -f "$WORK/pg/data/postmaster.pid" ] || return 0
   python3 - "$(head -n 1 "$WORK/pg/data/postmaster.pid")" <<'PY'
 import os, sys
 root, stats = int(sys.argv[1]), {}
@@ -172,8 +172,10 @@ run_load() {
   db_before=$(db_cpu)
   "$LOAD_BIN" --url "$url" --secret "$SECRET" --channel "$CHANNEL" --rate "$rate" \
     --concurrency "$conc" --duration "$DURATION" --server-pid "$pid" --json | tee -a "$WORK/$name.$mode" >&2
-  if [ -n "$db_before" ]; then
-    python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$db_before" "$(db_cpu)" \
+  local db_after
+  db_after=$(db_cpu)
+  if [ -n "$db_before" ] && [ -n "$db_after" ]; then
+    python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$db_before" "$db_after" \
       >>"$WORK/$name.$mode.dbcpu"
   fi
   if [ "$name" = hereby ]; then
