@@ -101,10 +101,10 @@ impl DeliveryWorker {
         {
             return Ok(Outcome::Worked);
         }
-        if self.take_new().await? == Outcome::Worked {
-            return Ok(Outcome::Worked);
+        match self.take_new().await? {
+            Outcome::Idle => self.work_left_over().await,
+            took => Ok(took),
         }
-        self.work_left_over().await
     }
 
     /// Takes new deliveries inside the transaction that processes them. A batch that fails is
@@ -133,7 +133,14 @@ impl DeliveryWorker {
             .instrument(span)
             .await
         {
-            Ok(()) => self.app.effects_waiting.notify_one(),
+            Ok(()) => {
+                self.app.effects_waiting.notify_one();
+                // A batch short of full took every new delivery there was: the next is
+                // announced by a wake (the one for each delivery stored since is kept).
+                if taken.len() < BATCH as usize {
+                    return Ok(Outcome::Drained);
+                }
+            }
             Err(e) => {
                 tracing::warn!(error = %format!("{e:#}"), deliveries = taken.len(), "A batch of new deliveries failed; they are retried with their attempts counted");
             }

@@ -20,6 +20,10 @@ use futures_util::FutureExt;
 pub enum Outcome {
     /// Did one unit of work.
     Worked,
+    /// Did one unit of work and found nothing more waiting behind it: the worker waits for its
+    /// next wake (one that came meanwhile is kept) rather than looking again at once. At a
+    /// steady trickle that spares the look that would find nothing, a few statements each time.
+    Drained,
     /// Nothing was due.
     Idle,
 }
@@ -72,7 +76,7 @@ pub(crate) async fn run_until_stopped<F, Fut>(
         let pause = match stepped {
             Ok(Ok(Outcome::Worked)) if !*shutdown.borrow() => continue,
             Ok(Ok(Outcome::Worked)) => return,
-            Ok(Ok(Outcome::Idle)) => poll,
+            Ok(Ok(Outcome::Idle | Outcome::Drained)) => poll,
             Ok(Err(e)) => {
                 tracing::error!(worker = name, error = ?e, "A worker could not reach the database");
                 poll.max(Duration::from_secs(2))
@@ -129,5 +133,37 @@ mod tests {
         })
         .await;
         assert_eq!(steps.get(), 2, "the step after the panic ran");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_worker_that_drained_its_queue_waits_for_a_wake_not_a_look_at_once() {
+        let steps = std::cell::Cell::new(0);
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let wake = tokio::sync::Notify::new();
+        let started = tokio::time::Instant::now();
+        let at = std::cell::RefCell::new(Vec::new());
+        let worker = run_until_stopped("test", &wake, Duration::from_secs(1), shutdown, || {
+            steps.set(steps.get() + 1);
+            at.borrow_mut().push(started.elapsed());
+            if steps.get() == 3 {
+                let _ = stop.send(true);
+            }
+            async { anyhow::Ok(Outcome::Drained) }
+        });
+        let waker = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            wake.notify_one();
+        };
+        tokio::join!(worker, waker);
+        // The first step at once; the second when woken at 300 ms, not at once; the third
+        // after the poll, since nothing woke it.
+        assert_eq!(
+            *at.borrow(),
+            [
+                Duration::ZERO,
+                Duration::from_millis(300),
+                Duration::from_millis(1300)
+            ]
+        );
     }
 }
