@@ -336,9 +336,10 @@ fn tree_kib(pid: u32, field: &str) -> Option<u64> {
     (!values.is_empty()).then(|| values.iter().sum())
 }
 
-/// This process's CPU time (user + system), for how much of the machine the generator took.
-fn own_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+/// CPU time (user + system), in seconds, of the process whose `/proc/<pid>/stat` is at `path`
+/// (all its threads).
+fn stat_cpu_seconds(path: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(path).ok()?;
     let rest = stat.get(stat.rfind(')')? + 1..)?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let utime: f64 = fields.get(11)?.parse().ok()?;
@@ -347,22 +348,18 @@ fn own_cpu_seconds() -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
-/// CPU time (user + system) of `pid` and its descendants, in seconds: how much of the machine
-/// the server took (all of a process's threads count in its own figure).
+/// This process's CPU time, for how much of the machine the generator took.
+fn own_cpu_seconds() -> Option<f64> {
+    stat_cpu_seconds("/proc/self/stat")
+}
+
+/// The CPU time of `pid` and its descendants: how much of the machine the server took.
 fn tree_cpu_seconds(pid: u32) -> Option<f64> {
-    let ticks: Vec<f64> = process_tree(pid)
+    let seconds: Vec<f64> = process_tree(pid)
         .into_iter()
-        .filter_map(|p| {
-            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
-            let rest = stat.get(stat.rfind(')')? + 1..)?;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let utime: f64 = fields.get(11)?.parse().ok()?;
-            let stime: f64 = fields.get(12)?.parse().ok()?;
-            Some(utime + stime)
-        })
+        .filter_map(|p| stat_cpu_seconds(&format!("/proc/{p}/stat")))
         .collect();
-    // USER_HZ is 100 on Linux.
-    (!ticks.is_empty()).then(|| ticks.iter().sum::<f64>() / 100.0)
+    (!seconds.is_empty()).then(|| seconds.iter().sum())
 }
 
 /// Nearest-rank percentile of sorted values.
