@@ -46,6 +46,20 @@ pub fn init(json: bool) -> Logs {
     }
 }
 
+/// Runs `work`, turning a panic inside it (a bug in hereby) into the error for `step`, so that
+/// the writer or worker running it can refuse or retry that work and go on. `work` should be an
+/// `async` block, so that a panic while making its future is inside it too.
+pub async fn unless_it_panics<T>(
+    step: &str,
+    work: impl std::future::Future<Output = T>,
+) -> anyhow::Result<T> {
+    use futures_util::FutureExt;
+    std::panic::AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .map_err(|panic| panicked(step, panic.as_ref()))
+}
+
 /// The error for a step that panicked, with the panic's message when it has one.
 pub fn panicked(step: &str, panic: &(dyn std::any::Any + Send)) -> anyhow::Error {
     let message = panic

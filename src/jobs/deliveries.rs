@@ -9,14 +9,12 @@
 //! of a batch that failed) is claimed with a lease that counts attempts, so a delivery that
 //! keeps failing, even one that brings the whole process down, is given up in the end.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
-use futures_util::FutureExt;
 use tracing::Instrument;
 
 use super::{backoff, later, Outcome};
@@ -24,7 +22,7 @@ use crate::app::{ingest, App};
 use crate::store::deliveries::PendingDelivery;
 use crate::store::group_commit::{Processed, RecordStored};
 use crate::store::Store;
-use crate::telemetry::panicked;
+use crate::telemetry::unless_it_panics;
 
 /// How long a claimed delivery stays with one worker before another may take it: processing
 /// is a few database statements, so a worker that died is replaced quickly.
@@ -83,11 +81,11 @@ impl DeliveryWorker {
             .iter()
             .map(|d| (d.id, d.payload.as_str()))
             .collect();
-        // Inside the async block, so that a panic while making the future is caught too.
-        AssertUnwindSafe(async { self.recorder.record(tx, &stored, now).await })
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| Err(panicked("recording deliveries", panic.as_ref())))
+        unless_it_panics("recording deliveries", async {
+            self.recorder.record(tx, &stored, now).await
+        })
+        .await
+        .and_then(|recorded| recorded)
     }
 
     /// Processes the oldest waiting deliveries, up to [`BATCH`] of them in arrival order and

@@ -10,10 +10,7 @@ pub mod outbox;
 pub mod sweep;
 pub mod upkeep;
 
-use std::panic::AssertUnwindSafe;
 use std::time::Duration;
-
-use futures_util::FutureExt;
 
 /// What one `run_once` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +69,7 @@ pub(crate) async fn run_until_stopped<F, Fut>(
     Fut: std::future::Future<Output = anyhow::Result<Outcome>>,
 {
     loop {
-        let stepped = AssertUnwindSafe(step()).catch_unwind().await;
+        let stepped = crate::telemetry::unless_it_panics(name, step()).await;
         let pause = match stepped {
             Ok(Ok(Outcome::Worked)) if !*shutdown.borrow() => continue,
             Ok(Ok(Outcome::Worked)) => return,
@@ -81,8 +78,7 @@ pub(crate) async fn run_until_stopped<F, Fut>(
                 tracing::error!(worker = name, error = ?e, "A worker could not reach the database");
                 poll.max(Duration::from_secs(2))
             }
-            Err(panic) => {
-                let error = crate::telemetry::panicked(name, panic.as_ref());
+            Err(error) => {
                 tracing::error!(worker = name, error = %error, "A worker's step panicked; it goes on after a pause");
                 poll.max(Duration::from_secs(2))
             }

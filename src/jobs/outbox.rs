@@ -1,12 +1,10 @@
 //! Carries out queued Slack effects: honours `Retry-After`, backs off on Slack trouble, gives
 //! up only on a definitive refusal, and never drops an effect because Slack was down.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use futures_util::FutureExt;
 
 use super::effects::{self, CarryOut};
 use super::{backoff, later, Outcome};
@@ -53,16 +51,11 @@ impl OutboxWorker {
         // A bug that panics is an error of this effect like any other: it is retried, and
         // given up after its attempts (and a person told), while the worker goes on. Left to
         // unwind, it would be claimed again at every lease, for ever.
-        let carried_out =
-            AssertUnwindSafe(async { self.carry_out.carry_out(&self.app, &e, &self.id).await })
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|panic| {
-                    Err(EffectError::Internal(crate::telemetry::panicked(
-                        "carrying out the effect",
-                        panic.as_ref(),
-                    )))
-                });
+        let carried_out = crate::telemetry::unless_it_panics("carrying out the effect", async {
+            self.carry_out.carry_out(&self.app, &e, &self.id).await
+        })
+        .await
+        .unwrap_or_else(|panic| Err(EffectError::Internal(panic)));
         match carried_out {
             Ok(()) => tracing::info!(key = %e.dedupe_key, "Effect done"),
             Err(EffectError::Slack(CallError::RateLimited { retry_after })) => {

@@ -14,13 +14,11 @@
 //! delivery waits; otherwise, or if that fails, the delivery worker takes the batch, in order.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use sqlx::AnyConnection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -112,16 +110,15 @@ async fn write_batches(
         let at_once = at_once.as_deref();
         // A bug that panics while processing must not stop the writer (and with it every
         // acknowledgement): the batch is refused like a failed one, and Slack retries it.
-        let written = AssertUnwindSafe(write_batch(&store, at_once, &mut behind, &deliveries))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| {
-                behind = true;
-                Err(crate::telemetry::panicked(
-                    "storing the batch",
-                    panic.as_ref(),
-                ))
-            });
+        let written = crate::telemetry::unless_it_panics(
+            "storing the batch",
+            write_batch(&store, at_once, &mut behind, &deliveries),
+        )
+        .await
+        .unwrap_or_else(|panic| {
+            behind = true;
+            Err(panic)
+        });
         match written {
             Ok(recorded) => {
                 for (stored, recorded) in answers.drain(..).zip(recorded) {
