@@ -72,6 +72,11 @@ struct Args {
     /// Print one JSON object instead of the human-readable report.
     #[arg(long)]
     json: bool,
+    /// Also write each delivery's send time and latency to this file, one line each:
+    /// milliseconds from the start of the run to when it was due (or sent, at `max`), then its
+    /// latency in milliseconds, then its outcome. For placing slow answers in time.
+    #[arg(long)]
+    samples: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -329,10 +334,12 @@ fn status_kib(pid: u32, field: &str) -> Option<u64> {
 
 /// A field summed over the server's process tree.
 fn tree_kib(pid: u32, field: &str) -> Option<u64> {
-    let values: Vec<u64> = process_tree(pid)
-        .into_iter()
-        .filter_map(|p| status_kib(p, field))
-        .collect();
+    sum_kib(&process_tree(pid), field)
+}
+
+/// A field summed over `pids` (those still running).
+fn sum_kib(pids: &[u32], field: &str) -> Option<u64> {
+    let values: Vec<u64> = pids.iter().filter_map(|p| status_kib(*p, field)).collect();
     (!values.is_empty()).then(|| values.iter().sum())
 }
 
@@ -360,6 +367,70 @@ fn tree_cpu_seconds(pid: u32) -> Option<f64> {
         .filter_map(|p| stat_cpu_seconds(&format!("/proc/{p}/stat")))
         .collect();
     (!seconds.is_empty()).then(|| seconds.iter().sum())
+}
+
+/// Says when each delivery of a fixed-rate run is due, from a thread of its own: the runtime's
+/// timer wakes up to a millisecond late (its wheel counts whole milliseconds), which would
+/// count against every delivery's latency, while a thread's sleep is accurate to tens of
+/// microseconds. Yields `(i, due)` for every delivery due before `deadline`.
+fn pace(
+    start: Instant,
+    deadline: Instant,
+    total: u64,
+    rate: f64,
+) -> tokio::sync::mpsc::UnboundedReceiver<(u64, Instant)> {
+    let (due_now, receiver) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for i in 0..total {
+            let due = start + Duration::from_secs_f64(i as f64 / rate);
+            if due >= deadline {
+                break;
+            }
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            if due_now.send((i, due)).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+/// Writes `--samples`: one line per delivery, in the order they were due.
+fn write_samples(path: &std::path::Path, start: Instant, samples: &[Sample]) -> Result<(), String> {
+    let mut lines: Vec<(f64, String)> = samples
+        .iter()
+        .map(|s| {
+            let sent = s
+                .done_at
+                .saturating_duration_since(start)
+                .saturating_sub(s.latency)
+                .as_secs_f64();
+            let outcome = match s.outcome {
+                Outcome::Acked => "ok".to_string(),
+                Outcome::Status(code) => code.to_string(),
+                Outcome::Timeout => "timeout".to_string(),
+                Outcome::Error => "error".to_string(),
+            };
+            let line = format!("{:.3} {:.3} {outcome}", sent * 1000.0, ms(s.latency));
+            (sent, line)
+        })
+        .collect();
+    lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // The wall clock at the start, to line the samples up with other records of the run.
+    let started = SystemTime::now()
+        .checked_sub(start.elapsed())
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .unwrap_or_default();
+    let header = format!(
+        "# run started at {:.6} (Unix time, s); sent ms from then, latency ms, outcome\n",
+        started.as_secs_f64()
+    );
+    let text: String = std::iter::once(header)
+        .chain(lines.into_iter().map(|(_, l)| l + "\n"))
+        .collect();
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Nearest-rank percentile of sorted values.
@@ -429,8 +500,17 @@ async fn run(args: Args) -> Result<(), String> {
     let sampler = args.server_pid.map(|pid| {
         let (peak, on) = (rss_peak.clone(), sampling.clone());
         tokio::task::spawn_blocking(move || {
+            // Finding the tree reads every process's `/proc/<pid>/stat`, milliseconds of CPU
+            // taken from the machine under test: once a second, and each sample reads only the
+            // tree's own `status` files.
+            let mut tree = Vec::new();
+            let mut sample = 0u64;
             while on.load(Ordering::Relaxed) {
-                if let Some(kib) = tree_kib(pid, "VmRSS") {
+                if sample.is_multiple_of(10) {
+                    tree = process_tree(pid);
+                }
+                sample += 1;
+                if let Some(kib) = sum_kib(&tree, "VmRSS") {
                     peak.fetch_max(kib, Ordering::Relaxed);
                 }
                 std::thread::sleep(Duration::from_millis(100));
@@ -450,12 +530,8 @@ async fn run(args: Args) -> Result<(), String> {
             let samples = Arc::new(Mutex::new(Vec::with_capacity(total as usize)));
             let permits = Arc::new(Semaphore::new(args.concurrency));
             let mut tasks = tokio::task::JoinSet::new();
-            for i in 0..total {
-                let due = start + Duration::from_secs_f64(i as f64 / r);
-                if due >= deadline {
-                    break;
-                }
-                tokio::time::sleep_until(due.into()).await;
+            let mut due_now = pace(start, deadline, total, r);
+            while let Some((i, due)) = due_now.recv().await {
                 let Ok(permit) = permits.clone().acquire_owned().await else {
                     break;
                 };
@@ -537,6 +613,9 @@ fn report(
     server_cpu: Option<f64>,
     rss_peak: &AtomicU64,
 ) -> Result<(), String> {
+    if let Some(path) = &args.samples {
+        write_samples(path, start, samples)?;
+    }
     let mut acked: Vec<Duration> = Vec::with_capacity(samples.len());
     let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
     let (mut timeouts, mut errors) = (0u64, 0u64);
