@@ -14,7 +14,8 @@
 # binary to measure instead of this checkout's release build, say an earlier commit's),
 # BENCH_KEEP (set: keep the logs and databases of the run), PG_OPTS (more PostgreSQL server
 # settings, e.g. "-c shared_preload_libraries=auto_explain -c auto_explain.log_min_duration=20ms"
-# to log the plans of slow statements into the kept cluster's server.log).
+# to log the plans of slow statements into the kept cluster's server.log), STEADINESS_SECS (how
+# long bench/cpu_steadiness.py probes the CPU before and after the rounds, 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -292,6 +293,11 @@ for c in $CONCURRENCIES; do MODES="$MODES max$c"; done
 # weighs on both alike; hereby's backlog is worked off before the next run starts.
 log "$RUNS rounds of ${DURATION}-s runs, each mode hereby then Bolt:$MODES"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >"$WORK/loadavg"
+# How steady the CPU is just before the rounds (both servers idle): a shared virtual machine
+# may run everything several times slower for a tenth of a second at a time, which sets a floor
+# under every latency percentile that reaches into those windows.
+printf 'before: ' >>"$WORK/loadavg"
+python3 bench/cpu_steadiness.py --seconds "${STEADINESS_SECS:-5}" >>"$WORK/loadavg"
 for round in $(seq "$RUNS"); do
   echo "round $round" >&2
   for mode in $MODES; do
@@ -301,6 +307,8 @@ for round in $(seq "$RUNS"); do
   done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/loadavg"
+printf 'after: ' >>"$WORK/loadavg"
+python3 bench/cpu_steadiness.py --seconds "${STEADINESS_SECS:-5}" >>"$WORK/loadavg"
 
 HEREBY_STATS="deliveries=$(hereby_sql "SELECT COUNT(*) FROM deliveries")"
 HEREBY_STATS="$HEREBY_STATS unprocessed=$(hereby_sql "SELECT COUNT(*) FROM deliveries WHERE processed_at IS NULL")"

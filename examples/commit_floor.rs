@@ -1,10 +1,13 @@
-//! The floor under hereby's acknowledgement latency on this machine's disk: one SQLite
-//! connection (write-ahead log, `synchronous = FULL`, as hereby runs it) committing one small
+//! The floor under hereby's acknowledgement latency on SQLite: one SQLite connection through
+//! sqlx (write-ahead log, `synchronous = FULL`, as hereby runs it) committing one small
 //! transaction at a fixed rate, open loop, with nothing else around it: no HTTP, no load
-//! generator, no hereby. Each transaction inserts a delivery-sized row and runs `--statements`
-//! more (alternately a look-up and a small insert, as recording a message does); its latency
-//! counts from when it was due, so a slow commit delays the ones behind it as it would delay
-//! requests. The log is checkpointed once a second on a second connection, as hereby does.
+//! generator, no hereby. As in hereby, every statement is handed to SQLite's own thread and
+//! back, so the figures are the disk's and those hand-offs' (on a machine whose CPU slows down
+//! in windows, mostly the hand-offs': see BENCHMARKS.md). Each transaction inserts a
+//! delivery-sized row and runs `--statements` more (alternately a look-up and a small insert,
+//! as recording a message does); its latency counts from when it was due, so a slow commit
+//! delays the ones behind it as it would delay requests. The log is checkpointed once a second
+//! on a second connection, as hereby does.
 //!
 //! ```text
 //! cargo run --release --example commit_floor -- --rate 200 --seconds 10 --statements 10
