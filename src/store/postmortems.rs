@@ -1,7 +1,7 @@
 //! Loading everything the post-mortem draft is built from, and finding an incident for the
 //! command line; action items, stored drafts and the follow-up schedule are in the submodules.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Context;
 use sqlx::AnyConnection;
@@ -128,17 +128,23 @@ async fn load(
         .into_iter()
         .map(|r: TimelineRow| {
             let detail = serde_json::from_str(&r.detail).unwrap_or_default();
-            let what = TimelineEntry::from_stored(&r.kind, detail);
-            if let TimelineEntry::Unknown { .. } = what {
-                tracing::warn!(kind = r.kind, "A timeline entry this version cannot read is left out");
-            }
             Entry {
                 at: from_millis(r.occurred_at),
                 actor: r.actor.map(UserId::new),
-                what,
+                what: TimelineEntry::from_stored(&r.kind, detail),
             }
         })
         .collect::<Vec<_>>();
+    // Entries a newer version wrote (after a downgrade): one line per load, not one per entry.
+    let mut unreadable: BTreeMap<&str, usize> = BTreeMap::new();
+    for entry in &entries {
+        if let TimelineEntry::Unknown { kind, .. } = &entry.what {
+            *unreadable.entry(kind.as_str()).or_default() += 1;
+        }
+    }
+    if !unreadable.is_empty() {
+        tracing::warn!(kinds = ?unreadable, "Timeline entries this version cannot read are left out");
+    }
     let messages = sqlx::query_as(messages_sql)
         .bind(team.clone())
         .bind(id)
