@@ -95,7 +95,8 @@ pub struct OwnedDelivery {
 impl Store {
     /// Commits a batch of deliveries in one transaction (one `fsync` for all of them); for
     /// each, in order, whether it was new or a redelivery (also of an earlier one in the same
-    /// batch). Nothing is stored if the transaction fails.
+    /// batch). Nothing is stored if the transaction fails. The server stores through the
+    /// group-commit writer; this is for seeding a store (the tests do).
     pub async fn record_deliveries(
         &self,
         batch: &[OwnedDelivery],
