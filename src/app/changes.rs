@@ -119,7 +119,7 @@ fn effects(plan: &Plan) -> Vec<Effect> {
     effects
 }
 
-/// The role a "Take <role>" button names.
+/// The role a "Take `<role>`" button names.
 pub fn role_from_button(value: &str, custom_roles: &[String]) -> Option<Role> {
     Role::parse(value, custom_roles)
 }

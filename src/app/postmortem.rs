@@ -32,7 +32,7 @@ pub async fn current_draft(
 /// At resolution: catch up with the channel, render the draft, store it as the next version and
 /// share it in the channel as a Markdown file with a summary of what is in it (and, if enabled,
 /// as a canvas). `key` names the export: a retried export reuses its version, and the share is
-/// done exactly once (see [`share`]).
+/// done exactly once (see `share`).
 #[tracing::instrument(name = "Exporting the post-mortem draft", skip_all, fields(incident = incident.id))]
 pub async fn export(
     app: &App,

@@ -48,7 +48,7 @@ pub struct Settings {
     )]
     pub slack_app_token: Option<String>,
 
-    /// The Web API base: GovSlack (https://slack-gov.com/api), a proxy, or a local fake.
+    /// The Web API base: GovSlack (`https://slack-gov.com/api`), a proxy, or a local fake.
     #[arg(
         long,
         global = true,
@@ -308,7 +308,7 @@ pub struct Settings {
     )]
     pub unverified_body_bytes: String,
 
-    /// Where people reach the web view (https://hereby.example.com); unset: links follow the
+    /// Where people reach the web view (`https://hereby.example.com`); unset: links follow the
     /// request's Host.
     #[arg(long, global = true, env = "HEREBY_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,

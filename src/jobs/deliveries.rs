@@ -88,7 +88,7 @@ impl DeliveryWorker {
         .and_then(|recorded| recorded)
     }
 
-    /// Processes the oldest waiting deliveries, up to [`BATCH`] of them in arrival order and
+    /// Processes the oldest waiting deliveries, up to `BATCH` of them in arrival order and
     /// in one transaction (one `fsync` for the batch): new ones as they are taken, and every
     /// so often, or when no new one waits, those left over.
     pub async fn run_once(&self) -> anyhow::Result<Outcome> {

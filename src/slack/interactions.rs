@@ -10,7 +10,7 @@ use crate::domain::{ChannelId, TeamId, UserId};
 /// An interaction hereby acts on.
 #[derive(Debug, Clone)]
 pub enum Interaction {
-    /// A "Take <role>" button on the live summary.
+    /// A "Take `<role>`" button on the live summary.
     TakeRole {
         team: TeamId,
         channel: ChannelId,

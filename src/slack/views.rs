@@ -169,7 +169,7 @@ fn sections(heading: &str, lines: &[String], max_blocks: usize) -> Vec<Value> {
         .collect()
 }
 
-/// The `action_id` prefix of the summary's "Take <role>" buttons.
+/// The `action_id` prefix of the summary's "Take `<role>`" buttons.
 pub const TAKE_ROLE_ACTION: &str = "take_role";
 
 /// Who holds which role, and what is unfilled.

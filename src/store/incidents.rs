@@ -1,5 +1,5 @@
 //! Incidents, their roles and their timeline: the record itself and its changes here, role
-//! assignments in [`roles`], the stored row in [`row`].
+//! assignments in `roles`, the stored row in `row`.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
