@@ -138,27 +138,6 @@ PY
   }
 fi
 
-# CPU seconds (user + system) used so far by the PostgreSQL cluster's processes (the
-# postmaster and its children), or nothing without PostgreSQL.
-db_cpu() {
-  [ "$ENGINE" = postgres ] && [ -f "$WORK/pg/data/postmaster.pid" ] || return 0
-  python3 - "$(head -n 1 "$WORK/pg/data/postmaster.pid")" <<'PY'
-import os, sys
-root, stats = int(sys.argv[1]), {}
-for pid in filter(str.isdigit, os.listdir("/proc")):
-    try:
-        rest = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
-    except OSError:
-        continue
-    stats[int(pid)] = (int(rest[1]), int(rest[11]) + int(rest[12]))
-ticks = 0
-for pid, (ppid, t) in stats.items():
-    if pid == root or ppid == root:
-        ticks += t
-print(ticks / os.sysconf("SC_CLK_TCK"))
-PY
-}
-
 # One run of the load generator: $1 name (hereby|bolt), $2 URL, $3 server pid, $4 mode
 # (fixed<rate> or max<connections>); appends its JSON line to $WORK/<name>.<mode>.
 run_load() {
@@ -169,16 +148,14 @@ run_load() {
   esac
   printf '%-6s %-9s ' "$name" "$mode" >&2
   [ "$name" = hereby ] && ack_buckets >"$WORK/ack.before"
-  local db_before
-  db_before=$(db_cpu)
-  "$LOAD_BIN" --url "$url" --secret "$SECRET" --channel "$CHANNEL" --rate "$rate" \
-    --concurrency "$conc" --duration "$DURATION" --server-pid "$pid" --json | tee -a "$WORK/$name.$mode" >&2
-  local db_after
-  db_after=$(db_cpu)
-  if [ -n "$db_before" ] && [ -n "$db_after" ]; then
-    python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$db_before" "$db_after" \
-      >>"$WORK/$name.$mode.dbcpu"
+  # hereby on PostgreSQL: the CPU the cluster's processes use counts too.
+  local database=()
+  if [ "$name" = hereby ] && [ "$ENGINE" = postgres ]; then
+    database=(--database-pid "$(head -n 1 "$WORK/pg/data/postmaster.pid")")
   fi
+  "$LOAD_BIN" --url "$url" --secret "$SECRET" --channel "$CHANNEL" --rate "$rate" \
+    --concurrency "$conc" --duration "$DURATION" --server-pid "$pid" "${database[@]}" --json \
+    | tee -a "$WORK/$name.$mode" >&2
   if [ "$name" = hereby ]; then
     ack_buckets >"$WORK/ack.after"
     paste "$WORK/ack.before" "$WORK/ack.after" | awk '{ printf "%s %d\n", $1, $4 - $2 }' \
@@ -399,15 +376,10 @@ for mode in modes:
         vals = [r[key] / r["elapsed_s"] for r in res[name][mode]
                 if r.get(key) is not None and r["elapsed_s"] > 0]
         return statistics.median(vals) if vals else float("nan")
-    db = []
-    try:
-        with open("%s/hereby.%s.dbcpu" % (work, mode)) as f:
-            db = [float(l) / r["elapsed_s"] for l, r in zip(f, res["hereby"][mode]) if r["elapsed_s"] > 0]
-    except OSError:
-        pass
+    database = lambda name: any(r.get("database_cpu_s") is not None for r in res[name][mode])
     shown = lambda name: "%.2f%s; generator %.2f" % (
         cores(name, "server_cpu_s"),
-        " + PostgreSQL %.2f" % statistics.median(db) if name == "hereby" and db else "",
+        " + PostgreSQL %.2f" % cores(name, "database_cpu_s") if database(name) else "",
         cores(name, "client_cpu_s"))
     rows.append(("%s: CPU used, cores (server; generator)" % label, shown("hereby"), shown("bolt"), "-"))
 for key, unit in (("server_vmhwm_kib", "peak RSS, VmHWM (MiB)"),

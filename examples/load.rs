@@ -66,6 +66,10 @@ struct Args {
     /// The server's process ID, for its peak memory (its child processes are counted too).
     #[arg(long)]
     server_pid: Option<u32>,
+    /// The process ID of the server's database server, if it has one (PostgreSQL's
+    /// postmaster), for the CPU its processes used during the run.
+    #[arg(long)]
+    database_pid: Option<u32>,
     /// How long one request may take before it counts as a timeout, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     timeout_ms: u64,
@@ -518,8 +522,7 @@ async fn run(args: Args) -> Result<(), String> {
         })
     });
 
-    let cpu_before = own_cpu_seconds();
-    let server_cpu_before = args.server_pid.and_then(tree_cpu_seconds);
+    let cpu_before = CpuUsed::so_far(&args);
     let start = Instant::now();
     let deadline = start + duration;
     let samples: Vec<Sample> = match rate {
@@ -585,23 +588,42 @@ async fn run(args: Args) -> Result<(), String> {
             all
         }
     };
-    let cpu_after = own_cpu_seconds();
-    let server_cpu = server_cpu_before
-        .zip(args.server_pid.and_then(tree_cpu_seconds))
-        .map(|(a, b)| b - a);
+    let cpu = CpuUsed::so_far(&args).since(cpu_before);
     sampling.store(false, Ordering::Relaxed);
     if let Some(s) = sampler {
         let _ = s.await;
     }
-    report(
-        &args,
-        rate,
-        start,
-        &samples,
-        cpu_before.zip(cpu_after),
-        server_cpu,
-        &rss_peak,
-    )
+    report(&args, rate, start, &samples, cpu, &rss_peak)
+}
+
+/// CPU seconds (user + system) used by the generator, the server's processes and the
+/// database server's processes: so far, or over the run.
+#[derive(Debug, Clone, Copy)]
+struct CpuUsed {
+    generator: Option<f64>,
+    server: Option<f64>,
+    database: Option<f64>,
+}
+
+impl CpuUsed {
+    /// What each has used since it started.
+    fn so_far(args: &Args) -> CpuUsed {
+        CpuUsed {
+            generator: own_cpu_seconds(),
+            server: args.server_pid.and_then(tree_cpu_seconds),
+            database: args.database_pid.and_then(tree_cpu_seconds),
+        }
+    }
+
+    /// What each used between `before` and `self`.
+    fn since(self, before: CpuUsed) -> CpuUsed {
+        let used = |after: Option<f64>, before: Option<f64>| after.zip(before).map(|(a, b)| a - b);
+        CpuUsed {
+            generator: used(self.generator, before.generator),
+            server: used(self.server, before.server),
+            database: used(self.database, before.database),
+        }
+    }
 }
 
 fn report(
@@ -609,8 +631,7 @@ fn report(
     rate: Rate,
     start: Instant,
     samples: &[Sample],
-    cpu: Option<(f64, f64)>,
-    server_cpu: Option<f64>,
+    cpu: CpuUsed,
     rss_peak: &AtomicU64,
 ) -> Result<(), String> {
     if let Some(path) = &args.samples {
@@ -645,7 +666,6 @@ fn report(
         Rate::PerSecond(r) => format!("{r}"),
         Rate::Max => "max".to_string(),
     };
-    let client_cpu = cpu.map(|(a, b)| b - a);
     let (p50, p99, max) = (
         percentile(&acked, 50.0),
         percentile(&acked, 99.0),
@@ -672,8 +692,9 @@ fn report(
             "server_vmhwm_kib": hwm,
             "server_rss_sampled_peak_kib": (rss_sampled > 0).then_some(rss_sampled),
             "server_rss_end_kib": rss_now,
-            "client_cpu_s": client_cpu,
-            "server_cpu_s": server_cpu,
+            "client_cpu_s": cpu.generator,
+            "server_cpu_s": cpu.server,
+            "database_cpu_s": cpu.database,
         });
         println!("{v}");
     } else {
@@ -705,11 +726,14 @@ fn report(
                 processes.unwrap_or(0)
             );
         }
-        if let Some(c) = client_cpu {
+        if let Some(c) = cpu.generator {
             println!("generator CPU   {c:.2} s");
         }
-        if let Some(c) = server_cpu {
+        if let Some(c) = cpu.server {
             println!("server CPU      {c:.2} s (its processes, all threads)");
+        }
+        if let Some(c) = cpu.database {
+            println!("database CPU    {c:.2} s (its processes, all threads)");
         }
     }
     Ok(())
