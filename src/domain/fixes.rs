@@ -14,6 +14,15 @@ pub enum Outcome {
     Partial,
 }
 
+/// What a timeline line says of a fix's outcome as it was tried: " (failed)", or nothing while
+/// it is not known (a later line says how it went, if anyone said).
+pub fn tried_outcome(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Unknown => String::new(),
+        known => format!(" ({})", known.as_str()),
+    }
+}
+
 impl Outcome {
     pub const SETTABLE: [Outcome; 3] = [Outcome::Worked, Outcome::Failed, Outcome::Partial];
 

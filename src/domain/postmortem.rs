@@ -370,11 +370,16 @@ const MAX_POSSIBLE_FIXES: usize = 50;
 #[error("the post-mortem template failed: {0}")]
 pub struct TemplateError(String);
 
-/// Renders a draft with a template (Jinja syntax; see README.md for the fields).
+/// Renders a draft with a template (Jinja syntax; see README.md for the fields and the
+/// `plural` filter: `{{ counts.links|plural("link") }}` gives "1 link" or "3 links", and
+/// `{{ counts.participants|plural("person", "people") }}` "3 people").
 pub fn render(draft: &Draft, template: &str) -> Result<String, TemplateError> {
     let mut env = minijinja::Environment::new();
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
+    env.add_filter("plural", |n: usize, one: String, many: Option<String>| {
+        skeleton::counted(n, &one, &many.unwrap_or_else(|| format!("{one}s")))
+    });
     env.render_str(template, draft)
         .map_err(|e| TemplateError(format!("{e:#}")))
 }

@@ -78,7 +78,10 @@ pub fn layout(record: &Record, end: DateTime<Utc>) -> (Vec<Band>, Vec<Marker>) {
                 None,
                 Some((
                     "fix",
-                    format!("Fix tried by {who}: {what} ({})", outcome.as_str()),
+                    format!(
+                        "Fix tried by {who}: {what}{}",
+                        crate::domain::fixes::tried_outcome(*outcome)
+                    ),
                 )),
             ),
             TimelineEntry::FixOutcome { what, outcome, .. } => (

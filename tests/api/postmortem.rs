@@ -166,7 +166,7 @@ async fn resolving_a_full_incident_shares_a_draft_with_everything_the_record_kno
         !md.contains("secret-ish"),
         "a deleted message's text never reaches the draft"
     );
-    assert!(md.contains("1 deleted message(s) are left out."));
+    assert!(md.contains("1 deleted message left out."));
     let parent = position(&md, "disp-w333: DB pool exhausted");
     let child = position(&md, "  - **");
     assert!(child > parent && md[child..].contains("replying in the thread"));

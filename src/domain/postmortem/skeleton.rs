@@ -109,10 +109,15 @@ impl Activity {
 
 /// "1 message", "37 messages".
 pub fn plural(n: usize, word: &str) -> String {
+    counted(n, word, &format!("{word}s"))
+}
+
+/// "1 person", "3 people": for words whose plural is not theirs with an "s".
+pub fn counted(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
-        format!("1 {word}")
+        format!("1 {one}")
     } else {
-        format!("{n} {word}s")
+        format!("{n} {many}")
     }
 }
 

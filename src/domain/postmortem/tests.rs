@@ -405,3 +405,24 @@ fn the_draft_matches_the_golden_file() {
 fn a_broken_template_is_an_error_not_a_panic() {
     assert!(render(&draft(), "{% for x in %}").is_err());
 }
+
+#[test]
+fn templates_count_things_in_words_with_the_plural_filter() {
+    let md = render(
+        &draft(),
+        r#"{{ 1|plural("link") }}; {{ 0|plural("link") }}; {{ 3|plural("person", "people") }}; {{ 1|plural("person", "people") }}"#,
+    )
+    .unwrap();
+    assert_eq!(md, "1 link; 0 links; 3 people; 1 person");
+}
+
+#[test]
+fn the_drafts_counts_read_as_english() {
+    let md = render(&draft(), DEFAULT_TEMPLATE).unwrap();
+    assert!(
+        md.contains("6 messages, 3 people, 1 link, 2 fix attempts."),
+        "{md}"
+    );
+    assert!(md.contains("1 deleted message left out."), "{md}");
+    assert!(!md.contains("(s)"), "{md}");
+}

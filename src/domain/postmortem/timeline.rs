@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::skeleton::{self, Activity};
 use super::{Entry, Fmt, LoggedMessage, TimelineItem};
+use crate::domain::fixes::tried_outcome;
 use crate::domain::markdown;
 use crate::domain::roles::Role;
 use crate::domain::timeline::TimelineEntry;
@@ -229,9 +230,9 @@ fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
         } => (
             "fix",
             format!(
-                "Fix #{number} tried by {who}: {} ({})",
+                "Fix #{number} tried by {who}: {}{}",
                 f.md(what),
-                outcome.as_str()
+                tried_outcome(*outcome)
             ),
         ),
         TimelineEntry::FixOutcome {
