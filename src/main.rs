@@ -140,7 +140,10 @@ async fn run(cmd: Cmd, config: Config) -> anyhow::Result<()> {
                 }
                 OutboxCmd::Retry { id, all: _ } => {
                     let n = store.retry_failed(id, chrono::Utc::now()).await?;
-                    println!("{n} effect(s) queued again; a running hereby carries them out.");
+                    println!(
+                        "{} queued again; a running hereby carries them out.",
+                        hereby::domain::words::plural(n, "effect")
+                    );
                 }
             }
             Ok(())

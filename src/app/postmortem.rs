@@ -10,6 +10,7 @@ use super::effect::{queue_again, Effect, EffectError};
 use super::progress::Progress;
 use super::App;
 use crate::domain::postmortem::{build, render, Draft};
+use crate::domain::words::{counted, plural};
 use crate::slack::api::CallError;
 use crate::store::incidents::Incident;
 use crate::store::postmortems;
@@ -60,7 +61,8 @@ pub async fn export(
                 .await?;
             if waiting > 0 {
                 return Err(anyhow::anyhow!(
-                    "waiting for {waiting} delivered event(s) to be recorded first"
+                    "waiting for {} to be recorded first",
+                    plural(waiting, "delivered event")
                 )
                 .into());
             }
@@ -158,7 +160,11 @@ async fn wait_for_names(
         tracing::warn!(pending, "Rendering the draft before every name is known");
         return Ok(());
     }
-    Err(anyhow::anyhow!("waiting for {pending} name look-up(s) so the draft shows names").into())
+    Err(anyhow::anyhow!(
+        "waiting for {} so the draft shows names",
+        plural(pending, "name look-up")
+    )
+    .into())
 }
 
 /// A draft version as a file to share.
@@ -292,13 +298,13 @@ pub async fn canvas(
 fn summary(d: &Draft, version: i64) -> String {
     let weak = d.actions.iter().filter(|a| !a.flags.is_empty()).count();
     let mut s = format!(
-        ":memo: *Post-mortem draft v{version}* for incident #{}. Prefilled from the record: key times, {} people and their roles, a timeline of {} entries, {} fix attempt(s), {} link(s), {} action item(s){}, and the full channel log.",
+        ":memo: *Post-mortem draft v{version}* for incident #{}. Prefilled from the record: key times, {} and their roles, a timeline of {}, {}, {}, {}{}, and the full channel log.",
         d.number,
-        d.participants.len(),
-        d.timeline.len(),
-        d.fixes.len(),
-        d.links.len(),
-        d.actions.len(),
+        counted(d.participants.len(), "person", "people"),
+        counted(d.timeline.len(), "entry", "entries"),
+        plural(d.fixes.len(), "fix attempt"),
+        plural(d.links.len(), "link"),
+        plural(d.actions.len(), "action item"),
         if weak > 0 { format!(" ({weak} flagged as vague or missing an owner or due date)") } else { String::new() }
     );
     s.push_str(" Left for you: the executive summary, impact per stakeholder, contributing factors (five whys), mitigating factors and lessons learned.");

@@ -19,6 +19,7 @@ pub mod slack_ts;
 pub mod timeline;
 pub mod transitions;
 pub mod trigger;
+pub mod words;
 
 macro_rules! slack_id {
     ($(#[$doc:meta])* $name:ident) => {

@@ -378,7 +378,7 @@ pub fn render(draft: &Draft, template: &str) -> Result<String, TemplateError> {
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.add_filter("plural", |n: usize, one: String, many: Option<String>| {
-        skeleton::counted(n, &one, &many.unwrap_or_else(|| format!("{one}s")))
+        super::words::counted(n, &one, &many.unwrap_or_else(|| format!("{one}s")))
     });
     env.render_str(template, draft)
         .map_err(|e| TemplateError(format!("{e:#}")))

@@ -7,6 +7,7 @@ use crate::domain::incident::Incident;
 use crate::domain::mrkdwn;
 use crate::domain::review::ReviewStatus;
 use crate::domain::roles::Role;
+use crate::domain::words::plural;
 use crate::domain::UserId;
 
 /// "Incident #12: Checkout payments failing" (or "Incident #12 (untitled)").
@@ -339,9 +340,9 @@ pub fn followup_text(
     today: chrono::NaiveDate,
 ) -> String {
     format!(
-        ":calendar: *Follow-up review* of {}: {} action item(s) still open. Close them with `/incident action done <n>` (or `wontfix <n>`); hereby will ask again until they are.\n{}",
+        ":calendar: *Follow-up review* of {}: {} still open. Close them with `/incident action done <n>` (or `wontfix <n>`); hereby will ask again until they are.\n{}",
         escape(&incident_label(i)),
-        open.len(),
+        plural(open.len(), "action item"),
         actions_text(open, today).trim_start_matches("*Action items*\n")
     )
 }
@@ -368,9 +369,9 @@ pub fn owner_reminder_text(
         })
         .collect();
     format!(
-        ":wave: A reminder from the follow-up review of {}{channel}: you own {} open action item(s).\n{}",
+        ":wave: A reminder from the follow-up review of {}{channel}: you own {}.\n{}",
         escape(&incident_label(i)),
-        theirs.len(),
+        plural(theirs.len(), "open action item"),
         items.join("\n")
     )
 }

@@ -242,15 +242,16 @@ async fn open_action_items_are_followed_up_until_every_one_is_closed() {
     .await;
     app.command(&c, "W111", "resolve").await;
     app.eventually("a follow-up review is posted in the channel", |s| {
-        s.messages_in(&c)
-            .iter()
-            .any(|m| m.text.contains("Follow-up review"))
+        s.messages_in(&c).iter().any(|m| {
+            m.text.contains("Follow-up review") && m.text.contains(": 1 action item still open.")
+        })
     })
     .await;
     app.eventually("the owner is reminded directly", |s| {
-        s.messages_in("W555")
-            .iter()
-            .any(|m| m.text.contains("#1 Alert on pool usage above 90%"))
+        s.messages_in("W555").iter().any(|m| {
+            m.text.contains("you own 1 open action item.")
+                && m.text.contains("#1 Alert on pool usage above 90%")
+        })
     })
     .await;
 

@@ -210,7 +210,7 @@ async fn a_refused_channel_creation_is_told_to_the_declarer_and_can_be_retried_a
 
     // The admin allows it; `hereby outbox retry --all` puts it back.
     let retried = app.cli(&["outbox", "retry", "--all"]);
-    assert!(retried.starts_with("1 effect(s) queued again"), "{retried}");
+    assert!(retried.starts_with("1 effect queued again"), "{retried}");
     app.eventually("the channel is created after all", |s| {
         s.channels().iter().any(|c| !c.pins.is_empty())
     })

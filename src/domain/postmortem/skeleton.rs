@@ -7,6 +7,8 @@ use std::ops::Range;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::domain::words::plural;
+
 /// The most activity lines a timeline gets: pauses are lengthened until the conversation fits.
 pub const MAX_ACTIVITY_LINES: usize = 150;
 
@@ -104,20 +106,6 @@ impl Activity {
             parts.push(format!("\"{q}\""));
         }
         parts.join(" · ")
-    }
-}
-
-/// "1 message", "37 messages".
-pub fn plural(n: usize, word: &str) -> String {
-    counted(n, word, &format!("{word}s"))
-}
-
-/// "1 person", "3 people": for words whose plural is not theirs with an "s".
-pub fn counted(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
     }
 }
 

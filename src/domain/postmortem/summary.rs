@@ -46,7 +46,7 @@ pub fn paragraph(f: &Facts) -> String {
     }
     s.push_str(&format!(
         " {} took part",
-        super::skeleton::counted(f.people, "person", "people")
+        crate::domain::words::counted(f.people, "person", "people")
     ));
     s.push_str(&match f.open_actions {
         0 => "; no action item is open.".to_string(),
