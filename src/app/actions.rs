@@ -6,9 +6,9 @@ use sqlx::AnyConnection;
 
 use super::effect::{queue_for_change, Effect};
 use crate::domain::actions::{self, ActionStatus, NewAction};
+use crate::domain::mrkdwn::typed;
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::UserId;
-use crate::slack::views;
 use crate::store::incidents::{self, Incident};
 use crate::store::postmortems;
 
@@ -43,7 +43,7 @@ pub async fn add_action(
     let notice = format!(
         ":dart: <@{by}> added action item #{}{owner}{due}: {}",
         a.number,
-        views::escape(&a.text)
+        typed(&a.text)
     );
     queue_for_change(conn, incident, &[Effect::Notice { text: notice }], now).await?;
     let flags = actions::flags(&a.text, a.owner.as_ref(), a.due, now.date_naive());
@@ -88,7 +88,7 @@ pub async fn close_action(
     let notice = format!(
         ":white_check_mark: <@{by}> closed action item #{number} as {}: {}",
         status.as_str(),
-        views::escape(&a.text)
+        typed(&a.text)
     );
     queue_for_change(conn, incident, &[Effect::Notice { text: notice }], now).await?;
     Ok(match open {

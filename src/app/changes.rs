@@ -35,7 +35,7 @@ pub async fn apply(
     facts: &[Fact],
     actor: &UserId,
     now: DateTime<Utc>,
-    followup_interval: chrono::Duration,
+    settings: &super::Settings,
 ) -> anyhow::Result<String> {
     let open_actions = postmortems::actions(conn, &incident.team, incident.id)
         .await?
@@ -48,7 +48,9 @@ pub async fn apply(
         channel: incident.channel.as_ref().map(|c| c.id.clone()),
         declared_at: incident.declared_at,
         open_actions,
-        followup_interval,
+        followup_interval: settings.followup_interval,
+        // What happens in a private incident stays in its channel.
+        announced: settings.announce_channel.is_some() && !incident.private,
     };
     let plan = plan::plan(&situation, facts, actor, now);
     persist(conn, incident, &plan, actor, now).await?;

@@ -178,15 +178,8 @@ async fn in_incident(
         Ok(facts) => facts,
         Err(refusal) => return Ok(Reply::Ephemeral(refusal.to_string())),
     };
-    let confirmation = changes::apply(
-        &mut tx,
-        &incident,
-        &facts,
-        &inv.user,
-        now,
-        app.settings.followup_interval,
-    )
-    .await?;
+    let confirmation =
+        changes::apply(&mut tx, &incident, &facts, &inv.user, now, &app.settings).await?;
     tx.commit().await.context("Failed to commit a command")?;
     app.effects_waiting.notify_one();
     Ok(Reply::Ephemeral(confirmation))

@@ -47,7 +47,11 @@ async fn tried(
     };
     // An app's post has no author to credit: the person who reacted recorded it.
     let by = message.user.clone().unwrap_or_else(|| reacted_by.clone());
-    let what = mrkdwn::first_line(&message.text, DESCRIPTION_CHARS);
+    // Kept as a command's text is: Slack's escapes undone, its mentions and links as sent.
+    let what = crate::domain::trigger::unescape_mrkdwn(&mrkdwn::first_line(
+        &message.text,
+        DESCRIPTION_CHARS,
+    ));
     let Some(fix) = fixes::add_fix_from_message(
         conn,
         &incident.team,

@@ -6,9 +6,9 @@ use sqlx::AnyConnection;
 use super::effect::{queue_for_change, Effect};
 use super::notes::links_in;
 use crate::domain::fixes::Outcome;
+use crate::domain::mrkdwn::typed;
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::UserId;
-use crate::slack::views;
 use crate::store::fixes;
 use crate::store::incidents::{self, Incident};
 
@@ -68,7 +68,7 @@ pub async fn outcome(
     let text = format!(
         "{} <@{by}> marked fix #{number} ({}) as *{}*.",
         outcome.emoji(),
-        views::escape(&fix.description),
+        typed(&fix.description),
         outcome.as_str()
     );
     queue_for_change(

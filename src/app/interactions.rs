@@ -136,15 +136,7 @@ async fn take_role(
         app.settings.policy,
     ) {
         Ok(facts) => {
-            changes::apply(
-                &mut tx,
-                &incident,
-                &facts,
-                user,
-                now,
-                app.settings.followup_interval,
-            )
-            .await?;
+            changes::apply(&mut tx, &incident, &facts, user, now, &app.settings).await?;
         }
         Err(refusal) => {
             // Someone else was quicker: say so to the one who pressed.

@@ -51,38 +51,51 @@ pub struct NewAction {
     pub due: Option<NaiveDate>,
 }
 
-/// Parses the text after `/incident action`. The owner is a mention anywhere in the text; the
-/// due date follows the word `due` (or `by`) at the end.
+/// Parses the text after `/incident action`: `<text> [@owner] [due YYYY-MM-DD]`. The owner and
+/// the due date (after `due` or `by`) are read from the end only, in either order, so that a
+/// mention or a date within the text stays part of it ("Pair @alice with the DBA @bob": bob
+/// owns it).
 pub fn parse_new(raw: &str) -> Result<NewAction, String> {
-    let mut owner = None;
-    let mut due = None;
-    let mut words: Vec<&str> = Vec::new();
-    let tokens: Vec<&str> = raw.split_whitespace().collect();
-    let mut i = 0;
-    while i < tokens.len() {
-        let t = tokens[i];
-        if owner.is_none() && t.starts_with("<@") && t.ends_with('>') {
-            let id = t.trim_start_matches("<@").trim_end_matches('>');
-            let id = id.split('|').next().unwrap_or(id);
-            owner = Some(UserId::new(id));
-        } else if (t.eq_ignore_ascii_case("due") || t.eq_ignore_ascii_case("by"))
-            && i + 1 < tokens.len()
-            && NaiveDate::parse_from_str(tokens[i + 1], "%Y-%m-%d").is_ok()
-        {
-            due = NaiveDate::parse_from_str(tokens[i + 1], "%Y-%m-%d").ok();
-            i += 1;
-        } else if t.eq_ignore_ascii_case("due") && i + 1 < tokens.len() {
-            return Err(format!("`{}` is not a date: write the due date as YYYY-MM-DD, for example `due 2026-12-15`.", tokens[i + 1]));
-        } else {
-            words.push(t);
+    let mut tokens: Vec<&str> = raw.split_whitespace().collect();
+    let (mut owner, mut due) = (None, None);
+    loop {
+        match tokens.as_slice() {
+            [.., word, date]
+                if due.is_none()
+                    && (word.eq_ignore_ascii_case("due") || word.eq_ignore_ascii_case("by")) =>
+            {
+                match NaiveDate::parse_from_str(date, "%Y-%m-%d") {
+                    Ok(d) => due = Some(d),
+                    // "by Friday" may be the item's own words; "due Friday" is a date to fix.
+                    Err(_) if word.eq_ignore_ascii_case("due") => {
+                        return Err(format!(
+                            "`{}` is not a date: write the due date as YYYY-MM-DD, for example `due 2026-12-15`.",
+                            super::mrkdwn::safe(date)
+                        ))
+                    }
+                    Err(_) => break,
+                }
+                tokens.truncate(tokens.len() - 2);
+            }
+            [.., last] if owner.is_none() && mentioned(last).is_some() => {
+                owner = mentioned(last);
+                tokens.pop();
+            }
+            _ => break,
         }
-        i += 1;
     }
-    let text = super::trigger::unescape_mrkdwn(&words.join(" "));
+    let text = super::trigger::unescape_mrkdwn(&tokens.join(" "));
     if text.trim().is_empty() {
         return Err("`/incident action` needs what will be done: `/incident action <text> [@owner] [due YYYY-MM-DD]`.".into());
     }
     Ok(NewAction { text, owner, due })
+}
+
+/// The person a `<@U123>` or `<@U123|name>` token mentions.
+fn mentioned(token: &str) -> Option<UserId> {
+    let inner = token.strip_prefix("<@")?.strip_suffix('>')?;
+    let id = inner.split('|').next().unwrap_or(inner);
+    (!id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric())).then(|| UserId::new(id))
 }
 
 /// Phrases that mark an action item as too vague to be done, with what to say instead.
@@ -168,6 +181,7 @@ pub fn flags(
     }
     match due {
         None => out.push("no due date".into()),
+        Some(d) if d < today => out.push(format!("due {d}, which has passed")),
         Some(d) if (d - today).num_days() > 90 => {
             out.push("due in more than 90 days: split it into a short-term step".into())
         }
@@ -191,6 +205,42 @@ mod tests {
         assert_eq!(a.text, "Add an alert on checkout 5xx above 2%");
         assert_eq!(a.owner, Some(UserId::new("U123")));
         assert_eq!(a.due, Some(day("2026-12-01")));
+    }
+
+    #[test]
+    fn only_a_trailing_mention_and_date_are_the_owner_and_due_date() {
+        let a = parse_new("Pair <@U1|alice> with the DBA <@U2|bob> due 2026-12-01").unwrap();
+        assert_eq!(a.text, "Pair <@U1|alice> with the DBA");
+        assert_eq!(a.owner, Some(UserId::new("U2")));
+        assert_eq!(a.due, Some(day("2026-12-01")));
+        let a = parse_new("Alert when certs are due for renewal due 2026-12-01 <@U1>").unwrap();
+        assert_eq!(a.text, "Alert when certs are due for renewal");
+        assert_eq!(
+            (a.owner, a.due),
+            (Some(UserId::new("U1")), Some(day("2026-12-01")))
+        );
+        let a = parse_new("Email customers hit by 2026-11-20 outage").unwrap();
+        assert_eq!(a.text, "Email customers hit by 2026-11-20 outage");
+        assert_eq!(a.due, None);
+        let a = parse_new("Ship the fix by Friday").unwrap();
+        assert_eq!((a.text.as_str(), a.due), ("Ship the fix by Friday", None));
+    }
+
+    #[test]
+    fn a_bad_date_is_quoted_back_without_pinging_anyone() {
+        let e = parse_new("fix it due <!here>").unwrap_err();
+        assert!(!e.contains("<!"), "{e}");
+    }
+
+    #[test]
+    fn a_due_date_that_has_passed_is_flagged() {
+        let f = flags(
+            "Email the customers hit by the outage",
+            Some(&UserId::new("U1")),
+            Some(day("2026-11-20")),
+            day("2026-11-21"),
+        );
+        assert_eq!(f, ["due 2026-11-20, which has passed"]);
     }
 
     #[test]

@@ -279,6 +279,10 @@ pub fn parse(text: &str, custom_roles: &[String]) -> Result<Command, ParseError>
             };
             match (close, args.get(1).map(|n| n.trim_start_matches('#').parse::<i64>())) {
                 (Some(status), Some(Ok(number))) if args.len() == 2 => Command::CloseAction { number, status },
+                // "Close the public bucket" is an item to add, not one to close.
+                (Some(_), Some(_)) if args.len() > 2 || args.get(1).is_some_and(|n| !n.trim_start_matches('#').starts_with(|c: char| c.is_ascii_digit())) => {
+                    Command::Action(parse_new(rest).map_err(ParseError::Other)?)
+                }
                 (Some(_), _) => {
                     return Err(ParseError::Other(format!(
                         "Say which action item by its number: `/incident action {} <n>` (see `/incident actions`).",
@@ -311,6 +315,12 @@ pub fn parse(text: &str, custom_roles: &[String]) -> Result<Command, ParseError>
         },
         "summary" => Command::Summary,
         "postmortem" => postmortem_args(&args)?,
+        "resolve" | "reopen" if !args.is_empty() => {
+            return Err(ParseError::Other(format!(
+                "`/incident {lower}` takes nothing after it: alone, it {} the whole incident. To close an action item, use `/incident action done <n>`.",
+                if spec.name == "resolve" { "resolves" } else { "reopens" }
+            )))
+        }
         "resolve" => Command::Resolve,
         "reopen" => Command::Reopen,
         _ => Command::Help,
@@ -578,6 +588,32 @@ mod tests {
             .reply()
             .contains("YYYY-MM-DD"));
         assert_eq!(p("actions").unwrap(), Command::Actions);
+    }
+
+    #[test]
+    fn an_item_that_starts_with_a_closing_word_is_added_not_taken_for_a_close() {
+        let Command::Action(a) = p("action Close the public S3 bucket <@U9|bob>").unwrap() else {
+            panic!("expected an action to add")
+        };
+        assert_eq!(a.text, "Close the public S3 bucket");
+        assert!(matches!(
+            p("action Drop the legacy queue").unwrap(),
+            Command::Action(_)
+        ));
+    }
+
+    #[test]
+    fn resolve_with_anything_after_it_is_refused_and_points_at_closing_an_action_item() {
+        for typed in ["close 3", "done 2", "resolve #1", "reopen now"] {
+            let reply = p(typed).unwrap_err().reply();
+            assert!(reply.contains("takes nothing after it"), "{typed}: {reply}");
+            assert!(
+                reply.contains("/incident action done <n>"),
+                "{typed}: {reply}"
+            );
+        }
+        assert_eq!(p("done").unwrap(), Command::Resolve);
+        assert_eq!(p("reopen").unwrap(), Command::Reopen);
     }
 
     #[test]

@@ -205,6 +205,48 @@ pub fn plain(text: &str) -> String {
     )
 }
 
+/// Text a command took (Slack's `&lt;`, `&gt;` and `&amp;` undone, as
+/// `trigger::unescape_mrkdwn` does), made safe to post as [`safe`] does: the mentions and links
+/// Slack sent in it stay mentions and links, and every other `<`, `>` and `&` shows as typed.
+pub fn typed(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(['<', '>', '&']) {
+        escaped.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let token = tail.strip_prefix('<').and_then(|after| {
+            let end = after.find(['<', '>'])?;
+            (after.as_bytes()[end] == b'>' && is_token(&after[..end])).then_some(end + 2)
+        });
+        let len = match token {
+            Some(len) => {
+                escaped.push_str(&tail[..len]);
+                len
+            }
+            None => {
+                escaped.push_str(match tail.as_bytes()[0] {
+                    b'<' => "&lt;",
+                    b'>' => "&gt;",
+                    _ => "&amp;",
+                });
+                1
+            }
+        };
+        rest = &tail[len..];
+    }
+    escaped.push_str(rest);
+    safe(&escaped)
+}
+
+/// The inside of a `<…>` as Slack sends it for a mention, a special mention or a link.
+fn is_token(inner: &str) -> bool {
+    let target = inner.split('|').next().unwrap_or(inner);
+    target.strip_prefix('@').is_some_and(is_id)
+        || target.strip_prefix('#').is_some_and(is_id)
+        || target.strip_prefix('!').is_some_and(|s| !s.is_empty())
+        || is_url(target)
+}
+
 /// The length of the entity `&amp;`, `&lt;` or `&gt;` that `text` starts with.
 fn entity_len(text: &str) -> Option<usize> {
     ["&amp;", "&lt;", "&gt;"]
@@ -413,6 +455,24 @@ fn token_len(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_text_keeps_its_mentions_and_links_and_shows_everything_else_as_typed() {
+        assert_eq!(
+            typed("rolled back <@U024BE7LH|bob>, see <https://status.example.com|status page> in <#C9|ops>"),
+            "rolled back <@U024BE7LH>, see <https://status.example.com|status page> in <#C9>"
+        );
+        assert_eq!(
+            typed("latency <5ms for >90% & <b>bold</b>"),
+            "latency &lt;5ms for &gt;90% &amp; &lt;b&gt;bold&lt;/b&gt;"
+        );
+        assert!(
+            !typed("<!here> look").contains("<!"),
+            "{}",
+            typed("<!here> look")
+        );
+        assert!(!typed("<!subteam^S1|@oncall> look").contains("<!"));
+    }
 
     #[test]
     fn mentions_links_and_escapes_become_markdown() {

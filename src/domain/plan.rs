@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::incident::{Severity, Status, Title};
-use super::mrkdwn::plain;
+use super::mrkdwn::{plain, typed};
 use super::roles::{Role, RoleAssignment};
 use super::timeline::TimelineEntry;
 use super::transitions::Fact;
@@ -23,6 +23,9 @@ pub struct Context {
     pub open_actions: usize,
     /// How long after a resolution the first follow-up review comes.
     pub followup_interval: Duration,
+    /// Whether changes are also told in an announcement channel (one is set, and the incident
+    /// is not private).
+    pub announced: bool,
 }
 
 /// A change to the incident's stored state.
@@ -190,10 +193,14 @@ pub fn plan(incident: &Context, facts: &[Fact], actor: &UserId, now: DateTime<Ut
                 p.entries
                     .push(TimelineEntry::UpdatePosted { text: text.clone() });
                 p.notices
-                    .push(format!(":mega: *Update* from <@{actor}>: {}", plain(text)));
+                    .push(format!(":mega: *Update* from <@{actor}>: {}", typed(text)));
                 p.announcements
-                    .push(format!(":mega: {label}{channel} update: {}", plain(text)));
-                p.confirmation = "Update posted here and to the announcement channel.".into();
+                    .push(format!(":mega: {label}{channel} update: {}", typed(text)));
+                p.confirmation = if incident.announced {
+                    "Update posted here and to the announcement channel.".into()
+                } else {
+                    "Update posted here.".into()
+                };
             }
             Fact::Renamed { from, to } => {
                 p.writes.push(Write::Title(to.clone()));

@@ -24,6 +24,7 @@ fn incident() -> Context {
         declared_at: at(0),
         open_actions: 0,
         followup_interval: Duration::days(7),
+        announced: true,
     }
 }
 
@@ -259,21 +260,26 @@ fn reopening_is_recorded_as_reopened_and_announced() {
 }
 
 #[test]
-fn updates_and_titles_are_escaped_as_slack_text() {
+fn updates_keep_mentions_and_links_ping_nobody_and_titles_are_escaped_as_slack_text() {
     let p = one(
         Fact::UpdatePosted {
-            text: "<!channel> a & b".into(),
+            text:
+                "<!channel> a & b < c, ask <@UCAROL|carol>, see <https://status.example.com|status>"
+                    .into(),
         },
         "UBOB",
         at(10),
     );
+    let shown = "@channel a &amp; b &lt; c, ask <@UCAROL>, see <https://status.example.com|status>";
     assert_eq!(
         p.notices,
-        [":mega: *Update* from <@UBOB>: &lt;!channel&gt; a &amp; b"]
+        [format!(":mega: *Update* from <@UBOB>: {shown}")]
     );
     assert_eq!(
         p.announcements,
-        [":mega: Incident #7: db down (<#CINC>) update: &lt;!channel&gt; a &amp; b"]
+        [format!(
+            ":mega: Incident #7: db down (<#CINC>) update: {shown}"
+        )]
     );
     assert_eq!(
         p.confirmation,
@@ -323,4 +329,21 @@ fn durations_read_in_the_largest_units_that_matter() {
     assert_eq!(human_duration(Duration::minutes(125)), "2 h 5 min");
     assert_eq!(human_duration(Duration::minutes(60 * 28 + 5)), "1 d 4 h");
     assert_eq!(human_duration(Duration::seconds(-5)), "0 s");
+}
+
+#[test]
+fn an_update_that_no_announcement_channel_gets_says_it_was_posted_here_only() {
+    let quiet = Context {
+        announced: false,
+        ..incident()
+    };
+    let p = plan(
+        &quiet,
+        &[Fact::UpdatePosted {
+            text: "rolled back".into(),
+        }],
+        &u("UBOB"),
+        at(10),
+    );
+    assert_eq!(p.confirmation, "Update posted here.");
 }

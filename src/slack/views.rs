@@ -96,7 +96,7 @@ pub fn welcome_blocks(
     ];
     blocks.extend(sections("*Roles*", &role_lines, ROLE_SECTIONS_MAX));
     if let Some(update) = &i.latest_update {
-        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn::cut(&format!("*Latest update*\n{}", escape(update)), SECTION_MAX)}}));
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn::cut(&format!("*Latest update*\n{}", mrkdwn::typed(update)), SECTION_MAX)}}));
     }
     if let Some(d) = &i.description {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn::cut(&format!("*Description*\n{}", escape(d)), SECTION_MAX)}}));
@@ -214,7 +214,7 @@ pub fn summary_text(
     out.push_str("\n\n");
     out.push_str(&roles_text(roles, custom_roles));
     if let Some(u) = &i.latest_update {
-        out.push_str(&format!("\n\n*Latest update*\n{}", escape(u)));
+        out.push_str(&format!("\n\n*Latest update*\n{}", mrkdwn::typed(u)));
     }
     out.push_str(&format!("\n\n{}", postmortem_line(i)));
     out
@@ -251,7 +251,7 @@ pub fn fix_text(f: &crate::domain::fixes::FixAttempt) -> String {
         ":hammer_and_wrench: *Fix #{}* tried by <@{}>: {} — outcome: {} {}",
         f.number,
         f.tried_by,
-        escape(&f.description),
+        mrkdwn::typed(&f.description),
         f.outcome.emoji(),
         f.outcome.as_str()
     )
@@ -283,7 +283,7 @@ pub fn fixes_text(fixes: &[crate::domain::fixes::FixAttempt]) -> String {
                 "{} *#{}* {} — <@{}>, {}",
                 f.outcome.emoji(),
                 f.number,
-                escape(&f.description),
+                mrkdwn::typed(&f.description),
                 f.tried_by,
                 f.outcome.as_str()
             )
@@ -325,7 +325,7 @@ pub fn actions_text(
             format!(
                 "*#{}* {} — {owner}, {due}, *{}*{warn}",
                 a.number,
-                escape(&a.text),
+                mrkdwn::typed(&a.text),
                 a.status.as_str()
             )
         })
@@ -363,7 +363,7 @@ pub fn owner_reminder_text(
             format!(
                 "• #{} {}{}",
                 a.number,
-                escape(&a.text),
+                mrkdwn::typed(&a.text),
                 a.due.map(|d| format!(" (due {d})")).unwrap_or_default()
             )
         })

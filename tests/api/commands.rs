@@ -180,6 +180,34 @@ async fn open_commands_let_anyone_run_the_incident() {
 }
 
 #[tokio::test]
+async fn the_people_and_links_an_update_names_stay_mentions_and_links_where_it_is_posted() {
+    let app = spawn_app().await;
+    let c = app.declared("api errors").await;
+    app.command(
+        &c,
+        "W777",
+        "update <@W333|carol> rolled back, see <https://status.example.com|the status page> &lt;3",
+    )
+    .await;
+    app.eventually("the channel has the update with its mention and link", |_| {
+        channel_says(
+            &app,
+            &c,
+            ":mega: *Update* from <@W777>: <@W333> rolled back, see <https://status.example.com|the status page> &lt;3",
+        )
+    })
+    .await;
+    app.eventually("the announcement channel has them too", |_| {
+        channel_says(
+            &app,
+            "CANNOUNCE",
+            "update: <@W333> rolled back, see <https://status.example.com|the status page>",
+        )
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn an_update_is_posted_in_the_channel_the_announcement_channel_and_the_summary() {
     let app = spawn_app().await;
     let c = app.declared("api errors").await;

@@ -53,9 +53,11 @@ async fn a_private_incident_gets_a_private_channel_and_is_not_announced_by_title
         "nothing about it in the channel it was declared from"
     );
 
-    // Its updates stay in its channel.
-    app.command(&c, "W111", "update Access revoked, auditing exports")
+    // Its updates stay in its channel, and the reply says so.
+    let reply = app
+        .command(&c, "W111", "update Access revoked, auditing exports")
         .await;
+    assert_eq!(reply["text"], "Update posted here.");
     app.eventually("the update is said in the channel", |s| {
         s.messages_in(&c)
             .iter()
