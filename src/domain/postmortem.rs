@@ -257,7 +257,7 @@ pub fn build(r: &Record, tz: Tz, today: chrono::NaiveDate) -> Draft {
                 mentions: l.mentions,
             })
             .collect(),
-        log: log(&live, &f),
+        log: log(&live, &r.messages, &f),
     }
 }
 
@@ -292,7 +292,7 @@ fn notes_of(
 }
 
 /// The channel log: top-level messages in order, each thread's replies under its parent.
-fn log(live: &[&LoggedMessage], f: &Fmt) -> Vec<LogEntry> {
+fn log(live: &[&LoggedMessage], all: &[LoggedMessage], f: &Fmt) -> Vec<LogEntry> {
     let entry = |m: &LoggedMessage| LogEntry {
         at: f.time(m.at),
         author: author(m, f),
@@ -319,10 +319,17 @@ fn log(live: &[&LoggedMessage], f: &Fmt) -> Vec<LogEntry> {
     for m in orphans {
         match m.thread_ts.as_deref().and_then(|t| index.get(t)) {
             Some(&i) => top[i].1.replies.push(entry(m)),
-            // The parent was deleted (Slack leaves a tombstone): the reply stays, at its time.
+            // The parent was deleted (Slack leaves a tombstone), or never recorded (hereby's own
+            // posts are not): the reply stays, at its time.
             None => {
                 let mut e = entry(m);
-                e.text = format!("_(in reply to a deleted message)_ {}", e.text);
+                let parent = m.thread_ts.as_deref().unwrap_or_default();
+                let said = if all.iter().any(|p| p.ts == parent) {
+                    "in reply to a deleted message"
+                } else {
+                    timeline::NOT_RECORDED
+                };
+                e.text = format!("_({said})_ {}", e.text);
                 top.push(((m.at, m.ts.as_str()), e));
                 kept_apart = true;
             }

@@ -157,9 +157,15 @@ pub(super) fn replying_to(
             super::author(p, f),
             quote(p.text.as_deref().unwrap_or(""), f)
         ),
-        _ => "in reply to a deleted message".into(),
+        Some(_) => "in reply to a deleted message".into(),
+        None => NOT_RECORDED.into(),
     })
 }
+
+/// What a reply is said to answer when its parent was never recorded: hereby's own posts
+/// (its welcome, notices and fix attempts) are not, and a thread may start before recording did.
+pub(super) const NOT_RECORDED: &str =
+    "in reply to a message not in the record, such as one of hereby's";
 
 fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
     let who = e

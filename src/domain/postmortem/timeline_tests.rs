@@ -72,6 +72,33 @@ fn replies_to_a_deleted_thread_parent_stay_in_time_order() {
 }
 
 #[test]
+fn a_reply_to_one_of_herebys_own_posts_is_not_said_to_answer_a_deleted_message() {
+    let mut r = realistic();
+    // "9.0" is hereby's welcome: its own posts are not recorded.
+    let mut reply = msg(
+        "11.0",
+        Some("9.0"),
+        at(14, 6),
+        "UCAROL",
+        Some("taking comms"),
+    );
+    reply.highlighted = true;
+    r.messages = vec![reply];
+    let d = build_utc(&r);
+    assert_eq!(
+        d.log[0].text,
+        "_(in reply to a message not in the record, such as one of hereby's)_ taking comms"
+    );
+    assert!(
+        d.timeline.iter().any(|t| t.text.contains(
+            "(in reply to a message not in the record, such as one of hereby's): taking comms"
+        )),
+        "{:#?}",
+        d.timeline
+    );
+}
+
+#[test]
 fn an_app_post_with_only_a_bot_id_is_marked_as_from_an_app() {
     let mut r = realistic();
     let mut alert = msg("20.0", None, at(14, 1), "U", Some("CPU > 90%"));
