@@ -254,6 +254,11 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
     // A message that mentions @hereby arrives as `app_mention` too; both arrivals are keyed by
     // the message, so the second changes nothing.
     let spoken = is_spoken(subtype.as_deref());
+    // Slack marks what it tells about a message as `hidden`; one such notice, that a thread got
+    // a reply (`message_replied`), can arrive without its subtype. It is nobody speaking.
+    if spoken && event.get("hidden").and_then(Value::as_bool) == Some(true) {
+        return Ok(Event::Other(format!("{kind}/hidden")));
+    }
     if (kind == "message" || kind == "app_mention") && spoken {
         let Some(channel) = channel else {
             return Ok(Event::Other("message without channel".into()));
@@ -389,6 +394,13 @@ mod tests {
             };
             assert!(m.from_bot, "{payload}");
         }
+    }
+
+    #[test]
+    fn a_thread_reply_notice_without_its_subtype_is_not_a_message() {
+        // As Slack documents `message_replied` arriving over the Events API.
+        let notice = r#"{"type":"event_callback","team_id":"T111","event_id":"Ev2","event":{"type":"message","hidden":true,"message":{"user":"W222","thread_ts":"1.1","reply_count":1,"ts":"1.1"},"channel":"C1","event_ts":"2.2","ts":"2.2"},"authorizations":[{"user_id":"UB111","is_bot":true}]}"#;
+        assert!(matches!(decode(notice).unwrap(), Event::Other(_)));
     }
 
     #[test]
