@@ -9,8 +9,10 @@ use sqlx::AnyConnection;
 
 use super::effect::{queue_again, Effect};
 use super::Settings;
+use crate::domain::incident::IncidentChannel;
 use crate::domain::links;
 use crate::domain::slack_ts::to_time as ts_to_time;
+use crate::domain::timeline::TimelineEntry;
 use crate::domain::{ChannelId, TeamId, UserId};
 use crate::slack::events::{ChangedMessage, Event, PostedMessage};
 use crate::store::incidents::{self, Incident};
@@ -65,7 +67,8 @@ pub async fn apply(
         Event::MessageDeleted { team, channel, .. }
         | Event::Reaction { team, channel, .. }
         | Event::Pin { team, channel, .. }
-        | Event::MemberJoined { team, channel, .. } => (team, channel),
+        | Event::MemberJoined { team, channel, .. }
+        | Event::ChannelNamed { team, channel, .. } => (team, channel),
         Event::Other(_) => return Ok(Recorded::Elsewhere),
     };
     let Some(incident) = channels.get(conn, team, channel).await? else {
@@ -102,6 +105,25 @@ pub async fn apply(
         Event::MemberJoined { user, event_ts, .. } => {
             participant(conn, &incident, user, at(event_ts), now).await?;
             "participant"
+        }
+        Event::ChannelNamed {
+            name,
+            user,
+            event_ts,
+            ..
+        } => {
+            let named = IncidentChannel {
+                id: channel.clone(),
+                name: name.clone(),
+            };
+            incidents::set_channel(conn, team, incident.id, &named).await?;
+            let entry = TimelineEntry::ChannelRenamed {
+                channel: channel.clone(),
+                name: name.clone(),
+            };
+            incidents::add_timeline(conn, team, incident.id, &entry, Some(user), at(event_ts))
+                .await?;
+            "channel renamed"
         }
         Event::Other(_) => "nothing",
     }))

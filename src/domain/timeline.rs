@@ -37,7 +37,8 @@ pub enum TimelineEntry {
         channel: ChannelId,
         name: String,
     },
-    /// hereby renamed the incident channel after the title.
+    /// The incident channel got a new name: from hereby after the title (no actor), or from
+    /// someone in Slack.
     ChannelRenamed {
         #[serde(with = "text")]
         channel: ChannelId,

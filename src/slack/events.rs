@@ -137,6 +137,14 @@ pub enum Event {
         user: UserId,
         event_ts: String,
     },
+    /// Someone other than hereby renamed a channel (Slack's `channel_name` message).
+    ChannelNamed {
+        team: TeamId,
+        channel: ChannelId,
+        name: String,
+        user: UserId,
+        event_ts: String,
+    },
     /// Anything hereby does not act on; the string is the event type (and subtype).
     Other(String),
 }
@@ -318,6 +326,20 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
                 });
             }
         }
+        ("message", Some("channel_name"), Some(channel)) => {
+            // hereby's own renames are recorded as it makes them.
+            if let (Some(name), Some(user)) = (str_of(event, "name"), str_of(event, "user")) {
+                if Some(user.as_str()) != bot_user.as_deref() {
+                    return Ok(Event::ChannelNamed {
+                        team,
+                        channel,
+                        name,
+                        user: UserId::new(user),
+                        event_ts: str_of(event, "ts").unwrap_or_default(),
+                    });
+                }
+            }
+        }
         ("member_joined_channel", _, Some(channel)) => {
             if let Some(user) = str_of(event, "user") {
                 let event_ts = str_of(event, "event_ts").unwrap_or_default();
@@ -401,6 +423,20 @@ mod tests {
         // As Slack documents `message_replied` arriving over the Events API.
         let notice = r#"{"type":"event_callback","team_id":"T111","event_id":"Ev2","event":{"type":"message","hidden":true,"message":{"user":"W222","thread_ts":"1.1","reply_count":1,"ts":"1.1"},"channel":"C1","event_ts":"2.2","ts":"2.2"},"authorizations":[{"user_id":"UB111","is_bot":true}]}"#;
         assert!(matches!(decode(notice).unwrap(), Event::Other(_)));
+    }
+
+    #[test]
+    fn a_channel_renamed_by_someone_is_decoded_and_one_renamed_by_hereby_is_not() {
+        let renamed = HUMAN.replace(
+            r#""type":"message","#,
+            r#""type":"message","subtype":"channel_name","old_name":"incident-2026-11-21-db","name":"db-outage","#,
+        );
+        let Event::ChannelNamed { name, user, .. } = decode(&renamed).unwrap() else {
+            panic!("expected a rename")
+        };
+        assert_eq!((name.as_str(), user), ("db-outage", UserId::new("W222")));
+        let own = renamed.replace(r#""user":"W222""#, r#""user":"UB111""#);
+        assert!(matches!(decode(&own).unwrap(), Event::Other(_)));
     }
 
     #[test]

@@ -511,3 +511,24 @@ async fn a_catch_up_interrupted_by_a_rate_limit_resumes_where_it_started() {
         "the oldest missed message is in the draft"
     );
 }
+
+#[tokio::test]
+async fn a_channel_renamed_by_someone_in_slack_is_known_by_its_new_name_in_the_draft() {
+    let app = spawn_app().await;
+    let c = app.declared("db down").await;
+    app.settle().await;
+    let ts = format!("{}.000300", now_secs());
+    let renamed = json!({"type": "message", "subtype": "channel_name", "channel": c, "user": "W333",
+        "old_name": "incident-x", "name": "db-outage-eu", "text": "<@W333> renamed the channel from “incident-x” to “db-outage-eu”",
+        "ts": ts, "event_ts": ts, "channel_type": "channel", "team": TEAM});
+    deliver(&app, "EvRENAMED", renamed).await;
+    app.wait_processed().await;
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("the draft is shared in the channel", |s| {
+        !s.shared_files().is_empty()
+    })
+    .await;
+    let md = app.slack.shared_files().remove(0).content;
+    assert!(md.contains("| **Channel** | #db-outage-eu |"), "{md}");
+    assert!(md.contains("Channel renamed to #db-outage-eu"), "{md}");
+}
