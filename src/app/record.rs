@@ -90,7 +90,8 @@ pub async fn apply(
             ..
         } => {
             if *reaction == settings.highlight_reaction {
-                record::set_highlight(conn, team, channel, ts, *added).await?;
+                let by = record::MarkedBy::Reaction(user);
+                record::set_highlight(conn, team, channel, ts, by, *added).await?;
                 "highlight"
             } else if let Some(meaning) = settings.fix_reactions.meaning(reaction) {
                 super::fix_reactions::apply(conn, &incident, ts, user, meaning, *added, now).await?
@@ -99,7 +100,7 @@ pub async fn apply(
             }
         }
         Event::Pin { ts, added, .. } => {
-            record::set_highlight(conn, team, channel, ts, *added).await?;
+            record::set_highlight(conn, team, channel, ts, record::MarkedBy::Pin, *added).await?;
             "highlight"
         }
         Event::MemberJoined { user, event_ts, .. } => {

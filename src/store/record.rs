@@ -195,22 +195,54 @@ pub async fn delete_message(
     Ok(true)
 }
 
-/// Marks or unmarks a message as a key event; `false` if it is not recorded.
+/// Who marks a message as a key event.
+#[derive(Debug, Clone, Copy)]
+pub enum MarkedBy<'a> {
+    /// Someone's highlight reaction.
+    Reaction(&'a UserId),
+    /// The channel's pin.
+    Pin,
+}
+
+/// Adds or takes back one mark of a message as a key event; the message stays highlighted
+/// while any mark is left. `false` if the message is not recorded.
 pub async fn set_highlight(
     conn: &mut AnyConnection,
     team: &TeamId,
     channel: &ChannelId,
     ts: &str,
+    by: MarkedBy<'_>,
     on: bool,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query("UPDATE messages SET highlighted = $1 WHERE team_id = $2 AND channel_id = $3 AND ts = $4 AND deleted_at IS NULL")
-        .bind(i64::from(on))
+    let by = match by {
+        MarkedBy::Reaction(user) => user.to_string(),
+        MarkedBy::Pin => "pin".to_string(),
+    };
+    let mark = if on {
+        "INSERT INTO highlights (team_id, channel_id, ts, marked_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (team_id, channel_id, ts, marked_by) DO NOTHING"
+    } else {
+        "DELETE FROM highlights WHERE team_id = $1 AND channel_id = $2 AND ts = $3 AND marked_by = $4"
+    };
+    sqlx::query(mark)
         .bind(team.to_string())
         .bind(channel.to_string())
         .bind(ts.to_string())
-        .execute(conn)
+        .bind(by)
+        .execute(&mut *conn)
         .await
         .context("Failed to mark a highlight")?;
+    let done = sqlx::query(
+        "UPDATE messages SET highlighted = CASE WHEN EXISTS (SELECT 1 FROM highlights h
+             WHERE h.team_id = $1 AND h.channel_id = $2 AND h.ts = $3) THEN 1 ELSE 0 END
+         WHERE team_id = $1 AND channel_id = $2 AND ts = $3 AND deleted_at IS NULL",
+    )
+    .bind(team.to_string())
+    .bind(channel.to_string())
+    .bind(ts.to_string())
+    .execute(conn)
+    .await
+    .context("Failed to mark a highlight")?;
     Ok(done.rows_affected() == 1)
 }
 

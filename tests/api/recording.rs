@@ -293,6 +293,48 @@ async fn a_pushpin_or_a_pin_marks_a_key_event_and_removing_it_unmarks() {
 }
 
 #[tokio::test]
+async fn a_key_event_stays_marked_while_anyone_still_marks_it() {
+    let app = spawn_app().await;
+    let c = app.declared("highlights kept").await;
+    let a = ts(1);
+    deliver(
+        &app,
+        "EvK1",
+        say(&c, "W222", &a, "root cause: expired cert"),
+    )
+    .await;
+    wait_for_messages(&app, 1).await;
+    let reaction = |added: bool, user: &str| {
+        json!({"type": if added { "reaction_added" } else { "reaction_removed" }, "user": user,
+        "item": {"type": "message", "channel": c, "ts": a}, "reaction": "pushpin", "event_ts": ts(9)})
+    };
+    let pin = |added: bool| {
+        json!({"type": if added { "pin_added" } else { "pin_removed" }, "user": "W444", "channel_id": c,
+        "item": {"type": "message", "channel": c, "message": {"type": "message", "ts": a, "text": "root cause: expired cert"}}, "event_ts": ts(10)})
+    };
+    deliver(&app, "EvK2", reaction(true, "W333")).await;
+    deliver(&app, "EvK3", reaction(true, "W555")).await;
+    deliver(&app, "EvK4", pin(true)).await;
+    deliver(&app, "EvK5", reaction(false, "W333")).await;
+    app.wait_processed().await;
+    assert_eq!(
+        highlighted(&app).await,
+        vec![a.clone()],
+        "W555's pushpin and the pin remain"
+    );
+    deliver(&app, "EvK6", pin(false)).await;
+    app.wait_processed().await;
+    assert_eq!(
+        highlighted(&app).await,
+        vec![a.clone()],
+        "W555's pushpin remains"
+    );
+    deliver(&app, "EvK7", reaction(false, "W555")).await;
+    app.wait_processed().await;
+    assert!(highlighted(&app).await.is_empty(), "no mark is left");
+}
+
+#[tokio::test]
 async fn fixes_notes_and_confusing_docs_are_recorded_with_author_and_outcome() {
     let app = spawn_app().await;
     let c = app.declared("fixes").await;
