@@ -291,6 +291,15 @@ async fn the_follow_up_calendar_repeats_monthly_until_every_action_item_is_close
         feed.starts_with(&format!("{}/calendar/", app.addr)),
         "{feed}"
     );
+    assert_eq!(
+        list.matches("Follow-up calendar").count(),
+        1,
+        "shown once on the page: {list}"
+    );
+    assert!(
+        list.contains("<title>Incidents · hereby</title>"),
+        "the secret address never reaches the tab's title: {list}"
+    );
 
     let r = browserless().get(&feed).send().await.unwrap();
     assert_eq!(
