@@ -38,6 +38,20 @@ pub fn to_html(markdown: &str) -> String {
     out
 }
 
+/// Renders one line of Markdown (a draft's field: a timeline entry, a fix, a name) as safe
+/// inline HTML, without the paragraph around it.
+pub fn inline_html(markdown: &str) -> String {
+    let html = to_html(markdown);
+    let inner = html
+        .trim_end()
+        .strip_prefix("<p>")
+        .and_then(|h| h.strip_suffix("</p>"));
+    match inner {
+        Some(inner) if !inner.contains("<p>") => inner.to_string(),
+        _ => html,
+    }
+}
+
 fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
     let lower = url.trim().to_ascii_lowercase();
     let allowed = ["http://", "https://", "mailto:", "#", "/"]
@@ -53,6 +67,20 @@ fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_drafts_field_becomes_inline_html_with_its_escapes_undone_once() {
+        assert_eq!(
+            inline_html(
+                r"★ **carol**: p95 &gt; 2s &amp; rising, restart \[db\] [graph](https://g.example/d?a=1&b=2)"
+            ),
+            r#"★ <strong>carol</strong>: p95 &gt; 2s &amp; rising, restart [db] <a href="https://g.example/d?a=1&amp;b=2">graph</a>"#
+        );
+        assert_eq!(
+            inline_html("<script>x</script>"),
+            "&lt;script&gt;x&lt;/script&gt;"
+        );
+    }
 
     #[test]
     fn headings_lists_and_tables_become_html() {

@@ -158,6 +158,11 @@ pub fn templates() -> &'static Environment<'static> {
                 tracing::error!(template = name, error = %e, "A web template does not parse");
             }
         }
+        // A draft's fields are Markdown (made for the post-mortem file): `|md` shows them as
+        // HTML instead of escaping their Markdown a second time.
+        env.add_filter("md", |text: String| {
+            minijinja::Value::from_safe_string(markdown::inline_html(&text))
+        });
         env
     })
 }

@@ -182,6 +182,31 @@ async fn a_hostile_title_and_message_show_as_text() {
 }
 
 #[tokio::test]
+async fn the_incident_page_shows_what_people_wrote_not_the_drafts_markdown() {
+    let app = spawn_app().await;
+    let c = app.declared("checkout").await;
+    app.command(&c, "W111", "tried restart [db] & the *pods* -> failed")
+        .await;
+    app.command(
+        &c,
+        "W111",
+        "action Rotate keys_v2 for A&B <@W111|alice> due 2026-12-15",
+    )
+    .await;
+    let cookie = signed_in(&app, "W111", TEAM).await;
+    let html = get_as(&app, &cookie, "/incidents/1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("restart [db] &amp; the *pods*"), "{html}");
+    assert!(html.contains("Rotate keys_v2 for A&amp;B"), "{html}");
+    for markdown in [r"\[", r"\*", r"\_", "&amp;amp;"] {
+        assert!(!html.contains(markdown), "{markdown} in {html}");
+    }
+}
+
+#[tokio::test]
 async fn another_workspace_sees_none_of_these_incidents() {
     let app = spawn_app().await;
     resolved_incident(&app, "Secret project outage").await;
