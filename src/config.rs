@@ -73,8 +73,9 @@ pub struct Config {
     /// `HEREBY_SOCKET_PING_MS`: how often hereby pings Slack over Socket Mode; a connection
     /// silent for three pings is replaced.
     pub socket_ping: Duration,
-    /// `HEREBY_MAX_ATTEMPTS`: attempts at a Slack effect or a delivery before it is marked
-    /// failed (and can be retried by hand).
+    /// `HEREBY_MAX_ATTEMPTS`: attempts at a delivery, or at a Slack effect failing on hereby's
+    /// side, before it is marked failed (and can be retried by hand); a Slack outage never
+    /// uses them up.
     pub max_attempts: i64,
     /// `HEREBY_MAX_CONNECTIONS`, `HEREBY_HEADER_TIMEOUT_MS`, `HEREBY_IDLE_TIMEOUT_MS`,
     /// `HEREBY_BODY_TIMEOUT_MS`, `HEREBY_UNVERIFIED_BODY_BYTES`: the HTTP server's limits.

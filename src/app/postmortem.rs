@@ -231,11 +231,13 @@ async fn share(
         .await
     {
         Ok(()) => Ok(file_id),
-        Err(CallError::Refused { code }) => {
+        Err(CallError::Refused { code }) if code == "file_not_found" => {
             // The upload can no longer be completed (it expired): start a new file next time.
             progress.set(KEY, &ShareProgress::default()).await?;
             Err(CallError::Unavailable(format!("completing the upload failed: {code}")).into())
         }
+        // Any other refusal (the channel archived, hereby removed from it) is told to a person
+        // with what to change, not retried: a retry would only upload the file again.
         Err(e) => Err(e.into()),
     }
 }

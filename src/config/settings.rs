@@ -225,7 +225,8 @@ pub struct Settings {
     )]
     pub slack_timeout_ms: String,
 
-    /// Attempts at a Slack step (or at processing a delivery) before it is marked failed.
+    /// Attempts at processing a delivery, or at a Slack step failing on hereby's side, before
+    /// it is marked failed (a Slack outage and rate limits never use them up).
     #[arg(
         long,
         global = true,

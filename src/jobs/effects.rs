@@ -47,6 +47,18 @@ impl CarryOut for Execute {
     }
 }
 
+/// Steps that post somewhere other than the incident channel (or nowhere): Slack refusing one
+/// of them says nothing about whether hereby can still post in the incident channel.
+const ELSEWHERE: [&str; 7] = [
+    "announce",
+    "announce_change",
+    "point_origin",
+    "whisper",
+    "remind_owner",
+    "look_up_user",
+    "look_up_bot",
+];
+
 /// Carries out one claimed effect and records its result.
 #[tracing::instrument(name = "Carrying out an effect", skip_all, fields(key = %claimed.dedupe_key, attempt = claimed.attempts))]
 pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result<(), EffectError> {
@@ -296,6 +308,14 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 .find(|(role, _)| *role == crate::domain::roles::Role::Commander)
                 .map(|(_, user)| user.clone());
             match (&channel, failed.as_str(), commander) {
+                // hereby can no longer post in the incident channel (archived, or hereby
+                // removed): a report there would be refused the same way, so the commander
+                // hears directly.
+                (Some(channel), s, Some(commander))
+                    if telling::not_a_member(&error) && !ELSEWHERE.contains(&s) =>
+                {
+                    telling::tell(app, channel, &commander, &text).await?
+                }
                 (Some(channel), s, Some(commander)) if s != "create_channel" => {
                     let message = OutgoingMessage::plain(
                         format!("<@{commander}> {text}"),
@@ -359,4 +379,39 @@ async fn complete(
         tracing::warn!(key = %claimed.dedupe_key, "Another worker took this effect over; its result is theirs to record");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_steps_that_post_elsewhere_are_named_as_the_outbox_stores_them() {
+        let elsewhere = [
+            Effect::Announce,
+            Effect::AnnounceChange { text: "x".into() },
+            Effect::PointOrigin { reply_to: None },
+            Effect::Whisper {
+                channel: "C1".into(),
+                user: "U1".into(),
+                text: "x".into(),
+            },
+            Effect::RemindOwner {
+                user: "U1".into(),
+                text: "x".into(),
+            },
+            Effect::LookUpUser { user: "U1".into() },
+            Effect::LookUpBot { bot: "B1".into() },
+        ];
+        let steps: Vec<String> = elsewhere
+            .iter()
+            .map(|e| {
+                serde_json::to_value(e).unwrap()["step"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(steps, ELSEWHERE);
+    }
 }

@@ -1,5 +1,6 @@
-//! Carries out queued Slack effects: honours `Retry-After`, backs off on Slack trouble, gives
-//! up only on a definitive refusal, and never drops an effect because Slack was down.
+//! Carries out queued Slack effects: honours `Retry-After` (a wait that does not count as an
+//! attempt), backs off on Slack trouble, gives up on a definitive refusal or on our own error
+//! that persists past its attempts, and never drops an effect because Slack was down.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,12 +65,28 @@ impl OutboxWorker {
                 let at = later(retry_after);
                 self.app
                     .store
-                    .retry_effect(e.id, &self.id, at, "rate limited")
+                    .wait_effect(e.id, &self.id, at, "rate limited")
                     .await?;
             }
             Err(EffectError::Slack(CallError::Refused { code })) => {
                 tracing::error!(key = %e.dedupe_key, %code, "Slack refused an effect; giving up on it");
                 self.give_up(&e, &code).await?;
+            }
+            // Slack or the network is down: the effect waits for it, however long that takes
+            // (the back-off is capped at five minutes), and is never given up for it.
+            Err(err @ EffectError::Slack(CallError::Unavailable(_))) => {
+                metrics::counter!("hereby_outbox_retries_total", "step" => step(&e), "reason" => "unavailable").increment(1);
+                let wait = backoff(self.retry_base, e.attempts);
+                let error = format!("{err:#}");
+                if e.attempts >= self.app.settings.max_attempts {
+                    tracing::error!(key = %e.dedupe_key, %error, attempts = e.attempts, ?wait, "Slack has been unavailable for an effect for a long time; still waiting for it");
+                } else {
+                    tracing::warn!(key = %e.dedupe_key, %error, ?wait, "Slack is unavailable for an effect; retrying");
+                }
+                self.app
+                    .store
+                    .retry_effect(e.id, &self.id, later(wait), &error)
+                    .await?;
             }
             Err(err) if e.attempts >= self.app.settings.max_attempts => {
                 let error = format!("{err:#}");

@@ -220,6 +220,30 @@ impl Store {
         Ok(())
     }
 
+    /// Puts an effect back until `not_before` without counting the claim as an attempt: Slack
+    /// asked to wait (rate limit), which says nothing about whether the effect can succeed.
+    pub async fn wait_effect(
+        &self,
+        id: i64,
+        worker: &str,
+        not_before: DateTime<Utc>,
+        error: &str,
+    ) -> anyhow::Result<()> {
+        QUEUE
+            .end_hold(
+                self.writer(),
+                id,
+                worker,
+                "not_before = $1, claimed_until = NULL, last_error = $2,
+                 attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END",
+                not_before,
+                error,
+            )
+            .await
+            .context("Failed to reschedule an effect")?;
+        Ok(())
+    }
+
     /// Gives up on an effect Slack refuses for good; it stays visible with its error.
     pub async fn fail_effect(
         &self,
