@@ -6,7 +6,7 @@ use anyhow::Context;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 use sqlx::AnyConnection;
 
@@ -49,12 +49,21 @@ pub fn feed(team: &TeamId, followups: &[FollowUp], base: &str, now: DateTime<Utc
                 .url(&url)
                 .starts(start)
                 .ends(start + Duration::minutes(30))
-                .add_property("RRULE", "FREQ=MONTHLY")
+                .add_property("RRULE", &monthly(start))
                 .status(status)
                 .done(),
         );
     }
     calendar.done().to_string()
+}
+
+/// Every month on the day of `start`; from the 29th on, on the month's last day where the
+/// month is shorter (a plain monthly rule skips the months without that day).
+fn monthly(start: DateTime<Utc>) -> String {
+    match start.day() {
+        day @ 29.. => format!("FREQ=MONTHLY;BYMONTHDAY={day},-1;BYSETPOS=1"),
+        _ => "FREQ=MONTHLY".to_string(),
+    }
 }
 
 /// The workspace's feed secret, made on first use.
@@ -177,6 +186,20 @@ mod tests {
         assert!(ics.contains("STATUS:CONFIRMED"));
         assert!(ics.contains("UID:hereby-followup-T1-7"));
         assert!(ics.contains("https://h.example/incidents/7"));
+    }
+
+    #[test]
+    fn a_follow_up_that_starts_late_in_a_month_comes_in_the_shorter_months_too() {
+        let late = FollowUp {
+            resolved_at: Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0).unwrap(),
+            ..followup(8, 1)
+        };
+        let ics = feed(&TeamId::new("T1"), &[late], "https://h.example", Utc::now());
+        assert!(ics.contains("DTSTART:20260131T100000Z"), "{ics}");
+        assert!(
+            ics.contains("RRULE:FREQ=MONTHLY;BYMONTHDAY=31,-1;BYSETPOS=1"),
+            "{ics}"
+        );
     }
 
     #[test]
