@@ -116,7 +116,8 @@ pub async fn insights(State(web): State<Web>, viewer: Viewer) -> Result<Response
             labels => labels.clone(),
             severities => SEVERITIES,
             ages => AGES,
-            total => facts.len(),
+            // The months charted, not every incident loaded to fill them.
+            total => counts.iter().flatten().sum::<usize>(),
             counts => counts.clone(),
             per_month_svg => charts::bars_svg(&labels, &counts),
             mitigate_svg => charts::lines_svg("Time to mitigate", &labels, &mitigate),

@@ -297,6 +297,21 @@ async fn insights_chart_this_workspace_incidents_and_open_action_items() {
     assert!(
         theirs.contains(r#"<span id="total">0</span>"#) && theirs.contains("No open action items")
     );
+
+    // An incident from before the twelve months charted is not counted in their total.
+    let store = app.store().await;
+    let year_ago = (chrono::Utc::now() - chrono::Duration::days(369)).timestamp_millis();
+    sqlx::query("UPDATE incidents SET declared_at = $1")
+        .bind(year_ago)
+        .execute(store.writer())
+        .await
+        .unwrap();
+    let html = get_as(&app, &cookie, "/insights")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"<span id="total">0</span>"#), "{html}");
 }
 
 #[tokio::test]
