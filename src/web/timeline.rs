@@ -262,8 +262,8 @@ pub fn render(bands: &[Band], markers: &[Marker], tz: &chrono_tz::Tz) -> String 
             r#"<g class="band" data-status="{s}" data-severity="{sev}"><title>{s}, {sev}: {from} to {until}</title><rect x="{x0:.1}" y="{BAND_Y}" width="{w:.1}" height="{BAND_H}" fill="{fill}"/>"#,
             s = escape(&b.status),
             sev = escape(severity),
-            from = b.from.with_timezone(tz).format("%H:%M"),
-            until = b.until.with_timezone(tz).format("%H:%M"),
+            from = clock(b.from, start, tz, "%H:%M"),
+            until = clock(b.until, start, tz, "%H:%M"),
             w = (x1 - x0).max(1.0),
             fill = severity_colour(b.severity.as_deref()),
         ));
@@ -284,7 +284,7 @@ pub fn render(bands: &[Band], markers: &[Marker], tz: &chrono_tz::Tz) -> String 
             r##"<a href="#marker-{n}" class="marker" data-kind="{kind}" aria-label="{label}"><title>{at} {label}</title><line x1="{cx:.1}" y1="{BAND_Y}" x2="{cx:.1}" y2="{MARKER_Y}" stroke="{c}" stroke-width="1"/><circle cx="{cx:.1}" cy="{MARKER_Y}" r="7" fill="{c}"/></a>"##,
             n = i + 1,
             kind = m.kind,
-            at = m.at.with_timezone(tz).format("%H:%M:%S"),
+            at = clock(m.at, start, tz, "%H:%M:%S"),
             c = marker_colour(m.kind),
         ));
     }
@@ -292,9 +292,20 @@ pub fn render(bands: &[Band], markers: &[Marker], tz: &chrono_tz::Tz) -> String 
         r##"<text x="{LEFT}" y="24" font-size="12" fill="#333333">{}</text><text x="{}" y="24" font-size="12" fill="#333333" text-anchor="end">{}</text></svg>"##,
         start.with_timezone(tz).format("%Y-%m-%d %H:%M"),
         WIDTH - LEFT,
-        end.with_timezone(tz).format("%H:%M")
+        clock(end, start, tz, "%H:%M")
     ));
     svg
+}
+
+/// A time as the drawing shows it: the time of day on the day the drawing starts, with the
+/// date on any later day (an incident that lasts past midnight).
+fn clock(t: DateTime<Utc>, start: DateTime<Utc>, tz: &chrono_tz::Tz, time: &str) -> String {
+    let (local, first) = (t.with_timezone(tz), start.with_timezone(tz));
+    if local.date_naive() == first.date_naive() {
+        local.format(time).to_string()
+    } else {
+        local.format(&format!("%Y-%m-%d {time}")).to_string()
+    }
 }
 
 #[cfg(test)]
@@ -535,6 +546,25 @@ mod tests {
             "@ann see the dashboard in #ops <3 https://x.example"
         );
         assert_eq!(slack_plain("a < b", &names), "a < b");
+    }
+
+    #[test]
+    fn an_incident_that_lasts_past_midnight_shows_the_date_of_every_later_time() {
+        // Declared at 14:00 on 2026-11-21; an update and the end on the days after.
+        let r = record(vec![update(60 * 20, "still on it")], vec![]);
+        let (bands, markers) = layout(&r, at(60 * 43 + 30));
+        let svg = render(&bands, &markers, &chrono_tz::UTC);
+        assert!(
+            svg.contains("<title>2026-11-22 10:00:00 Update by alice"),
+            "{svg}"
+        );
+        assert!(svg.contains(": 14:00 to 2026-11-23 09:30</title>"), "{svg}");
+        assert!(
+            svg.contains(r#"text-anchor="end">2026-11-23 09:30</text>"#),
+            "{svg}"
+        );
+        let same_day = render(&layout(&r, at(30)).0, &[], &chrono_tz::UTC);
+        assert!(same_day.contains(": 14:00 to 14:30</title>"), "{same_day}");
     }
 
     #[test]
