@@ -49,7 +49,7 @@ pub fn feed(team: &TeamId, followups: &[FollowUp], base: &str, now: DateTime<Utc
                 .url(&url)
                 .starts(start)
                 .ends(start + Duration::minutes(30))
-                .add_property("RRULE", &monthly(start))
+                .add_property("RRULE", monthly(start))
                 .status(status)
                 .done(),
         );
