@@ -158,7 +158,9 @@ pub async fn link_page(Path(secret): Path<String>) -> Result<Response, PageError
 pub async fn use_link(
     State(web): State<Web>,
     Path(secret): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, PageError> {
+    from_this_site(&headers)?;
     let mut conn = web.app.store.conn().await?;
     let viewer = sessions::redeem_link(&mut conn, &secret, Utc::now())
         .await?
@@ -170,9 +172,32 @@ pub async fn use_link(
     signed_in(&web, &mut conn, &viewer).await
 }
 
+/// Refuses a form another site's page sent (a login or a sign-out forced on someone): the
+/// browser's `Sec-Fetch-Site`, or else its `Origin` against the `Host` asked for, must say
+/// this site. A request with neither (not from a browser) passes.
+fn from_this_site(headers: &HeaderMap) -> Result<(), PageError> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let ours = match (text("sec-fetch-site"), text("origin")) {
+        (Some(site), _) => matches!(site, "same-origin" | "same-site" | "none"),
+        (None, Some(origin)) => {
+            let host = origin.split_once("://").map(|(_, host)| host);
+            host.is_some() && host == text("host")
+        }
+        (None, None) => true,
+    };
+    if ours {
+        Ok(())
+    } else {
+        Err(PageError::Refused(
+            "This form was sent from another site. Open hereby's page and use it there.".into(),
+        ))
+    }
+}
+
 /// `POST /signout`: ends the session and forgets the cookie.
 #[tracing::instrument(name = "Signing out of the web view", skip_all)]
 pub async fn sign_out(State(web): State<Web>, headers: HeaderMap) -> Result<Response, PageError> {
+    from_this_site(&headers)?;
     if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
         let mut conn = web.app.store.conn().await?;
         sessions::end(&mut conn, &secret, Utc::now()).await?;

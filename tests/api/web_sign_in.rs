@@ -77,6 +77,37 @@ async fn signing_out_ends_the_session() {
     assert_eq!(get_as(&app, &cookie, "/").await.status(), 303);
 }
 
+#[tokio::test]
+async fn a_sign_out_another_site_sends_is_refused_and_the_session_stays() {
+    let app = spawn_app().await;
+    let cookie = signed_in(&app, "W111", TEAM).await;
+    let host = app.addr.trim_start_matches("http://").to_string();
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site".to_string()),
+        ("origin", "https://evil.example".to_string()),
+    ] {
+        let r = browserless()
+            .post(format!("{}/signout", app.addr))
+            .header("cookie", &cookie)
+            .header(name, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{name}");
+        assert!(r.headers().get(SET_COOKIE).is_none(), "{name}");
+    }
+    assert_eq!(get_as(&app, &cookie, "/").await.status(), 200);
+    let r = browserless()
+        .post(format!("{}/signout", app.addr))
+        .header("cookie", &cookie)
+        .header("origin", format!("http://{host}"))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "the page's own form signs out");
+}
+
 /// Follows Sign in with Slack as a browser would, keeping the sign-in cookie; returns the
 /// callback's response.
 async fn sign_in_with_slack(app: &TestApp) -> Response {
