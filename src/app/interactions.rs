@@ -12,6 +12,7 @@ use crate::domain::incident::{DeclareIncident, Origin};
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::transitions::{decide, Change};
 use crate::domain::{ChannelId, TeamId, UserId};
+use crate::slack::api::CallError;
 pub use crate::slack::interactions::Interaction;
 use crate::slack::modals::{declare_modal, DeclareContext, DeclareSubmission};
 use crate::store::incidents;
@@ -60,6 +61,7 @@ pub async fn handle(
         } => declare_submitted(app, team, user, submission, now).await,
         Interaction::DeclareFromMessage {
             team: _,
+            user,
             channel,
             trigger_id,
             text,
@@ -88,6 +90,20 @@ pub async fn handle(
                 Ok(id) => id,
                 Err(e) => {
                     tracing::warn!(error = %e, "Could not open the declare form from a message");
+                    // The click must not come to nothing: the person hears why, and the way
+                    // that needs no form.
+                    let why = match &e {
+                        CallError::Refused { code } if code.contains("trigger") => {
+                            "it took longer than the 3 s Slack allows".to_string()
+                        }
+                        CallError::Refused { code } => format!("Slack answered `{code}`"),
+                        CallError::RateLimited { .. } => "Slack asked hereby to slow down".into(),
+                        CallError::Unavailable(_) => "Slack did not answer in time".into(),
+                    };
+                    let text = format!("The declare form did not open ({why}). Try the shortcut again, or type `/incident declare <title>`.");
+                    if let Err(e) = super::telling::tell(app, &channel, &user, &text).await {
+                        tracing::warn!(error = %e, "Could not tell why the declare form did not open");
+                    }
                     return Ok(Answer::Ack);
                 }
             };

@@ -34,6 +34,7 @@ pub enum Interaction {
     /// "Declare incident from this message" on a message.
     DeclareFromMessage {
         team: TeamId,
+        user: UserId,
         channel: ChannelId,
         trigger_id: String,
         text: String,
@@ -97,6 +98,7 @@ pub fn decode(p: &Value) -> Option<Interaction> {
         "message_action" if s(p, &["callback_id"]) == Some(DECLARE_FROM_MESSAGE) => {
             Some(Interaction::DeclareFromMessage {
                 team,
+                user,
                 channel: ChannelId::new(s(p, &["channel", "id"])?),
                 trigger_id: s(p, &["trigger_id"])?.to_string(),
                 text: s(p, &["message", "text"]).unwrap_or("").to_string(),

@@ -476,6 +476,27 @@ async fn the_message_shortcut_opens_the_form_before_asking_slack_for_the_link() 
 }
 
 #[tokio::test]
+async fn a_shortcut_whose_form_slack_will_not_open_tells_the_person_why_and_what_to_type() {
+    let app = spawn_app().await;
+    let shortcut = json!({"type": "message_action", "callback_id": "declare_from_message", "trigger_id": app.slack.trigger_id(),
+        "team": {"id": TEAM}, "user": {"id": "W111"}, "channel": {"id": "C111"},
+        "message": {"type": "message", "user": "W222", "ts": "1790000000.000300", "text": "Search is down"}});
+    assert_eq!(app.interaction(&shortcut).await.status(), 200);
+    // The same click again: its trigger was used, and Slack will not open a second form.
+    assert_eq!(app.interaction(&shortcut).await.status(), 200);
+    assert_eq!(app.slack.views().len(), 1);
+    app.eventually("the person is told why, where they clicked", |s| {
+        s.ephemerals().iter().any(|(channel, user, text)| {
+            channel == "C111"
+                && user == "W111"
+                && text.contains("did not open")
+                && text.contains("/incident declare <title>")
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_form_slack_will_not_open_for_an_expired_trigger_gets_a_helpful_answer() {
     let app = spawn_app().await;
     // A click whose trigger has already been used (or expired) cannot open a form.
