@@ -202,10 +202,18 @@ pub async fn messages(
     }
     for (i, m) in posted.iter().enumerate() {
         // Known already; history may show an edit that was never delivered.
+        // (Slack also sends an edited message that mentions @hereby again as `app_mention`.)
         if let (KNOWN, Some(edited)) = (what[i], &m.edited_ts) {
             let edited_at = ts_to_time(edited).unwrap_or(now);
-            record::edit_message(conn, &incident.team, &m.channel, &m.ts, &m.text, edited_at)
-                .await?;
+            let edit = Edit {
+                channel: &m.channel,
+                ts: &m.ts,
+                text: &m.text,
+                blocks: m.blocks.as_ref(),
+                attachments: m.attachments.as_ref(),
+                at: edited_at,
+            };
+            edit_with_links(conn, incident, &edit).await?;
         }
     }
     let links: Vec<(usize, Vec<links::Link>)> = added
@@ -269,23 +277,54 @@ async fn changed(
     if c.from_self {
         return Ok("hereby's own message");
     }
-    let before = previous_links(conn, &incident.team, &c.channel, &c.ts).await?;
-    if !record::edit_message(conn, &incident.team, &c.channel, &c.ts, &c.text, at).await? {
-        return Ok("edit without change");
+    let edit = Edit {
+        channel: &c.channel,
+        ts: &c.ts,
+        text: &c.text,
+        blocks: c.blocks.as_ref(),
+        attachments: c.attachments.as_ref(),
+        at,
+    };
+    Ok(if edit_with_links(conn, incident, &edit).await? {
+        "edit"
+    } else {
+        "edit without change"
+    })
+}
+
+/// A recorded message's new text, as an edit event or a later copy of the message shows it.
+struct Edit<'a> {
+    channel: &'a ChannelId,
+    ts: &'a str,
+    text: &'a str,
+    blocks: Option<&'a serde_json::Value>,
+    attachments: Option<&'a serde_json::Value>,
+    at: DateTime<Utc>,
+}
+
+/// Applies an edit and records the links it added; `false` if the text had not changed.
+async fn edit_with_links(
+    conn: &mut AnyConnection,
+    incident: &Incident,
+    e: &Edit<'_>,
+) -> anyhow::Result<bool> {
+    let before = previous_links(conn, &incident.team, e.channel, e.ts).await?;
+    if !record::edit_message(conn, &incident.team, e.channel, e.ts, e.text, e.at).await? {
+        return Ok(false);
     }
-    let found = links::extract(&c.text, c.blocks.as_ref(), c.attachments.as_ref());
+    let found = links::extract(e.text, e.blocks, e.attachments);
     let mentions: Vec<LinkMention> = found
         .iter()
         .filter(|link| !before.contains(&link.url))
         .map(|link| LinkMention {
             link,
             by: None,
-            at,
-            ts: Some(&c.ts),
+            at: e.at,
+            ts: Some(e.ts),
         })
         .collect();
     record::add_links(conn, &incident.team, incident.id, &mentions).await?;
-    Ok("edit")
+    Ok(true)
 }
 
 async fn previous_links(

@@ -293,6 +293,33 @@ async fn a_pushpin_or_a_pin_marks_a_key_event_and_removing_it_unmarks() {
 }
 
 #[tokio::test]
+async fn a_link_added_in_an_edit_is_recorded_when_the_mention_of_hereby_arrives_first() {
+    let app = spawn_app().await;
+    let c = app.declared("edited mention").await;
+    let t = ts(10);
+    deliver(&app, "EvM1", say(&c, "W222", &t, "<@UHEREBY> what now?")).await;
+    wait_for_messages(&app, 1).await;
+    // Slack sends an edited message that mentions the app as `app_mention` again, and it may
+    // be processed before the `message_changed` of the same edit.
+    let text = "<@UHEREBY> see <https://status.example.com/inc/42|the status page>";
+    let mention = json!({"type": "app_mention", "user": "W222", "text": text, "ts": t,
+        "edited": {"user": "W222", "ts": ts(20)}, "channel": c, "event_ts": ts(20), "team": TEAM});
+    deliver(&app, "EvM2", mention).await;
+    let edit = json!({"type": "message", "subtype": "message_changed", "hidden": true, "channel": c,
+        "message": {"type": "message", "text": text, "user": "W222", "team": TEAM,
+                    "edited": {"user": "W222", "ts": ts(20)}, "ts": t},
+        "event_ts": ts(21), "ts": ts(21), "channel_type": "channel"});
+    deliver(&app, "EvM3", edit).await;
+    app.wait_processed().await;
+    let store = app.store().await;
+    let urls: Vec<String> = sqlx::query_scalar("SELECT url FROM links")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(urls, ["https://status.example.com/inc/42"]);
+}
+
+#[tokio::test]
 async fn a_key_event_stays_marked_while_anyone_still_marks_it() {
     let app = spawn_app().await;
     let c = app.declared("highlights kept").await;
