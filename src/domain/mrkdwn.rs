@@ -5,6 +5,13 @@
 pub use super::invisible::{invisible, shown};
 use std::collections::HashMap;
 
+/// Undoes the three escapes Slack applies to message text.
+pub fn unescape_mrkdwn(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 /// Converts mrkdwn to safe Markdown (see [`super::markdown`]); `names` maps user IDs to the
 /// names to show. Standard emoji shortcodes become emoji; Slack code (```` ```…``` ```` and
 /// `` `…` ``) becomes Markdown code spans, one per line, whose text is left as typed: no
@@ -23,7 +30,7 @@ pub fn to_markdown(text: &str, names: &HashMap<String, String>) -> String {
 
 /// Splits mrkdwn into prose and code: ```` ```…``` ```` (over lines) and `` `…` `` (within one
 /// line). A fence without its closing one is prose.
-fn code_pieces(text: &str) -> Vec<(bool, &str)> {
+pub(crate) fn code_pieces(text: &str) -> Vec<(bool, &str)> {
     let mut out = Vec::new();
     let mut prose_from = 0;
     let mut at = 0;
@@ -83,7 +90,7 @@ fn code_markdown(code: &str, names: &HashMap<String, String>) -> String {
         rest = &after[end + 1..];
     }
     plain.push_str(rest);
-    let plain = super::trigger::unescape_mrkdwn(&plain);
+    let plain = unescape_mrkdwn(&plain);
     plain
         .split('\n')
         .filter(|l| !l.trim().is_empty())
@@ -110,11 +117,7 @@ fn code_span(line: &str) -> String {
 /// Prose: mentions, channels and links resolved, the rest escaped, shortcodes as emoji.
 fn prose_markdown(text: &str, names: &HashMap<String, String>) -> String {
     use super::markdown::{inline, link};
-    let plain = |s: &str| {
-        inline(&super::emoji::shortcodes(&super::trigger::unescape_mrkdwn(
-            s,
-        )))
-    };
+    let plain = |s: &str| inline(&super::emoji::shortcodes(&unescape_mrkdwn(s)));
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find('<') {
@@ -129,7 +132,7 @@ fn prose_markdown(text: &str, names: &HashMap<String, String>) -> String {
             Some((t, l)) => (t, Some(l)),
             None => (inner, None),
         };
-        let label = label.map(super::trigger::unescape_mrkdwn);
+        let label = label.map(unescape_mrkdwn);
         if let Some(user) = target.strip_prefix('@') {
             out.push('@');
             out.push_str(&inline(&name(user, label.as_deref(), names)));
@@ -140,7 +143,7 @@ fn prose_markdown(text: &str, names: &HashMap<String, String>) -> String {
             out.push('@');
             out.push_str(&inline(special.split('^').next().unwrap_or(special)));
         } else {
-            let url = super::trigger::unescape_mrkdwn(target);
+            let url = unescape_mrkdwn(target);
             // A label that reads as another address shows the real one instead.
             let shown = label.as_deref().filter(|l| !disguises(l, target));
             out.push_str(&link(shown.unwrap_or(&url), &url));
@@ -206,7 +209,7 @@ pub fn plain(text: &str) -> String {
 }
 
 /// Text a command took (Slack's `&lt;`, `&gt;` and `&amp;` undone, as
-/// `trigger::unescape_mrkdwn` does), made safe to post as [`safe`] does: the mentions and links
+/// [`unescape_mrkdwn`] does), made safe to post as [`safe`] does: the mentions and links
 /// Slack sent in it stay mentions and links, and every other `<`, `>` and `&` shows as typed.
 pub fn typed(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
@@ -331,7 +334,7 @@ fn disguises(label: &str, target: &str) -> bool {
         let s = s.strip_prefix("www.").map(str::to_string).unwrap_or(s);
         s.trim_end_matches('/').to_string()
     };
-    looks_like_address(label) && norm(label) != norm(&super::trigger::unescape_mrkdwn(target))
+    looks_like_address(label) && norm(label) != norm(&unescape_mrkdwn(target))
 }
 
 /// "https://bank.example", "bank.example/login", "www.x.com": something a reader takes for an

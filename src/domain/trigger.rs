@@ -3,6 +3,8 @@
 //! The phrase counts anywhere in a message, in any case and with any spacing (Slack clients
 //! wrap and people bold things), optionally followed by `:`, `-` or `—` and a title. The title is
 //! the rest of that line, without trailing punctuation; Slack's `&amp;`-style escapes are undone.
+//! The phrase is not said when it is cited: in code (someone showing how to declare), in a
+//! quote, struck through, or asked ("Should I hereby declare this an incident?").
 
 use super::incident::Title;
 
@@ -17,7 +19,9 @@ pub struct Declaration {
 
 /// Looks for the declaration phrase in a message's mrkdwn text.
 pub fn find_declaration(text: &str) -> Option<Declaration> {
-    let words: Vec<(usize, &str)> = words_with_offsets(text).collect();
+    // Words are looked for in the text with what is cited blanked out; offsets stay the same.
+    let said = uncited(text);
+    let words: Vec<(usize, &str)> = words_with_offsets(&said).collect();
     for start in 0..words.len() {
         if start + PHRASE.len() > words.len() {
             break;
@@ -36,12 +40,67 @@ pub fn find_declaration(text: &str) -> Option<Declaration> {
             // The rest starts right after the letters of "incident" in the last word.
             let lead = last.len() - last.trim_start_matches(is_decoration).len();
             let rest = &text[offset + lead + "incident".len()..];
+            let asked = rest
+                .trim_start_matches(|c: char| is_decoration(c) || c == ' ')
+                .starts_with('?');
+            if asked {
+                continue;
+            }
             return Some(Declaration {
                 title: title_from(rest),
             });
         }
     }
     None
+}
+
+/// `text` with what is cited replaced by spaces, byte for byte: code (`` `…` `` and
+/// ```` ```…``` ````), quoted lines (`&gt; …`), and words struck through (`~…~`).
+fn uncited(text: &str) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    let mut blank = |from: usize, to: usize| {
+        for b in &mut bytes[from..to] {
+            *b = b' ';
+        }
+    };
+    let at = |piece: &str| piece.as_ptr() as usize - text.as_ptr() as usize;
+    for (is_code, piece) in super::mrkdwn::code_pieces(text) {
+        if is_code {
+            blank(at(piece), at(piece) + piece.len());
+        }
+    }
+    let mut line_start = 0;
+    for line in text.split('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("&gt;") || trimmed.starts_with('>') {
+            blank(line_start, line_start + line.len());
+        }
+        // `~…~` from the start of a word to the end of one, within the line.
+        let mut from = None;
+        for (i, c) in line.char_indices() {
+            if c != '~' {
+                continue;
+            }
+            let before = line[..i].chars().next_back();
+            let after = line[i + 1..].chars().next();
+            match from {
+                None if before.is_none_or(char::is_whitespace)
+                    && after.is_some_and(|a| !a.is_whitespace()) =>
+                {
+                    from = Some(i)
+                }
+                Some(start) if after.is_none_or(|a| !a.is_alphanumeric()) => {
+                    blank(line_start + start, line_start + i + 1);
+                    from = None;
+                }
+                _ => {}
+            }
+        }
+        line_start += line.len() + 1;
+    }
+    // Every range blanked starts and ends between characters, so this is UTF-8 of the same
+    // length; were it not, nothing is taken for cited.
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
 }
 
 fn words_with_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
@@ -73,27 +132,23 @@ fn word_core(word: &str, _first: bool, last: bool) -> &str {
 }
 
 fn title_from(rest: &str) -> Option<Title> {
+    // Code in a title (`db-01`) keeps its backticks, at either end.
     let rest = rest.trim_start_matches(|c: char| {
         (c.is_whitespace() && c != '\n')
-            || is_decoration(c)
+            || (is_decoration(c) && c != '`')
             || matches!(c, ':' | '-' | '—' | '–' | ',' | '.' | '!')
     });
     let line = rest.lines().next().unwrap_or("");
     let unescaped = unescape_mrkdwn(line);
     let trimmed = unescaped.trim_end_matches(|c: char| {
         c.is_whitespace()
-            || is_decoration(c)
+            || (is_decoration(c) && c != '`')
             || matches!(c, '.' | '!' | '?' | ',' | ';' | ':' | '…' | ')' | '-' | '—')
     });
     Title::parse(trimmed).ok()
 }
 
-/// Undoes the three escapes Slack applies to message text.
-pub fn unescape_mrkdwn(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
+pub use super::mrkdwn::unescape_mrkdwn;
 
 #[cfg(test)]
 mod tests {
@@ -202,6 +257,36 @@ mod tests {
         ] {
             assert_eq!(find_declaration(text), None, "{text:?}");
         }
+    }
+
+    #[test]
+    fn the_phrase_cited_rather_than_said_declares_nothing() {
+        for cited in [
+            "To open one, write `I hereby declare this an incident: <title>`",
+            "```\nI hereby declare this an incident: db down\n```",
+            "&gt; I hereby declare this an incident: checkout failing\nsame as yesterday?",
+            "~I hereby declare this an incident~ never mind, it recovered",
+            "Should I hereby declare this an incident?",
+            "I hereby declare this an incident? Not yet.",
+        ] {
+            assert_eq!(find_declaration(cited), None, "{cited}");
+        }
+    }
+
+    #[test]
+    fn the_phrase_said_beside_something_cited_still_declares() {
+        assert_eq!(
+            title("&gt; is the cache warm?\nI hereby declare this an incident: cache cold"),
+            Some("cache cold".into())
+        );
+        assert_eq!(
+            title("I hereby declare this an incident: `db-01` is down"),
+            Some("`db-01` is down".into())
+        );
+        assert_eq!(
+            title("~oops~ I hereby declare this an incident: café down"),
+            Some("café down".into())
+        );
     }
 
     #[test]
