@@ -163,7 +163,9 @@ async fn message_posted(
         return Ok(Outcome::Elsewhere("no declaration"));
     };
     let d = DeclareIncident {
-        private: false,
+        // What is declared in a private conversation is not announced by title, nor given a
+        // public channel.
+        private: m.private_conversation,
         team: m.team.clone(),
         declarer: user.clone(),
         title: declaration.title,

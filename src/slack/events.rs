@@ -82,6 +82,9 @@ pub struct PostedMessage {
     pub attachments: Option<Value>,
     /// Shared files' metadata: name, type, title, permalink.
     pub files: Option<Value>,
+    /// Said in a private channel, a group DM or a DM (the event's `channel_type`): a matter
+    /// declared there stays private.
+    pub private_conversation: bool,
     /// When it was last edited (messages read back from history).
     pub edited_ts: Option<String>,
 }
@@ -228,6 +231,10 @@ pub fn posted_from(
         blocks: m.get("blocks").cloned(),
         attachments: m.get("attachments").cloned(),
         files: file_metadata(m.get("files")),
+        private_conversation: matches!(
+            m.get("channel_type").and_then(Value::as_str),
+            Some("group" | "mpim" | "im")
+        ),
         edited_ts: m
             .get("edited")
             .and_then(|e| e.get("ts"))

@@ -186,6 +186,7 @@ fn burst(channel: &str) -> Vec<hereby::slack::events::PostedMessage> {
         blocks: None,
         attachments: None,
         files: None,
+        private_conversation: false,
         edited_ts: None,
     };
     let mut edited = message(

@@ -73,6 +73,37 @@ async fn a_private_incident_gets_a_private_channel_and_is_not_announced_by_title
 }
 
 #[tokio::test]
+async fn the_phrase_written_in_a_private_channel_declares_a_private_incident() {
+    let app = spawn_app().await;
+    let mut payload = message_event(
+        "EvPrivatePhrase",
+        "C111",
+        "W111",
+        &format!("{}.000100", now_secs()),
+        "I hereby declare this an incident: Payroll admin credentials leaked",
+    );
+    payload["event"]["channel_type"] = "group".into();
+    assert_eq!(app.post_event(&payload).await.status(), 200);
+    app.eventually("a private channel is opened for it", |s| {
+        s.channels()
+            .iter()
+            .any(|c| c.private && c.name.contains("payroll-admin") && !c.pins.is_empty())
+    })
+    .await;
+    app.eventually("the announcement is made", |s| {
+        !s.messages_in("CANNOUNCE").is_empty()
+    })
+    .await;
+    assert!(
+        app.slack
+            .messages_in("CANNOUNCE")
+            .iter()
+            .all(|m| !m.text.contains("Payroll")),
+        "the title stays out of the announcement channel"
+    );
+}
+
+#[tokio::test]
 async fn the_web_view_shows_a_private_incident_only_to_its_channels_members() {
     let app = spawn_app().await;
     app.command("C111", "W111", "declare --private Secret rotation")
