@@ -203,7 +203,8 @@ pub fn parse(text: &str, custom_roles: &[String]) -> Result<Command, ParseError>
     let args: Vec<&str> = rest.split_whitespace().collect();
     Ok(match spec.name {
         "declare" => {
-            let trimmed = unescaped.trim_start();
+            let titled = super::trigger::title_text(rest);
+            let trimmed = titled.trim_start();
             let (private, title) = match trimmed.split_once(char::is_whitespace) {
                 Some((flag, rest)) if flag.eq_ignore_ascii_case("--private") => (true, rest),
                 _ if trimmed.eq_ignore_ascii_case("--private") => (true, ""),
@@ -311,7 +312,8 @@ pub fn parse(text: &str, custom_roles: &[String]) -> Result<Command, ParseError>
             }
         }
         "rename" => Command::Rename {
-            title: Title::parse(&unescaped).map_err(|_| missing("rename", "a title"))?,
+            title: Title::parse(&super::trigger::title_text(rest))
+                .map_err(|_| missing("rename", "a title"))?,
         },
         "summary" => Command::Summary,
         "postmortem" => postmortem_args(&args)?,

@@ -12,6 +12,48 @@ pub fn unescape_mrkdwn(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// Slack's message markup as plain text: `<@U1|ann>` → `@ann`, `<#C1|ops>` → `#ops`,
+/// `<https://x|label>` → `label`, `<https://x>` → `https://x`, and `&lt;` `&gt;` `&amp;` decoded.
+pub fn to_plain(text: &str, names: &std::collections::HashMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('>') else {
+            out.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        let inner = &rest[open + 1..open + close];
+        let (target, label) = match inner.split_once('|') {
+            Some((t, l)) => (t, Some(l)),
+            None => (inner, None),
+        };
+        if let Some(user) = target.strip_prefix('@') {
+            let name = names
+                .get(user)
+                .map(String::as_str)
+                .or(label)
+                .unwrap_or(user);
+            out.push('@');
+            out.push_str(name);
+        } else if let Some(channel) = target.strip_prefix('#') {
+            out.push('#');
+            out.push_str(label.unwrap_or(channel));
+        } else if let Some(special) = target.strip_prefix('!') {
+            out.push('@');
+            out.push_str(label.unwrap_or(special));
+        } else {
+            out.push_str(label.unwrap_or(target));
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 /// Converts mrkdwn to safe Markdown (see [`super::markdown`]); `names` maps user IDs to the
 /// names to show. Standard emoji shortcodes become emoji; Slack code (```` ```…``` ```` and
 /// `` `…` ``) becomes Markdown code spans, one per line, whose text is left as typed: no
@@ -458,6 +500,16 @@ fn token_len(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slack_markup_reads_as_plain_text() {
+        let names = [("U1".to_string(), "ann".to_string())].into();
+        assert_eq!(
+            to_plain("<@U1> see <https://g.example/d|the dashboard> in <#C9|ops> &lt;3 <https://x.example>", &names),
+            "@ann see the dashboard in #ops <3 https://x.example"
+        );
+        assert_eq!(to_plain("a < b", &names), "a < b");
+    }
 
     #[test]
     fn typed_text_keeps_its_mentions_and_links_and_shows_everything_else_as_typed() {

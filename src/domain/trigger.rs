@@ -132,23 +132,31 @@ fn word_core(word: &str, _first: bool, last: bool) -> &str {
 }
 
 fn title_from(rest: &str) -> Option<Title> {
-    // Code in a title (`db-01`) keeps its backticks, at either end.
-    let rest = rest.trim_start_matches(|c: char| {
-        (c.is_whitespace() && c != '\n')
-            || (is_decoration(c) && c != '`')
-            || matches!(c, ':' | '-' | '—' | '–' | ',' | '.' | '!')
-    });
-    let line = rest.lines().next().unwrap_or("");
-    let unescaped = unescape_mrkdwn(line);
-    let trimmed = unescaped.trim_end_matches(|c: char| {
-        c.is_whitespace()
-            || (is_decoration(c) && c != '`')
-            || matches!(c, '.' | '!' | '?' | ',' | ';' | ':' | '…' | ')' | '-' | '—')
-    });
+    // The rest of the phrase's line, as people read it; then the separator after the phrase
+    // and trailing punctuation go. Code in a title (`db-01`) keeps its backticks.
+    let line = title_text(rest.lines().next().unwrap_or(""));
+    let trimmed = line
+        .trim_start_matches(|c: char| {
+            c.is_whitespace()
+                || (is_decoration(c) && c != '`')
+                || matches!(c, ':' | '-' | '—' | '–' | ',' | '.' | '!')
+        })
+        .trim_end_matches(|c: char| {
+            c.is_whitespace()
+                || (is_decoration(c) && c != '`')
+                || matches!(c, '.' | '!' | '?' | ',' | ';' | ':' | '…' | ')' | '-' | '—')
+        });
     Title::parse(trimmed).ok()
 }
 
 pub use super::mrkdwn::unescape_mrkdwn;
+
+/// A title as people read it, from the mrkdwn it was typed in: mentions and links become their
+/// names and labels (`<@U1|bob>` → `@bob`), emoji shortcodes become emoji (which a channel
+/// name then leaves out), and Slack's escapes are undone.
+pub fn title_text(mrkdwn: &str) -> String {
+    super::emoji::shortcodes(&super::mrkdwn::to_plain(mrkdwn, &Default::default()))
+}
 
 #[cfg(test)]
 mod tests {
@@ -286,6 +294,18 @@ mod tests {
         assert_eq!(
             title("~oops~ I hereby declare this an incident: café down"),
             Some("café down".into())
+        );
+    }
+
+    #[test]
+    fn a_title_reads_as_people_see_it_not_as_slack_markup() {
+        assert_eq!(
+            title("I hereby declare this an incident: <@U024BE7LH|bob> locked out of <https://status.aws.amazon.com|AWS status>"),
+            Some("@bob locked out of AWS status".into())
+        );
+        assert_eq!(
+            title("I hereby declare this an incident: :fire: checkout :fire:"),
+            Some("🔥 checkout 🔥".into())
         );
     }
 

@@ -236,7 +236,7 @@ pub async fn incident(
             at: time(l.at, tz),
             author: l.author,
             deleted: l.text.is_none(),
-            text: timeline::slack_plain(&l.text.unwrap_or_default(), &record.names),
+            text: crate::domain::mrkdwn::to_plain(&l.text.unwrap_or_default(), &record.names),
             reply: l.reply,
             edited: l.edited,
             highlighted: l.highlighted,

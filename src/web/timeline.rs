@@ -99,7 +99,10 @@ pub fn layout(record: &Record, end: DateTime<Utc>) -> (Vec<Band>, Vec<Marker>) {
                 None,
                 Some((
                     "update",
-                    format!("Update by {who}: {}", slack_plain(text, &record.names)),
+                    format!(
+                        "Update by {who}: {}",
+                        crate::domain::mrkdwn::to_plain(text, &record.names)
+                    ),
                 )),
             ),
             // On the record and in the draft's timeline, not drawn.
@@ -151,7 +154,7 @@ pub fn layout(record: &Record, end: DateTime<Utc>) -> (Vec<Band>, Vec<Marker>) {
                 "Highlight, {who}: {}",
                 m.text
                     .as_deref()
-                    .map(|t| slack_plain(t, &record.names))
+                    .map(|t| crate::domain::mrkdwn::to_plain(t, &record.names))
                     .unwrap_or_else(|| "(deleted)".into())
             ),
         });
@@ -179,48 +182,6 @@ fn marker_colour(kind: &str) -> &'static str {
         "update" => "#3949ab",
         _ => "#2e7d32",
     }
-}
-
-/// Slack's message markup as plain text: `<@U1|ann>` → `@ann`, `<#C1|ops>` → `#ops`,
-/// `<https://x|label>` → `label`, `<https://x>` → `https://x`, and `&lt;` `&gt;` `&amp;` decoded.
-pub fn slack_plain(text: &str, names: &std::collections::HashMap<String, String>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find('<') {
-        out.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('>') else {
-            out.push_str(&rest[open..]);
-            rest = "";
-            break;
-        };
-        let inner = &rest[open + 1..open + close];
-        let (target, label) = match inner.split_once('|') {
-            Some((t, l)) => (t, Some(l)),
-            None => (inner, None),
-        };
-        if let Some(user) = target.strip_prefix('@') {
-            let name = names
-                .get(user)
-                .map(String::as_str)
-                .or(label)
-                .unwrap_or(user);
-            out.push('@');
-            out.push_str(name);
-        } else if let Some(channel) = target.strip_prefix('#') {
-            out.push('#');
-            out.push_str(label.unwrap_or(channel));
-        } else if let Some(special) = target.strip_prefix('!') {
-            out.push('@');
-            out.push_str(label.unwrap_or(special));
-        } else {
-            out.push_str(label.unwrap_or(target));
-        }
-        rest = &rest[open + close + 1..];
-    }
-    out.push_str(rest);
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 /// Escapes text for SVG/HTML.
@@ -536,16 +497,6 @@ mod tests {
         assert!(svg.contains("&lt;script&gt;"));
         assert!(!svg.contains("<script>"));
         assert!(svg.contains(r##"href="#marker-1""##));
-    }
-
-    #[test]
-    fn slack_markup_reads_as_plain_text() {
-        let names = [("U1".to_string(), "ann".to_string())].into();
-        assert_eq!(
-            slack_plain("<@U1> see <https://g.example/d|the dashboard> in <#C9|ops> &lt;3 <https://x.example>", &names),
-            "@ann see the dashboard in #ops <3 https://x.example"
-        );
-        assert_eq!(slack_plain("a < b", &names), "a < b");
     }
 
     #[test]

@@ -208,7 +208,9 @@ async fn a_member_signs_in_with_slack_reads_an_incident_and_signs_out_in_chromiu
 #[tokio::test]
 async fn a_hostile_title_shows_as_text_in_chromium_without_javascript() {
     let app = spawn_app().await;
-    app.declared("<img src=x onerror=alert(1)> pwned").await;
+    // As Slack sends what people type: `<`, `>` and `&` escaped.
+    app.declared("&lt;img src=x onerror=alert(1)&gt; pwned")
+        .await;
     let link = login_link(&app, "W111", TEAM).await;
     let addr = app.addr.clone();
 

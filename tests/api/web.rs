@@ -146,7 +146,8 @@ async fn the_incident_page_draws_the_timeline_and_every_draft_version() {
 async fn a_hostile_title_and_message_show_as_text() {
     let app = spawn_app().await;
     let c = app
-        .declared("<script>alert('t')</script> & <b>bold</b>")
+        // As Slack sends what people type: `<`, `>` and `&` escaped.
+        .declared("&lt;script&gt;alert('t')&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;")
         .await;
     deliver(
         &app,
