@@ -204,24 +204,32 @@ async fn declare_submitted(
         at: now,
     };
     let mut tx = app.store.begin_write().await?;
-    if let Declared::New(incident) = declare(&mut tx, &d, None, now).await? {
-        if let Some(description) = &s.description {
-            incidents::set_description(&mut tx, &team, incident.id, description).await?;
-            let described = TimelineEntry::Described {
-                text: description.clone(),
-            };
-            incidents::add_timeline(&mut tx, &team, incident.id, &described, Some(&user), now)
-                .await?;
+    let incident = match declare(&mut tx, &d, None, now).await? {
+        Declared::New(incident) => incident,
+        Declared::Already(number) => {
+            // The form stays open and says why, instead of closing as if it had worked.
+            return Ok(Answer::Json(
+                json!({"response_action": "errors", "errors": {"title": format!(
+                    "This message already declared incident #{number}. Set its severity and title there with /incident severity and /incident rename."
+                )}}),
+            ));
         }
-        if let Some(severity) = s.severity {
-            // The channel does not exist yet: its welcome and topic will show the severity.
-            incidents::set_severity(&mut tx, &team, incident.id, severity).await?;
-            let set = TimelineEntry::SeverityChanged {
-                from: None,
-                to: severity,
-            };
-            incidents::add_timeline(&mut tx, &team, incident.id, &set, Some(&user), now).await?;
-        }
+    };
+    if let Some(description) = &s.description {
+        incidents::set_description(&mut tx, &team, incident.id, description).await?;
+        let described = TimelineEntry::Described {
+            text: description.clone(),
+        };
+        incidents::add_timeline(&mut tx, &team, incident.id, &described, Some(&user), now).await?;
+    }
+    if let Some(severity) = s.severity {
+        // The channel does not exist yet: its welcome and topic will show the severity.
+        incidents::set_severity(&mut tx, &team, incident.id, severity).await?;
+        let set = TimelineEntry::SeverityChanged {
+            from: None,
+            to: severity,
+        };
+        incidents::add_timeline(&mut tx, &team, incident.id, &set, Some(&user), now).await?;
     }
     tx.commit()
         .await

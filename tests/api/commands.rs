@@ -360,6 +360,45 @@ async fn the_take_role_button_gives_the_presser_an_unfilled_role() {
 }
 
 #[tokio::test]
+async fn a_form_declaring_a_message_already_declared_stays_open_and_says_which_incident() {
+    let app = spawn_app().await;
+    let shortcut = || {
+        json!({"type": "message_action", "callback_id": "declare_from_message", "trigger_id": app.slack.trigger_id(),
+        "team": {"id": TEAM}, "user": {"id": "W111"}, "channel": {"id": "C111"},
+        "message": {"type": "message", "user": "W222", "ts": "1790000000.000300", "text": "Search is down"}})
+    };
+    let submit = |metadata: String| {
+        json!({"type": "view_submission", "team": {"id": TEAM}, "user": {"id": "W111"},
+        "view": {"callback_id": "declare_incident", "private_metadata": metadata, "state": {"values": {
+            "title": {"title": {"type": "plain_text_input", "value": "Search is down"}},
+            "severity": {"severity": {"type": "static_select", "selected_option": {"value": "sev2"}}},
+            "description": {"description": {"type": "plain_text_input", "value": "from the shortcut"}}}}}})
+    };
+    for _ in 0..2 {
+        assert_eq!(app.interaction(&shortcut()).await.status(), 200);
+    }
+    let views = app.slack.views();
+    let metadata = |i: usize| views[i]["private_metadata"].as_str().unwrap().to_string();
+    assert_eq!(app.interaction(&submit(metadata(0))).await.status(), 200);
+    assert_eq!(app.count("incidents").await, 1);
+    let again: serde_json::Value = app
+        .interaction(&submit(metadata(1)))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["response_action"], "errors", "{again}");
+    assert!(
+        again["errors"]["title"]
+            .as_str()
+            .unwrap()
+            .contains("already declared incident #1"),
+        "{again}"
+    );
+    assert_eq!(app.count("incidents").await, 1);
+}
+
+#[tokio::test]
 async fn declare_without_a_title_opens_a_form_whose_submission_declares() {
     let app = spawn_app().await;
     let r = app.command_raw("C222", "W111", "declare").await;
