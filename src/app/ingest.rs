@@ -12,6 +12,7 @@ use super::Settings;
 use crate::domain::incident::{DeclareIncident, Incident, Origin};
 use crate::domain::slack_ts;
 use crate::domain::trigger::find_declaration;
+use crate::domain::{ChannelId, TeamId, UserId};
 use crate::slack::events::{self, Event, PostedMessage};
 use crate::store::group_commit::{Processed, RecordStored, Recording};
 
@@ -143,8 +144,67 @@ async fn apply(
     }
     match event {
         Event::MessagePosted(m) => message_posted(conn, m, now).await,
+        // Fixing a typo in the phrase declares as writing it right the first time would have.
+        Event::MessageChanged(c) if !c.from_bot && !c.tombstone => {
+            let Some(user) = &c.user else {
+                return Ok(Outcome::Elsewhere("edit without an author"));
+            };
+            let said = Said {
+                team: &c.team,
+                channel: &c.channel,
+                user,
+                ts: &c.ts,
+                thread_ts: c.thread_ts.as_deref(),
+                text: &c.text,
+                private: c.private_conversation,
+                at: slack_ts::to_time(&c.event_ts).unwrap_or(now),
+            };
+            declared_in(conn, &said, now).await
+        }
         _ => Ok(Outcome::Elsewhere("not about an incident channel")),
     }
+}
+
+/// A message someone wrote (or edited) outside any incident channel.
+struct Said<'a> {
+    team: &'a TeamId,
+    channel: &'a ChannelId,
+    user: &'a UserId,
+    ts: &'a str,
+    thread_ts: Option<&'a str>,
+    text: &'a str,
+    private: bool,
+    /// When it was said: the post, or the edit.
+    at: DateTime<Utc>,
+}
+
+/// Declares the incident a message declares, if it does (once per message).
+async fn declared_in(
+    conn: &mut AnyConnection,
+    said: &Said<'_>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Outcome> {
+    let Some(declaration) = find_declaration(said.text) else {
+        return Ok(Outcome::Elsewhere("no declaration"));
+    };
+    let d = DeclareIncident {
+        // What is declared in a private conversation is not announced by title, nor given a
+        // public channel.
+        private: said.private,
+        team: said.team.clone(),
+        declarer: said.user.clone(),
+        title: declaration.title,
+        origin: Origin::Message {
+            channel: said.channel.clone(),
+            ts: said.ts.to_string(),
+            thread_ts: said.thread_ts.map(str::to_string),
+        },
+        at: said.at,
+    };
+    Ok(match declare(conn, &d, None, now).await? {
+        Declared::New(i) => Outcome::Declared { number: i.number },
+        Declared::Already(_) => Outcome::AlreadyDeclared,
+    })
 }
 
 async fn message_posted(
@@ -159,25 +219,15 @@ async fn message_posted(
     let Some(user) = &m.user else {
         return Ok(Outcome::Elsewhere("message without an author"));
     };
-    let Some(declaration) = find_declaration(&m.text) else {
-        return Ok(Outcome::Elsewhere("no declaration"));
-    };
-    let d = DeclareIncident {
-        // What is declared in a private conversation is not announced by title, nor given a
-        // public channel.
+    let said = Said {
+        team: &m.team,
+        channel: &m.channel,
+        user,
+        ts: &m.ts,
+        thread_ts: m.thread_ts.as_deref(),
+        text: &m.text,
         private: m.private_conversation,
-        team: m.team.clone(),
-        declarer: user.clone(),
-        title: declaration.title,
-        origin: Origin::Message {
-            channel: m.channel.clone(),
-            ts: m.ts.clone(),
-            thread_ts: m.thread_ts.clone(),
-        },
         at: slack_ts::to_time(&m.ts).unwrap_or(now),
     };
-    Ok(match declare(conn, &d, None, now).await? {
-        Declared::New(i) => Outcome::Declared { number: i.number },
-        Declared::Already(_) => Outcome::AlreadyDeclared,
-    })
+    declared_in(conn, &said, now).await
 }

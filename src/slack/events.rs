@@ -104,6 +104,12 @@ pub struct ChangedMessage {
     /// A thread parent was deleted: Slack leaves a tombstone in its place.
     pub tombstone: bool,
     pub from_self: bool,
+    /// The message's author, and whether an app (hereby included) posted it.
+    pub user: Option<UserId>,
+    pub from_bot: bool,
+    pub thread_ts: Option<String>,
+    /// Edited in a private channel, a group DM or a DM.
+    pub private_conversation: bool,
 }
 
 /// What hereby understood from one delivery.
@@ -195,6 +201,14 @@ fn file_metadata(files: Option<&Value>) -> Option<Value> {
     (!kept.is_empty()).then_some(Value::Array(kept))
 }
 
+/// Whether an event happened in a private channel, a group DM or a DM (its `channel_type`).
+fn is_private(event: &Value) -> bool {
+    matches!(
+        event.get("channel_type").and_then(Value::as_str),
+        Some("group" | "mpim" | "im")
+    )
+}
+
 /// A message as Slack shows it (in an event, or in `conversations.history`), as hereby reads
 /// it; `bot_user` is hereby's own user ID.
 pub fn posted_from(
@@ -231,10 +245,7 @@ pub fn posted_from(
         blocks: m.get("blocks").cloned(),
         attachments: m.get("attachments").cloned(),
         files: file_metadata(m.get("files")),
-        private_conversation: matches!(
-            m.get("channel_type").and_then(Value::as_str),
-            Some("group" | "mpim" | "im")
-        ),
+        private_conversation: is_private(m),
         edited_ts: m
             .get("edited")
             .and_then(|e| e.get("ts"))
@@ -304,6 +315,12 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
                     .unwrap_or_default(),
                 tombstone: str_of(message, "subtype").as_deref() == Some("tombstone"),
                 from_self: user.is_some() && user == bot_user,
+                from_bot: message.get("bot_id").is_some_and(|b| !b.is_null())
+                    || str_of(message, "subtype").as_deref() == Some("bot_message")
+                    || (user.is_some() && user == bot_user),
+                user: user.map(UserId::new),
+                thread_ts: str_of(message, "thread_ts"),
+                private_conversation: is_private(event),
             }));
         }
         ("message", Some("message_deleted"), Some(channel)) => {

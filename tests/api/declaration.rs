@@ -550,3 +550,41 @@ async fn another_workspace_cannot_act_on_this_workspaces_incident() {
         b_welcome.params
     );
 }
+
+#[tokio::test]
+async fn fixing_a_typo_in_the_phrase_declares_the_incident() {
+    let app = spawn_app().await;
+    let t = format!("{}.000100", Utc::now().timestamp());
+    let typo = message_event(
+        "EvTypo",
+        "C111",
+        "W111",
+        &t,
+        "I hereby declare this an incidnet: search is down",
+    );
+    assert_eq!(app.post_event(&typo).await.status(), 200);
+    app.wait_processed().await;
+    assert_eq!(app.count("incidents").await, 0);
+    let edited = serde_json::json!({"type": "message", "subtype": "message_changed", "hidden": true, "channel": "C111",
+        "message": {"type": "message", "user": "W111", "text": "I hereby declare this an incident: search is down",
+                    "edited": {"user": "W111", "ts": t}, "ts": t},
+        "event_ts": t, "ts": t, "channel_type": "channel"});
+    assert_eq!(
+        app.post_event(&envelope("EvFixed", edited.clone()))
+            .await
+            .status(),
+        200
+    );
+    let name = format!("incident-{}-search-is-down", today());
+    app.eventually("the incident's channel is opened", |s| {
+        s.channel_named(&name).is_some()
+    })
+    .await;
+    // Slack also sends a message_changed for an unfurl or another edit: it declares no second.
+    assert_eq!(
+        app.post_event(&envelope("EvUnfurl", edited)).await.status(),
+        200
+    );
+    app.wait_processed().await;
+    assert_eq!(app.count("incidents").await, 1);
+}
