@@ -160,7 +160,7 @@ pub async fn use_link(
     Path(secret): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    from_this_site(&headers)?;
+    from_this_site(&web, &headers)?;
     let mut conn = web.app.store.conn().await?;
     let viewer = sessions::redeem_link(&mut conn, &secret, Utc::now())
         .await?
@@ -173,15 +173,21 @@ pub async fn use_link(
 }
 
 /// Refuses a form another site's page sent (a login or a sign-out forced on someone): the
-/// browser's `Sec-Fetch-Site`, or else its `Origin` against the `Host` asked for, must say
-/// this site. A request with neither (not from a browser) passes.
-fn from_this_site(headers: &HeaderMap) -> Result<(), PageError> {
+/// browser's `Sec-Fetch-Site`, or else its `Origin`, must say this site. The origin is this
+/// site's when it is the public address's (`HEREBY_PUBLIC_URL`, behind a proxy) or the `Host`
+/// asked for. A request with neither header (not from a browser) passes.
+fn from_this_site(web: &Web, headers: &HeaderMap) -> Result<(), PageError> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let ours = match (text("sec-fetch-site"), text("origin")) {
         (Some(site), _) => matches!(site, "same-origin" | "same-site" | "none"),
         (None, Some(origin)) => {
+            let public = web
+                .config
+                .public_url
+                .as_ref()
+                .map(|u| u.origin().ascii_serialization());
             let host = origin.split_once("://").map(|(_, host)| host);
-            host.is_some() && host == text("host")
+            public.as_deref() == Some(origin) || (host.is_some() && host == text("host"))
         }
         (None, None) => true,
     };
@@ -197,7 +203,7 @@ fn from_this_site(headers: &HeaderMap) -> Result<(), PageError> {
 /// `POST /signout`: ends the session and forgets the cookie.
 #[tracing::instrument(name = "Signing out of the web view", skip_all)]
 pub async fn sign_out(State(web): State<Web>, headers: HeaderMap) -> Result<Response, PageError> {
-    from_this_site(&headers)?;
+    from_this_site(&web, &headers)?;
     if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
         let mut conn = web.app.store.conn().await?;
         sessions::end(&mut conn, &secret, Utc::now()).await?;

@@ -108,6 +108,25 @@ async fn a_sign_out_another_site_sends_is_refused_and_the_session_stays() {
     assert_eq!(r.status(), 303, "the page's own form signs out");
 }
 
+#[tokio::test]
+async fn behind_a_proxy_the_public_address_is_this_sites_origin() {
+    let app = spawn_app_with(Options {
+        env: vec![("HEREBY_PUBLIC_URL", "https://hereby.example.com/".into())],
+        ..Options::default()
+    })
+    .await;
+    let cookie = signed_in(&app, "W111", TEAM).await;
+    // A browser without `Sec-Fetch-Site`; the proxy passed on its own `Host`.
+    let r = browserless()
+        .post(format!("{}/signout", app.addr))
+        .header("cookie", &cookie)
+        .header("origin", "https://hereby.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+}
+
 /// Follows Sign in with Slack as a browser would, keeping the sign-in cookie; returns the
 /// callback's response.
 async fn sign_in_with_slack(app: &TestApp) -> Response {
