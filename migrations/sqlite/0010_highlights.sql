@@ -10,3 +10,8 @@ CREATE TABLE highlights (
     marked_by   TEXT    NOT NULL,
     PRIMARY KEY (team_id, channel_id, ts, marked_by)
 );
+
+-- Messages highlighted before this table existed keep one mark, for whoever marked them (that
+-- was not recorded): the first removal of any mark takes it away, as it did before.
+INSERT INTO highlights (team_id, channel_id, ts, marked_by)
+SELECT team_id, channel_id, ts, 'before-0010' FROM messages WHERE highlighted = 1;

@@ -144,11 +144,27 @@ async fn apply(
     }
     match event {
         Event::MessagePosted(m) => message_posted(conn, m, now).await,
-        // Fixing a typo in the phrase declares as writing it right the first time would have.
+        // Fixing a typo in the phrase soon after writing it declares as writing it right would
+        // have; not an edit of an old message, nor one that did not add the phrase, nor one
+        // whose author has declared since (say with `/incident declare`).
         Event::MessageChanged(c) if !c.from_bot && !c.tombstone => {
             let Some(user) = &c.user else {
                 return Ok(Outcome::Elsewhere("edit without an author"));
             };
+            let at = slack_ts::to_time(&c.event_ts).unwrap_or(now);
+            let Some(posted) = slack_ts::to_time(&c.ts) else {
+                return Ok(Outcome::Elsewhere("edit of a message without a time"));
+            };
+            let added = c
+                .previous_text
+                .as_deref()
+                .is_some_and(|before| find_declaration(before).is_none());
+            if !added || at - posted > chrono::Duration::minutes(EDIT_DECLARES_WITHIN_MINUTES) {
+                return Ok(Outcome::Elsewhere("edit that does not newly declare"));
+            }
+            if crate::store::incidents::declared_by_since(conn, &c.team, user, posted).await? {
+                return Ok(Outcome::Elsewhere("edit by someone who declared since"));
+            }
             let said = Said {
                 team: &c.team,
                 channel: &c.channel,
@@ -157,13 +173,16 @@ async fn apply(
                 thread_ts: c.thread_ts.as_deref(),
                 text: &c.text,
                 private: c.private_conversation,
-                at: slack_ts::to_time(&c.event_ts).unwrap_or(now),
+                at,
             };
             declared_in(conn, &said, now).await
         }
         _ => Ok(Outcome::Elsewhere("not about an incident channel")),
     }
 }
+
+/// How long after posting a message an edit that adds the phrase still declares.
+const EDIT_DECLARES_WITHIN_MINUTES: i64 = 15;
 
 /// A message someone wrote (or edited) outside any incident channel.
 struct Said<'a> {

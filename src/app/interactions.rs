@@ -206,8 +206,9 @@ async fn declare_submitted(
     let mut tx = app.store.begin_write().await?;
     let incident = match declare(&mut tx, &d, None, now).await? {
         Declared::New(incident) => incident,
-        Declared::Already(number) => {
+        Declared::Already(id) => {
             // The form stays open and says why, instead of closing as if it had worked.
+            let number = incidents::get(&mut tx, &team, id).await?.number;
             return Ok(Answer::Json(
                 json!({"response_action": "errors", "errors": {"title": format!(
                     "This message already declared incident #{number}. Set its severity and title there with /incident severity and /incident rename."

@@ -219,7 +219,17 @@ async fn share(
         }
     };
     if !state.uploaded {
-        app.slack.upload_bytes(&url, file.content).await?;
+        match app.slack.upload_bytes(&url, file.content).await {
+            // The upload address expired (a long outage between asking and sending): the next
+            // attempt asks for a new one.
+            Err(CallError::Refused { code }) if code.starts_with("http_4") => {
+                progress.set(KEY, &ShareProgress::default()).await?;
+                return Err(
+                    CallError::Unavailable(format!("the upload address answered {code}")).into(),
+                );
+            }
+            other => other?,
+        }
         state.uploaded = true;
         progress.set(KEY, &state).await?;
     }

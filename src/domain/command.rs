@@ -280,13 +280,14 @@ pub fn parse(text: &str, custom_roles: &[String]) -> Result<Command, ParseError>
             };
             match (close, args.get(1).map(|n| n.trim_start_matches('#').parse::<i64>())) {
                 (Some(status), Some(Ok(number))) if args.len() == 2 => Command::CloseAction { number, status },
-                // "Close the public bucket" is an item to add, not one to close.
-                (Some(_), Some(_)) if args.len() > 2 || args.get(1).is_some_and(|n| !n.trim_start_matches('#').starts_with(|c: char| c.is_ascii_digit())) => {
+                // "Close the public bucket" is an item to add, not one to close; "done 3 4" is
+                // a close to say again, one number at a time.
+                (Some(_), Some(_)) if args.get(1).is_some_and(|n| !n.trim_start_matches('#').starts_with(|c: char| c.is_ascii_digit())) => {
                     Command::Action(parse_new(rest).map_err(ParseError::Other)?)
                 }
                 (Some(_), _) => {
                     return Err(ParseError::Other(format!(
-                        "Say which action item by its number: `/incident action {} <n>` (see `/incident actions`).",
+                        "Say which action item by its number, one at a time: `/incident action {} <n>` (see `/incident actions`).",
                         first.unwrap_or_default()
                     )))
                 }
@@ -602,6 +603,16 @@ mod tests {
             p("action Drop the legacy queue").unwrap(),
             Command::Action(_)
         ));
+        for typed in [
+            "action done 3 4",
+            "action done 3, 4",
+            "action wontfix 2 duplicate",
+        ] {
+            assert!(
+                p(typed).unwrap_err().reply().contains("one at a time"),
+                "{typed}"
+            );
+        }
     }
 
     #[test]

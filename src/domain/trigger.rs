@@ -89,7 +89,10 @@ fn uncited(text: &str) -> String {
                 {
                     from = Some(i)
                 }
-                Some(start) if after.is_none_or(|a| !a.is_alphanumeric()) => {
+                Some(start)
+                    if before.is_some_and(|b| !b.is_whitespace())
+                        && after.is_none_or(|a| !a.is_alphanumeric()) =>
+                {
                     blank(line_start + start, line_start + i + 1);
                     from = None;
                 }
@@ -279,6 +282,14 @@ mod tests {
         ] {
             assert_eq!(find_declaration(cited), None, "{cited}");
         }
+    }
+
+    #[test]
+    fn a_tilde_for_about_strikes_nothing_through() {
+        assert_eq!(
+            title("~5 min after deploy, I hereby declare this an incident: p99 ~ 3s"),
+            Some("p99 ~ 3s".into())
+        );
     }
 
     #[test]

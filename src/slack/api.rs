@@ -64,6 +64,15 @@ impl CallError {
                 | "team_added_to_org" => CallError::Unavailable(e.code),
                 _ => CallError::Refused { code: e.code },
             },
+            // An HTTP 4xx is a refusal (a wrong SLACK_API_URL, a proxy that forbids it, an
+            // upload address that expired), not an outage to wait out; 408 asks to try again.
+            SlackClientError::HttpError(e)
+                if e.status_code.is_client_error() && e.status_code.as_u16() != 408 =>
+            {
+                CallError::Refused {
+                    code: format!("http_{}", e.status_code.as_u16()),
+                }
+            }
             other => CallError::Unavailable(other.to_string()),
         }
     }

@@ -110,6 +110,8 @@ pub struct ChangedMessage {
     pub thread_ts: Option<String>,
     /// Edited in a private channel, a group DM or a DM.
     pub private_conversation: bool,
+    /// The text before the edit, when Slack sends it (`previous_message`).
+    pub previous_text: Option<String>,
 }
 
 /// What hereby understood from one delivery.
@@ -321,6 +323,9 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
                 user: user.map(UserId::new),
                 thread_ts: str_of(message, "thread_ts"),
                 private_conversation: is_private(event),
+                previous_text: event
+                    .get("previous_message")
+                    .and_then(|p| str_of(p, "text")),
             }));
         }
         ("message", Some("message_deleted"), Some(channel)) => {

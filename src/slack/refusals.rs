@@ -54,6 +54,9 @@ pub fn advice(code: &str) -> &'static str {
         "invalid_blocks" | "msg_too_long" | "invalid_arguments" => {
             "Slack refused the message's layout. This is a bug in hereby; please report it with the log line."
         }
+        c if c.starts_with("http_4") => {
+            "Slack's address answered with an HTTP error. Check SLACK_API_URL and any proxy between hereby and Slack; an admin can then retry with `hereby outbox retry`."
+        }
         _ => "Slack refused it. The log has the details; an admin can retry with `hereby outbox retry`.",
     }
 }

@@ -124,6 +124,25 @@ pub async fn open_with_channel(conn: &mut AnyConnection) -> anyhow::Result<Vec<I
     rows.into_iter().map(TryInto::try_into).collect()
 }
 
+/// Whether `user` declared an incident in `team` at or after `since`.
+pub async fn declared_by_since(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    user: &UserId,
+    since: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM incidents WHERE team_id = $1 AND declared_by = $2 AND declared_at >= $3 LIMIT 1",
+    )
+    .bind(team.to_string())
+    .bind(user.to_string())
+    .bind(super::to_millis(since))
+    .fetch_optional(conn)
+    .await
+    .context("Failed to look for incidents declared since")?;
+    Ok(found.is_some())
+}
+
 /// Records the channel Slack created for an incident.
 pub async fn set_channel(
     conn: &mut AnyConnection,

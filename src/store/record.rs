@@ -222,7 +222,9 @@ pub async fn set_highlight(
         "INSERT INTO highlights (team_id, channel_id, ts, marked_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT (team_id, channel_id, ts, marked_by) DO NOTHING"
     } else {
-        "DELETE FROM highlights WHERE team_id = $1 AND channel_id = $2 AND ts = $3 AND marked_by = $4"
+        // A mark from before marks were told apart (migration 0010) goes with any removal.
+        "DELETE FROM highlights WHERE team_id = $1 AND channel_id = $2 AND ts = $3
+           AND marked_by IN ($4, 'before-0010')"
     };
     sqlx::query(mark)
         .bind(team.to_string())

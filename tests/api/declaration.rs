@@ -551,26 +551,28 @@ async fn another_workspace_cannot_act_on_this_workspaces_incident() {
     );
 }
 
+/// Slack's `message_changed` for `ts` in C111: `before` edited into `after`.
+fn edit(ts: &str, before: &str, after: &str) -> serde_json::Value {
+    serde_json::json!({"type": "message", "subtype": "message_changed", "hidden": true, "channel": "C111",
+        "message": {"type": "message", "user": "W111", "text": after, "edited": {"user": "W111", "ts": ts}, "ts": ts},
+        "previous_message": {"type": "message", "user": "W111", "text": before, "ts": ts},
+        "event_ts": ts, "ts": ts, "channel_type": "channel"})
+}
+
 #[tokio::test]
 async fn fixing_a_typo_in_the_phrase_declares_the_incident() {
     let app = spawn_app().await;
     let t = format!("{}.000100", Utc::now().timestamp());
-    let typo = message_event(
-        "EvTypo",
-        "C111",
-        "W111",
-        &t,
+    let (typo, fixed) = (
         "I hereby declare this an incidnet: search is down",
+        "I hereby declare this an incident: search is down",
     );
-    assert_eq!(app.post_event(&typo).await.status(), 200);
+    let posted = message_event("EvTypo", "C111", "W111", &t, typo);
+    assert_eq!(app.post_event(&posted).await.status(), 200);
     app.wait_processed().await;
     assert_eq!(app.count("incidents").await, 0);
-    let edited = serde_json::json!({"type": "message", "subtype": "message_changed", "hidden": true, "channel": "C111",
-        "message": {"type": "message", "user": "W111", "text": "I hereby declare this an incident: search is down",
-                    "edited": {"user": "W111", "ts": t}, "ts": t},
-        "event_ts": t, "ts": t, "channel_type": "channel"});
     assert_eq!(
-        app.post_event(&envelope("EvFixed", edited.clone()))
+        app.post_event(&envelope("EvFixed", edit(&t, typo, fixed)))
             .await
             .status(),
         200
@@ -580,9 +582,32 @@ async fn fixing_a_typo_in_the_phrase_declares_the_incident() {
         s.channel_named(&name).is_some()
     })
     .await;
-    // Slack also sends a message_changed for an unfurl or another edit: it declares no second.
+    // Slack also sends a message_changed for an unfurl or a later edit: no second incident.
     assert_eq!(
-        app.post_event(&envelope("EvUnfurl", edited)).await.status(),
+        app.post_event(&envelope("EvUnfurl", edit(&t, fixed, fixed)))
+            .await
+            .status(),
+        200
+    );
+    app.wait_processed().await;
+    assert_eq!(app.count("incidents").await, 1);
+}
+
+#[tokio::test]
+async fn fixing_the_typo_after_declaring_with_the_command_declares_no_second_incident() {
+    let app = spawn_app().await;
+    let t = format!("{}.000100", Utc::now().timestamp());
+    let typo = "I hereby declare this an incidnet: search is down";
+    let posted = message_event("EvTypo2", "C111", "W111", &t, typo);
+    assert_eq!(app.post_event(&posted).await.status(), 200);
+    app.command("C111", "W111", "declare search is down").await;
+    app.wait_processed().await;
+    assert_eq!(app.count("incidents").await, 1);
+    let fixed = "I hereby declare this an incident: search is down";
+    assert_eq!(
+        app.post_event(&envelope("EvFixed2", edit(&t, typo, fixed)))
+            .await
+            .status(),
         200
     );
     app.wait_processed().await;

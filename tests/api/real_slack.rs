@@ -398,6 +398,32 @@ async fn a_post_refused_because_the_channel_is_archived_is_told_to_the_commander
 }
 
 #[tokio::test]
+async fn an_http_client_error_is_a_refusal_told_at_once_not_an_outage_waited_out() {
+    let app = spawn_app().await;
+    app.slack
+        .fail_next("conversations.setTopic", [Failure::Status(403)]);
+    let payload = message_event(
+        "EvForbidden",
+        "C111",
+        "W111",
+        &ts(3),
+        "I hereby declare this an incident: forbidden topic",
+    );
+    assert_eq!(app.post_event(&payload).await.status(), 200);
+    let store = app.store().await;
+    for _ in 0..200 {
+        if !failed_steps(&store).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let failed = failed_steps(&store).await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0], ("set_topic".to_string(), "http_403".to_string()));
+    assert_eq!(app.slack.calls_to("conversations.setTopic").len(), 1);
+}
+
+#[tokio::test]
 async fn a_step_slack_refuses_shows_in_metrics_and_can_be_retried() {
     let app = spawn_app().await;
     app.slack.fail_next(
