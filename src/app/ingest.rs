@@ -11,9 +11,9 @@ use super::record::{self, Recorded};
 use super::Settings;
 use crate::domain::incident::{DeclareIncident, Incident, Origin};
 use crate::domain::slack_ts;
-use crate::domain::trigger::find_declaration;
+use crate::domain::trigger::{find_declaration, Declaration};
 use crate::domain::{ChannelId, TeamId, UserId};
-use crate::slack::events::{self, Event, PostedMessage};
+use crate::slack::events::{self, ChangedMessage, Event, PostedMessage};
 use crate::store::group_commit::{Processed, RecordStored, Recording};
 
 /// What processing an event did, for the log and the delivery's note.
@@ -144,39 +144,7 @@ async fn apply(
     }
     match event {
         Event::MessagePosted(m) => message_posted(conn, m, now).await,
-        // Fixing a typo in the phrase soon after writing it declares as writing it right would
-        // have; not an edit of an old message, nor one that did not add the phrase, nor one
-        // whose author has declared since (say with `/incident declare`).
-        Event::MessageChanged(c) if !c.from_bot && !c.tombstone => {
-            let Some(user) = &c.user else {
-                return Ok(Outcome::Elsewhere("edit without an author"));
-            };
-            let at = slack_ts::to_time(&c.event_ts).unwrap_or(now);
-            let Some(posted) = slack_ts::to_time(&c.ts) else {
-                return Ok(Outcome::Elsewhere("edit of a message without a time"));
-            };
-            let added = c
-                .previous_text
-                .as_deref()
-                .is_some_and(|before| find_declaration(before).is_none());
-            if !added || at - posted > chrono::Duration::minutes(EDIT_DECLARES_WITHIN_MINUTES) {
-                return Ok(Outcome::Elsewhere("edit that does not newly declare"));
-            }
-            if crate::store::incidents::declared_by_since(conn, &c.team, user, posted).await? {
-                return Ok(Outcome::Elsewhere("edit by someone who declared since"));
-            }
-            let said = Said {
-                team: &c.team,
-                channel: &c.channel,
-                user,
-                ts: &c.ts,
-                thread_ts: c.thread_ts.as_deref(),
-                text: &c.text,
-                private: c.private_conversation,
-                at,
-            };
-            declared_in(conn, &said, now).await
-        }
+        Event::MessageChanged(c) => message_edited(conn, c, now).await,
         _ => Ok(Outcome::Elsewhere("not about an incident channel")),
     }
 }
@@ -184,28 +152,25 @@ async fn apply(
 /// How long after posting a message an edit that adds the phrase still declares.
 const EDIT_DECLARES_WITHIN_MINUTES: i64 = 15;
 
-/// A message someone wrote (or edited) outside any incident channel.
+/// A message someone wrote (or edited) outside any incident channel, declaring an incident.
 struct Said<'a> {
     team: &'a TeamId,
     channel: &'a ChannelId,
     user: &'a UserId,
     ts: &'a str,
     thread_ts: Option<&'a str>,
-    text: &'a str,
     private: bool,
     /// When it was said: the post, or the edit.
     at: DateTime<Utc>,
 }
 
-/// Declares the incident a message declares, if it does (once per message).
+/// Declares the incident a message declares (once per message).
 async fn declared_in(
     conn: &mut AnyConnection,
     said: &Said<'_>,
+    declaration: Declaration,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
-    let Some(declaration) = find_declaration(said.text) else {
-        return Ok(Outcome::Elsewhere("no declaration"));
-    };
     let d = DeclareIncident {
         // What is declared in a private conversation is not announced by title, nor given a
         // public channel.
@@ -238,15 +203,61 @@ async fn message_posted(
     let Some(user) = &m.user else {
         return Ok(Outcome::Elsewhere("message without an author"));
     };
+    let Some(declaration) = find_declaration(&m.text) else {
+        return Ok(Outcome::Elsewhere("no declaration"));
+    };
     let said = Said {
         team: &m.team,
         channel: &m.channel,
         user,
         ts: &m.ts,
         thread_ts: m.thread_ts.as_deref(),
-        text: &m.text,
         private: m.private_conversation,
         at: slack_ts::to_time(&m.ts).unwrap_or(now),
     };
-    declared_in(conn, &said, now).await
+    declared_in(conn, &said, declaration, now).await
+}
+
+/// Fixing a typo in the phrase soon after writing it declares as writing it right would have;
+/// not an edit of an old message, nor one that did not add the phrase, nor one whose author
+/// has declared since (say with `/incident declare`).
+async fn message_edited(
+    conn: &mut AnyConnection,
+    c: &ChangedMessage,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Outcome> {
+    if c.from_bot || c.tombstone {
+        return Ok(Outcome::Elsewhere("edit by a bot, or a deletion"));
+    }
+    let Some(user) = &c.user else {
+        return Ok(Outcome::Elsewhere("edit without an author"));
+    };
+    // Most edits anywhere declare nothing: that is settled before the database is asked.
+    let Some(declaration) = find_declaration(&c.text) else {
+        return Ok(Outcome::Elsewhere("no declaration"));
+    };
+    let at = slack_ts::to_time(&c.event_ts).unwrap_or(now);
+    let Some(posted) = slack_ts::to_time(&c.ts) else {
+        return Ok(Outcome::Elsewhere("edit of a message without a time"));
+    };
+    let added = c
+        .previous_text
+        .as_deref()
+        .is_some_and(|before| find_declaration(before).is_none());
+    if !added || at - posted > chrono::Duration::minutes(EDIT_DECLARES_WITHIN_MINUTES) {
+        return Ok(Outcome::Elsewhere("edit that does not newly declare"));
+    }
+    if crate::store::incidents::declared_by_since(conn, &c.team, user, posted).await? {
+        return Ok(Outcome::Elsewhere("edit by someone who declared since"));
+    }
+    let said = Said {
+        team: &c.team,
+        channel: &c.channel,
+        user,
+        ts: &c.ts,
+        thread_ts: c.thread_ts.as_deref(),
+        private: c.private_conversation,
+        at,
+    };
+    declared_in(conn, &said, declaration, now).await
 }
