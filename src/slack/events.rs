@@ -211,6 +211,16 @@ fn is_private(event: &Value) -> bool {
     )
 }
 
+/// Whether a message was posted by an app (hereby included), and whether by hereby itself.
+fn posted_by_app(m: &Value, bot_user: Option<&str>) -> (bool, bool) {
+    let user = m.get("user").and_then(Value::as_str);
+    let from_self = user.is_some() && user == bot_user;
+    let from_app = m.get("bot_id").is_some_and(|b| !b.is_null())
+        || m.get("subtype").and_then(Value::as_str) == Some("bot_message")
+        || from_self;
+    (from_app, from_self)
+}
+
 /// A message as Slack shows it (in an event, or in `conversations.history`), as hereby reads
 /// it; `bot_user` is hereby's own user ID.
 pub fn posted_from(
@@ -222,10 +232,7 @@ pub fn posted_from(
     let str_of = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
     let subtype = str_of("subtype");
     let user = str_of("user");
-    let from_self = user.is_some() && user.as_deref() == bot_user;
-    let from_bot = m.get("bot_id").is_some_and(|b| !b.is_null())
-        || subtype.as_deref() == Some("bot_message")
-        || from_self;
+    let (from_bot, from_self) = posted_by_app(m, bot_user);
     let author_name = m
         .get("bot_profile")
         .and_then(|p| p.get("name"))
@@ -305,6 +312,7 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
                 return Ok(Event::Other("message_changed without ts".into()));
             };
             let user = str_of(message, "user");
+            let (from_bot, from_self) = posted_by_app(message, bot_user.as_deref());
             return Ok(Event::MessageChanged(ChangedMessage {
                 team,
                 channel,
@@ -316,10 +324,8 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
                     .or_else(|| str_of(event, "event_ts"))
                     .unwrap_or_default(),
                 tombstone: str_of(message, "subtype").as_deref() == Some("tombstone"),
-                from_self: user.is_some() && user == bot_user,
-                from_bot: message.get("bot_id").is_some_and(|b| !b.is_null())
-                    || str_of(message, "subtype").as_deref() == Some("bot_message")
-                    || (user.is_some() && user == bot_user),
+                from_self,
+                from_bot,
                 user: user.map(UserId::new),
                 thread_ts: str_of(message, "thread_ts"),
                 private_conversation: is_private(event),

@@ -206,18 +206,7 @@ impl Store {
         not_before: DateTime<Utc>,
         error: &str,
     ) -> anyhow::Result<()> {
-        QUEUE
-            .end_hold(
-                self.writer(),
-                id,
-                worker,
-                "not_before = $1, claimed_until = NULL, last_error = $2",
-                not_before,
-                error,
-            )
-            .await
-            .context("Failed to reschedule an effect")?;
-        Ok(())
+        self.put_back(id, worker, not_before, error, "").await
     }
 
     /// Puts an effect back until `not_before` without counting the claim as an attempt: Slack
@@ -229,16 +218,22 @@ impl Store {
         not_before: DateTime<Utc>,
         error: &str,
     ) -> anyhow::Result<()> {
+        let uncounted = ", attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END";
+        self.put_back(id, worker, not_before, error, uncounted)
+            .await
+    }
+
+    async fn put_back(
+        &self,
+        id: i64,
+        worker: &str,
+        not_before: DateTime<Utc>,
+        error: &str,
+        also: &str,
+    ) -> anyhow::Result<()> {
+        let set = format!("not_before = $1, claimed_until = NULL, last_error = $2{also}");
         QUEUE
-            .end_hold(
-                self.writer(),
-                id,
-                worker,
-                "not_before = $1, claimed_until = NULL, last_error = $2,
-                 attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END",
-                not_before,
-                error,
-            )
+            .end_hold(self.writer(), id, worker, &set, not_before, error)
             .await
             .context("Failed to reschedule an effect")?;
         Ok(())
