@@ -48,6 +48,30 @@ async fn failed_steps(store: &Store) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Waits until a step has been given up (polling the store), then lists what was.
+async fn steps_given_up(app: &TestApp) -> Vec<(String, String)> {
+    let store = app.store().await;
+    for _ in 0..200 {
+        if !failed_steps(&store).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    failed_steps(&store).await
+}
+
+/// Declares `title` with the phrase in C111, as W111.
+async fn declare_with_the_phrase(app: &TestApp, event_id: &str, title: &str) {
+    let payload = message_event(
+        event_id,
+        "C111",
+        "W111",
+        &ts(3),
+        &format!("I hereby declare this an incident: {title}"),
+    );
+    assert_eq!(app.post_event(&payload).await.status(), 200);
+}
+
 #[tokio::test]
 async fn replies_to_old_threads_and_messages_between_recorded_ones_are_recovered() {
     let app = spawn_app().await;
@@ -317,14 +341,7 @@ async fn a_slack_outage_delays_a_step_past_its_attempts_and_never_drops_it() {
             Failure::Status(500),
         ],
     );
-    let payload = message_event(
-        "EvTopic",
-        "C111",
-        "W111",
-        &ts(3),
-        "I hereby declare this an incident: flaky topic",
-    );
-    assert_eq!(app.post_event(&payload).await.status(), 200);
+    declare_with_the_phrase(&app, "EvTopic", "flaky topic").await;
     app.eventually("the topic is set once Slack answers again", |s| {
         s.channels().iter().any(|c| c.topic.contains("Commander"))
     })
@@ -366,14 +383,7 @@ async fn a_draft_slack_refuses_to_share_is_given_up_once_not_uploaded_again_and_
         [Failure::Error("is_archived")],
     );
     app.command(&c, "W111", "resolve").await;
-    let store = app.store().await;
-    for _ in 0..200 {
-        if !failed_steps(&store).await.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let failed = failed_steps(&store).await;
+    let failed = steps_given_up(&app).await;
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert!(failed[0].1.contains("archived"), "{failed:?}");
     assert_eq!(app.slack.calls_to("files.getUploadURLExternal").len(), 1);
@@ -402,22 +412,8 @@ async fn an_http_client_error_is_a_refusal_told_at_once_not_an_outage_waited_out
     let app = spawn_app().await;
     app.slack
         .fail_next("conversations.setTopic", [Failure::Status(403)]);
-    let payload = message_event(
-        "EvForbidden",
-        "C111",
-        "W111",
-        &ts(3),
-        "I hereby declare this an incident: forbidden topic",
-    );
-    assert_eq!(app.post_event(&payload).await.status(), 200);
-    let store = app.store().await;
-    for _ in 0..200 {
-        if !failed_steps(&store).await.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let failed = failed_steps(&store).await;
+    declare_with_the_phrase(&app, "EvForbidden", "forbidden topic").await;
+    let failed = steps_given_up(&app).await;
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0], ("set_topic".to_string(), "http_403".to_string()));
     assert_eq!(app.slack.calls_to("conversations.setTopic").len(), 1);
@@ -430,22 +426,8 @@ async fn a_step_slack_refuses_shows_in_metrics_and_can_be_retried() {
         "conversations.setTopic",
         [Failure::Error("restricted_action")],
     );
-    let payload = message_event(
-        "EvTopic",
-        "C111",
-        "W111",
-        &ts(3),
-        "I hereby declare this an incident: refused topic",
-    );
-    assert_eq!(app.post_event(&payload).await.status(), 200);
-    let store = app.store().await;
-    for _ in 0..200 {
-        if !failed_steps(&store).await.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let failed = failed_steps(&store).await;
+    declare_with_the_phrase(&app, "EvTopic", "refused topic").await;
+    let failed = steps_given_up(&app).await;
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].0, "set_topic");
     let metrics = app
@@ -459,6 +441,7 @@ async fn a_step_slack_refuses_shows_in_metrics_and_can_be_retried() {
         .unwrap();
     assert!(metrics.contains("hereby_outbox_failed 1"), "{metrics}");
 
+    let store = app.store().await;
     store.retry_failed(None, chrono::Utc::now()).await.unwrap();
     app.eventually("the topic is set after the retry", |s| {
         s.channels().iter().any(|c| c.topic.contains("Commander"))
