@@ -14,7 +14,7 @@ pub fn unescape_mrkdwn(text: &str) -> String {
 
 /// Slack's message markup as plain text: `<@U1|ann>` → `@ann`, `<#C1|ops>` → `#ops`,
 /// `<https://x|label>` → `label`, `<https://x>` → `https://x`, and `&lt;` `&gt;` `&amp;` decoded.
-pub fn to_plain(text: &str, names: &std::collections::HashMap<String, String>) -> String {
+pub fn to_plain(text: &str, names: &HashMap<String, String>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(open) = rest.find('<') {
@@ -30,13 +30,8 @@ pub fn to_plain(text: &str, names: &std::collections::HashMap<String, String>) -
             None => (inner, None),
         };
         if let Some(user) = target.strip_prefix('@') {
-            let name = names
-                .get(user)
-                .map(String::as_str)
-                .or(label)
-                .unwrap_or(user);
             out.push('@');
-            out.push_str(name);
+            out.push_str(&name(user, label, names));
         } else if let Some(channel) = target.strip_prefix('#') {
             out.push('#');
             out.push_str(label.unwrap_or(channel));
@@ -49,9 +44,7 @@ pub fn to_plain(text: &str, names: &std::collections::HashMap<String, String>) -
         rest = &rest[open + close + 1..];
     }
     out.push_str(rest);
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    unescape_mrkdwn(&out)
 }
 
 /// Converts mrkdwn to safe Markdown (see [`super::markdown`]); `names` maps user IDs to the
