@@ -66,17 +66,7 @@ pub async fn list(
     };
     let tz = web.app.settings.timezone;
     let mut conn = web.app.store.conn().await?;
-    let (listed, more) = queries::list(&mut conn, &viewer.team, &filter).await?;
-    let mut incidents = Vec::with_capacity(listed.len());
-    for i in listed {
-        let visible = match &i.private_channel {
-            None => true,
-            Some(channel) => member_of(&web, channel, &viewer).await,
-        };
-        if visible {
-            incidents.push(i);
-        }
-    }
+    let (incidents, more) = visible_page(&web, &mut conn, &viewer, &filter).await?;
     let calendar = format!(
         "{}/calendar/{}.ics",
         super::base_url(&web, &headers),
@@ -122,6 +112,51 @@ pub async fn list(
             calendar,
         },
     )
+}
+
+/// The page of incidents the viewer may see, and whether they may see more. Pages count only
+/// what the viewer sees: a private incident outside their channels takes no place on a page,
+/// so no page comes up short, or empty with older ones behind it.
+async fn visible_page(
+    web: &Web,
+    conn: &mut sqlx::AnyConnection,
+    viewer: &Viewer,
+    filter: &Filter,
+) -> anyhow::Result<(Vec<queries::Listed>, bool)> {
+    let size = queries::PAGE_SIZE as usize;
+    let mut skip = (filter.page.max(1) as usize - 1) * size;
+    let mut page = Vec::with_capacity(size + 1);
+    let mut below = None;
+    // One more than a page, to know whether an older page has anything to show.
+    while page.len() <= size {
+        let chunk =
+            queries::list(conn, &viewer.team, filter, below, queries::PAGE_SIZE + 1).await?;
+        let exhausted = (chunk.len() as i64) <= queries::PAGE_SIZE;
+        below = chunk.last().map(|i| i.number);
+        for i in chunk {
+            if page.len() > size {
+                break;
+            }
+            let visible = match &i.private_channel {
+                None => true,
+                Some(channel) => member_of(web, channel, viewer).await,
+            };
+            if !visible {
+                continue;
+            }
+            if skip > 0 {
+                skip -= 1;
+            } else {
+                page.push(i);
+            }
+        }
+        if exhausted {
+            break;
+        }
+    }
+    let more = page.len() > size;
+    page.truncate(size);
+    Ok((page, more))
 }
 
 /// The incident numbered `number` in the viewer's workspace, if they may see it: a private

@@ -58,14 +58,16 @@ struct ListedRow {
     open_actions: i64,
 }
 
-/// A page of a workspace's incidents, newest first, and whether there is a next page.
+/// Up to `limit` of a workspace's incidents numbered below `below` (all, if `None`), newest
+/// first. The page is made by the caller, which alone knows whom each private incident shows to.
 #[tracing::instrument(name = "Listing incidents", skip(conn))]
 pub async fn list(
     conn: &mut AnyConnection,
     team: &TeamId,
     filter: &Filter,
-) -> anyhow::Result<(Vec<Listed>, bool)> {
-    let offset = (filter.page.max(1) - 1) * PAGE_SIZE;
+    below: Option<i64>,
+    limit: i64,
+) -> anyhow::Result<Vec<Listed>> {
     let rows = sqlx::query_as::<_, ListedRow>(
         "SELECT i.number, i.title, i.status, i.severity, i.declared_at, i.resolved_at, i.private,
             i.channel_id,
@@ -77,18 +79,19 @@ pub async fn list(
               WHERE a.team_id = i.team_id AND a.incident_id = i.id AND a.status = 'open') AS open_actions
          FROM incidents i
          WHERE i.team_id = $1 AND ($2 = '' OR i.status = $2) AND ($3 = '' OR i.severity = $3)
-         ORDER BY i.number DESC LIMIT $4 OFFSET $5",
+           AND i.number < $4
+         ORDER BY i.number DESC LIMIT $5",
     )
     .bind(team.to_string())
     .bind(filter.status.map(Status::as_str).unwrap_or("").to_string())
     .bind(filter.severity.map(Severity::as_str).unwrap_or("").to_string())
-    .bind(PAGE_SIZE + 1)
-    .bind(offset)
+    .bind(below.unwrap_or(i64::MAX))
+    .bind(limit)
     .fetch_all(&mut *conn)
     .await
     .context("Failed to list incidents")?;
     let names = names(conn, team).await?;
-    let mut out: Vec<Listed> = rows
+    Ok(rows
         .into_iter()
         .map(|r| Listed {
             number: r.number,
@@ -102,10 +105,7 @@ pub async fn list(
             // A private incident whose channel is not there yet is seen by nobody.
             private_channel: (r.private != 0).then(|| r.channel_id.unwrap_or_default()),
         })
-        .collect();
-    let more = out.len() as i64 > PAGE_SIZE;
-    out.truncate(PAGE_SIZE as usize);
-    Ok((out, more))
+        .collect())
 }
 
 /// User ID → the name to show, for one workspace.

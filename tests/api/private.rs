@@ -146,3 +146,55 @@ async fn the_declare_form_opened_with_private_starts_ticked_and_declares_a_priva
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_page_of_the_list_counts_only_the_incidents_its_viewer_may_see() {
+    use hereby::domain::incident::{DeclareIncident, Origin, Title};
+    use hereby::domain::{ChannelId, TeamId, UserId};
+    let app = spawn_app().await;
+    let store = app.store().await;
+    let mut conn = store.conn().await.unwrap();
+    let now = chrono::Utc::now();
+    // Numbers 7 to 36 are private incidents whose channels no one here is in.
+    for n in 1..=56 {
+        let private = (7..=36).contains(&n);
+        let title = if private {
+            format!("Hidden number {n:02}")
+        } else {
+            format!("Outage number {n:02}")
+        };
+        let d = DeclareIncident {
+            private,
+            team: TeamId::new(TEAM),
+            declarer: UserId::new("W111"),
+            title: Some(Title::parse(&title).unwrap()),
+            origin: Origin::Command {
+                channel: ChannelId::new("C111"),
+            },
+            at: now,
+        };
+        hereby::store::incidents::insert(&mut conn, &d, now)
+            .await
+            .unwrap();
+    }
+    let viewer = signed_in(&app, "W999", TEAM).await;
+
+    let first = get_as(&app, &viewer, "/").await.text().await.unwrap();
+    assert!(!first.contains("Hidden number"), "{first}");
+    assert_eq!(
+        first.matches(r#"class="incident""#).count(),
+        25,
+        "a full page of what the viewer may see: {first}"
+    );
+    assert!(first.contains("Outage number 56") && first.contains("Outage number 02"));
+    assert!(first.contains(r#"rel="next""#), "one more is older");
+
+    let second = get_as(&app, &viewer, "/?page=2")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(second.matches(r#"class="incident""#).count(), 1, "{second}");
+    assert!(second.contains("Outage number 01"));
+    assert!(!second.contains(r#"rel="next""#), "nothing older to see");
+}
