@@ -11,7 +11,7 @@ use super::record::{self, Recorded};
 use super::Settings;
 use crate::domain::incident::{DeclareIncident, Incident, Origin};
 use crate::domain::slack_ts;
-use crate::domain::trigger::{find_declaration, Declaration};
+use crate::domain::trigger::{find_declaration, find_declaration_named};
 use crate::domain::{ChannelId, TeamId, UserId};
 use crate::slack::events::{self, ChangedMessage, Event, PostedMessage};
 use crate::store::group_commit::{Processed, RecordStored, Recording};
@@ -164,13 +164,23 @@ struct Said<'a> {
     at: DateTime<Utc>,
 }
 
-/// Declares the incident a message declares (once per message).
+/// Declares the incident a message's `text` declares (once per message). Message events carry
+/// a mention as `<@U1>`, without a name: the title reads it as the name hereby has cached.
 async fn declared_in(
     conn: &mut AnyConnection,
     said: &Said<'_>,
-    declaration: Declaration,
+    text: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
+    let mentioned = crate::domain::mrkdwn::mentioned_users(text);
+    let names = if mentioned.is_empty() {
+        Default::default()
+    } else {
+        crate::store::record::names_of(conn, said.team, &mentioned).await?
+    };
+    let Some(declaration) = find_declaration_named(text, &names) else {
+        return Ok(Outcome::Elsewhere("no declaration"));
+    };
     let d = DeclareIncident {
         // What is declared in a private conversation is not announced by title, nor given a
         // public channel.
@@ -203,9 +213,9 @@ async fn message_posted(
     let Some(user) = &m.user else {
         return Ok(Outcome::Elsewhere("message without an author"));
     };
-    let Some(declaration) = find_declaration(&m.text) else {
+    if find_declaration(&m.text).is_none() {
         return Ok(Outcome::Elsewhere("no declaration"));
-    };
+    }
     let said = Said {
         team: &m.team,
         channel: &m.channel,
@@ -215,7 +225,7 @@ async fn message_posted(
         private: m.private_conversation,
         at: slack_ts::to_time(&m.ts).unwrap_or(now),
     };
-    declared_in(conn, &said, declaration, now).await
+    declared_in(conn, &said, &m.text, now).await
 }
 
 /// Fixing a typo in the phrase soon after writing it declares as writing it right would have;
@@ -233,9 +243,9 @@ async fn message_edited(
         return Ok(Outcome::Elsewhere("edit without an author"));
     };
     // Most edits anywhere declare nothing: that is settled before the database is asked.
-    let Some(declaration) = find_declaration(&c.text) else {
+    if find_declaration(&c.text).is_none() {
         return Ok(Outcome::Elsewhere("no declaration"));
-    };
+    }
     let at = slack_ts::to_time(&c.event_ts).unwrap_or(now);
     let Some(posted) = slack_ts::to_time(&c.ts) else {
         return Ok(Outcome::Elsewhere("edit of a message without a time"));
@@ -259,5 +269,5 @@ async fn message_edited(
         private: c.private_conversation,
         at,
     };
-    declared_in(conn, &said, declaration, now).await
+    declared_in(conn, &said, &c.text, now).await
 }

@@ -12,6 +12,22 @@ pub fn unescape_mrkdwn(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// The users a text mentions (`<@U1>`, `<@U1|ann>`), each once, in order.
+pub fn mentioned_users(text: &str) -> Vec<&str> {
+    let mut users: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("<@") {
+        let after = &rest[open + 2..];
+        let Some(close) = after.find('>') else { break };
+        let user = after[..close].split('|').next().unwrap_or("");
+        if !user.is_empty() && !users.contains(&user) {
+            users.push(user);
+        }
+        rest = &after[close + 1..];
+    }
+    users
+}
+
 /// Slack's message markup as plain text: `<@U1|ann>` → `@ann`, `<#C1|ops>` → `#ops`,
 /// `<https://x|label>` → `label`, `<https://x>` → `https://x`, and `&lt;` `&gt;` `&amp;` decoded.
 pub fn to_plain(text: &str, names: &HashMap<String, String>) -> String {
@@ -520,6 +536,15 @@ mod tests {
             typed("<!here> look")
         );
         assert!(!typed("<!subteam^S1|@oncall> look").contains("<!"));
+    }
+
+    #[test]
+    fn the_users_a_text_mentions_are_listed_once_each() {
+        assert_eq!(
+            mentioned_users("<@U1> and <@U2|bob> paged <@U1|ann>, not <#C1|ops> or <!here>"),
+            vec!["U1", "U2"]
+        );
+        assert!(mentioned_users("a <@ that never closes").is_empty());
     }
 
     #[test]

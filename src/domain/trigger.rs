@@ -6,6 +6,8 @@
 //! The phrase is not said when it is cited: in code (someone showing how to declare), in a
 //! quote, struck through, or asked ("Should I hereby declare this an incident?").
 
+use std::collections::HashMap;
+
 use super::incident::Title;
 
 const PHRASE: [&str; 6] = ["i", "hereby", "declare", "this", "an", "incident"];
@@ -17,8 +19,15 @@ pub struct Declaration {
     pub title: Option<Title>,
 }
 
-/// Looks for the declaration phrase in a message's mrkdwn text.
+/// Looks for the declaration phrase in a message's mrkdwn text. A mention in the title reads as
+/// the label Slack sent, or else as the user's ID: see [`find_declaration_named`].
 pub fn find_declaration(text: &str) -> Option<Declaration> {
+    find_declaration_named(text, &HashMap::new())
+}
+
+/// [`find_declaration`], with a mention in the title read as the user's name in `names` (user
+/// ID → name) where it is there: message events carry `<@U1>` without a name.
+pub fn find_declaration_named(text: &str, names: &HashMap<String, String>) -> Option<Declaration> {
     // Words are looked for in the text with what is cited blanked out; offsets stay the same.
     let said = uncited(text);
     let words: Vec<(usize, &str)> = words_with_offsets(&said).collect();
@@ -47,7 +56,7 @@ pub fn find_declaration(text: &str) -> Option<Declaration> {
                 continue;
             }
             return Some(Declaration {
-                title: title_from(rest),
+                title: title_from(rest, names),
             });
         }
     }
@@ -134,10 +143,10 @@ fn word_core(word: &str, _first: bool, last: bool) -> &str {
     }
 }
 
-fn title_from(rest: &str) -> Option<Title> {
+fn title_from(rest: &str, names: &HashMap<String, String>) -> Option<Title> {
     // The rest of the phrase's line, as people read it; then the separator after the phrase
     // and trailing punctuation go. Code in a title (`db-01`) keeps its backticks.
-    let line = title_text(rest.lines().next().unwrap_or(""));
+    let line = named_title_text(rest.lines().next().unwrap_or(""), names);
     let trimmed = line
         .trim_start_matches(|c: char| {
             c.is_whitespace()
@@ -158,7 +167,12 @@ pub use super::mrkdwn::unescape_mrkdwn;
 /// names and labels (`<@U1|bob>` → `@bob`), emoji shortcodes become emoji (which a channel
 /// name then leaves out), and Slack's escapes are undone.
 pub fn title_text(mrkdwn: &str) -> String {
-    super::emoji::shortcodes(&super::mrkdwn::to_plain(mrkdwn, &Default::default()))
+    named_title_text(mrkdwn, &HashMap::new())
+}
+
+/// [`title_text`], with mentions read as the names in `names` (user ID → name) where there.
+fn named_title_text(mrkdwn: &str, names: &HashMap<String, String>) -> String {
+    super::emoji::shortcodes(&super::mrkdwn::to_plain(mrkdwn, names))
 }
 
 #[cfg(test)]
@@ -170,6 +184,24 @@ mod tests {
             .expect("the phrase should be recognised")
             .title
             .map(|t| t.as_str().to_string())
+    }
+
+    #[test]
+    fn a_mention_in_the_title_reads_as_the_name_given_else_as_sent() {
+        let names = HashMap::from([("U1".to_string(), "bob".to_string())]);
+        let named = |text| {
+            find_declaration_named(text, &names)
+                .and_then(|d| d.title)
+                .map(|t| t.as_str().to_string())
+        };
+        assert_eq!(
+            named("I hereby declare this an incident: <@U1> cannot reach the VPN"),
+            Some("@bob cannot reach the VPN".into())
+        );
+        assert_eq!(
+            named("I hereby declare this an incident: <@U2> cannot reach the VPN"),
+            Some("@U2 cannot reach the VPN".into())
+        );
     }
 
     #[test]

@@ -425,6 +425,36 @@ pub async fn known_users(
     Ok(known)
 }
 
+/// The cached names of these users (user ID → display name, else real name); users not
+/// cached are left out.
+pub async fn names_of(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    users: &[&str],
+) -> anyhow::Result<HashMap<String, String>> {
+    let mut names = HashMap::new();
+    for chunk in users.chunks(rows_per_statement(1)) {
+        let sql = format!(
+            "SELECT user_id, display_name, real_name FROM users WHERE team_id = $1 AND user_id IN ({})",
+            places(chunk.len(), 2)
+        );
+        let mut q =
+            sqlx::query_as::<_, CachedUser>(sqlx::AssertSqlSafe(sql)).bind(team.to_string());
+        for u in chunk {
+            q = q.bind(u.to_string());
+        }
+        let rows = q
+            .fetch_all(&mut *conn)
+            .await
+            .context("Failed to look up cached names")?;
+        names.extend(rows.into_iter().filter_map(|u| {
+            let name = u.display_name.filter(|n| !n.is_empty()).or(u.real_name)?;
+            Some((u.user_id, name))
+        }));
+    }
+    Ok(names)
+}
+
 /// Caches a user's names.
 pub async fn save_user(
     conn: &mut AnyConnection,

@@ -192,6 +192,37 @@ async fn bold_shouted_phrases_with_accents_and_emoji_get_a_clean_slug() {
 }
 
 #[tokio::test]
+async fn a_person_mentioned_in_the_title_is_named_as_hereby_knows_them() {
+    use hereby::domain::{TeamId, UserId};
+    let app = spawn_app().await;
+    let store = app.store().await;
+    let mut conn = store.conn().await.unwrap();
+    hereby::store::record::save_user(
+        &mut conn,
+        &TeamId::new(TEAM),
+        &UserId::new("W222"),
+        Some("bob"),
+        Some("Bob Jones"),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    // Message events carry a mention without a name.
+    declare_by_message(
+        &app,
+        "EvMention",
+        "I hereby declare this an incident: <@W222> locked out of <@W333>'s VPN",
+    )
+    .await;
+    let expected = channel_name("bob-locked-out-of-w333s-vpn");
+    app.eventually("the channel is named with the name hereby knows", |s| {
+        s.channel_named(&expected)
+            .is_some_and(|c| c.topic.contains("@bob locked out of @W333's VPN"))
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_200_character_title_fits_in_80_characters() {
     let app = spawn_app().await;
     let title = "database ".repeat(25);
