@@ -205,7 +205,7 @@ async fn load(
             .await
             .context("Failed to load user names")?
             .into_iter()
-            .filter_map(|u: CachedUser| Some((u.user_id, u.display_name.or(u.real_name)?)))
+            .filter_map(CachedUser::name)
             .collect();
     let actions = actions(conn, &incident.team, id).await?;
     Ok(Record {

@@ -38,6 +38,17 @@ pub(crate) struct CachedUser {
     pub real_name: Option<String>,
 }
 
+impl CachedUser {
+    /// The name to show: the display name, else the real name.
+    pub fn name(self) -> Option<(String, String)> {
+        let name = self
+            .display_name
+            .filter(|n| !n.is_empty())
+            .or(self.real_name)?;
+        Some((self.user_id, name))
+    }
+}
+
 /// Records a message once; `true` when it was new.
 pub async fn add_message(
     conn: &mut AnyConnection,
@@ -405,24 +416,12 @@ pub async fn known_users(
     team: &TeamId,
     users: &[&UserId],
 ) -> anyhow::Result<HashSet<String>> {
-    let mut known = HashSet::new();
-    for chunk in users.chunks(rows_per_statement(1)) {
-        let sql = format!(
-            "SELECT user_id FROM users WHERE team_id = $1 AND user_id IN ({})",
-            places(chunk.len(), 2)
-        );
-        let mut q =
-            sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).bind(team.to_string());
-        for u in chunk {
-            q = q.bind(u.to_string());
-        }
-        known.extend(
-            q.fetch_all(&mut *conn)
-                .await
-                .context("Failed to look up cached users")?,
-        );
-    }
-    Ok(known)
+    let users: Vec<&str> = users.iter().map(|u| u.as_str()).collect();
+    Ok(cached_users(conn, team, &users)
+        .await?
+        .into_iter()
+        .map(|u| u.user_id)
+        .collect())
 }
 
 /// The cached names of these users (user ID → display name, else real name); users not
@@ -432,7 +431,20 @@ pub async fn names_of(
     team: &TeamId,
     users: &[&str],
 ) -> anyhow::Result<HashMap<String, String>> {
-    let mut names = HashMap::new();
+    Ok(cached_users(conn, team, users)
+        .await?
+        .into_iter()
+        .filter_map(CachedUser::name)
+        .collect())
+}
+
+/// The cached rows of these users.
+async fn cached_users(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    users: &[&str],
+) -> anyhow::Result<Vec<CachedUser>> {
+    let mut cached = Vec::new();
     for chunk in users.chunks(rows_per_statement(1)) {
         let sql = format!(
             "SELECT user_id, display_name, real_name FROM users WHERE team_id = $1 AND user_id IN ({})",
@@ -443,16 +455,13 @@ pub async fn names_of(
         for u in chunk {
             q = q.bind(u.to_string());
         }
-        let rows = q
-            .fetch_all(&mut *conn)
-            .await
-            .context("Failed to look up cached names")?;
-        names.extend(rows.into_iter().filter_map(|u| {
-            let name = u.display_name.filter(|n| !n.is_empty()).or(u.real_name)?;
-            Some((u.user_id, name))
-        }));
+        cached.extend(
+            q.fetch_all(&mut *conn)
+                .await
+                .context("Failed to look up cached users")?,
+        );
     }
-    Ok(names)
+    Ok(cached)
 }
 
 /// Caches a user's names.

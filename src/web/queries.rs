@@ -119,13 +119,7 @@ pub async fn names(
             .fetch_all(conn)
             .await
             .context("Failed to load user names")?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|u| {
-            let name = u.display_name.filter(|n| !n.is_empty()).or(u.real_name)?;
-            Some((u.user_id, name))
-        })
-        .collect())
+    Ok(rows.into_iter().filter_map(CachedUser::name).collect())
 }
 
 /// The name to show for the signed-in person (their Slack ID until hereby has seen them).

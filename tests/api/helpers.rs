@@ -190,6 +190,28 @@ impl TestApp {
         Store::connect(&self.db_url).await.unwrap()
     }
 
+    /// Stores an incident as declared by W111 from C111 now, straight in the database (no
+    /// channel, no Slack call): for pages that list many.
+    pub async fn insert_incident(&self, title: &str, private: bool) {
+        use hereby::domain::incident::{DeclareIncident, Origin, Title};
+        use hereby::domain::{ChannelId, TeamId, UserId};
+        let now = chrono::Utc::now();
+        let d = DeclareIncident {
+            private,
+            team: TeamId::new(TEAM),
+            declarer: UserId::new("W111"),
+            title: Some(Title::parse(title).unwrap()),
+            origin: Origin::Command {
+                channel: ChannelId::new("C111"),
+            },
+            at: now,
+        };
+        let mut conn = self.store().await.conn().await.unwrap();
+        hereby::store::incidents::insert(&mut conn, &d, now)
+            .await
+            .unwrap();
+    }
+
     /// POSTs `body` to `path`, signed as Slack signs it at `timestamp`.
     pub async fn post_signed_at(
         &self,
@@ -466,7 +488,6 @@ impl TestApp {
     }
 }
 
-/// A message event (from the fixture) with this text, author, channel, ts and event_id.
 /// A message delivery into `channel`, as the group-commit writer stores it.
 pub fn stored_message(
     event_id: &str,
@@ -483,6 +504,7 @@ pub fn stored_message(
     }
 }
 
+/// A message event (from the fixture) with this text, author, channel, ts and event_id.
 pub fn message_event(event_id: &str, channel: &str, user: &str, ts: &str, text: &str) -> Value {
     let mut v: Value =
         serde_json::from_str(include_str!("../fixtures/message_event.json")).unwrap();

@@ -149,33 +149,16 @@ async fn the_declare_form_opened_with_private_starts_ticked_and_declares_a_priva
 
 #[tokio::test]
 async fn a_page_of_the_list_counts_only_the_incidents_its_viewer_may_see() {
-    use hereby::domain::incident::{DeclareIncident, Origin, Title};
-    use hereby::domain::{ChannelId, TeamId, UserId};
     let app = spawn_app().await;
-    let store = app.store().await;
-    let mut conn = store.conn().await.unwrap();
-    let now = chrono::Utc::now();
     // Numbers 7 to 36 are private incidents whose channels no one here is in.
     for n in 1..=56 {
-        let private = (7..=36).contains(&n);
-        let title = if private {
-            format!("Hidden number {n:02}")
+        if (7..=36).contains(&n) {
+            app.insert_incident(&format!("Hidden number {n:02}"), true)
+                .await;
         } else {
-            format!("Outage number {n:02}")
-        };
-        let d = DeclareIncident {
-            private,
-            team: TeamId::new(TEAM),
-            declarer: UserId::new("W111"),
-            title: Some(Title::parse(&title).unwrap()),
-            origin: Origin::Command {
-                channel: ChannelId::new("C111"),
-            },
-            at: now,
-        };
-        hereby::store::incidents::insert(&mut conn, &d, now)
-            .await
-            .unwrap();
+            app.insert_incident(&format!("Outage number {n:02}"), false)
+                .await;
+        }
     }
     let viewer = signed_in(&app, "W999", TEAM).await;
 

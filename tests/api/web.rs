@@ -389,28 +389,16 @@ async fn the_follow_up_calendar_repeats_monthly_until_every_action_item_is_close
 
 #[tokio::test]
 async fn the_list_and_the_channel_log_page_through_long_histories() {
-    use hereby::domain::incident::{DeclareIncident, Origin, Title};
-    use hereby::domain::{ChannelId, TeamId, UserId};
+    use hereby::domain::{ChannelId, TeamId};
     use hereby::store::record::{add_message, NewMessage};
     let app = spawn_app().await;
+    for n in 1..=26 {
+        app.insert_incident(&format!("Outage number {n:02}"), false)
+            .await;
+    }
     let store = app.store().await;
     let mut conn = store.conn().await.unwrap();
     let now = chrono::Utc::now();
-    for n in 1..=26 {
-        let d = DeclareIncident {
-            private: false,
-            team: TeamId::new(TEAM),
-            declarer: UserId::new("W111"),
-            title: Some(Title::parse(&format!("Outage number {n:02}")).unwrap()),
-            origin: Origin::Command {
-                channel: ChannelId::new("C111"),
-            },
-            at: now,
-        };
-        hereby::store::incidents::insert(&mut conn, &d, now)
-            .await
-            .unwrap();
-    }
     let channel = ChannelId::new("CLOG");
     for i in 0..205 {
         let ts = format!("1790000000.{i:06}");
