@@ -10,7 +10,7 @@ use crate::domain::mrkdwn::typed;
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::UserId;
 use crate::store::incidents::{self, Incident};
-use crate::store::postmortems;
+use crate::store::postmortems::{self, Closing};
 
 /// `/incident action <text> [@owner] [due …]`.
 pub async fn add_action(
@@ -55,7 +55,7 @@ pub async fn add_action(
     Ok(format!("Added action item #{}.{advice}", a.number))
 }
 
-/// `/incident action done|wontfix <n>`.
+/// `/incident action done|wontfix <n>`, or a button on a follow-up reminder.
 pub async fn close_action(
     conn: &mut AnyConnection,
     incident: &Incident,
@@ -64,12 +64,21 @@ pub async fn close_action(
     by: &UserId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<String> {
-    let Some(a) =
-        postmortems::close_action(conn, &incident.team, incident.id, number, status, now).await?
-    else {
-        return Ok(format!(
-            "There is no action item #{number}; `/incident actions` lists them."
-        ));
+    let a = match postmortems::close_action(conn, &incident.team, incident.id, number, status, now)
+        .await?
+    {
+        Closing::Closed(a) => a,
+        Closing::Already(a) => {
+            return Ok(format!(
+                "Action item #{number} is already {}.",
+                a.status.as_str()
+            ))
+        }
+        Closing::Missing => {
+            return Ok(format!(
+                "There is no action item #{number}; `/incident actions` lists them."
+            ))
+        }
     };
     let entry = TimelineEntry::ActionClosed {
         number,

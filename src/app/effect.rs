@@ -66,10 +66,21 @@ pub enum Effect {
     RenameChannel,
     /// A draft version as a canvas in the incident channel (`HEREBY_POSTMORTEM_CANVAS`).
     DraftCanvas { version: i64 },
-    /// A follow-up review: the open action items, in the incident channel.
-    FollowUp { text: String },
-    /// A direct message to an action item's owner.
-    RemindOwner { user: String, text: String },
+    /// A follow-up review: the open action items, in the incident channel (or, where hereby
+    /// can no longer post there, to whoever answers for the post-mortem). `blocks` carry a
+    /// button to close each item; a review queued before there were buttons has none.
+    FollowUp {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        blocks: Option<serde_json::Value>,
+    },
+    /// A direct message to an action item's owner, with buttons to close their items.
+    RemindOwner {
+        user: String,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        blocks: Option<serde_json::Value>,
+    },
     /// Tells a person what Slack refused for the incident and what to change: the commander
     /// in the incident channel, or the declarer when there is no channel.
     ReportRefusal { failed: String, error: String },

@@ -54,6 +54,32 @@ pub async fn handle(
             app.effects_waiting.notify_one();
             Ok(Answer::Ack)
         }
+        Interaction::CloseAction {
+            team,
+            channel,
+            user,
+            incident,
+            number,
+            status,
+        } => {
+            let mut tx = app.store.begin_write().await?;
+            let incident = incidents::get(&mut tx, &team, incident).await?;
+            let reply =
+                super::actions::close_action(&mut tx, &incident, number, status, &user, now)
+                    .await?;
+            // Only the one who pressed hears how it went, where they pressed.
+            let whisper = Effect::Whisper {
+                channel: channel.to_string(),
+                user: user.to_string(),
+                text: reply,
+            };
+            queue_for_change(&mut tx, &incident, &[whisper], now).await?;
+            tx.commit()
+                .await
+                .context("Failed to commit a closed action item")?;
+            app.effects_waiting.notify_one();
+            Ok(Answer::Ack)
+        }
         Interaction::DeclareSubmitted {
             team,
             user,

@@ -14,7 +14,10 @@ use crate::store::outbox::ClaimedEffect;
 /// Whether Slack's refusal means hereby cannot post there (not a member, or a private
 /// conversation it cannot see).
 pub fn not_a_member(code: &str) -> bool {
-    matches!(code, "not_in_channel" | "channel_not_found" | "is_archived")
+    matches!(
+        code,
+        "not_in_channel" | "channel_not_found" | "is_archived" | "is_inactive"
+    )
 }
 
 /// Tells `user` something only they need to see: an ephemeral message in `channel`, or, where
@@ -42,6 +45,10 @@ pub async fn tell(
     }
 }
 
+/// Steps that only keep the incident channel current: once the incident is resolved and its
+/// channel archived, they have nowhere to go and nothing to report.
+const KEEPS_THE_CHANNEL_CURRENT: [&str; 3] = ["notice", "refresh_summary", "set_topic"];
+
 /// After an effect failed for good: queues the message that tells a person about it (unless
 /// the failed effect was itself such a message, or had no incident).
 pub async fn report_failure(app: &App, claimed: &ClaimedEffect, error: &str) -> anyhow::Result<()> {
@@ -59,6 +66,19 @@ pub async fn report_failure(app: &App, claimed: &ClaimedEffect, error: &str) -> 
     let now = Utc::now();
     let mut tx = app.store.begin_write().await?;
     let incident = incidents::get(&mut tx, &claimed.team, incident_id).await?;
+    if !incident.status.is_open()
+        && not_a_member(error)
+        && KEEPS_THE_CHANNEL_CURRENT.contains(&step)
+    {
+        // Archiving the channel of an incident that is over is the team's choice, not a fault:
+        // what would have kept that channel current is let go.
+        tracing::info!(
+            step,
+            error,
+            "The channel of a resolved incident is gone; not reported"
+        );
+        return Ok(());
+    }
     queue_again(
         &mut tx,
         &incident,

@@ -288,14 +288,43 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
             postmortem::canvas(app, &incident, version, &mut progress).await?;
             Completion::default()
         }
-        Effect::FollowUp { text } => {
-            let message = OutgoingMessage::plain(text, &claimed.dedupe_key);
-            posting::post_once(app, claimed, worker, &need_channel()?, &message).await?;
+        Effect::FollowUp { text, blocks } => {
+            let message = OutgoingMessage {
+                blocks,
+                ..OutgoingMessage::plain(text, &claimed.dedupe_key)
+            };
+            match posting::post_once(app, claimed, worker, &need_channel()?, &message).await {
+                // Teams archive an incident's channel once it is over (or remove hereby from
+                // it): the review goes to whoever answers for the post-mortem instead.
+                Err(EffectError::Slack(CallError::Refused { code }))
+                    if telling::not_a_member(&code) =>
+                {
+                    let commander = roles
+                        .iter()
+                        .find(|(role, _)| *role == crate::domain::roles::Role::Commander)
+                        .map(|(_, user)| user.clone());
+                    let to = incident
+                        .postmortem_owner
+                        .clone()
+                        .or(commander)
+                        .unwrap_or_else(|| incident.declared_by.clone());
+                    let direct = views::review_in_private(message);
+                    app.slack
+                        .post_message(&ChannelId::new(to.as_str()), &direct)
+                        .await?;
+                }
+                other => {
+                    other?;
+                }
+            }
             Completion::default()
         }
-        Effect::RemindOwner { user, text } => {
+        Effect::RemindOwner { user, text, blocks } => {
             // Posting to a user ID delivers the message in the app's direct conversation.
-            let message = OutgoingMessage::plain(text, &claimed.dedupe_key);
+            let message = OutgoingMessage {
+                blocks,
+                ..OutgoingMessage::plain(text, &claimed.dedupe_key)
+            };
             app.slack
                 .post_message(&ChannelId::new(user), &message)
                 .await?;
@@ -399,6 +428,7 @@ mod tests {
             Effect::RemindOwner {
                 user: "U1".into(),
                 text: "x".into(),
+                blocks: None,
             },
             Effect::LookUpUser { user: "U1".into() },
             Effect::LookUpBot { bot: "B1".into() },

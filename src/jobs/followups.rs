@@ -55,8 +55,15 @@ impl FollowUpWorker {
                 .await?;
         } else {
             let tag = format!("review-{}", now.timestamp_millis());
+            let today = now.date_naive();
             let mut effects = vec![Effect::FollowUp {
-                text: views::followup_text(&incident, &open, now.date_naive()),
+                text: views::followup_text(&incident, &open, today),
+                blocks: Some(views::reminder_blocks(
+                    &views::followup_intro(&incident, open.len()),
+                    incident.id,
+                    &open,
+                    today,
+                )),
             }];
             let mut owners: Vec<_> = open.iter().filter_map(|a| a.owner.clone()).collect();
             owners.sort();
@@ -70,6 +77,12 @@ impl FollowUpWorker {
                 effects.push(Effect::RemindOwner {
                     user: owner.to_string(),
                     text: views::owner_reminder_text(&incident, &theirs),
+                    blocks: Some(views::reminder_blocks(
+                        &views::owner_reminder_intro(&incident, theirs.len()),
+                        incident.id,
+                        &theirs,
+                        today,
+                    )),
                 });
             }
             for (n, effect) in effects.iter().enumerate() {

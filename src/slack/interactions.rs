@@ -3,7 +3,8 @@
 use serde_json::Value;
 
 use super::modals::{read_declare_submission, DeclareSubmission, DECLARE_CALLBACK};
-use super::views::{FIX_OUTCOME_ACTION, TAKE_ROLE_ACTION};
+use super::views::{CLOSE_ACTION_ACTION, FIX_OUTCOME_ACTION, TAKE_ROLE_ACTION};
+use crate::domain::actions::ActionStatus;
 use crate::domain::fixes::Outcome;
 use crate::domain::{ChannelId, TeamId, UserId};
 
@@ -24,6 +25,16 @@ pub enum Interaction {
         user: UserId,
         number: i64,
         outcome: Outcome,
+    },
+    /// A "Done" or "Won't do" button on a follow-up reminder, pressed wherever the reminder
+    /// was read (a direct message too): names its incident by row ID.
+    CloseAction {
+        team: TeamId,
+        channel: ChannelId,
+        user: UserId,
+        incident: i64,
+        number: i64,
+        status: ActionStatus,
     },
     /// The declare form was submitted.
     DeclareSubmitted {
@@ -76,6 +87,23 @@ pub fn decode(p: &Value) -> Option<Interaction> {
                     user,
                     number: number.parse().ok()?,
                     outcome: Outcome::parse(outcome)?,
+                });
+            }
+            if action_id.starts_with(CLOSE_ACTION_ACTION) {
+                let mut parts = s(action, &["value"])?.split(':');
+                let (incident, number, status) = (parts.next()?, parts.next()?, parts.next()?);
+                let status = match status {
+                    "done" => ActionStatus::Done,
+                    "wontfix" => ActionStatus::WontFix,
+                    _ => return None,
+                };
+                return Some(Interaction::CloseAction {
+                    team,
+                    channel: ChannelId::new(channel),
+                    user,
+                    incident: incident.parse().ok()?,
+                    number: number.parse().ok()?,
+                    status,
                 });
             }
             if !action_id.starts_with(TAKE_ROLE_ACTION) {

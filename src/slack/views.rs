@@ -2,6 +2,7 @@
 
 use serde_json::{json, Value};
 
+use super::api::OutgoingMessage;
 use crate::domain::command::SPECS;
 use crate::domain::incident::Incident;
 use crate::domain::mrkdwn;
@@ -300,63 +301,140 @@ pub fn actions_text(
     if actions.is_empty() {
         return "No action items yet. Add one with `/incident action <text> @owner due YYYY-MM-DD`.".into();
     }
-    let lines: Vec<String> = actions
-        .iter()
-        .map(|a| {
-            let owner = a
-                .owner
-                .as_ref()
-                .map(|o| format!("<@{o}>"))
-                .unwrap_or_else(|| "no owner".into());
-            let due = a
-                .due
-                .map(|d| format!("due {d}"))
-                .unwrap_or_else(|| "no due date".into());
-            let flags = if a.status.is_open() {
-                crate::domain::actions::flags(&a.text, a.owner.as_ref(), a.due, today)
-            } else {
-                vec![]
-            };
-            let warn = if flags.is_empty() {
-                String::new()
-            } else {
-                format!("\n    :warning: {}", flags.join("; "))
-            };
-            format!(
-                "*#{}* {} — {owner}, {due}, *{}*{warn}",
-                a.number,
-                mrkdwn::typed(&a.text),
-                a.status.as_str()
-            )
-        })
-        .collect();
+    let lines: Vec<String> = actions.iter().map(|a| action_line(a, today)).collect();
     format!("*Action items*\n{}", lines.join("\n"))
 }
 
-/// A follow-up review in the incident channel.
+/// One action item as listed: number, text, owner, due date, status, and what would make it
+/// count if it is still open.
+fn action_line(a: &crate::domain::postmortem::ActionRow, today: chrono::NaiveDate) -> String {
+    let owner = a
+        .owner
+        .as_ref()
+        .map(|o| format!("<@{o}>"))
+        .unwrap_or_else(|| "no owner".into());
+    let due = a
+        .due
+        .map(|d| format!("due {d}"))
+        .unwrap_or_else(|| "no due date".into());
+    let flags = if a.status.is_open() {
+        crate::domain::actions::flags(&a.text, a.owner.as_ref(), a.due, today)
+    } else {
+        vec![]
+    };
+    let warn = if flags.is_empty() {
+        String::new()
+    } else {
+        format!("\n    :warning: {}", flags.join("; "))
+    };
+    format!(
+        "*#{}* {} — {owner}, {due}, *{}*{warn}",
+        a.number,
+        mrkdwn::typed(&a.text),
+        a.status.as_str()
+    )
+}
+
+/// The `action_id` prefix of the buttons that close an action item from a reminder.
+pub const CLOSE_ACTION_ACTION: &str = "close_action";
+
+/// How many items of a reminder get buttons of their own: two blocks each, within Slack's 50
+/// blocks a message.
+const ITEMS_WITH_BUTTONS: usize = 20;
+
+/// A reminder as blocks: `intro`, then each open item with buttons that close it as done or
+/// won't fix, wherever the reminder is read (a direct message too, where no command works).
+pub fn reminder_blocks(
+    intro: &str,
+    incident_id: i64,
+    open: &[crate::domain::postmortem::ActionRow],
+    today: chrono::NaiveDate,
+) -> Value {
+    use crate::domain::actions::ActionStatus;
+    let section = |text: &str| json!({"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn::cut(text, SECTION_MAX)}});
+    let mut blocks = vec![section(intro)];
+    for a in open.iter().take(ITEMS_WITH_BUTTONS) {
+        let button = |status: ActionStatus, label: &str| {
+            let mut b = json!({"type": "button",
+                "action_id": format!("{CLOSE_ACTION_ACTION}:{}:{}", a.number, status.key()),
+                "value": format!("{incident_id}:{}:{}", a.number, status.key()),
+                "text": {"type": "plain_text", "text": label, "emoji": true}});
+            if status == ActionStatus::Done {
+                b["style"] = json!("primary");
+            }
+            b
+        };
+        blocks.push(section(&action_line(a, today)));
+        blocks.push(json!({"type": "actions", "block_id": format!("close_action_{}", a.number),
+            "elements": [button(ActionStatus::Done, "✅ Done"), button(ActionStatus::WontFix, "Won't do")]}));
+    }
+    if open.len() > ITEMS_WITH_BUTTONS {
+        let more = open.len() - ITEMS_WITH_BUTTONS;
+        blocks.push(
+            json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!(
+                "…and {}: close them with `/incident action done <n>` in the incident channel.",
+                plural(more, "more item")
+            )}]}),
+        );
+    }
+    Value::Array(blocks)
+}
+
+/// A follow-up review in the incident channel: its first line, above the items.
+pub fn followup_intro(i: &Incident, open: usize) -> String {
+    format!(
+        ":calendar: *Follow-up review* of {}: {} still open. Close each with its buttons (or `/incident action done <n>` in the incident channel); hereby will ask again until they are.",
+        escape(&incident_label(i)),
+        plural(open, "action item"),
+    )
+}
+
+/// A follow-up review in the incident channel, as text: the intro and the items.
 pub fn followup_text(
     i: &Incident,
     open: &[crate::domain::postmortem::ActionRow],
     today: chrono::NaiveDate,
 ) -> String {
     format!(
-        ":calendar: *Follow-up review* of {}: {} still open. Close them with `/incident action done <n>` (or `wontfix <n>`); hereby will ask again until they are.\n{}",
-        escape(&incident_label(i)),
-        plural(open.len(), "action item"),
+        "{}\n{}",
+        followup_intro(i, open.len()),
         actions_text(open, today).trim_start_matches("*Action items*\n")
     )
 }
 
-/// A direct reminder to an owner of their open items.
-pub fn owner_reminder_text(
-    i: &Incident,
-    theirs: &[crate::domain::postmortem::ActionRow],
-) -> String {
+/// A follow-up review sent to one person because hereby can no longer post in the incident
+/// channel (archived, or hereby removed from it): the same review, saying why it came to them.
+pub fn review_in_private(mut review: OutgoingMessage) -> OutgoingMessage {
+    let why = "The incident channel is archived (or hereby is no longer in it), so this follow-up review comes to you directly.";
+    review.text = format!("{why}\n{}", review.text);
+    if let Some(Value::Array(blocks)) = &mut review.blocks {
+        blocks.insert(
+            0,
+            json!({"type": "context", "elements": [{"type": "mrkdwn", "text": why}]}),
+        );
+    }
+    review
+}
+
+/// A direct reminder to an owner of their open items: its first line, above the items.
+pub fn owner_reminder_intro(i: &Incident, theirs: usize) -> String {
     let channel = i
         .channel
         .as_ref()
         .map(|c| format!(" in <#{}>", c.id))
         .unwrap_or_default();
+    format!(
+        ":wave: A reminder from the follow-up review of {}{channel}: you own {}. Close each with its buttons when it is done.",
+        escape(&incident_label(i)),
+        plural(theirs, "open action item"),
+    )
+}
+
+/// A direct reminder to an owner of their open items, as text.
+pub fn owner_reminder_text(
+    i: &Incident,
+    theirs: &[crate::domain::postmortem::ActionRow],
+) -> String {
     let items: Vec<String> = theirs
         .iter()
         .map(|a| {
@@ -369,9 +447,8 @@ pub fn owner_reminder_text(
         })
         .collect();
     format!(
-        ":wave: A reminder from the follow-up review of {}{channel}: you own {}.\n{}",
-        escape(&incident_label(i)),
-        plural(theirs.len(), "open action item"),
+        "{}\n{}",
+        owner_reminder_intro(i, theirs.len()),
         items.join("\n")
     )
 }
@@ -462,6 +539,36 @@ mod tests {
             postmortem_status: Default::default(),
             postmortem_owner: None,
         }
+    }
+
+    #[test]
+    fn a_long_reminder_gives_buttons_to_twenty_items_and_stays_within_slacks_fifty_blocks() {
+        use crate::domain::actions::ActionStatus;
+        use crate::domain::postmortem::ActionRow;
+        let open: Vec<ActionRow> = (1..=30)
+            .map(|number| ActionRow {
+                number,
+                text: format!("Item {number}"),
+                owner: None,
+                due: None,
+                status: ActionStatus::Open,
+            })
+            .collect();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
+        let blocks = reminder_blocks("Review", 42, &open, today);
+        let blocks = blocks.as_array().cloned().unwrap_or_default();
+        assert!(blocks.len() <= 50, "{}", blocks.len());
+        let buttons: Vec<&Value> = blocks
+            .iter()
+            .filter_map(|b| b["elements"].as_array())
+            .flatten()
+            .filter(|e| e["type"] == "button")
+            .collect();
+        assert_eq!(buttons.len(), 40, "done and won't do for twenty items");
+        assert_eq!(buttons[0]["value"], "42:1:done");
+        assert_eq!(buttons[1]["value"], "42:1:wontfix");
+        let last = blocks.last().map(|b| b.to_string()).unwrap_or_default();
+        assert!(last.contains("and 10 more items"), "{last}");
     }
 
     fn texts(blocks: &Value) -> Vec<String> {

@@ -370,6 +370,21 @@ impl TestApp {
         );
     }
 
+    /// Waits (a bounded while) until `find` finds something in what Slack saw; returns it.
+    pub async fn eventually_some<T>(
+        &self,
+        what: &str,
+        mut find: impl FnMut(&FakeSlack) -> Option<T>,
+    ) -> T {
+        let mut found = None;
+        self.eventually(what, |s| {
+            found = find(s);
+            found.is_some()
+        })
+        .await;
+        found.expect("eventually saw it")
+    }
+
     /// Waits (a bounded while) until every stored delivery is processed.
     pub async fn wait_processed(&self) {
         for _ in 0..200 {

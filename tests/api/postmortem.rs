@@ -1,7 +1,7 @@
 //! At resolve: the post-mortem draft, built from the record and shared in the channel; the
 //! command line's copy; action items and the follow-up reviews that chase them.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::*;
 
@@ -226,21 +226,27 @@ async fn the_command_line_prints_the_current_draft_of_an_open_incident() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no incident 99"));
 }
 
-#[tokio::test]
-async fn open_action_items_are_followed_up_until_every_one_is_closed() {
+/// An app whose follow-up reviews come every second, with an incident resolved with one
+/// action item (`action`, as typed after `/incident action`); its channel.
+async fn resolved_with_an_action_item(title: &str, action: &str) -> (TestApp, String) {
     let app = spawn_app_with(Options {
         env: vec![("HEREBY_FOLLOWUP_INTERVAL", "1s".into())],
         ..Options::default()
     })
     .await;
-    let c = app.declared("follow me up").await;
-    app.command(
-        &c,
-        "W111",
-        "action Alert on pool usage above 90% <@W555|dana> due 2026-12-15",
+    let c = app.declared(title).await;
+    app.command(&c, "W111", &format!("action {action}")).await;
+    app.command(&c, "W111", "resolve").await;
+    (app, c)
+}
+
+#[tokio::test]
+async fn open_action_items_are_followed_up_until_every_one_is_closed() {
+    let (app, c) = resolved_with_an_action_item(
+        "follow me up",
+        "Alert on pool usage above 90% <@W555|dana> due 2026-12-15",
     )
     .await;
-    app.command(&c, "W111", "resolve").await;
     app.eventually("a follow-up review is posted in the channel", |s| {
         s.messages_in(&c).iter().any(|m| {
             m.text.contains("Follow-up review") && m.text.contains(": 1 action item still open.")
@@ -281,6 +287,125 @@ async fn open_action_items_are_followed_up_until_every_one_is_closed() {
         before,
         "no reminders once every item is closed"
     );
+}
+
+/// The first button of a reminder's blocks that closes action item `number` as `status`,
+/// pressed by `user` in conversation `channel`.
+fn close_press(blocks: &Value, number: i64, status: &str, user: &str, channel: &str) -> Value {
+    let action_id = format!("close_action:{number}:{status}");
+    let button = blocks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["elements"].as_array())
+        .flatten()
+        .find(|e| e["action_id"] == action_id.as_str())
+        .unwrap_or_else(|| panic!("no {action_id} button in {blocks}"))
+        .clone();
+    json!({"type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
+           "channel": {"id": channel}, "container": {"type": "message", "channel_id": channel},
+           "trigger_id": "1.2.3", "actions": [button]})
+}
+
+#[tokio::test]
+async fn an_owner_closes_an_action_item_from_the_reminder_in_their_direct_messages() {
+    let (app, c) = resolved_with_an_action_item(
+        "close from the reminder",
+        "Rotate the leaked key <@W555|dana> due 2026-12-15",
+    )
+    .await;
+    let reminder = app
+        .eventually_some("the owner is reminded with buttons", |s| {
+            s.messages_in("W555").into_iter().find_map(|m| {
+                m.blocks
+                    .filter(|_| m.text.contains("you own 1 open action item"))
+            })
+        })
+        .await;
+
+    // The owner's direct conversation with hereby, where no command works.
+    let press = close_press(&reminder, 1, "done", "W555", "D0555");
+    assert_eq!(app.interaction(&press).await.status(), 200);
+    app.eventually(
+        "the presser hears it is closed, and that the reminders end",
+        |s| {
+            s.ephemerals().iter().any(|(channel, user, text)| {
+                channel == "D0555"
+                    && user == "W555"
+                    && text.contains("Action item #1 is done. Every action item is closed")
+            })
+        },
+    )
+    .await;
+    app.eventually("the channel hears who closed it", |s| {
+        s.messages_in(&c)
+            .iter()
+            .any(|m| m.text.contains("<@W555> closed action item #1 as done"))
+    })
+    .await;
+    assert_eq!(app.count("followups").await, 0, "no more follow-ups");
+
+    // A second press (an old reminder, say) changes nothing and says so.
+    assert_eq!(app.interaction(&press).await.status(), 200);
+    app.eventually(
+        "the second press is told the item was closed already",
+        |s| {
+            s.ephemerals()
+                .iter()
+                .any(|(_, user, text)| user == "W555" && text == "Action item #1 is already done.")
+        },
+    )
+    .await;
+    app.settle().await;
+    let closings = app
+        .slack
+        .messages_in(&c)
+        .iter()
+        .filter(|m| m.text.contains("closed action item #1"))
+        .count();
+    assert_eq!(closings, 1, "closed once, said once");
+}
+
+#[tokio::test]
+async fn the_follow_up_review_of_an_archived_channel_goes_to_the_commander_directly() {
+    let (app, c) = resolved_with_an_action_item(
+        "archived after the review",
+        "Write the capacity runbook due 2026-12-15",
+    )
+    .await;
+    app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
+        .await;
+    // The team archives the channel once the incident is over, as many do.
+    app.slack.archive(&c);
+
+    let review = app
+        .eventually_some("the commander gets the review directly", |s| {
+            s.messages_in("W111").into_iter().find_map(|m| {
+                m.blocks
+                    .filter(|_| m.text.contains("Follow-up review") && m.text.contains("archived"))
+            })
+        })
+        .await;
+    let press = close_press(&review, 1, "wontfix", "W111", "D0111");
+    assert_eq!(app.interaction(&press).await.status(), 200);
+    app.eventually("the item is closed from the direct message", |s| {
+        s.ephemerals().iter().any(|(_, user, text)| {
+            user == "W111" && text.starts_with("Action item #1 is won't fix.")
+        })
+    })
+    .await;
+    app.settle().await;
+    // Saying so in the archived channel is refused; for an incident that is over that is the
+    // team's choice, not something to report.
+    let reports: Vec<String> = app
+        .slack
+        .messages_in("W111")
+        .into_iter()
+        .map(|m| m.text)
+        .filter(|t| t.contains("Unarchive"))
+        .collect();
+    assert!(reports.is_empty(), "{reports:?}");
+    assert_eq!(app.count("followups").await, 0);
 }
 
 #[tokio::test]

@@ -72,7 +72,18 @@ pub async fn add_action(
     })
 }
 
-/// Closes an action item as done or won't-fix; `None` if there is no such item.
+/// What closing an action item found.
+#[derive(Debug, Clone)]
+pub enum Closing {
+    /// It was open and is now closed.
+    Closed(ActionRow),
+    /// It was closed already (by someone else's press, or an earlier command): left as it was.
+    Already(ActionRow),
+    /// There is no such item.
+    Missing,
+}
+
+/// Closes an open action item as done or won't-fix; an item closed already stays as it was.
 pub async fn close_action(
     conn: &mut AnyConnection,
     team: &TeamId,
@@ -80,16 +91,19 @@ pub async fn close_action(
     number: i64,
     status: ActionStatus,
     now: DateTime<Utc>,
-) -> anyhow::Result<Option<ActionRow>> {
-    sqlx::query("UPDATE action_items SET status = $1, closed_at = $2 WHERE team_id = $3 AND incident_id = $4 AND number = $5")
+) -> anyhow::Result<Closing> {
+    let closed = sqlx::query("UPDATE action_items SET status = $1, closed_at = $2 WHERE team_id = $3 AND incident_id = $4 AND number = $5 AND status = $6")
         .bind(status.key())
         .bind(to_millis(now))
         .bind(team.to_string())
         .bind(incident)
         .bind(number)
+        .bind(ActionStatus::Open.key())
         .execute(&mut *conn)
         .await
-        .context("Failed to close an action item")?;
+        .context("Failed to close an action item")?
+        .rows_affected()
+        > 0;
     let row = sqlx::query_as::<_, ActionItem>(
         "SELECT * FROM action_items WHERE team_id = $1 AND incident_id = $2 AND number = $3",
     )
@@ -99,7 +113,11 @@ pub async fn close_action(
     .fetch_optional(conn)
     .await
     .context("Failed to load an action item")?;
-    Ok(row.map(ActionRow::from))
+    Ok(match (row.map(ActionRow::from), closed) {
+        (Some(a), true) => Closing::Closed(a),
+        (Some(a), false) => Closing::Already(a),
+        (None, _) => Closing::Missing,
+    })
 }
 
 /// An incident's action items, in order.

@@ -31,6 +31,22 @@ pub(super) fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
     if let Some(refusal) = refusal {
         return refusal;
     }
+    // An archived channel can be read, and refuses what would write to it.
+    if s.channels
+        .iter()
+        .any(|c| c.id == channel_param && c.archived)
+    {
+        match method {
+            "chat.postMessage"
+            | "chat.postEphemeral"
+            | "conversations.invite"
+            | "conversations.setTopic"
+            | "conversations.rename"
+            | "pins.add" => return json!({"ok": false, "error": "is_archived"}),
+            "chat.update" => return json!({"ok": false, "error": "is_inactive"}),
+            _ => {}
+        }
+    }
     match method {
         "auth.test" => {
             json!({"ok": true, "url": "https://test.slack.com/", "team": "Test", "user": "hereby", "team_id": "T111", "user_id": BOT_USER, "bot_id": BOT_ID})
@@ -54,6 +70,7 @@ pub(super) fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 members: vec![BOT_USER.into()],
                 pins: vec![],
                 private,
+                archived: false,
                 created: chrono::Utc::now().timestamp(),
             };
             let out = json!({"ok": true, "channel": channel_json(&c)});

@@ -6,7 +6,8 @@
 //! (`not_in_channel`; `channel_not_found` for a private channel hereby is not in; posting to a
 //! public channel hereby is not in needs `chat:write.public`), limits each method to its rate
 //! tier per window with HTTP 429 and `Retry-After` (the window compressed to [`RATE_WINDOW`]),
-//! lets a `trigger_id` open one view within 3 s, and shows message metadata only to
+//! lets a `trigger_id` open one view within 3 s, refuses to write to an archived channel
+//! (`is_archived`, `is_inactive` for `chat.update`), and shows message metadata only to
 //! `include_all_metadata`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -83,6 +84,8 @@ pub struct Channel {
     pub members: Vec<String>,
     pub pins: Vec<String>,
     pub private: bool,
+    /// Archived by someone in Slack: it can be read, not written to.
+    pub archived: bool,
     /// Seconds since the epoch.
     pub created: i64,
 }
@@ -204,6 +207,7 @@ impl FakeSlack {
             members: vec![],
             pins: vec![],
             private: false,
+            archived: false,
             created: chrono::Utc::now().timestamp(),
         });
         id
@@ -222,6 +226,7 @@ impl FakeSlack {
             members: members.iter().map(|m| m.to_string()).collect(),
             pins: vec![],
             private: true,
+            archived: false,
             created: chrono::Utc::now().timestamp(),
         });
         id
@@ -284,6 +289,17 @@ impl FakeSlack {
 
     pub fn channels(&self) -> Vec<Channel> {
         self.state.lock().unwrap().channels.clone()
+    }
+
+    /// Someone archives a channel, as teams do once an incident is over.
+    pub fn archive(&self, channel: &str) {
+        let mut s = self.state.lock().unwrap();
+        let c = s
+            .channels
+            .iter_mut()
+            .find(|c| c.id == channel)
+            .expect("a channel to archive");
+        c.archived = true;
     }
 
     pub fn channel_named(&self, name: &str) -> Option<Channel> {
@@ -453,7 +469,7 @@ fn params(query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Value {
 fn channel_json(c: &Channel) -> Value {
     json!({
         "id": c.id, "name": c.name, "is_channel": !c.private, "is_group": c.private, "is_im": false,
-        "created": c.created, "is_archived": false, "is_general": false, "unlinked": 0,
+        "created": c.created, "is_archived": c.archived, "is_general": false, "unlinked": 0,
         "name_normalized": c.name, "is_shared": false, "creator": c.creator,
         "is_ext_shared": false, "is_org_shared": false, "is_member": c.members.iter().any(|m| m == BOT_USER),
         "is_private": c.private,
