@@ -21,7 +21,8 @@ pub async fn add_action(
     now: DateTime<Utc>,
     followup_interval: chrono::Duration,
 ) -> anyhow::Result<String> {
-    let a = postmortems::add_action(conn, &incident.team, incident.id, new, by, now).await?;
+    let today = now.date_naive();
+    let a = postmortems::add_action(conn, &incident.team, incident.id, new, by, now, today).await?;
     let entry = TimelineEntry::ActionAdded {
         number: a.number,
         text: a.text.clone(),
@@ -46,7 +47,7 @@ pub async fn add_action(
         typed(&a.text)
     );
     queue_for_change(conn, incident, &[Effect::Notice { text: notice }], now).await?;
-    let flags = actions::flags(&a.text, a.owner.as_ref(), a.due, now.date_naive());
+    let flags = actions::flags(&a.text, a.owner.as_ref(), a.due, today);
     let advice = if flags.is_empty() {
         String::new()
     } else {

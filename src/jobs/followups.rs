@@ -5,13 +5,17 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Timelike, Utc};
 
 use super::Outcome;
 use crate::app::effect::{queue_again, Effect};
 use crate::app::App;
 use crate::slack::views;
 use crate::store::{incidents, postmortems};
+
+/// The hour of the day (in `HEREBY_TIMEZONE`) from which an item due that day is reminded:
+/// a reminder at midnight would wake no one and be buried by morning.
+pub const DUE_REMINDER_HOUR: u32 = 9;
 
 pub struct FollowUpWorker {
     app: App,
@@ -26,9 +30,79 @@ impl FollowUpWorker {
         }
     }
 
-    /// Sends the next due follow-up, if any.
+    /// Sends the next due-date reminder or due follow-up, if any.
     pub async fn run_once(&self) -> anyhow::Result<Outcome> {
-        let now = Utc::now();
+        self.run_once_at(Utc::now()).await
+    }
+
+    /// [`Self::run_once`], deciding what is due as if it were `now` (for a test to step through
+    /// days); a due-date reminder it queues goes out at once.
+    pub async fn run_once_at(&self, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
+        if self.remind_due(now).await? == Outcome::Worked {
+            return Ok(Outcome::Worked);
+        }
+        self.review(now).await
+    }
+
+    /// Reminds an owner, directly, of an open action item whose due date has come (from
+    /// [`DUE_REMINDER_HOUR`] that day, in `HEREBY_TIMEZONE`), once.
+    async fn remind_due(&self, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
+        let local = now.with_timezone(&self.app.settings.timezone);
+        let today = local.date_naive();
+        let come = if local.hour() >= DUE_REMINDER_HOUR {
+            today
+        } else {
+            today.pred_opt().unwrap_or(today)
+        };
+        // Looked for on a reader: most seconds nothing is due, and SQLite's writer stays free.
+        let mut conn = self.app.store.conn().await?;
+        let Some(id) = postmortems::next_due_reminder(&mut conn, come).await? else {
+            return Ok(Outcome::Idle);
+        };
+        drop(conn);
+        let mut tx = self.app.store.begin_write().await?;
+        let Some((team, incident_id, item)) = postmortems::take_due_reminder(&mut tx, id).await?
+        else {
+            return Ok(Outcome::Worked);
+        };
+        let incident = incidents::get(&mut tx, &team, incident_id).await?;
+        let Some(owner) = item.owner.clone() else {
+            return Ok(Outcome::Worked);
+        };
+        let intro = views::due_reminder_intro(&incident, &item, today);
+        let reminder = Effect::RemindOwner {
+            user: owner.to_string(),
+            text: views::due_reminder_text(&incident, &item, today),
+            blocks: Some(views::reminder_blocks(
+                &intro,
+                incident.id,
+                std::slice::from_ref(&item),
+                today,
+            )),
+        };
+        // Sent at once, whatever day `now` was taken to be.
+        queue_again(
+            &mut tx,
+            &incident,
+            &[reminder],
+            format!("due-{}", item.number),
+            Utc::now(),
+        )
+        .await?;
+        tx.commit()
+            .await
+            .context("Failed to commit a due-date reminder")?;
+        self.app.effects_waiting.notify_one();
+        tracing::info!(
+            incident = incident_id,
+            item = item.number,
+            "Due-date reminder queued"
+        );
+        Ok(Outcome::Worked)
+    }
+
+    /// Sends the next due follow-up review, if any.
+    async fn review(&self, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
         let Some((team, incident_id)) = postmortems::claim_followup(
             self.app.store.writer(),
             &self.id,

@@ -416,6 +416,38 @@ pub fn review_in_private(mut review: OutgoingMessage) -> OutgoingMessage {
     review
 }
 
+/// An owner's reminder that an action item's due date has come: its first line.
+pub fn due_reminder_intro(
+    i: &Incident,
+    item: &crate::domain::postmortem::ActionRow,
+    today: chrono::NaiveDate,
+) -> String {
+    let when = match item.due {
+        Some(due) if due < today => format!("was due {due}"),
+        Some(due) => format!("is due today ({due})"),
+        None => "has no due date".into(),
+    };
+    format!(
+        ":alarm_clock: Your action item #{} {when}, from {}. Close it with its buttons when it is done.",
+        item.number,
+        escape(&incident_label(i)),
+    )
+}
+
+/// An owner's reminder that an action item's due date has come, as text.
+pub fn due_reminder_text(
+    i: &Incident,
+    item: &crate::domain::postmortem::ActionRow,
+    today: chrono::NaiveDate,
+) -> String {
+    format!(
+        "{}\n• #{} {}",
+        due_reminder_intro(i, item, today),
+        item.number,
+        mrkdwn::typed(&item.text)
+    )
+}
+
 /// A direct reminder to an owner of their open items: its first line, above the items.
 pub fn owner_reminder_intro(i: &Incident, theirs: usize) -> String {
     let channel = i

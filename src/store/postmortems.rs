@@ -31,7 +31,9 @@ mod action_items;
 mod drafts;
 mod followups;
 
-pub use action_items::{actions, add_action, close_action, Closing};
+pub use action_items::{
+    actions, add_action, close_action, next_due_reminder, take_due_reminder, Closing,
+};
 pub use drafts::{draft_by_source, save_draft, set_draft_file, StoredDraft};
 pub use followups::{claim_followup, end_followups, reschedule_followup, schedule_followup};
 

@@ -409,6 +409,87 @@ async fn the_follow_up_review_of_an_archived_channel_goes_to_the_commander_direc
 }
 
 #[tokio::test]
+async fn an_owner_is_reminded_directly_once_when_their_action_item_comes_due() {
+    use chrono::TimeZone;
+    use hereby::jobs::{followups::FollowUpWorker, Outcome};
+    let berlin = chrono_tz::Europe::Berlin;
+    let app = spawn_app_with(Options {
+        env: vec![("HEREBY_TIMEZONE", "Europe/Berlin".into())],
+        ..Options::default()
+    })
+    .await;
+    let c = app.declared("due dates").await;
+    let due = (chrono::Utc::now() + chrono::Duration::days(3))
+        .with_timezone(&berlin)
+        .date_naive();
+    app.command(
+        &c,
+        "W111",
+        &format!("action Renew the certificate <@W555|dana> due {due}"),
+    )
+    .await;
+    // A date already past is pointed out when the item is added; no reminder follows it.
+    app.command(
+        &c,
+        "W111",
+        "action Backfill the audit log <@W555|dana> due 2020-01-01",
+    )
+    .await;
+    app.settle().await;
+    let at = |day: chrono::NaiveDate, hour: u32, minute: u32| {
+        berlin
+            .from_local_datetime(&day.and_hms_opt(hour, minute, 0).unwrap())
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let worker = FollowUpWorker::new(app.app.clone());
+    let day_before = due.pred_opt().unwrap();
+    assert_eq!(
+        worker.run_once_at(at(day_before, 20, 0)).await.unwrap(),
+        Outcome::Idle,
+        "not the evening before"
+    );
+    assert_eq!(
+        worker.run_once_at(at(due, 8, 0)).await.unwrap(),
+        Outcome::Idle,
+        "not before nine in the team's time zone"
+    );
+    assert_eq!(
+        worker.run_once_at(at(due, 9, 30)).await.unwrap(),
+        Outcome::Worked
+    );
+    let reminder = app
+        .eventually_some("the owner is reminded directly, with buttons", |s| {
+            s.messages_in("W555").into_iter().find_map(|m| {
+                m.blocks.filter(|_| {
+                    m.text
+                        .contains(&format!("Your action item #1 is due today ({due})"))
+                        && m.text.contains("#1 Renew the certificate")
+                })
+            })
+        })
+        .await;
+    assert!(reminder.to_string().contains("close_action:1:done"));
+    assert_eq!(
+        worker
+            .run_once_at(at(due.succ_opt().unwrap(), 10, 0))
+            .await
+            .unwrap(),
+        Outcome::Idle,
+        "once"
+    );
+    app.settle().await;
+    let reminders: Vec<String> = app
+        .slack
+        .messages_in("W555")
+        .into_iter()
+        .map(|m| m.text)
+        .filter(|t| t.contains(":alarm_clock:"))
+        .collect();
+    assert_eq!(reminders.len(), 1, "{reminders:?}");
+}
+
+#[tokio::test]
 async fn action_items_can_be_listed_and_added_after_resolution() {
     let app = spawn_app().await;
     let c = app.declared("late actions").await;

@@ -33,7 +33,8 @@ impl From<ActionItem> for ActionRow {
     }
 }
 
-/// Adds an action item under the incident's next number.
+/// Adds an action item under the incident's next number. Its owner is reminded when its due
+/// date comes, unless that date is before `today`.
 pub async fn add_action(
     conn: &mut AnyConnection,
     team: &TeamId,
@@ -41,6 +42,7 @@ pub async fn add_action(
     a: &NewAction,
     by: &UserId,
     now: DateTime<Utc>,
+    today: NaiveDate,
 ) -> anyhow::Result<ActionRow> {
     let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 AS next FROM action_items WHERE team_id = $1 AND incident_id = $2")
         .bind(team.to_string())
@@ -49,8 +51,8 @@ pub async fn add_action(
         .await
         .context("Failed to number an action item")?;
     sqlx::query(
-        "INSERT INTO action_items (team_id, incident_id, number, text, owner, due, status, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8)",
+        "INSERT INTO action_items (team_id, incident_id, number, text, owner, due, status, created_by, created_at, due_reminded)
+         VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9)",
     )
     .bind(team.to_string())
     .bind(incident)
@@ -60,6 +62,8 @@ pub async fn add_action(
     .bind(a.due.map(|d| d.to_string()))
     .bind(by.to_string())
     .bind(to_millis(now))
+    // A date already past was pointed out when the item was added: no reminder follows.
+    .bind(a.due.filter(|d| *d < today).map(|d| d.to_string()))
     .execute(conn)
     .await
     .context("Failed to add an action item")?;
@@ -118,6 +122,50 @@ pub async fn close_action(
         (Some(a), false) => Closing::Already(a),
         (None, _) => Closing::Missing,
     })
+}
+
+/// The open action item whose due date came first by `today` and whose owner has not been
+/// reminded of it, if any: its row ID.
+pub async fn next_due_reminder(
+    conn: &mut AnyConnection,
+    today: NaiveDate,
+) -> anyhow::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT id FROM action_items
+         WHERE status = 'open' AND owner IS NOT NULL AND due IS NOT NULL AND due_reminded IS NULL
+           AND due <= $1
+         ORDER BY due, id LIMIT 1",
+    )
+    .bind(today.to_string())
+    .fetch_optional(conn)
+    .await
+    .context("Failed to look for action items coming due")
+}
+
+/// Takes the due-date reminder of action item `id` (see [`next_due_reminder`]): marks it sent
+/// in the caller's transaction, and returns (team, incident, item); `None` if another worker
+/// took it first or the item was closed meanwhile.
+pub async fn take_due_reminder(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> anyhow::Result<Option<(TeamId, i64, ActionRow)>> {
+    #[derive(sqlx::FromRow)]
+    struct Taken {
+        team_id: String,
+        incident_id: i64,
+        #[sqlx(flatten)]
+        item: ActionItem,
+    }
+    let taken: Option<Taken> = sqlx::query_as(
+        "UPDATE action_items SET due_reminded = due
+         WHERE id = $1 AND due_reminded IS NULL AND status = 'open'
+         RETURNING team_id, incident_id, number, text, owner, due, status",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .context("Failed to take an action item's due-date reminder")?;
+    Ok(taken.map(|t| (TeamId::new(t.team_id), t.incident_id, t.item.into())))
 }
 
 /// An incident's action items, in order.
