@@ -33,6 +33,11 @@ pub struct Invocation {
 pub enum Reply {
     /// Only the person who typed it sees this.
     Ephemeral(String),
+    /// The same, with blocks (buttons); `text` is what clients without blocks show.
+    EphemeralBlocks {
+        text: String,
+        blocks: serde_json::Value,
+    },
     /// Nothing to say (a form opened instead).
     Nothing,
 }
@@ -79,8 +84,29 @@ pub async fn run(app: &App, inv: &Invocation, now: DateTime<Utc>) -> anyhow::Res
             app.effects_waiting.notify_one();
             Ok(reply)
         }
+        Command::MyActions => my_actions(app, inv, now).await,
         cmd => in_incident(app, inv, cmd, now).await,
     }
+}
+
+/// `/incident actions mine`: the typer's open action items from every incident.
+async fn my_actions(app: &App, inv: &Invocation, now: DateTime<Utc>) -> anyhow::Result<Reply> {
+    let mut conn = app.store.conn().await?;
+    let owned =
+        crate::store::postmortems::open_actions_owned_by(&mut conn, &inv.team, &inv.user).await?;
+    let mut mine: Vec<(crate::store::incidents::Incident, Vec<_>)> = Vec::new();
+    for (incident_id, item) in owned {
+        match mine.last_mut() {
+            Some((incident, items)) if incident.id == incident_id => items.push(item),
+            _ => {
+                let incident = incidents::get(&mut conn, &inv.team, incident_id).await?;
+                mine.push((incident, vec![item]));
+            }
+        }
+    }
+    let today = now.with_timezone(&app.settings.timezone).date_naive();
+    let (text, blocks) = views::my_actions(&mine, today);
+    Ok(Reply::EphemeralBlocks { text, blocks })
 }
 
 async fn in_incident(
@@ -170,7 +196,7 @@ async fn in_incident(
                 notes::note(&mut tx, &incident, NoteKind::Docs, &text, &inv.user, now).await?;
             return finish(app, tx, reply).await;
         }
-        Command::Declare { .. } | Command::Help => {
+        Command::Declare { .. } | Command::Help | Command::MyActions => {
             return Ok(Reply::Ephemeral(command::help_text()))
         }
     };

@@ -52,6 +52,8 @@ pub enum Command {
     CloseAction { number: i64, status: ActionStatus },
     /// `actions`.
     Actions,
+    /// `actions mine`: the typer's open action items from every incident, from anywhere.
+    MyActions,
     /// `note <text>`.
     Note { text: String },
     /// `docs <link or text>`.
@@ -75,7 +77,10 @@ pub enum Command {
 impl Command {
     /// Whether the command acts on the incident of the channel it is typed in.
     pub fn needs_incident(&self) -> bool {
-        !matches!(self, Command::Declare { .. } | Command::Help)
+        !matches!(
+            self,
+            Command::Declare { .. } | Command::Help | Command::MyActions
+        )
     }
 }
 
@@ -294,7 +299,15 @@ pub fn parse(text: &str, custom_roles: &[String]) -> Result<Command, ParseError>
                 (None, _) => Command::Action(parse_new(rest).map_err(ParseError::Other)?),
             }
         }
-        "actions" => Command::Actions,
+        "actions" => match args.first().map(|a| a.to_ascii_lowercase()).as_deref() {
+            None => Command::Actions,
+            Some("mine" | "me" | "my") if args.len() == 1 => Command::MyActions,
+            Some(_) => {
+                return Err(ParseError::Other(
+                    "`/incident actions` lists this incident's action items; `/incident actions mine` lists your open ones from every incident.".into(),
+                ))
+            }
+        },
         "note" => {
             if unescaped.trim().is_empty() {
                 return Err(missing("note", "the note's text"));
@@ -591,6 +604,12 @@ mod tests {
             .reply()
             .contains("YYYY-MM-DD"));
         assert_eq!(p("actions").unwrap(), Command::Actions);
+        assert_eq!(p("actions Mine").unwrap(), Command::MyActions);
+        assert!(!Command::MyActions.needs_incident());
+        assert!(p("actions everything")
+            .unwrap_err()
+            .reply()
+            .contains("`/incident actions mine`"));
     }
 
     #[test]

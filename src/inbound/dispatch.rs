@@ -192,6 +192,9 @@ pub async fn slash_command(app: &App, form: SlashCommand) -> Option<Value> {
     };
     match reply {
         Reply::Ephemeral(text) => Some(json!({ "response_type": "ephemeral", "text": text })),
+        Reply::EphemeralBlocks { text, blocks } => {
+            Some(json!({ "response_type": "ephemeral", "text": text, "blocks": blocks }))
+        }
         Reply::Nothing => None,
     }
 }
@@ -210,17 +213,20 @@ async fn run_command(app: &App, inv: &Invocation) -> Reply {
 
 /// Sends an answer that missed Slack's 3 s through the command's `response_url`.
 async fn answer_late(app: &App, response_url: Option<&str>, reply: Reply) {
-    let Reply::Ephemeral(text) = reply else {
-        return;
+    let (text, blocks) = match reply {
+        Reply::Ephemeral(text) => (text, None),
+        Reply::EphemeralBlocks { text, blocks } => (text, Some(blocks)),
+        Reply::Nothing => return,
     };
     let Some(url) = response_url else {
         tracing::warn!("A late answer had no response_url to go to");
         return;
     };
-    if let Err(e) = crate::slack::respond::respond(
+    if let Err(e) = crate::slack::respond::respond_with(
         url,
         &app.settings.api_origin,
         &text,
+        blocks.as_ref(),
         std::time::Duration::from_secs(10),
     )
     .await

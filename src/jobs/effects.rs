@@ -364,9 +364,9 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
             user,
             text,
         } => {
-            app.slack
-                .post_ephemeral(&ChannelId::new(channel), &UserId::new(user), &text)
-                .await?;
+            // A button can be pressed where hereby cannot post (on `/incident actions mine`
+            // typed in someone's direct messages): the presser then hears directly.
+            telling::tell(app, &ChannelId::new(channel), &UserId::new(user), &text).await?;
             Completion::default()
         }
     };

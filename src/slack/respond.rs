@@ -20,11 +20,22 @@ pub fn allowed(response_url: &url::Url, api_origin: &url::Url) -> bool {
 }
 
 /// Posts `text` as an ephemeral answer to `response_url`.
-#[tracing::instrument(name = "Answering a command through its response_url", skip_all)]
 pub async fn respond(
     response_url: &str,
     api_origin: &url::Url,
     text: &str,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    respond_with(response_url, api_origin, text, None, timeout).await
+}
+
+/// Posts `text`, and `blocks` if any, as an ephemeral answer to `response_url`.
+#[tracing::instrument(name = "Answering a command through its response_url", skip_all)]
+pub async fn respond_with(
+    response_url: &str,
+    api_origin: &url::Url,
+    text: &str,
+    blocks: Option<&serde_json::Value>,
     timeout: Duration,
 ) -> anyhow::Result<()> {
     let url = url::Url::parse(response_url).context("The response_url is not a URL")?;
@@ -36,7 +47,11 @@ pub async fn respond(
     let https = crate::slack::api::https_connector()?;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build::<_, Full<Bytes>>(https);
-    let body = json!({ "response_type": "ephemeral", "text": text }).to_string();
+    let mut body = json!({ "response_type": "ephemeral", "text": text });
+    if let Some(blocks) = blocks {
+        body["blocks"] = blocks.clone();
+    }
+    let body = body.to_string();
     let request = hyper::Request::post(url.as_str())
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(body)))

@@ -338,9 +338,49 @@ fn action_line(a: &crate::domain::postmortem::ActionRow, today: chrono::NaiveDat
 /// The `action_id` prefix of the buttons that close an action item from a reminder.
 pub const CLOSE_ACTION_ACTION: &str = "close_action";
 
+/// The most blocks Slack takes in one message.
+const MAX_BLOCKS: usize = 50;
+
 /// How many items of a reminder get buttons of their own: two blocks each, within Slack's 50
 /// blocks a message.
 const ITEMS_WITH_BUTTONS: usize = 20;
+
+/// A section of mrkdwn, cut to Slack's limit.
+fn section(text: &str) -> Value {
+    json!({"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn::cut(text, SECTION_MAX)}})
+}
+
+/// An open item as listed, and its buttons to close it as done or won't fix.
+fn closable_item(
+    incident_id: i64,
+    a: &crate::domain::postmortem::ActionRow,
+    today: chrono::NaiveDate,
+) -> [Value; 2] {
+    use crate::domain::actions::ActionStatus;
+    let button = |status: ActionStatus, label: &str| {
+        let mut b = json!({"type": "button",
+            "action_id": format!("{CLOSE_ACTION_ACTION}:{}:{}", a.number, status.key()),
+            "value": format!("{incident_id}:{}:{}", a.number, status.key()),
+            "text": {"type": "plain_text", "text": label, "emoji": true}});
+        if status == ActionStatus::Done {
+            b["style"] = json!("primary");
+        }
+        b
+    };
+    [
+        section(&action_line(a, today)),
+        json!({"type": "actions", "block_id": format!("close_action_{incident_id}_{}", a.number),
+            "elements": [button(ActionStatus::Done, "✅ Done"), button(ActionStatus::WontFix, "Won't do")]}),
+    ]
+}
+
+/// The line under a list cut short: how many more, and where to see them.
+fn more_items(more: usize) -> Value {
+    json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!(
+        "…and {}: close them with `/incident action done <n>` in the incident channel.",
+        plural(more, "more item")
+    )}]})
+}
 
 /// A reminder as blocks: `intro`, then each open item with buttons that close it as done or
 /// won't fix, wherever the reminder is read (a direct message too, where no command works).
@@ -350,34 +390,66 @@ pub fn reminder_blocks(
     open: &[crate::domain::postmortem::ActionRow],
     today: chrono::NaiveDate,
 ) -> Value {
-    use crate::domain::actions::ActionStatus;
-    let section = |text: &str| json!({"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn::cut(text, SECTION_MAX)}});
     let mut blocks = vec![section(intro)];
     for a in open.iter().take(ITEMS_WITH_BUTTONS) {
-        let button = |status: ActionStatus, label: &str| {
-            let mut b = json!({"type": "button",
-                "action_id": format!("{CLOSE_ACTION_ACTION}:{}:{}", a.number, status.key()),
-                "value": format!("{incident_id}:{}:{}", a.number, status.key()),
-                "text": {"type": "plain_text", "text": label, "emoji": true}});
-            if status == ActionStatus::Done {
-                b["style"] = json!("primary");
-            }
-            b
-        };
-        blocks.push(section(&action_line(a, today)));
-        blocks.push(json!({"type": "actions", "block_id": format!("close_action_{}", a.number),
-            "elements": [button(ActionStatus::Done, "✅ Done"), button(ActionStatus::WontFix, "Won't do")]}));
+        blocks.extend(closable_item(incident_id, a, today));
     }
     if open.len() > ITEMS_WITH_BUTTONS {
-        let more = open.len() - ITEMS_WITH_BUTTONS;
-        blocks.push(
-            json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!(
-                "…and {}: close them with `/incident action done <n>` in the incident channel.",
-                plural(more, "more item")
-            )}]}),
-        );
+        blocks.push(more_items(open.len() - ITEMS_WITH_BUTTONS));
     }
     Value::Array(blocks)
+}
+
+/// `/incident actions mine`: a person's open action items from every incident, each incident
+/// named (and its channel, if any), each item with buttons to close it; as text and blocks.
+pub fn my_actions(
+    mine: &[(Incident, Vec<crate::domain::postmortem::ActionRow>)],
+    today: chrono::NaiveDate,
+) -> (String, Value) {
+    let count: usize = mine.iter().map(|(_, items)| items.len()).sum();
+    if count == 0 {
+        let none = "You own no open action items. :tada:".to_string();
+        return (none.clone(), json!([section(&none)]));
+    }
+    let intro = format!(
+        "*Your open action items*: {} from {}. Close each with its buttons when it is done.",
+        plural(count, "item"),
+        plural(mine.len(), "incident"),
+    );
+    let mut text = vec![intro.clone()];
+    let mut blocks = vec![section(&intro)];
+    let mut shown = 0;
+    for (incident, items) in mine {
+        let channel = incident
+            .channel
+            .as_ref()
+            .map(|c| format!(" in <#{}>", c.id))
+            .unwrap_or_default();
+        let heading = format!("*{}*{channel}", escape(&incident_label(incident)));
+        text.push(heading.clone());
+        for a in items {
+            text.push(action_line(a, today));
+        }
+        let mut headed = false;
+        for a in items {
+            // The heading comes with the incident's first item shown; one block stays free for
+            // the line that says how many more there are.
+            let needed = if headed { 2 } else { 3 };
+            if blocks.len() + needed >= MAX_BLOCKS {
+                break;
+            }
+            if !headed {
+                blocks.push(section(&heading));
+                headed = true;
+            }
+            blocks.extend(closable_item(incident.id, a, today));
+            shown += 1;
+        }
+    }
+    if count > shown {
+        blocks.push(more_items(count - shown));
+    }
+    (text.join("\n"), Value::Array(blocks))
 }
 
 /// A follow-up review in the incident channel: its first line, above the items.

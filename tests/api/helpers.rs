@@ -321,8 +321,9 @@ impl TestApp {
     }
 
     /// Declares an incident by the phrase as W111 and waits until its welcome is pinned;
-    /// returns the incident channel's ID.
+    /// returns the new incident channel's ID (not that of an incident declared before).
     pub async fn declared(&self, title: &str) -> String {
+        let before: Vec<String> = self.slack.channels().into_iter().map(|c| c.id).collect();
         let payload = message_event(
             &format!("Ev{}", rand::random::<u32>()),
             "C111",
@@ -331,20 +332,18 @@ impl TestApp {
             &format!("I hereby declare this an incident: {title}"),
         );
         assert_eq!(self.post_event(&payload).await.status(), 200);
-        self.eventually("the declaration is complete", |s| {
-            s.channels().iter().any(|c| {
-                !c.pins.is_empty()
-                    && c.topic.contains("Commander")
-                    && c.members.contains(&"W111".to_string())
-            })
+        self.eventually_some("the declaration is complete", |s| {
+            s.channels()
+                .into_iter()
+                .find(|c| {
+                    !before.contains(&c.id)
+                        && !c.pins.is_empty()
+                        && c.topic.contains("Commander")
+                        && c.members.contains(&"W111".to_string())
+                })
+                .map(|c| c.id)
         })
-        .await;
-        self.slack
-            .channels()
-            .into_iter()
-            .find(|c| !c.pins.is_empty())
-            .unwrap()
-            .id
+        .await
     }
 
     /// Timeline kinds of incident 1, in order.

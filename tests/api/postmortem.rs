@@ -490,6 +490,56 @@ async fn an_owner_is_reminded_directly_once_when_their_action_item_comes_due() {
 }
 
 #[tokio::test]
+async fn an_owner_lists_their_open_items_from_every_incident_anywhere_and_closes_one() {
+    let app = spawn_app().await;
+    let first = app.declared("first outage").await;
+    let second = app.declared("second outage").await;
+    for (channel, item) in [
+        (&first, "Add a canary for the pool <@W555|dana>"),
+        (&first, "Not dana's <@W666|erin>"),
+        (&second, "Page on queue depth <@W555|dana> due 2026-12-01"),
+        (&second, "Already done <@W555|dana>"),
+    ] {
+        app.command(channel, "W111", &format!("action {item}"))
+            .await;
+    }
+    app.command(&second, "W555", "action done 2").await;
+
+    // Typed outside any incident channel.
+    let reply = app.command("C111", "W555", "actions mine").await;
+    let text = reply["text"].as_str().unwrap();
+    assert!(
+        text.contains("2 items from 2 incidents")
+            && text.contains("Add a canary for the pool")
+            && text.contains("Page on queue depth")
+            && !text.contains("Not dana's")
+            && !text.contains("Already done"),
+        "{text}"
+    );
+    let blocks = &reply["blocks"];
+    assert!(
+        blocks.to_string().contains(&format!("<#{second}>")),
+        "{blocks}"
+    );
+
+    // Pressed where hereby is not (a channel it was never invited to): told directly.
+    let press = close_press(blocks, 1, "done", "W555", "C999");
+    assert_eq!(app.interaction(&press).await.status(), 200);
+    app.eventually("the presser hears it directly", |s| {
+        s.messages_in("W555")
+            .iter()
+            .any(|m| m.text.starts_with("Action item #1 is done."))
+    })
+    .await;
+    let reply = app.command("C111", "W555", "actions mine").await;
+    let text = reply["text"].as_str().unwrap();
+    assert!(text.contains("1 item from 1 incident"), "{text}");
+
+    let other = app.command("C111", "W777", "actions mine").await;
+    assert_eq!(other["text"], "You own no open action items. :tada:");
+}
+
+#[tokio::test]
 async fn action_items_can_be_listed_and_added_after_resolution() {
     let app = spawn_app().await;
     let c = app.declared("late actions").await;

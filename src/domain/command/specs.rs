@@ -85,8 +85,8 @@ pub const SPECS: &[Spec] = &[
     Spec {
         name: "actions",
         aliases: &["todos"],
-        usage: "",
-        summary: "list the action items and their status",
+        usage: "[mine]",
+        summary: "list the action items and their status; `mine`: your open ones from every incident, with buttons to close them (works anywhere)",
     },
     Spec {
         name: "postmortem",

@@ -168,6 +168,35 @@ pub async fn take_due_reminder(
     Ok(taken.map(|t| (TeamId::new(t.team_id), t.incident_id, t.item.into())))
 }
 
+/// A person's open action items in one workspace, from every incident: (incident row ID,
+/// item), oldest incident first, each incident's items in order.
+pub async fn open_actions_owned_by(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    owner: &UserId,
+) -> anyhow::Result<Vec<(i64, ActionRow)>> {
+    #[derive(sqlx::FromRow)]
+    struct Owned {
+        incident_id: i64,
+        #[sqlx(flatten)]
+        item: ActionItem,
+    }
+    let rows: Vec<Owned> = sqlx::query_as(
+        "SELECT incident_id, number, text, owner, due, status FROM action_items
+         WHERE team_id = $1 AND owner = $2 AND status = 'open'
+         ORDER BY incident_id, number",
+    )
+    .bind(team.to_string())
+    .bind(owner.to_string())
+    .fetch_all(conn)
+    .await
+    .context("Failed to list someone's open action items")?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.incident_id, r.item.into()))
+        .collect())
+}
+
 /// An incident's action items, in order.
 pub async fn actions(
     conn: &mut AnyConnection,
