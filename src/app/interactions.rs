@@ -63,7 +63,9 @@ pub async fn handle(
             status,
         } => {
             let mut tx = app.store.begin_write().await?;
-            let incident = incidents::get(&mut tx, &team, incident).await?;
+            let Some(incident) = incidents::find(&mut tx, &team, incident).await? else {
+                return Ok(Answer::Ack);
+            };
             let reply =
                 super::actions::close_action(&mut tx, &incident, number, status, &user, now)
                     .await?;

@@ -87,14 +87,27 @@ pub async fn insert(
 
 /// One incident of a workspace.
 pub async fn get(conn: &mut AnyConnection, team: &TeamId, id: i64) -> anyhow::Result<Incident> {
+    find(conn, team, id)
+        .await?
+        .with_context(|| format!("There is no incident {id} in workspace {team}"))
+}
+
+/// One incident of a workspace, if the workspace has it (a button pressed in another
+/// organisation's view of a shared channel names this one's row).
+pub async fn find(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    id: i64,
+) -> anyhow::Result<Option<Incident>> {
     let sql = format!("SELECT {COLUMNS} FROM incidents WHERE team_id = $1 AND id = $2");
     sqlx::query_as::<_, IncidentRow>(sqlx::AssertSqlSafe(sql))
         .bind(team.to_string())
         .bind(id)
-        .fetch_one(conn)
+        .fetch_optional(conn)
         .await
         .with_context(|| format!("Failed to load incident {id}"))?
-        .try_into()
+        .map(Incident::try_from)
+        .transpose()
 }
 
 /// The incident whose channel this is, if any.
