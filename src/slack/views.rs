@@ -449,7 +449,8 @@ pub fn my_actions(
     if count > shown {
         blocks.push(more_items(count - shown));
     }
-    (text.join("\n"), Value::Array(blocks))
+    // The text is the notification and the fallback; the blocks carry the list.
+    (mrkdwn::cut(&text.join("\n"), SECTION_MAX), Value::Array(blocks))
 }
 
 /// A follow-up review in the incident channel: its first line, above the items.
