@@ -450,7 +450,10 @@ pub fn my_actions(
         blocks.push(more_items(count - shown));
     }
     // The text is the notification and the fallback; the blocks carry the list.
-    (mrkdwn::cut(&text.join("\n"), SECTION_MAX), Value::Array(blocks))
+    (
+        mrkdwn::cut(&text.join("\n"), SECTION_MAX),
+        Value::Array(blocks),
+    )
 }
 
 /// A follow-up review in the incident channel: its first line, above the items.

@@ -176,7 +176,7 @@ pub async fn use_link(
 /// browser's `Sec-Fetch-Site`, or else its `Origin`, must say this site. The origin is this
 /// site's when it is the public address's (`HEREBY_PUBLIC_URL`, behind a proxy) or the `Host`
 /// asked for. A request with neither header (not from a browser) passes.
-fn from_this_site(web: &Web, headers: &HeaderMap) -> Result<(), PageError> {
+pub(super) fn from_this_site(web: &Web, headers: &HeaderMap) -> Result<(), PageError> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let ours = match (text("sec-fetch-site"), text("origin")) {
         (Some(site), _) => matches!(site, "same-origin" | "same-site" | "none"),

@@ -8,6 +8,7 @@
 //! - [`oidc`]: Sign in with Slack: code exchange, nonce check, who signed in.
 //! - [`auth`]: the sign-in, callback, login-link and sign-out pages.
 //! - [`pages`]: the incidents list, the incident page, draft versions and their Markdown.
+//! - [`actions`]: closing an action item from the incident page.
 //! - [`insights`] and [`charts`]: figures over twelve months, drawn as SVG (pure charts).
 //! - [`calendar`]: the per-workspace iCalendar feed of post-mortem follow-ups.
 //! - [`queries`]: what the pages read, always within the viewer's workspace.
@@ -17,6 +18,7 @@
 //! Every page is rendered on the server from templates embedded in the binary; no page runs
 //! script, and the Content-Security-Policy forbids it.
 
+pub mod actions;
 pub mod auth;
 pub mod calendar;
 pub mod charts;
@@ -66,6 +68,7 @@ pub fn router(app: App, config: WebConfig, slack: SlackSignIn) -> Router {
     Router::new()
         .route("/", get(pages::list))
         .route("/incidents/{number}", get(pages::incident))
+        .route("/incidents/{number}/actions/{item}", post(actions::close))
         .route(
             "/incidents/{number}/postmortem.md",
             get(pages::postmortem_markdown),

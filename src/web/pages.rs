@@ -161,7 +161,7 @@ async fn visible_page(
 
 /// The incident numbered `number` in the viewer's workspace, if they may see it: a private
 /// incident only by its channel's members, as Slack says now.
-async fn find(web: &Web, viewer: &Viewer, number: &str) -> Result<Incident, PageError> {
+pub(super) async fn find(web: &Web, viewer: &Viewer, number: &str) -> Result<Incident, PageError> {
     let number: i64 = number.parse().map_err(|_| PageError::NotFound)?;
     let mut conn = web.app.store.conn().await?;
     let incident = queries::by_number(&mut conn, &viewer.team, number)

@@ -180,6 +180,33 @@ async fn a_member_signs_in_with_slack_reads_an_incident_and_signs_out_in_chromiu
             "{md}"
         );
 
+        // The owner closes the action item from the page.
+        c.find(Locator::Css(
+            "form.close-action button[value='done'][aria-label='Mark action item 1 done']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+        for _ in 0..100 {
+            let forms = c.find_all(Locator::Css("form.close-action")).await.unwrap();
+            if forms.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let actions = wait_for(&c, "table.actions").await.text().await.unwrap();
+        assert!(
+            actions.contains("Alert on pool saturation") && actions.contains("done"),
+            "{actions}"
+        );
+        assert_eq!(
+            c.current_url().await.unwrap().fragment(),
+            Some("actions"),
+            "back at the action items"
+        );
+
         c.find(Locator::LinkText("Version 1"))
             .await
             .unwrap()

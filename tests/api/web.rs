@@ -452,6 +452,59 @@ async fn the_list_and_the_channel_log_page_through_long_histories() {
 }
 
 #[tokio::test]
+async fn a_member_closes_an_action_item_from_the_incident_page_and_another_site_cannot() {
+    let app = spawn_app().await;
+    let c = resolved_incident(&app, "Pool exhausted").await;
+    let cookie = signed_in(&app, "W222", TEAM).await;
+    let close = |headers: Vec<(&'static str, String)>, status: &'static str| {
+        let mut r = browserless()
+            .post(format!("{}/incidents/1/actions/1", app.addr))
+            .header("cookie", &cookie)
+            .form(&[("status", status)]);
+        for (name, value) in headers {
+            r = r.header(name, value);
+        }
+        r.send()
+    };
+
+    let forged = close(vec![("sec-fetch-site", "cross-site".into())], "done")
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let page = get_as(&app, &cookie, "/incidents/1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"class="close-action""#), "still open");
+
+    let r = close(vec![("sec-fetch-site", "same-origin".into())], "wontfix")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/incidents/1#actions");
+    let page = get_as(&app, &cookie, "/incidents/1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains(r#"class="close-action""#), "{page}");
+    assert!(
+        page.contains("won&#x27;t fix") || page.contains("won't fix"),
+        "{page}"
+    );
+    app.eventually("the channel hears who closed it", |s| {
+        s.messages_in(&c).iter().any(|m| {
+            m.text
+                .contains("<@W222> closed action item #1 as won't fix")
+        })
+    })
+    .await;
+    let unknown = close(vec![], "finished").await.unwrap();
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
 async fn the_pinned_summary_links_to_the_incident_page() {
     let app = spawn_app_with(Options {
         env: vec![("HEREBY_PUBLIC_URL", "https://hereby.example.com".into())],
