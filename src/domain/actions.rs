@@ -93,9 +93,7 @@ pub fn parse_new(raw: &str) -> Result<NewAction, String> {
 
 /// The person a `<@U123>` or `<@U123|name>` token mentions.
 fn mentioned(token: &str) -> Option<UserId> {
-    let inner = token.strip_prefix("<@")?.strip_suffix('>')?;
-    let id = inner.split('|').next().unwrap_or(inner);
-    (!id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric())).then(|| UserId::new(id))
+    super::mrkdwn::mention(token).map(UserId::new)
 }
 
 /// Phrases that mark an action item as too vague to be done, with what to say instead.

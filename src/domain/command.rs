@@ -173,19 +173,10 @@ pub fn parse_assignee(raw: &str) -> Result<Assignee, ParseError> {
     if raw.eq_ignore_ascii_case("me") || raw.eq_ignore_ascii_case("myself") {
         return Ok(Assignee::Me);
     }
-    let inner = raw.strip_prefix("<@").and_then(|r| r.strip_suffix('>'));
-    let id = inner
-        .map(|i| i.split('|').next().unwrap_or(i))
-        .unwrap_or(raw);
-    let looks_like_id = id.len() >= 3
-        && (id.starts_with('U') || id.starts_with('W'))
-        && id
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-    if looks_like_id {
-        Ok(Assignee::User(UserId::new(id)))
-    } else {
-        Err(ParseError::NotAPerson(raw.to_string()))
+    // A mention, or a bare user ID (copied from a profile).
+    match super::mrkdwn::mention(raw).or(super::mrkdwn::is_user_id(raw).then_some(raw)) {
+        Some(id) => Ok(Assignee::User(UserId::new(id))),
+        None => Err(ParseError::NotAPerson(raw.to_string())),
     }
 }
 

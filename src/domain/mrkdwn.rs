@@ -12,18 +12,36 @@ pub fn unescape_mrkdwn(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// Whether `id` has the shape of a Slack user ID (`U…` or `W…`, capitals and digits).
+pub fn is_user_id(id: &str) -> bool {
+    id.len() >= 2
+        && (id.starts_with('U') || id.starts_with('W'))
+        && id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// The user a token is a mention of (`<@U1>`, `<@U1|ann>`), if it is one.
+pub fn mention(token: &str) -> Option<&str> {
+    let inner = token.strip_prefix("<@")?.strip_suffix('>')?;
+    let id = inner.split('|').next().unwrap_or(inner);
+    is_user_id(id).then_some(id)
+}
+
 /// The users a text mentions (`<@U1>`, `<@U1|ann>`), each once, in order.
 pub fn mentioned_users(text: &str) -> Vec<&str> {
     let mut users: Vec<&str> = Vec::new();
     let mut rest = text;
     while let Some(open) = rest.find("<@") {
-        let after = &rest[open + 2..];
-        let Some(close) = after.find('>') else { break };
-        let user = after[..close].split('|').next().unwrap_or("");
-        if !user.is_empty() && !users.contains(&user) {
-            users.push(user);
+        let Some(close) = rest[open..].find('>') else {
+            break;
+        };
+        if let Some(user) = mention(&rest[open..open + close + 1]) {
+            if !users.contains(&user) {
+                users.push(user);
+            }
         }
-        rest = &after[close + 1..];
+        rest = &rest[open + close + 1..];
     }
     users
 }
