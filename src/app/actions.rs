@@ -10,7 +10,7 @@ use crate::domain::mrkdwn::typed;
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::UserId;
 use crate::store::incidents::{self, Incident};
-use crate::store::postmortems::{self, Closing};
+use crate::store::postmortems::{self, Changing, Closing};
 
 /// `/incident action <text> [@owner] [due …]`.
 pub async fn add_action(
@@ -104,5 +104,72 @@ pub async fn close_action(
     Ok(match open {
         0 => format!("Action item #{number} is {}. Every action item is closed: no more follow-up reminders.", status.as_str()),
         n => format!("Action item #{number} is {}. {n} still open.", status.as_str()),
+    })
+}
+
+/// `/incident action owner <n> <@user>` or `/incident action due <n> <date>`: an open item
+/// given to someone else or moved to another date, said in the channel and kept in the
+/// timeline.
+pub async fn change_action(
+    conn: &mut AnyConnection,
+    incident: &Incident,
+    number: i64,
+    owner: Option<&UserId>,
+    due: Option<chrono::NaiveDate>,
+    by: &UserId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
+    let today = now.date_naive();
+    let a = match postmortems::change_action(
+        conn,
+        &incident.team,
+        incident.id,
+        number,
+        owner,
+        due,
+        today,
+    )
+    .await?
+    {
+        Changing::Changed(a) => a,
+        Changing::Closed(a) => {
+            return Ok(format!(
+                "Action item #{number} is already {}; only an open item changes.",
+                a.status.as_str()
+            ))
+        }
+        Changing::Missing => {
+            return Ok(format!(
+                "There is no action item #{number}; `/incident actions` lists them."
+            ))
+        }
+    };
+    let entry = TimelineEntry::ActionChanged {
+        number,
+        owner: owner.cloned(),
+        due,
+        text: Some(a.text.clone()),
+    };
+    incidents::add_timeline(conn, &incident.team, incident.id, &entry, Some(by), now).await?;
+    let change = match (owner, due) {
+        (Some(owner), _) => format!("gave action item #{number} to <@{owner}>"),
+        (None, Some(due)) => format!("moved action item #{number} to {due}"),
+        (None, None) => format!("changed action item #{number}"),
+    };
+    let notice = format!(":pencil2: <@{by}> {change}: {}", typed(&a.text));
+    queue_for_change(conn, incident, &[Effect::Notice { text: notice }], now).await?;
+    let past = due
+        .filter(|d| *d < today)
+        .map(|_| " That date has passed: is it the one you meant?")
+        .unwrap_or_default();
+    Ok(match (owner, due) {
+        (Some(owner), _) => match a.due.filter(|d| *d >= today) {
+            Some(due) => {
+                format!("Action item #{number} is now <@{owner}>'s; they are reminded on {due}.")
+            }
+            None => format!("Action item #{number} is now <@{owner}>'s."),
+        },
+        (None, Some(due)) => format!("Action item #{number} is now due {due}.{past}"),
+        (None, None) => format!("Action item #{number} is unchanged."),
     })
 }

@@ -7,7 +7,7 @@ use super::declare::{declare, Declared};
 use super::notes::NoteKind;
 use super::App;
 use super::{actions, changes, fixes, notes, review};
-use crate::domain::command::{self, Assignee, Command};
+use crate::domain::command::{self, ActionChange, Assignee, Command};
 use crate::domain::incident::{DeclareIncident, Origin, Status};
 use crate::domain::transitions::{decide, Change};
 use crate::domain::{ChannelId, TeamId, UserId};
@@ -157,6 +157,24 @@ async fn in_incident(
                 &inv.user,
                 now,
                 app.settings.followup_interval,
+            )
+            .await?;
+            return finish(app, tx, reply).await;
+        }
+        Command::ChangeAction { number, change } => {
+            let (owner, due) = match change {
+                ActionChange::Owner(Assignee::Me) => (Some(inv.user.clone()), None),
+                ActionChange::Owner(Assignee::User(u)) => (Some(u), None),
+                ActionChange::Due(d) => (None, Some(d)),
+            };
+            let reply = actions::change_action(
+                &mut tx,
+                &incident,
+                number,
+                owner.as_ref(),
+                due,
+                &inv.user,
+                now,
             )
             .await?;
             return finish(app, tx, reply).await;

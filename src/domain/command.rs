@@ -19,6 +19,13 @@ pub enum Assignee {
     User(UserId),
 }
 
+/// What changes about an open action item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionChange {
+    Owner(Assignee),
+    Due(chrono::NaiveDate),
+}
+
 /// A parsed `/incident` command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -50,6 +57,9 @@ pub enum Command {
     Action(NewAction),
     /// `action done <n>` or `action wontfix <n>`.
     CloseAction { number: i64, status: ActionStatus },
+    /// `action owner <n> <@user|me>` or `action due <n> <YYYY-MM-DD>`: an open item given to
+    /// someone else, or moved to another date.
+    ChangeAction { number: i64, change: ActionChange },
     /// `actions`.
     Actions,
     /// `actions mine`: the typer's open action items from every incident, from anywhere.
@@ -267,6 +277,32 @@ pub fn parse(text: &str, custom_roles: &[String]) -> Result<Command, ParseError>
         }
         "action" => {
             let first = args.first().map(|a| a.to_ascii_lowercase());
+            let numbered = args
+                .get(1)
+                .and_then(|n| n.trim_start_matches('#').parse::<i64>().ok());
+            // "Owner onboarding doc" and "Due diligence on vendors" are items to add; a number
+            // after the word makes it a change to an item.
+            if let (Some(word @ ("owner" | "due")), Some(number)) = (first.as_deref(), numbered) {
+                let usage = "`/incident action owner <n> <@user|me>` or `/incident action due <n> YYYY-MM-DD`";
+                let [_, _, value] = args.as_slice() else {
+                    return Err(ParseError::Other(format!(
+                        "Change one thing at a time: {usage}."
+                    )));
+                };
+                let change = if word == "owner" {
+                    ActionChange::Owner(parse_assignee(value)?)
+                } else {
+                    ActionChange::Due(
+                        chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+                            ParseError::Other(format!(
+                                "`{}` is not a date: write the due date as YYYY-MM-DD, for example `/incident action due {number} 2026-12-15`.",
+                                super::mrkdwn::safe(value)
+                            ))
+                        })?,
+                    )
+                };
+                return Ok(Command::ChangeAction { number, change });
+            }
             let close = match first.as_deref() {
                 Some("done") | Some("close") | Some("closed") => Some(ActionStatus::Done),
                 Some("wontfix") | Some("won't-fix") | Some("wont-fix") | Some("drop") => {
@@ -596,6 +632,28 @@ mod tests {
             .contains("YYYY-MM-DD"));
         assert_eq!(p("actions").unwrap(), Command::Actions);
         assert_eq!(p("actions Mine").unwrap(), Command::MyActions);
+        assert_eq!(
+            p("action owner #3 <@U9|bob>").unwrap(),
+            Command::ChangeAction {
+                number: 3,
+                change: ActionChange::Owner(Assignee::User(UserId::new("U9")))
+            }
+        );
+        assert_eq!(
+            p("action due 3 2026-12-10").unwrap(),
+            Command::ChangeAction {
+                number: 3,
+                change: ActionChange::Due(chrono::NaiveDate::from_ymd_opt(2026, 12, 10).unwrap())
+            }
+        );
+        assert!(p("action due 3 friday")
+            .unwrap_err()
+            .reply()
+            .contains("YYYY-MM-DD"));
+        assert!(matches!(
+            p("action Owner onboarding doc for new hires").unwrap(),
+            Command::Action(_)
+        ));
         assert!(!Command::MyActions.needs_incident());
         assert!(p("actions everything")
             .unwrap_err()

@@ -129,6 +129,16 @@ pub enum TimelineEntry {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         text: Option<String>,
     },
+    /// An open action item given to someone else (`owner`) or moved to another date (`due`).
+    ActionChanged {
+        number: i64,
+        #[serde(with = "text::opt", default, skip_serializing_if = "Option::is_none")]
+        owner: Option<UserId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due: Option<NaiveDate>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
     /// The post-mortem's own status changed.
     PostmortemStatus {
         #[serde(with = "text")]
@@ -387,6 +397,11 @@ mod tests {
                 json!({"number": 2, "text": "alert on pool", "owner": "UBOB", "due": "2026-12-01"}),
             ),
             ("action_closed", json!({"number": 2, "status": "wontfix"})),
+            (
+                "action_changed",
+                json!({"number": 2, "owner": "UDAN", "text": "alert on pool"}),
+            ),
+            ("action_changed", json!({"number": 2, "due": "2026-12-10"})),
             ("postmortem_status", json!({"to": "in-review"})),
             ("postmortem_owner", json!({"user": "UCAROL"})),
         ]

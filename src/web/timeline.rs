@@ -116,6 +116,7 @@ pub fn layout(record: &Record, end: DateTime<Utc>) -> (Vec<Band>, Vec<Marker>) {
             | TimelineEntry::Docs { .. }
             | TimelineEntry::ActionAdded { .. }
             | TimelineEntry::ActionClosed { .. }
+            | TimelineEntry::ActionChanged { .. }
             | TimelineEntry::PostmortemStatus { .. }
             | TimelineEntry::PostmortemOwner { .. }
             | TimelineEntry::Unknown { .. } => (None, None),

@@ -540,6 +540,86 @@ async fn an_owner_lists_their_open_items_from_every_incident_anywhere_and_closes
 }
 
 #[tokio::test]
+async fn an_open_item_is_given_to_someone_else_and_moved_and_its_new_owner_is_reminded_then() {
+    use hereby::jobs::{followups::FollowUpWorker, Outcome};
+    let app = spawn_app().await;
+    let c = app.declared("changing hands").await;
+    let first = (chrono::Utc::now() + chrono::Duration::days(3)).date_naive();
+    let later = first + chrono::Duration::days(7);
+    app.command(
+        &c,
+        "W111",
+        &format!("action Rotate the signing key <@W555|dana> due {first}"),
+    )
+    .await;
+
+    let reply = app.command(&c, "W111", "action owner 1 <@W666|erin>").await;
+    assert_eq!(
+        reply["text"],
+        format!("Action item #1 is now <@W666>'s; they are reminded on {first}.")
+    );
+    let reply = app
+        .command(&c, "W111", &format!("action due #1 {later}"))
+        .await;
+    assert_eq!(reply["text"], format!("Action item #1 is now due {later}."));
+    app.eventually("the channel hears both changes", |s| {
+        let said: Vec<String> = s.messages_in(&c).into_iter().map(|m| m.text).collect();
+        said.iter()
+            .any(|t| t.contains("<@W111> gave action item #1 to <@W666>: Rotate the signing key"))
+            && said
+                .iter()
+                .any(|t| t.contains(&format!("<@W111> moved action item #1 to {later}")))
+    })
+    .await;
+    let mine = app.command("C111", "W666", "actions mine").await;
+    assert!(mine["text"]
+        .as_str()
+        .unwrap()
+        .contains("Rotate the signing key"));
+
+    // The reminder comes on the new date, to the new owner.
+    let worker = FollowUpWorker::new(app.app.clone());
+    let noon = |day: chrono::NaiveDate| day.and_hms_opt(12, 0, 0).unwrap().and_utc();
+    assert_eq!(
+        worker.run_once_at(noon(first)).await.unwrap(),
+        Outcome::Idle
+    );
+    assert_eq!(
+        worker.run_once_at(noon(later)).await.unwrap(),
+        Outcome::Worked
+    );
+    app.eventually("the new owner is reminded", |s| {
+        s.messages_in("W666").iter().any(|m| {
+            m.text
+                .contains(&format!("Your action item #1 is due today ({later})"))
+        })
+    })
+    .await;
+    assert!(
+        app.slack.messages_in("W555").is_empty(),
+        "not the old owner"
+    );
+
+    app.command(&c, "W666", "action done 1").await;
+    let reply = app.command(&c, "W111", "action owner 1 me").await;
+    assert_eq!(
+        reply["text"],
+        "Action item #1 is already done; only an open item changes."
+    );
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
+        .await;
+    let md = app.slack.shared_files().remove(0).content;
+    assert!(
+        md.contains("Action item #1 (Rotate the signing key) given to")
+            && md.contains(&format!(
+                "Action item #1 (Rotate the signing key) now due {later}"
+            )),
+        "{md}"
+    );
+}
+
+#[tokio::test]
 async fn action_items_can_be_listed_and_added_after_resolution() {
     let app = spawn_app().await;
     let c = app.declared("late actions").await;

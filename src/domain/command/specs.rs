@@ -79,8 +79,8 @@ pub const SPECS: &[Spec] = &[
     Spec {
         name: "action",
         aliases: &["todo", "followup"],
-        usage: "<text> [@owner] [due YYYY-MM-DD] | done <n> | wontfix <n>",
-        summary: "add a post-mortem action item, or close one (also after resolution)",
+        usage: "<text> [@owner] [due YYYY-MM-DD] | done <n> | wontfix <n> | owner <n> <@user|me> | due <n> YYYY-MM-DD",
+        summary: "add a post-mortem action item, close one, or give it to someone else or another date (also after resolution)",
     },
     Spec {
         name: "actions",

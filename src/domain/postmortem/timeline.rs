@@ -279,6 +279,26 @@ fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
                     .unwrap_or_default()
             ),
         ),
+        TimelineEntry::ActionChanged {
+            number,
+            owner,
+            due,
+            text,
+        } => {
+            let what = text
+                .as_deref()
+                .map(|t| format!(" ({})", f.md(t)))
+                .unwrap_or_default();
+            let change = match (owner, due) {
+                (Some(owner), _) => format!("given to {}", f.who(owner)),
+                (None, Some(due)) => format!("now due {due}"),
+                (None, None) => "changed".into(),
+            };
+            (
+                "action",
+                format!("Action item #{number}{what} {change} by {who}"),
+            )
+        }
         TimelineEntry::PostmortemStatus { to } => (
             "postmortem",
             format!("{who} set the post-mortem's status to {}", to.label()),

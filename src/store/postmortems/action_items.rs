@@ -168,6 +168,62 @@ pub async fn take_due_reminder(
     Ok(taken.map(|t| (TeamId::new(t.team_id), t.incident_id, t.item.into())))
 }
 
+/// What changing an open action item found.
+#[derive(Debug, Clone)]
+pub enum Changing {
+    /// It was open, and is changed.
+    Changed(ActionRow),
+    /// It is closed: left as it was.
+    Closed(ActionRow),
+    /// There is no such item.
+    Missing,
+}
+
+/// Gives an open action item to `owner`, or moves it to `due` (its owner is reminded on that
+/// date, unless it is before `today`).
+pub async fn change_action(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    number: i64,
+    owner: Option<&UserId>,
+    due: Option<NaiveDate>,
+    today: NaiveDate,
+) -> anyhow::Result<Changing> {
+    let changed = sqlx::query(
+        "UPDATE action_items SET
+            owner = COALESCE($1, owner),
+            due = COALESCE($2, due),
+            due_reminded = CASE WHEN $2 IS NULL THEN due_reminded WHEN $2 < $3 THEN $2 ELSE NULL END
+         WHERE team_id = $4 AND incident_id = $5 AND number = $6 AND status = 'open'",
+    )
+    .bind(owner.map(|u| u.to_string()))
+    .bind(due.map(|d| d.to_string()))
+    .bind(today.to_string())
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(number)
+    .execute(&mut *conn)
+    .await
+    .context("Failed to change an action item")?
+    .rows_affected()
+        > 0;
+    let row = sqlx::query_as::<_, ActionItem>(
+        "SELECT * FROM action_items WHERE team_id = $1 AND incident_id = $2 AND number = $3",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(number)
+    .fetch_optional(conn)
+    .await
+    .context("Failed to load an action item")?;
+    Ok(match (row.map(ActionRow::from), changed) {
+        (Some(a), true) => Changing::Changed(a),
+        (Some(a), false) => Changing::Closed(a),
+        (None, _) => Changing::Missing,
+    })
+}
+
 /// A person's open action items in one workspace, from every incident: (incident row ID,
 /// item), oldest incident first, each incident's items in order.
 pub async fn open_actions_owned_by(
