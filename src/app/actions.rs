@@ -10,7 +10,7 @@ use crate::domain::mrkdwn::typed;
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::UserId;
 use crate::store::incidents::{self, Incident};
-use crate::store::postmortems::{self, Changing, Closing};
+use crate::store::postmortems::{self, ItemUpdate};
 
 /// `/incident action <text> [@owner] [due …]`.
 pub async fn add_action(
@@ -56,6 +56,11 @@ pub async fn add_action(
     Ok(format!("Added action item #{}.{advice}", a.number))
 }
 
+/// The answer when the number names no item.
+fn no_such_item(number: i64) -> String {
+    format!("There is no action item #{number}; `/incident actions` lists them.")
+}
+
 /// `/incident action done|wontfix <n>`, or a button on a follow-up reminder.
 pub async fn close_action(
     conn: &mut AnyConnection,
@@ -68,18 +73,14 @@ pub async fn close_action(
     let a = match postmortems::close_action(conn, &incident.team, incident.id, number, status, now)
         .await?
     {
-        Closing::Closed(a) => a,
-        Closing::Already(a) => {
+        ItemUpdate::Updated(a) => a,
+        ItemUpdate::AlreadyClosed(a) => {
             return Ok(format!(
                 "Action item #{number} is already {}.",
                 a.status.as_str()
             ))
         }
-        Closing::Missing => {
-            return Ok(format!(
-                "There is no action item #{number}; `/incident actions` lists them."
-            ))
-        }
+        ItemUpdate::Missing => return Ok(no_such_item(number)),
     };
     let entry = TimelineEntry::ActionClosed {
         number,
@@ -131,18 +132,14 @@ pub async fn change_action(
     )
     .await?
     {
-        Changing::Changed(a) => a,
-        Changing::Closed(a) => {
+        ItemUpdate::Updated(a) => a,
+        ItemUpdate::AlreadyClosed(a) => {
             return Ok(format!(
                 "Action item #{number} is already {}; only an open item changes.",
                 a.status.as_str()
             ))
         }
-        Changing::Missing => {
-            return Ok(format!(
-                "There is no action item #{number}; `/incident actions` lists them."
-            ))
-        }
+        ItemUpdate::Missing => return Ok(no_such_item(number)),
     };
     let entry = TimelineEntry::ActionChanged {
         number,

@@ -33,7 +33,7 @@ mod followups;
 
 pub use action_items::{
     actions, add_action, change_action, close_action, next_due_reminder, open_actions_owned_by,
-    take_due_reminder, Changing, Closing,
+    take_due_reminder, ItemUpdate,
 };
 pub use drafts::{draft_by_source, save_draft, set_draft_file, StoredDraft};
 pub use followups::{claim_followup, end_followups, reschedule_followup, schedule_followup};

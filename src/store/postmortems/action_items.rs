@@ -76,15 +76,39 @@ pub async fn add_action(
     })
 }
 
-/// What closing an action item found.
+/// What closing or changing an action item found: only an open item is closed or changed.
 #[derive(Debug, Clone)]
-pub enum Closing {
-    /// It was open and is now closed.
-    Closed(ActionRow),
+pub enum ItemUpdate {
+    /// It was open, and is now closed or changed.
+    Updated(ActionRow),
     /// It was closed already (by someone else's press, or an earlier command): left as it was.
-    Already(ActionRow),
+    AlreadyClosed(ActionRow),
     /// There is no such item.
     Missing,
+}
+
+/// The item after an `UPDATE … AND status = 'open'` that changed it (`updated`) or not.
+async fn item_update(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    number: i64,
+    updated: bool,
+) -> anyhow::Result<ItemUpdate> {
+    let row = sqlx::query_as::<_, ActionItem>(
+        "SELECT * FROM action_items WHERE team_id = $1 AND incident_id = $2 AND number = $3",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(number)
+    .fetch_optional(conn)
+    .await
+    .context("Failed to load an action item")?;
+    Ok(match (row.map(ActionRow::from), updated) {
+        (Some(a), true) => ItemUpdate::Updated(a),
+        (Some(a), false) => ItemUpdate::AlreadyClosed(a),
+        (None, _) => ItemUpdate::Missing,
+    })
 }
 
 /// Closes an open action item as done or won't-fix; an item closed already stays as it was.
@@ -95,7 +119,7 @@ pub async fn close_action(
     number: i64,
     status: ActionStatus,
     now: DateTime<Utc>,
-) -> anyhow::Result<Closing> {
+) -> anyhow::Result<ItemUpdate> {
     let closed = sqlx::query("UPDATE action_items SET status = $1, closed_at = $2 WHERE team_id = $3 AND incident_id = $4 AND number = $5 AND status = $6")
         .bind(status.key())
         .bind(to_millis(now))
@@ -108,20 +132,7 @@ pub async fn close_action(
         .context("Failed to close an action item")?
         .rows_affected()
         > 0;
-    let row = sqlx::query_as::<_, ActionItem>(
-        "SELECT * FROM action_items WHERE team_id = $1 AND incident_id = $2 AND number = $3",
-    )
-    .bind(team.to_string())
-    .bind(incident)
-    .bind(number)
-    .fetch_optional(conn)
-    .await
-    .context("Failed to load an action item")?;
-    Ok(match (row.map(ActionRow::from), closed) {
-        (Some(a), true) => Closing::Closed(a),
-        (Some(a), false) => Closing::Already(a),
-        (None, _) => Closing::Missing,
-    })
+    item_update(conn, team, incident, number, closed).await
 }
 
 /// The open action item whose due date came first by `today` and whose owner has not been
@@ -168,17 +179,6 @@ pub async fn take_due_reminder(
     Ok(taken.map(|t| (TeamId::new(t.team_id), t.incident_id, t.item.into())))
 }
 
-/// What changing an open action item found.
-#[derive(Debug, Clone)]
-pub enum Changing {
-    /// It was open, and is changed.
-    Changed(ActionRow),
-    /// It is closed: left as it was.
-    Closed(ActionRow),
-    /// There is no such item.
-    Missing,
-}
-
 /// Gives an open action item to `owner`, or moves it to `due` (its owner is reminded on that
 /// date, unless it is before `today`).
 pub async fn change_action(
@@ -189,7 +189,7 @@ pub async fn change_action(
     owner: Option<&UserId>,
     due: Option<NaiveDate>,
     today: NaiveDate,
-) -> anyhow::Result<Changing> {
+) -> anyhow::Result<ItemUpdate> {
     let changed = sqlx::query(
         "UPDATE action_items SET
             owner = COALESCE($1, owner),
@@ -208,20 +208,7 @@ pub async fn change_action(
     .context("Failed to change an action item")?
     .rows_affected()
         > 0;
-    let row = sqlx::query_as::<_, ActionItem>(
-        "SELECT * FROM action_items WHERE team_id = $1 AND incident_id = $2 AND number = $3",
-    )
-    .bind(team.to_string())
-    .bind(incident)
-    .bind(number)
-    .fetch_optional(conn)
-    .await
-    .context("Failed to load an action item")?;
-    Ok(match (row.map(ActionRow::from), changed) {
-        (Some(a), true) => Changing::Changed(a),
-        (Some(a), false) => Changing::Closed(a),
-        (None, _) => Changing::Missing,
-    })
+    item_update(conn, team, incident, number, changed).await
 }
 
 /// A person's open action items in one workspace, from every incident: (incident row ID,
