@@ -61,6 +61,7 @@ pub async fn handle(
             incident,
             number,
             status,
+            pressed_on,
         } => {
             let mut tx = app.store.begin_write().await?;
             let Some(incident) = incidents::find(&mut tx, &team, incident).await? else {
@@ -69,6 +70,16 @@ pub async fn handle(
             let reply =
                 super::actions::close_action(&mut tx, &incident, number, status, &user, now)
                     .await?;
+            let redrawn = pressed_on.and_then(|mut pressed| {
+                let note = format!(":white_check_mark: <@{user}>: {reply}");
+                pressed.blocks = crate::slack::views::closed_in_place(
+                    &pressed.blocks,
+                    incident.id,
+                    number,
+                    &note,
+                )?;
+                Some(pressed)
+            });
             // Only the one who pressed hears how it went, where they pressed.
             let whisper = Effect::Whisper {
                 channel: channel.to_string(),
@@ -80,6 +91,21 @@ pub async fn handle(
                 .await
                 .context("Failed to commit a closed action item")?;
             app.effects_waiting.notify_one();
+            // The pressed message shows at once that the item is closed, so no one presses its
+            // buttons again; if that fails, the whisper above still says it.
+            if let Some(pressed) = redrawn {
+                let origin = app.settings.api_origin.clone();
+                tokio::spawn(async move {
+                    let timeout = std::time::Duration::from_secs(10);
+                    let (url, text, blocks) =
+                        (&pressed.response_url, &pressed.text, &pressed.blocks);
+                    if let Err(e) =
+                        crate::slack::respond::replace(url, &origin, text, blocks, timeout).await
+                    {
+                        tracing::warn!(error = ?e, "Could not redraw the message a close button was pressed on");
+                    }
+                });
+            }
             Ok(Answer::Ack)
         }
         Interaction::DeclareSubmitted {

@@ -35,6 +35,9 @@ pub enum Interaction {
         incident: i64,
         number: i64,
         status: ActionStatus,
+        /// The message pressed on, to redraw through its `response_url` (absent for an
+        /// ephemeral message, which Slack does not send back).
+        pressed_on: Option<PressedOn>,
     },
     /// The declare form was submitted.
     DeclareSubmitted {
@@ -52,6 +55,14 @@ pub enum Interaction {
         ts: String,
         thread_ts: Option<String>,
     },
+}
+
+/// A message with buttons, as a press on it arrives.
+#[derive(Debug, Clone)]
+pub struct PressedOn {
+    pub response_url: String,
+    pub text: String,
+    pub blocks: Value,
 }
 
 /// The `callback_id` of the message shortcut in `manifest.yml`.
@@ -97,6 +108,13 @@ pub fn decode(p: &Value) -> Option<Interaction> {
                     "wontfix" => ActionStatus::WontFix,
                     _ => return None,
                 };
+                let pressed_on = s(p, &["response_url"])
+                    .zip(p.get("message").and_then(|m| m.get("blocks")))
+                    .map(|(url, blocks)| PressedOn {
+                        response_url: url.to_string(),
+                        text: s(p, &["message", "text"]).unwrap_or_default().to_string(),
+                        blocks: blocks.clone(),
+                    });
                 return Some(Interaction::CloseAction {
                     team,
                     channel: ChannelId::new(channel),
@@ -104,6 +122,7 @@ pub fn decode(p: &Value) -> Option<Interaction> {
                     incident: incident.parse().ok()?,
                     number: number.parse().ok()?,
                     status,
+                    pressed_on,
                 });
             }
             if !action_id.starts_with(TAKE_ROLE_ACTION) {

@@ -1,5 +1,5 @@
-//! A slash command's late answer: posted to the command's `response_url` when hereby could not
-//! answer within Slack's 3 s (its database was slow).
+//! Answers through a `response_url`: a slash command's late answer, when hereby could not
+//! answer within Slack's 3 s (its database was slow), and a pressed button's message redrawn.
 
 use std::time::Duration;
 
@@ -30,12 +30,38 @@ pub async fn respond(
 }
 
 /// Posts `text`, and `blocks` if any, as an ephemeral answer to `response_url`.
-#[tracing::instrument(name = "Answering a command through its response_url", skip_all)]
 pub async fn respond_with(
     response_url: &str,
     api_origin: &url::Url,
     text: &str,
     blocks: Option<&serde_json::Value>,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let mut body = json!({ "response_type": "ephemeral", "text": text });
+    if let Some(blocks) = blocks {
+        body["blocks"] = blocks.clone();
+    }
+    post(response_url, api_origin, &body, timeout).await
+}
+
+/// Replaces the message a button was pressed on (through the press's `response_url`) with
+/// `text` and `blocks`: the message then shows what the press did.
+pub async fn replace(
+    response_url: &str,
+    api_origin: &url::Url,
+    text: &str,
+    blocks: &serde_json::Value,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let body = json!({ "replace_original": true, "text": text, "blocks": blocks });
+    post(response_url, api_origin, &body, timeout).await
+}
+
+#[tracing::instrument(name = "Answering through a response_url", skip_all)]
+async fn post(
+    response_url: &str,
+    api_origin: &url::Url,
+    body: &serde_json::Value,
     timeout: Duration,
 ) -> anyhow::Result<()> {
     let url = url::Url::parse(response_url).context("The response_url is not a URL")?;
@@ -47,14 +73,9 @@ pub async fn respond_with(
     let https = crate::slack::api::https_connector()?;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build::<_, Full<Bytes>>(https);
-    let mut body = json!({ "response_type": "ephemeral", "text": text });
-    if let Some(blocks) = blocks {
-        body["blocks"] = blocks.clone();
-    }
-    let body = body.to_string();
     let request = hyper::Request::post(url.as_str())
         .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body)))
+        .body(Full::new(Bytes::from(body.to_string())))
         .context("Failed to build the response_url request")?;
     let response = tokio::time::timeout(timeout, client.request(request))
         .await

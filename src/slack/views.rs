@@ -382,6 +382,16 @@ fn more_items(more: usize) -> Value {
     )}]})
 }
 
+/// A message's `blocks` with the buttons of one item (`close_action_<incident>_<number>`)
+/// replaced by `note`, once a press has closed it; `None` if the item has no buttons there.
+pub fn closed_in_place(blocks: &Value, incident_id: i64, number: i64, note: &str) -> Option<Value> {
+    let id = format!("close_action_{incident_id}_{number}");
+    let mut blocks = blocks.as_array()?.clone();
+    let at = blocks.iter().position(|b| b["block_id"] == id.as_str())?;
+    blocks[at] = json!({"type": "context", "block_id": id, "elements": [{"type": "mrkdwn", "text": mrkdwn::cut(note, SECTION_MAX)}]});
+    Some(Value::Array(blocks))
+}
+
 /// A reminder as blocks: `intro`, then each open item with buttons that close it as done or
 /// won't fix, wherever the reminder is read (a direct message too, where no command works).
 pub fn reminder_blocks(
@@ -677,6 +687,38 @@ mod tests {
         assert_eq!(buttons[1]["value"], "42:1:wontfix");
         let last = blocks.last().map(|b| b.to_string()).unwrap_or_default();
         assert!(last.contains("and 10 more items"), "{last}");
+    }
+
+    #[test]
+    fn a_closed_item_loses_its_buttons_in_the_message_and_the_others_keep_theirs() {
+        use crate::domain::actions::ActionStatus;
+        use crate::domain::postmortem::ActionRow;
+        let open: Vec<ActionRow> = (1..=2)
+            .map(|number| ActionRow {
+                number,
+                text: format!("Item {number}"),
+                owner: None,
+                due: None,
+                status: ActionStatus::Open,
+            })
+            .collect();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
+        let blocks = reminder_blocks("Review", 42, &open, today);
+        let redrawn = closed_in_place(&blocks, 42, 1, "closed by <@U1>").unwrap_or_default();
+        let text = redrawn.to_string();
+        assert!(
+            !text.contains("42:1:done") && text.contains("closed by <@U1>"),
+            "{text}"
+        );
+        assert!(text.contains("42:2:done"), "{text}");
+        assert!(
+            closed_in_place(&blocks, 42, 3, "x").is_none(),
+            "no such item's buttons"
+        );
+        assert!(
+            closed_in_place(&blocks, 7, 1, "x").is_none(),
+            "another incident's item 1"
+        );
     }
 
     fn texts(blocks: &Value) -> Vec<String> {

@@ -324,7 +324,10 @@ async fn an_owner_closes_an_action_item_from_the_reminder_in_their_direct_messag
         .await;
 
     // The owner's direct conversation with hereby, where no command works.
-    let press = close_press(&reminder, 1, "done", "W555", "D0555");
+    let mut press = close_press(&reminder, 1, "done", "W555", "D0555");
+    // Slack sends the message pressed on back, with where to redraw it.
+    press["response_url"] = json!(app.slack.response_url());
+    press["message"] = json!({"type": "message", "text": "A reminder", "blocks": reminder});
     assert_eq!(app.interaction(&press).await.status(), 200);
     app.eventually(
         "the presser hears it is closed, and that the reminders end",
@@ -337,6 +340,20 @@ async fn an_owner_closes_an_action_item_from_the_reminder_in_their_direct_messag
         },
     )
     .await;
+    let redrawn = app
+        .eventually_some("the reminder is redrawn without the item's buttons", |s| {
+            s.responses()
+                .into_iter()
+                .map(|(_, body)| body)
+                .find(|body| body["replace_original"] == true)
+        })
+        .await;
+    let blocks = redrawn["blocks"].to_string();
+    assert!(
+        !blocks.contains("close_action:1:done") && blocks.contains("Action item #1 is done"),
+        "{redrawn}"
+    );
+    assert_eq!(redrawn["text"], "A reminder");
     app.eventually("the channel hears who closed it", |s| {
         s.messages_in(&c)
             .iter()
