@@ -1,7 +1,7 @@
 //! Action items: added during or after an incident, closed with an outcome, and the
 //! follow-up reviews they schedule.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::AnyConnection;
 
 use super::effect::{queue_for_change, Effect};
@@ -12,16 +12,17 @@ use crate::domain::UserId;
 use crate::store::incidents::{self, Incident};
 use crate::store::postmortems::{self, ItemUpdate};
 
-/// `/incident action <text> [@owner] [due …]`.
+/// `/incident action <text> [@owner] [due …]`; `today` is the team's date (`HEREBY_TIMEZONE`),
+/// against which a due date is past.
 pub async fn add_action(
     conn: &mut AnyConnection,
     incident: &Incident,
     new: &NewAction,
     by: &UserId,
     now: DateTime<Utc>,
+    today: NaiveDate,
     followup_interval: chrono::Duration,
 ) -> anyhow::Result<String> {
-    let today = now.date_naive();
     let a = postmortems::add_action(conn, &incident.team, incident.id, new, by, now, today).await?;
     let entry = TimelineEntry::ActionAdded {
         number: a.number,
@@ -108,6 +109,13 @@ pub async fn close_action(
     })
 }
 
+/// An open item given to someone, or moved to another date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handover {
+    Owner(UserId),
+    Due(NaiveDate),
+}
+
 /// `/incident action owner <n> <@user>` or `/incident action due <n> <date>`: an open item
 /// given to someone else or moved to another date, said in the channel and kept in the
 /// timeline.
@@ -115,12 +123,15 @@ pub async fn change_action(
     conn: &mut AnyConnection,
     incident: &Incident,
     number: i64,
-    owner: Option<&UserId>,
-    due: Option<chrono::NaiveDate>,
+    change: Handover,
     by: &UserId,
     now: DateTime<Utc>,
+    today: NaiveDate,
 ) -> anyhow::Result<String> {
-    let today = now.date_naive();
+    let (owner, due) = match &change {
+        Handover::Owner(user) => (Some(user), None),
+        Handover::Due(date) => (None, Some(*date)),
+    };
     let a = match postmortems::change_action(
         conn,
         &incident.team,
@@ -148,17 +159,12 @@ pub async fn change_action(
         text: Some(a.text.clone()),
     };
     incidents::add_timeline(conn, &incident.team, incident.id, &entry, Some(by), now).await?;
-    let change = match (owner, due) {
-        (Some(owner), _) => format!("gave action item #{number} to <@{owner}>"),
-        (None, Some(due)) => format!("moved action item #{number} to {due}"),
-        (None, None) => format!("changed action item #{number}"),
+    let change = match &change {
+        Handover::Owner(owner) => format!("gave action item #{number} to <@{owner}>"),
+        Handover::Due(due) => format!("moved action item #{number} to {due}"),
     };
     let notice = format!(":pencil2: <@{by}> {change}: {}", typed(&a.text));
     queue_for_change(conn, incident, &[Effect::Notice { text: notice }], now).await?;
-    let past = due
-        .filter(|d| *d < today)
-        .map(|_| " That date has passed: is it the one you meant?")
-        .unwrap_or_default();
     Ok(match (owner, due) {
         (Some(owner), _) => match a.due.filter(|d| *d >= today) {
             Some(due) => {
@@ -166,7 +172,12 @@ pub async fn change_action(
             }
             None => format!("Action item #{number} is now <@{owner}>'s."),
         },
-        (None, Some(due)) => format!("Action item #{number} is now due {due}.{past}"),
-        (None, None) => format!("Action item #{number} is unchanged."),
+        (None, Some(due)) if due < today => format!(
+            "Action item #{number} is now due {due}. That date has passed: is it the one you meant?"
+        ),
+        (None, due) => format!(
+            "Action item #{number} is now due {}.",
+            due.map(|d| d.to_string()).unwrap_or_default()
+        ),
     })
 }

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
+use super::actions::Handover;
 use super::declare::{declare, Declared};
 use super::notes::NoteKind;
 use super::App;
@@ -116,6 +117,8 @@ async fn in_incident(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Reply> {
     let custom = &app.settings.custom_roles;
+    // The team's date, against which due dates are past.
+    let today = now.with_timezone(&app.settings.timezone).date_naive();
     let mut tx = app.store.begin_write().await?;
     let Some(incident) = incidents::by_channel(&mut tx, &inv.team, &inv.channel).await? else {
         return Ok(Reply::Ephemeral(NOT_AN_INCIDENT_CHANNEL.into()));
@@ -156,27 +159,21 @@ async fn in_incident(
                 &new,
                 &inv.user,
                 now,
+                today,
                 app.settings.followup_interval,
             )
             .await?;
             return finish(app, tx, reply).await;
         }
         Command::ChangeAction { number, change } => {
-            let (owner, due) = match change {
-                ActionChange::Owner(Assignee::Me) => (Some(inv.user.clone()), None),
-                ActionChange::Owner(Assignee::User(u)) => (Some(u), None),
-                ActionChange::Due(d) => (None, Some(d)),
+            let change = match change {
+                ActionChange::Owner(Assignee::Me) => Handover::Owner(inv.user.clone()),
+                ActionChange::Owner(Assignee::User(u)) => Handover::Owner(u),
+                ActionChange::Due(d) => Handover::Due(d),
             };
-            let reply = actions::change_action(
-                &mut tx,
-                &incident,
-                number,
-                owner.as_ref(),
-                due,
-                &inv.user,
-                now,
-            )
-            .await?;
+            let reply =
+                actions::change_action(&mut tx, &incident, number, change, &inv.user, now, today)
+                    .await?;
             return finish(app, tx, reply).await;
         }
         Command::CloseAction { number, status } => {
@@ -187,10 +184,7 @@ async fn in_incident(
         Command::Actions => {
             let actions =
                 crate::store::postmortems::actions(&mut tx, &incident.team, incident.id).await?;
-            return Ok(Reply::Ephemeral(views::actions_text(
-                &actions,
-                now.date_naive(),
-            )));
+            return Ok(Reply::Ephemeral(views::actions_text(&actions, today)));
         }
         Command::Fixes => {
             let fixes = crate::store::fixes::fixes(&mut tx, &incident.team, incident.id).await?;

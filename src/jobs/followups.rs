@@ -129,7 +129,7 @@ impl FollowUpWorker {
                 .await?;
         } else {
             let tag = format!("review-{}", now.timestamp_millis());
-            let today = now.date_naive();
+            let today = now.with_timezone(&self.app.settings.timezone).date_naive();
             let mut effects = vec![Effect::FollowUp {
                 text: views::followup_text(&incident, &open, today),
                 blocks: Some(views::reminder_blocks(

@@ -637,6 +637,46 @@ async fn an_open_item_is_given_to_someone_else_and_moved_and_its_new_owner_is_re
 }
 
 #[tokio::test]
+async fn an_item_due_on_the_teams_today_is_not_past_while_utc_is_already_tomorrow() {
+    use hereby::domain::actions::NewAction;
+    use hereby::domain::{TeamId, UserId};
+    let app = spawn_app().await;
+    app.declared("late in the day").await;
+    let store = app.store().await;
+    let mut conn = store.conn().await.unwrap();
+    let incident = hereby::store::incidents::get(&mut conn, &TeamId::new(TEAM), 1)
+        .await
+        .unwrap();
+    // Evening in San Francisco: the team's date is a day behind UTC's.
+    let now = chrono::Utc::now();
+    let teams_today = now.date_naive().pred_opt().unwrap();
+    let new = NewAction {
+        text: "Renew the certificate".into(),
+        owner: Some(UserId::new("W555")),
+        due: Some(teams_today),
+    };
+    let reply = hereby::app::actions::add_action(
+        &mut conn,
+        &incident,
+        &new,
+        &UserId::new("W111"),
+        now,
+        teams_today,
+        chrono::Duration::days(30),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply, "Added action item #1.", "due today, not past");
+    assert!(
+        hereby::store::postmortems::next_due_reminder(&mut conn, teams_today)
+            .await
+            .unwrap()
+            .is_some(),
+        "its owner is still to be reminded today"
+    );
+}
+
+#[tokio::test]
 async fn action_items_can_be_listed_and_added_after_resolution() {
     let app = spawn_app().await;
     let c = app.declared("late actions").await;
