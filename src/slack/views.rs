@@ -659,20 +659,24 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_long_reminder_gives_buttons_to_twenty_items_and_stays_within_slacks_fifty_blocks() {
-        use crate::domain::actions::ActionStatus;
-        use crate::domain::postmortem::ActionRow;
-        let open: Vec<ActionRow> = (1..=30)
-            .map(|number| ActionRow {
+    /// `n` open items with no owner or date, and the day they are listed on.
+    fn open_items(n: i64) -> (Vec<crate::domain::postmortem::ActionRow>, chrono::NaiveDate) {
+        let open = (1..=n)
+            .map(|number| crate::domain::postmortem::ActionRow {
                 number,
                 text: format!("Item {number}"),
                 owner: None,
                 due: None,
-                status: ActionStatus::Open,
+                status: crate::domain::actions::ActionStatus::Open,
             })
             .collect();
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
+        (open, today)
+    }
+
+    #[test]
+    fn a_long_reminder_gives_buttons_to_twenty_items_and_stays_within_slacks_fifty_blocks() {
+        let (open, today) = open_items(30);
         let blocks = reminder_blocks("Review", 42, &open, today);
         let blocks = blocks.as_array().cloned().unwrap_or_default();
         assert!(blocks.len() <= 50, "{}", blocks.len());
@@ -691,18 +695,7 @@ mod tests {
 
     #[test]
     fn a_closed_item_loses_its_buttons_in_the_message_and_the_others_keep_theirs() {
-        use crate::domain::actions::ActionStatus;
-        use crate::domain::postmortem::ActionRow;
-        let open: Vec<ActionRow> = (1..=2)
-            .map(|number| ActionRow {
-                number,
-                text: format!("Item {number}"),
-                owner: None,
-                due: None,
-                status: ActionStatus::Open,
-            })
-            .collect();
-        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
+        let (open, today) = open_items(2);
         let blocks = reminder_blocks("Review", 42, &open, today);
         let redrawn = closed_in_place(&blocks, 42, 1, "closed by <@U1>").unwrap_or_default();
         let text = redrawn.to_string();
