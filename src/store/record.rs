@@ -191,18 +191,7 @@ pub async fn delete_message(
         .execute(&mut *conn)
         .await
         .context("Failed to forget a deleted message's edits")?;
-    for sql in [
-        "DELETE FROM links WHERE team_id = $1 AND incident_id = $2 AND first_ts = $3 AND mentions = 1",
-        "UPDATE links SET mentions = mentions - 1 WHERE team_id = $1 AND incident_id = $2 AND first_ts = $3 AND mentions > 1",
-    ] {
-        sqlx::query(sql)
-            .bind(team.to_string())
-            .bind(incident)
-            .bind(ts.to_string())
-            .execute(&mut *conn)
-            .await
-            .context("Failed to forget a deleted message's links")?;
-    }
+    forget_mentions(conn, team, incident, ts).await?;
     Ok(true)
 }
 
@@ -269,17 +258,28 @@ pub struct LinkMention<'a> {
 }
 
 /// Records links mentioned in this order: the first mention of each keeps its label, author
-/// and time; later ones count. One statement for up to 25 different links.
+/// and time; later ones count. A message's mention of a link counts once, however often the
+/// message or its edit arrives (`link_mentions`); a mention outside any message (a note) always
+/// counts. One statement for up to 25 different links.
 pub async fn add_links(
     conn: &mut AnyConnection,
     team: &TeamId,
     incident: i64,
     mentions: &[LinkMention<'_>],
 ) -> anyhow::Result<()> {
+    let new = new_mentions(conn, team, incident, mentions).await?;
+    let counted = mentions.iter().filter(|m| match m.ts {
+        None => true,
+        Some(ts) => new.contains(&(m.link.url.clone(), ts.to_string())),
+    });
     // One row per link (a statement may not upsert a row twice): its first mention, counted.
     let mut first: Vec<(&LinkMention, i64)> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
-    for m in mentions {
+    let mut once = HashSet::new();
+    for m in counted {
+        if !once.insert((m.link.url.as_str(), m.ts)) && m.ts.is_some() {
+            continue;
+        }
         match index.get(m.link.url.as_str()) {
             Some(&i) => first[i].1 += 1,
             None => {
@@ -311,6 +311,130 @@ pub async fn add_links(
             .await
             .context("Failed to record links")?;
     }
+    Ok(())
+}
+
+/// Keeps which message mentioned which link; the `(url, ts)` pairs not kept before.
+async fn new_mentions(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    mentions: &[LinkMention<'_>],
+) -> anyhow::Result<HashSet<(String, String)>> {
+    let mut once = HashSet::new();
+    let in_messages: Vec<(&LinkMention, &str)> = mentions
+        .iter()
+        .filter_map(|m| Some((m, m.ts?)))
+        .filter(|(m, ts)| once.insert((m.link.url.as_str(), *ts)))
+        .collect();
+    let mut new = HashSet::new();
+    for chunk in in_messages.chunks(rows_per_statement(7)) {
+        let sql = format!(
+            "INSERT INTO link_mentions (team_id, incident_id, url, ts, label, mentioned_by, mentioned_at)
+             VALUES {}
+             ON CONFLICT (team_id, incident_id, url, ts) DO NOTHING
+             RETURNING url, ts",
+            value_rows(chunk.len(), 7, 1)
+        );
+        let mut q = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+        for (m, ts) in chunk {
+            q = q
+                .bind(team.to_string())
+                .bind(incident)
+                .bind(m.link.url.clone())
+                .bind(ts.to_string())
+                .bind(m.link.label.clone())
+                .bind(m.by.map(|u| u.to_string()))
+                .bind(to_millis(m.at));
+        }
+        new.extend(
+            q.fetch_all(&mut *conn)
+                .await
+                .context("Failed to record which message mentioned a link")?,
+        );
+    }
+    Ok(new)
+}
+
+/// Takes away the mentions of links message `ts` made: each link counts one fewer; a link
+/// whose first mention it was takes its label, author and time from the next mention, or has
+/// them cleared when only mentions from before `link_mentions` remain; a link no message
+/// mentions any more goes.
+async fn forget_mentions(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    ts: &str,
+) -> anyhow::Result<()> {
+    #[derive(sqlx::FromRow)]
+    struct Mention {
+        ts: String,
+        label: Option<String>,
+        mentioned_by: Option<String>,
+        mentioned_at: i64,
+    }
+    let urls: Vec<String> = sqlx::query_scalar(
+        "DELETE FROM link_mentions WHERE team_id = $1 AND incident_id = $2 AND ts = $3 RETURNING url",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(ts.to_string())
+    .fetch_all(&mut *conn)
+    .await
+    .context("Failed to forget a deleted message's mentions of links")?;
+    for url in urls {
+        let next: Option<Mention> = sqlx::query_as(
+            "SELECT ts, label, mentioned_by, mentioned_at FROM link_mentions
+             WHERE team_id = $1 AND incident_id = $2 AND url = $3
+             ORDER BY mentioned_at, ts LIMIT 1",
+        )
+        .bind(team.to_string())
+        .bind(incident)
+        .bind(url.clone())
+        .fetch_optional(&mut *conn)
+        .await
+        .context("Failed to find a link's next mention")?;
+        let q = match next {
+            Some(n) => sqlx::query(
+                "UPDATE links SET
+                    mentions = CASE WHEN mentions > 1 THEN mentions - 1 ELSE 1 END,
+                    label = CASE WHEN first_ts = $4 THEN $5 ELSE label END,
+                    first_by = CASE WHEN first_ts = $4 THEN $6 ELSE first_by END,
+                    first_at = CASE WHEN first_ts = $4 THEN $7 ELSE first_at END,
+                    first_ts = CASE WHEN first_ts = $4 THEN $8 ELSE first_ts END
+                 WHERE team_id = $1 AND incident_id = $2 AND url = $3",
+            )
+            .bind(team.to_string())
+            .bind(incident)
+            .bind(url)
+            .bind(ts.to_string())
+            .bind(n.label)
+            .bind(n.mentioned_by)
+            .bind(n.mentioned_at)
+            .bind(n.ts),
+            None => sqlx::query(
+                "UPDATE links SET
+                    mentions = mentions - 1,
+                    label = CASE WHEN first_ts = $4 THEN NULL ELSE label END,
+                    first_by = CASE WHEN first_ts = $4 THEN NULL ELSE first_by END,
+                    first_ts = CASE WHEN first_ts = $4 THEN NULL ELSE first_ts END
+                 WHERE team_id = $1 AND incident_id = $2 AND url = $3",
+            )
+            .bind(team.to_string())
+            .bind(incident)
+            .bind(url)
+            .bind(ts.to_string()),
+        };
+        q.execute(&mut *conn)
+            .await
+            .context("Failed to count a link's mentions down")?;
+    }
+    sqlx::query("DELETE FROM links WHERE team_id = $1 AND incident_id = $2 AND mentions <= 0")
+        .bind(team.to_string())
+        .bind(incident)
+        .execute(&mut *conn)
+        .await
+        .context("Failed to forget links no message mentions")?;
     Ok(())
 }
 

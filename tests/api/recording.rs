@@ -221,22 +221,7 @@ async fn links_are_kept_once_per_incident_with_the_first_label_and_a_count() {
         {"type": "link", "url": "https://grafana.example.com/d/1"}, {"type": "link", "url": "https://runbooks.example.com/db", "text": "db runbook"}]}]}]);
     deliver(&app, "EvL2", rich).await;
     app.wait_processed().await;
-    let store = app.store().await;
-    let rows = sqlx::query("SELECT url, label, first_by, mentions FROM links ORDER BY id")
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
-    let links: Vec<(String, Option<String>, Option<String>, i64)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r.get("url"),
-                r.get("label"),
-                r.get("first_by"),
-                r.get("mentions"),
-            )
-        })
-        .collect();
+    let links = links(&app).await;
     assert_eq!(
         links,
         vec![
@@ -254,6 +239,120 @@ async fn links_are_kept_once_per_incident_with_the_first_label_and_a_count() {
             ),
         ]
     );
+}
+
+/// The incident's links: (url, label, first author, mentions), in order.
+async fn links(app: &TestApp) -> Vec<(String, Option<String>, Option<String>, i64)> {
+    let store = app.store().await;
+    sqlx::query("SELECT url, label, first_by, mentions FROM links ORDER BY id")
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.get("url"),
+                r.get("label"),
+                r.get("first_by"),
+                r.get("mentions"),
+            )
+        })
+        .collect()
+}
+
+fn deletion(channel: &str, deleted: &str, at: u64) -> serde_json::Value {
+    json!({"type": "message", "subtype": "message_deleted", "hidden": true, "deleted_ts": deleted,
+        "channel": channel, "event_ts": ts(at), "ts": ts(at), "channel_type": "channel"})
+}
+
+/// The incident's links once message `deleted` is deleted.
+async fn links_after_deleting(
+    app: &TestApp,
+    channel: &str,
+    deleted: &str,
+    at: u64,
+) -> Vec<(String, Option<String>, Option<String>, i64)> {
+    deliver(app, &format!("EvDel{at}"), deletion(channel, deleted, at)).await;
+    app.wait_processed().await;
+    links(app).await
+}
+
+#[tokio::test]
+async fn deleting_a_links_first_mention_hands_it_to_the_next_and_deleting_the_last_forgets_it() {
+    let app = spawn_app().await;
+    let c = app.declared("link mentions").await;
+    let url = "https://grafana.example.com/d/1";
+    // Taken once: `ts` reads the clock, and a second may pass between two calls.
+    let (t1, t2, t3) = (ts(1), ts(2), ts(3));
+    deliver(
+        &app,
+        "EvD1",
+        say(&c, "W222", &t1, &format!("<{url}|secret board name>")),
+    )
+    .await;
+    deliver(
+        &app,
+        "EvD2",
+        say(&c, "W333", &t2, &format!("<{url}|error dashboard>")),
+    )
+    .await;
+    deliver(
+        &app,
+        "EvD3",
+        say(&c, "W444", &t3, &format!("again <{url}>")),
+    )
+    .await;
+    app.wait_processed().await;
+    assert_eq!(links(&app).await[0].3, 3);
+
+    let dashboard = |mentions: i64| {
+        vec![(
+            url.to_string(),
+            Some("error dashboard".to_string()),
+            Some("W333".to_string()),
+            mentions,
+        )]
+    };
+    // The first mention is deleted: its words go, the next mention's take its place.
+    assert_eq!(links_after_deleting(&app, &c, &t1, 10).await, dashboard(2));
+    // A later mention is deleted: one fewer, the first stays.
+    assert_eq!(links_after_deleting(&app, &c, &t3, 11).await, dashboard(1));
+    assert!(
+        links_after_deleting(&app, &c, &t2, 12).await.is_empty(),
+        "no message mentions it any more"
+    );
+}
+
+#[tokio::test]
+async fn an_app_post_edited_twice_counts_its_attachment_link_once_and_its_deletion_takes_it() {
+    let app = spawn_app().await;
+    let c = app.declared("alert links").await;
+    let t = ts(5);
+    let attachments =
+        json!([{"title": "Checkout 5xx", "title_link": "https://alerts.example.com/a/7"}]);
+    let mut post = say(&c, "W222", &t, "[FIRING] checkout 5xx");
+    post["bot_id"] = json!("B777");
+    post["attachments"] = attachments.clone();
+    deliver(&app, "EvA1", post).await;
+    for (n, text) in [
+        (2, "[FIRING] checkout 5xx (2)"),
+        (3, "[RESOLVED] checkout 5xx"),
+    ] {
+        let edit = json!({"type": "message", "subtype": "message_changed", "hidden": true, "channel": c,
+            "message": {"type": "message", "text": text, "user": "W222", "bot_id": "B777", "team": TEAM,
+                        "attachments": attachments, "edited": {"user": "W222", "ts": ts(20 + n)}, "ts": t},
+            "event_ts": ts(20 + n), "ts": ts(20 + n), "channel_type": "channel"});
+        deliver(&app, &format!("EvA{n}"), edit).await;
+    }
+    app.wait_processed().await;
+    let l = links(&app).await;
+    assert_eq!(l.len(), 1, "{l:?}");
+    assert_eq!(
+        (l[0].0.as_str(), l[0].3),
+        ("https://alerts.example.com/a/7", 1)
+    );
+
+    assert!(links_after_deleting(&app, &c, &t, 30).await.is_empty());
 }
 
 async fn highlighted(app: &TestApp) -> Vec<String> {
