@@ -22,11 +22,11 @@
 //!    draft: load, plan with the domain, persist the plan with the Slack effects it calls for
 //!    ([`app::effect`]: the outbox's vocabulary).
 //! 3. [`jobs`]: background workers — processing deliveries, carrying out effects
-//!    ([`jobs::effects`]), follow-up reviews, sweeping old deliveries, the metrics' upkeep —
-//!    each with a `run_once` that tests can drive.
+//!    ([`jobs::effects`]), follow-up reviews and due-date reminders, sweeping old deliveries,
+//!    the metrics' upkeep — each with a `run_once` that tests can drive.
 //! 4. [`inbound`]: receiving Slack — the HTTP ingress and Socket Mode through one dispatch.
 //!    [`web`]: the web view — sign-in, the incidents list, each incident's SVG timeline, record
-//!    and post-mortem drafts, rendered on the server.
+//!    and post-mortem drafts, rendered on the server; its one change is closing action items.
 //! 5. [`config`]: every setting in one clap struct (`hereby --help` lists them).
 //! 6. [`startup`]: wiring it all together.
 

@@ -1,6 +1,7 @@
 //! Follow-up reviews: after an incident is resolved with open action items, remind the team in
 //! the incident channel (and each owner directly) every interval until every item is done or
 //! won't be. The schedule lives in the database and each reminder is claimed by one worker.
+//! Each owner is also reminded once, directly, when an item's due date comes.
 
 use std::time::Duration;
 
