@@ -532,7 +532,9 @@ pub fn message_event(event_id: &str, channel: &str, user: &str, ts: &str, text: 
     v
 }
 
-/// A Slack ts for "now" plus `n` microseconds, so that channel dates are today's.
+/// A Slack ts for "now" plus `n` microseconds, so that channel dates are today's. It reads the
+/// clock at each call: a test that names one message twice (to edit or delete it) takes its
+/// stamp once, or the two calls may fall in different seconds and name two messages.
 pub fn ts(n: u64) -> String {
     format!("{}.{:06}", now_secs(), n)
 }
