@@ -267,19 +267,16 @@ pub async fn add_links(
     incident: i64,
     mentions: &[LinkMention<'_>],
 ) -> anyhow::Result<()> {
-    let new = new_mentions(conn, team, incident, mentions).await?;
+    let mut new = new_mentions(conn, team, incident, mentions).await?;
+    // A message's mention counts the first time it is kept, once (taken out of `new` as it is).
     let counted = mentions.iter().filter(|m| match m.ts {
         None => true,
-        Some(ts) => new.contains(&(m.link.url.clone(), ts.to_string())),
+        Some(ts) => new.remove(&(m.link.url.clone(), ts.to_string())),
     });
     // One row per link (a statement may not upsert a row twice): its first mention, counted.
     let mut first: Vec<(&LinkMention, i64)> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut once = HashSet::new();
     for m in counted {
-        if !once.insert((m.link.url.as_str(), m.ts)) && m.ts.is_some() {
-            continue;
-        }
         match index.get(m.link.url.as_str()) {
             Some(&i) => first[i].1 += 1,
             None => {
@@ -406,7 +403,7 @@ async fn forget_mentions(
             )
             .bind(team.to_string())
             .bind(incident)
-            .bind(url)
+            .bind(url.clone())
             .bind(ts.to_string())
             .bind(n.label)
             .bind(n.mentioned_by)
@@ -422,19 +419,22 @@ async fn forget_mentions(
             )
             .bind(team.to_string())
             .bind(incident)
-            .bind(url)
+            .bind(url.clone())
             .bind(ts.to_string()),
         };
         q.execute(&mut *conn)
             .await
             .context("Failed to count a link's mentions down")?;
-    }
-    sqlx::query("DELETE FROM links WHERE team_id = $1 AND incident_id = $2 AND mentions <= 0")
+        sqlx::query(
+            "DELETE FROM links WHERE team_id = $1 AND incident_id = $2 AND url = $3 AND mentions <= 0",
+        )
         .bind(team.to_string())
         .bind(incident)
+        .bind(url)
         .execute(&mut *conn)
         .await
-        .context("Failed to forget links no message mentions")?;
+        .context("Failed to forget a link no message mentions")?;
+    }
     Ok(())
 }
 
