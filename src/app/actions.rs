@@ -159,25 +159,26 @@ pub async fn change_action(
         text: Some(a.text.clone()),
     };
     incidents::add_timeline(conn, &incident.team, incident.id, &entry, Some(by), now).await?;
-    let change = match &change {
-        Handover::Owner(owner) => format!("gave action item #{number} to <@{owner}>"),
-        Handover::Due(due) => format!("moved action item #{number} to {due}"),
+    let (said, reply) = match &change {
+        Handover::Owner(owner) => (
+            format!("gave action item #{number} to <@{owner}>"),
+            match a.due.filter(|d| *d >= today) {
+                Some(due) => format!(
+                    "Action item #{number} is now <@{owner}>'s; they are reminded on {due}."
+                ),
+                None => format!("Action item #{number} is now <@{owner}>'s."),
+            },
+        ),
+        Handover::Due(due) => (
+            format!("moved action item #{number} to {due}"),
+            if *due < today {
+                format!("Action item #{number} is now due {due}. That date has passed: is it the one you meant?")
+            } else {
+                format!("Action item #{number} is now due {due}.")
+            },
+        ),
     };
-    let notice = format!(":pencil2: <@{by}> {change}: {}", typed(&a.text));
+    let notice = format!(":pencil2: <@{by}> {said}: {}", typed(&a.text));
     queue_for_change(conn, incident, &[Effect::Notice { text: notice }], now).await?;
-    Ok(match (owner, due) {
-        (Some(owner), _) => match a.due.filter(|d| *d >= today) {
-            Some(due) => {
-                format!("Action item #{number} is now <@{owner}>'s; they are reminded on {due}.")
-            }
-            None => format!("Action item #{number} is now <@{owner}>'s."),
-        },
-        (None, Some(due)) if due < today => format!(
-            "Action item #{number} is now due {due}. That date has passed: is it the one you meant?"
-        ),
-        (None, due) => format!(
-            "Action item #{number} is now due {}.",
-            due.map(|d| d.to_string()).unwrap_or_default()
-        ),
-    })
+    Ok(reply)
 }
