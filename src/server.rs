@@ -1,12 +1,15 @@
 //! The HTTP server, bounded against slow and greedy clients: a cap on open connections (when
 //! it is reached, the connection idle the longest makes room for the new one), a header-read
-//! timeout, an idle timeout between requests, a deadline and a shared byte budget for request
-//! bodies read before they are verified, and the process's own descriptor limit raised at start.
+//! timeout from a request's first byte, an idle timeout between requests, a deadline and a
+//! shared byte budget for request bodies read before they are verified, and the process's own
+//! descriptor limit raised at start.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -17,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use http_body_util::BodyExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -27,10 +31,12 @@ use tower::ServiceExt;
 pub struct Limits {
     /// Connections open at once; at the cap, the longest-idle one is closed for a new one.
     pub max_connections: usize,
-    /// How long a client may take to send a request's headers.
+    /// How long a client may take to send a request's headers, from their first byte.
     pub header_timeout: Duration,
     /// How long a connection may stay open with no request in progress (keep-alive, or a
-    /// request whose headers are still trickling in).
+    /// request whose headers are still trickling in). A keep-alive connection is kept this
+    /// long whatever the header timeout, so that a load balancer in front, whose own idle
+    /// timeout is shorter, never sends a request on a connection hereby has just closed.
     pub idle_timeout: Duration,
     /// How long a client may take to send a request's body.
     pub body_timeout: Duration,
@@ -83,6 +89,10 @@ pub fn raise_descriptor_limit() -> std::io::Result<(Option<u64>, Option<u64>)> {
 struct Tracked {
     /// When the last request finished (or the connection opened); `None` while one runs.
     idle_since: Mutex<Option<Instant>>,
+    /// When the first bytes of the next request arrived, while its headers are incomplete.
+    headers_since: Mutex<Option<Instant>>,
+    /// Told when `headers_since` is set.
+    headers_started: Notify,
     in_flight: AtomicUsize,
     /// Told to close, to make room for a new connection.
     evict: Notify,
@@ -94,6 +104,72 @@ fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+impl Tracked {
+    /// Bytes arrived: with no request in progress, they begin the next request's headers.
+    fn bytes_arrived(&self) {
+        if self.in_flight.load(Ordering::SeqCst) == 0 {
+            let mut since = locked(&self.headers_since);
+            if since.is_none() {
+                *since = Some(Instant::now());
+                self.headers_started.notify_one();
+            }
+        }
+    }
+}
+
+/// A connection's socket, telling its [`Tracked`] when bytes arrive (hyper's own header
+/// timeout would also run while a keep-alive connection waits for its next request).
+struct Watched {
+    stream: TcpStream,
+    tracked: Arc<Tracked>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            this.tracked.bytes_arrived();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
 /// Counts a request in progress on a connection for as long as it lives.
 struct InFlight(Arc<Tracked>);
 
@@ -101,6 +177,7 @@ impl InFlight {
     fn start(t: Arc<Tracked>) -> InFlight {
         t.in_flight.fetch_add(1, Ordering::SeqCst);
         *locked(&t.idle_since) = None;
+        *locked(&t.headers_since) = None;
         InFlight(t)
     }
 }
@@ -124,6 +201,8 @@ impl Registry {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let t = Arc::new(Tracked {
             idle_since: Mutex::new(Some(Instant::now())),
+            headers_since: Mutex::new(None),
+            headers_started: Notify::new(),
             in_flight: AtomicUsize::new(0),
             evict: Notify::new(),
             evicted: std::sync::atomic::AtomicBool::new(false),
@@ -244,6 +323,18 @@ async fn idle_for(t: &Tracked, limit: Duration) {
     }
 }
 
+/// Completes once a request's headers have been arriving for `limit` without being complete.
+async fn headers_for(t: &Tracked, limit: Duration) {
+    loop {
+        let since = *locked(&t.headers_since);
+        match since {
+            Some(since) if since.elapsed() >= limit => return,
+            Some(since) => tokio::time::sleep_until((since + limit).into()).await,
+            None => t.headers_started.notified().await,
+        }
+    }
+}
+
 /// A connection's place under the cap: given back, and forgotten, when the connection ends.
 struct Slot {
     id: u64,
@@ -277,9 +368,15 @@ async fn connection(
             response
         }
     });
+    let stream = Watched {
+        stream,
+        tracked: tracked.clone(),
+    };
+    // hyper's header timeout is off: it would also close a keep-alive connection waiting for
+    // its next request, whatever the idle timeout. `headers_for` runs from the first byte.
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
+        .header_read_timeout(None)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     let mut closing: Option<tokio::time::Instant> = None;
@@ -298,6 +395,7 @@ async fn connection(
                 break;
             }
             _ = idle_for(&tracked, limits.idle_timeout), if closing.is_none() => true,
+            _ = headers_for(&tracked, limits.header_timeout), if closing.is_none() => true,
             _ = tracked.evict.notified(), if closing.is_none() => true,
             _ = stop.changed(), if closing.is_none() => false,
             _ = grace_over => true,

@@ -268,7 +268,7 @@ pub struct Settings {
     )]
     pub max_connections: String,
 
-    /// Time a client has to send a request's headers, in milliseconds.
+    /// Time a client has to send a request's headers, from their first byte, in milliseconds.
     #[arg(
         long,
         global = true,
@@ -278,7 +278,8 @@ pub struct Settings {
     )]
     pub header_timeout_ms: String,
 
-    /// Time a connection may stay open with no request in progress, in milliseconds.
+    /// Time a connection may stay open with no request in progress, in milliseconds (behind a
+    /// load balancer, above the balancer's own idle timeout).
     #[arg(
         long,
         global = true,

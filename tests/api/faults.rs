@@ -218,6 +218,56 @@ async fn a_client_that_never_finishes_its_headers_or_goes_quiet_is_disconnected(
     );
 }
 
+/// Reads one answer to `GET /healthz` (headers and its short body) from a kept-alive
+/// connection; `None` if the connection closed or said nothing for 30 s.
+async fn one_answer(stream: &mut TcpStream) -> Option<String> {
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&answer).ends_with("\r\n\r\nok") {
+        match tokio::time::timeout(Duration::from_secs(30), stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
+            _ => return None,
+        }
+    }
+    Some(String::from_utf8_lossy(&answer).into_owned())
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_stays_open_for_the_idle_timeout_not_the_header_timeout() {
+    // A load balancer keeps its connections to hereby open for its own idle timeout and
+    // sends the next request on one whenever it likes: hereby must not close it sooner.
+    let app = spawn_app_with(limits(&[
+        ("HEREBY_HEADER_TIMEOUT_MS", "300"),
+        ("HEREBY_IDLE_TIMEOUT_MS", "60000"),
+    ]))
+    .await;
+    let request = b"GET /healthz HTTP/1.1\r\nHost: hereby\r\n\r\n";
+    let mut balancer = TcpStream::connect(host(&app)).await.unwrap();
+    balancer.write_all(request).await.unwrap();
+    let first = one_answer(&mut balancer).await;
+    assert!(first.is_some_and(|a| a.starts_with("HTTP/1.1 200")));
+    // Idle for longer than the header timeout: nothing of a request has arrived yet.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    balancer.write_all(request).await.unwrap();
+    let second = one_answer(&mut balancer).await;
+    assert!(
+        second
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 200")),
+        "the second request on the idle connection is answered: {second:?}"
+    );
+    // Headers begun and never finished are cut off at the header timeout, long before the
+    // minute of idle time.
+    balancer
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: hereby\r\nX-Slow: ")
+        .await
+        .unwrap();
+    assert!(
+        until_closed(&mut balancer).await.is_some(),
+        "half-sent headers are cut off"
+    );
+}
+
 #[tokio::test]
 async fn a_body_that_never_arrives_is_cut_off_at_its_deadline() {
     let app = spawn_app_with(limits(&[("HEREBY_BODY_TIMEOUT_MS", "400")])).await;
