@@ -179,6 +179,38 @@ pub async fn queue_for_open_incidents(app: &App) -> anyhow::Result<usize> {
     Ok(open.len())
 }
 
+/// How long after the start of a minute in which Slack held deliveries back its catch-ups are
+/// due: once the minute is over, and a few seconds more for messages sent at its very end.
+const AFTER_HELD_BACK_MINUTE: chrono::Duration = chrono::Duration::seconds(65);
+
+/// Slack held back event deliveries for `team` from `minute` on (an `app_rate_limited`
+/// payload: the workspace sent more than Slack delivers in an hour). Queues a catch-up for each
+/// of the team's open incidents, due once that minute is over, so that what was said in their
+/// channels meanwhile is recorded. Slack says so again for each minute it holds deliveries
+/// back; each minute queues its catch-ups once, however often it is told.
+pub async fn queue_after_held_back(
+    app: &App,
+    team: &crate::domain::TeamId,
+    minute: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let due = (minute + AFTER_HELD_BACK_MINUTE).max(Utc::now());
+    let mut tx = app.store.begin_write().await?;
+    let open: Vec<Incident> = crate::store::incidents::open_with_channel(&mut tx)
+        .await?
+        .into_iter()
+        .filter(|i| &i.team == team)
+        .collect();
+    for incident in &open {
+        let tag = format!("held-back-{}", minute.timestamp());
+        queue_again(&mut tx, incident, &[Effect::CatchUp], tag, due).await?;
+    }
+    tx.commit()
+        .await
+        .context("Failed to queue catch-ups after deliveries held back")?;
+    app.effects_waiting.notify_one();
+    Ok(open.len())
+}
+
 /// Records one page in one transaction.
 async fn record_page(
     app: &App,

@@ -117,8 +117,41 @@ pub async fn event_payload(
             }
             Ok(EventsAnswer::Ack)
         }
+        "app_rate_limited" => {
+            // Slack holds back this workspace's deliveries for a while: what is said in the
+            // incident channels meanwhile is read from their history instead.
+            let (Some(team), Some(minute)) = (
+                envelope.team_id.as_deref().filter(|t| is_slack_id(t)),
+                envelope
+                    .minute_rate_limited
+                    .and_then(|m| chrono::DateTime::from_timestamp(m, 0)),
+            ) else {
+                return Err(Refusal::BadRequest(
+                    "app_rate_limited without team_id or minute_rate_limited".into(),
+                ));
+            };
+            metrics::counter!("hereby_deliveries_held_back_total").increment(1);
+            let queued = tokio::time::timeout(
+                STORE_DEADLINE,
+                crate::app::reconcile::queue_after_held_back(app, &TeamId::new(team), minute),
+            )
+            .await
+            .map_err(|_| {
+                Refusal::Unavailable(anyhow::anyhow!(
+                    "the database did not take the catch-ups within {STORE_DEADLINE:?}"
+                ))
+            })?
+            .map_err(Refusal::Unavailable)?;
+            tracing::warn!(
+                team,
+                minute = %minute,
+                incidents = queued,
+                "Slack is holding back event deliveries (more than it delivers in an hour); each open incident's channel will be read from its history once the minute is over"
+            );
+            Ok(EventsAnswer::Ack)
+        }
         other => {
-            // app_rate_limited and future envelope types need only an acknowledgement.
+            // Future envelope types need only an acknowledgement.
             tracing::info!(
                 kind = other,
                 "Acknowledged an Events API payload hereby does not act on"

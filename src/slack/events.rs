@@ -21,6 +21,9 @@ pub struct Envelope {
     pub event: Option<Value>,
     #[serde(default)]
     pub authorizations: Vec<Authorization>,
+    /// Set on `app_rate_limited`: the minute (seconds since the epoch) from which Slack held
+    /// back this workspace's deliveries.
+    pub minute_rate_limited: Option<i64>,
 }
 
 /// Who the event was delivered for; for a bot install this is the bot user.

@@ -649,6 +649,61 @@ async fn what_was_said_while_hereby_was_down_is_recovered_at_start() {
     );
 }
 
+/// The catch-ups queued for the minute `minute` (seconds): how many, and when the first is due
+/// (milliseconds).
+async fn held_back_catch_ups(app: &TestApp, minute: i64) -> (i64, Option<i64>) {
+    let store = app.store().await;
+    let rows = sqlx::query("SELECT not_before FROM outbox WHERE dedupe_key LIKE $1")
+        .bind(format!("%:catch_up:held-back-{minute}"))
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    let first = rows.first().map(|r| r.get::<i64, _>("not_before"));
+    (rows.len() as i64, first)
+}
+
+#[tokio::test]
+async fn what_slack_held_back_while_rate_limited_is_read_from_history_once_the_minute_is_over() {
+    let app = spawn_app().await;
+    let c = app.declared("held back").await;
+    app.settle().await;
+    // Slack held back deliveries from a minute now over: this message never came as an event.
+    app.slack
+        .add_user_message(&c, &ts(800), None, "W222", "said while Slack held it back");
+    let held = |minute: i64| {
+        json!({"token": "unused", "type": "app_rate_limited", "team_id": TEAM,
+            "minute_rate_limited": minute, "api_app_id": "A0HEREBY"})
+    };
+    let over = (now_secs() / 60 - 2) * 60;
+    assert_eq!(app.post_event(&held(over)).await.status(), 200);
+    assert_eq!(app.post_event(&held(over)).await.status(), 200);
+    wait_for_messages(&app, 1).await;
+    assert_eq!(
+        messages(&app).await[0].4.as_deref(),
+        Some("said while Slack held it back")
+    );
+    assert_eq!(
+        held_back_catch_ups(&app, over).await.0,
+        1,
+        "told twice about one minute, hereby reads the history once"
+    );
+
+    // A minute still running: its catch-up waits until the minute is over.
+    let running = now_secs() / 60 * 60;
+    assert_eq!(app.post_event(&held(running)).await.status(), 200);
+    let (queued, due) = held_back_catch_ups(&app, running).await;
+    assert_eq!(queued, 1);
+    assert!(
+        due.is_some_and(|due| due >= (running + 60) * 1000),
+        "due {due:?}, the minute ends at {}",
+        (running + 60) * 1000
+    );
+
+    // Not a payload Slack sends: refused, nothing queued.
+    let broken = json!({"type": "app_rate_limited", "team_id": TEAM});
+    assert_eq!(app.post_event(&broken).await.status(), 400);
+}
+
 #[tokio::test]
 async fn a_catch_up_interrupted_by_a_rate_limit_resumes_where_it_started() {
     let app = spawn_app().await;
