@@ -250,21 +250,7 @@ impl TestApp {
 
     /// Sends `/incident <text>` as `user` from `channel`; returns Slack's view of the answer.
     pub async fn command(&self, channel: &str, user: &str, text: &str) -> Value {
-        let form = include_str!("../fixtures/slash_command.form.txt").trim();
-        let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())
-            .into_owned()
-            .collect();
-        for (k, v) in pairs.iter_mut() {
-            match k.as_str() {
-                "text" => *v = text.to_string(),
-                "channel_id" => *v = channel.to_string(),
-                "user_id" => *v = user.to_string(),
-                // A fresh click: its trigger opens one view within 3 s.
-                "trigger_id" => *v = self.slack.trigger_id(),
-                "response_url" => *v = self.slack.response_url(),
-                _ => {}
-            }
-        }
+        let pairs = slash_command(&self.slack, channel, user, text);
         let r = self
             .post_command(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .await;
@@ -328,7 +314,9 @@ impl TestApp {
             &format!("Ev{}", rand::random::<u32>()),
             "C111",
             "W111",
-            &ts(rand::random::<u16>() as u64),
+            // This very microsecond: not later than what the test does next, and not one of
+            // the stamps `ts` gives a test's own messages.
+            &ts_now(),
             &format!("I hereby declare this an incident: {title}"),
         );
         assert_eq!(self.post_event(&payload).await.status(), 200);
@@ -532,11 +520,49 @@ pub fn message_event(event_id: &str, channel: &str, user: &str, ts: &str, text: 
     v
 }
 
-/// A Slack ts for "now" plus `n` microseconds, so that channel dates are today's. It reads the
-/// clock at each call: a test that names one message twice (to edit or delete it) takes its
-/// stamp once, or the two calls may fall in different seconds and name two messages.
+thread_local! {
+    /// The stamps [`ts`] has given in this test: each test runs on a thread of its own.
+    static STAMPS: std::cell::RefCell<HashMap<u64, String>> = std::cell::RefCell::new(HashMap::new());
+}
+
+/// A Slack ts for now plus `n` microseconds, so that channel dates are today's and a message
+/// sent later in a test is later than the commands before it. The same `n` gives the same
+/// stamp for the rest of the test, so `ts(3)` names one message however late it is called
+/// again (a second reading of the clock could fall into the next second and name another).
 pub fn ts(n: u64) -> String {
-    format!("{}.{:06}", now_secs(), n)
+    STAMPS.with(|stamps| {
+        stamps
+            .borrow_mut()
+            .entry(n)
+            .or_insert_with(|| format!("{}.{n:06}", now_secs()))
+            .clone()
+    })
+}
+
+/// The form fields of `/incident <text>` typed by `user` in `channel`, as Slack sends them
+/// (a real payload with these fields replaced), with a fresh `trigger_id` and `response_url`.
+pub fn slash_command(
+    slack: &FakeSlack,
+    channel: &str,
+    user: &str,
+    text: &str,
+) -> Vec<(String, String)> {
+    let form = include_str!("../fixtures/slash_command.form.txt").trim();
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())
+        .into_owned()
+        .collect();
+    for (k, v) in pairs.iter_mut() {
+        match k.as_str() {
+            "text" => *v = text.to_string(),
+            "channel_id" => *v = channel.to_string(),
+            "user_id" => *v = user.to_string(),
+            // A fresh click: its trigger opens one view within 3 s.
+            "trigger_id" => *v = slack.trigger_id(),
+            "response_url" => *v = slack.response_url(),
+            _ => {}
+        }
+    }
+    pairs
 }
 
 /// A Slack ts for this very moment.

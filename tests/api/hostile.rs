@@ -2,11 +2,11 @@
 //! link that opens somewhere else, or reorder text; what they type stays out of `info` logs;
 //! and a slow database does not keep them waiting past Slack's 3 s.
 
-use std::sync::{Arc, Mutex};
-
 use serde_json::Value;
 
+use crate::fake_slack::FakeSlack;
 use crate::helpers::*;
+use crate::process::{database_url, until, Hereby};
 
 /// Everything that once went through hereby unchanged.
 const HOSTILE: &str = "<!channel> <!here> <!everyone> <!subteam^S123|@oncall> see <https://evil.example/login|https://bank.example/login> \u{202E}gnp.exe\u{200B}";
@@ -123,56 +123,53 @@ async fn hostile_text_in_every_kind_of_message_reaches_slack_without_pinging_or_
     );
 }
 
-/// A `MakeWriter` that keeps what was logged.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
-
+/// The log is read from the real binary's own output: a subscriber set for one test inside
+/// the test process shares tracing's global caches with every other test running beside it,
+/// and may miss lines.
 #[tokio::test]
 async fn what_people_type_into_commands_is_logged_at_debug_never_at_info() {
-    let info = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(info.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let app = spawn_app().await;
-    let c = app.declared("logging").await;
+    let dir = tempfile::tempdir().unwrap();
+    let slack = FakeSlack::start().await;
+    let hereby = Hereby::start(&database_url(&dir).await, &slack).await;
+    let client = reqwest::Client::new();
+    let phrase = message_event(
+        "EvLogging",
+        "C111",
+        "W111",
+        &ts(1),
+        "I hereby declare this an incident: logging",
+    );
+    assert_eq!(hereby.post(&client, &phrase.to_string(), None).await, 200);
+    let name = format!("incident-{}-logging", today());
+    until(&slack, "the incident channel has its welcome", |s| {
+        s.channel_named(&name).is_some_and(|c| !c.pins.is_empty())
+    })
+    .await;
+    let c = slack.channel_named(&name).unwrap().id;
     let secret = "customer jane.doe@example.com card 4111-1111";
-    app.command(&c, "W111", &format!("tried refund for {secret} -> failed"))
-        .await;
-    app.command(&c, "W111", &format!("frobnicate {secret}"))
-        .await;
-    app.command("C111", "W111", &format!("declare {secret}"))
-        .await;
-    app.eventually(
+    for (channel, text) in [
+        (c.as_str(), format!("tried refund for {secret} -> failed")),
+        (c.as_str(), format!("frobnicate {secret}")),
+        ("C111", format!("declare {secret}")),
+    ] {
+        let status = hereby
+            .command(&client, &slack, channel, "W111", &text)
+            .await;
+        assert_eq!(status, 200);
+    }
+    until(
+        &slack,
         "the fix is said and the second incident has its channel",
         |s| s.messages_in(&c).iter().any(|m| m.text.contains("Fix #1")) && s.channels().len() == 2,
     )
     .await;
-    let logged = String::from_utf8_lossy(&info.0.lock().unwrap()).into_owned();
+    let (_, logged) = hereby.terminate().await;
+    let logged = logged.join("\n");
     assert!(
         logged.contains("Incident declared"),
         "the logs were captured: {logged}"
     );
-    for typed in ["refund for", "frobnicate", "declare customer"] {
+    for typed in ["refund for", "frobnicate", "declare customer", "jane.doe"] {
         assert!(!logged.contains(typed), "command text at info:\n{logged}");
     }
 }

@@ -19,6 +19,7 @@ mod migrations;
 mod panics;
 mod postmortem;
 mod private;
+mod process;
 mod real_slack;
 mod recording;
 mod replicas;

@@ -718,17 +718,18 @@ async fn with_canvases_enabled_the_draft_also_becomes_a_canvas_in_the_channel() 
     .await;
     let c = app.declared("canvas please").await;
     app.command(&c, "W111", "resolve").await;
-    app.eventually("the canvas exists", |s| !s.canvases().is_empty())
-        .await;
+    // Two separate steps, in either order.
+    app.eventually("the canvas exists and the file is shared as well", |s| {
+        !s.canvases().is_empty() && !s.shared_files().is_empty()
+    })
+    .await;
+    app.settle().await;
     let (channel, title, markdown) = app.slack.canvases().remove(0);
     assert_eq!(channel, c);
     assert_eq!(title, "Post-mortem draft v1: incident #1");
     assert!(markdown.starts_with("# Post-mortem: canvas please (incident #1)"));
-    assert_eq!(
-        app.slack.shared_files().len(),
-        1,
-        "the file is shared as well"
-    );
+    assert_eq!(app.slack.canvases().len(), 1, "one canvas");
+    assert_eq!(app.slack.shared_files().len(), 1, "one file");
 }
 
 #[tokio::test]

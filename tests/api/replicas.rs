@@ -1,130 +1,13 @@
 //! The real `hereby` binary as separate processes: JSON logs, a clean exit on SIGTERM, and two
 //! replicas sharing one database and one Slack, each side effect happening once.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::Row;
 
 use crate::fake_slack::{FakeSlack, BOT_TOKEN};
 use crate::helpers::*;
-
-/// One `hereby serve` process; its log lines (JSON) are collected as they come.
-struct Replica {
-    child: Child,
-    addr: String,
-    logs: Arc<Mutex<Vec<String>>>,
-}
-
-impl Replica {
-    async fn start(db_url: &str, slack: &FakeSlack) -> Replica {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hereby"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("SLACK_BOT_TOKEN", BOT_TOKEN)
-            .env("SLACK_SIGNING_SECRET", SIGNING_SECRET)
-            .env("SLACK_API_URL", &slack.url)
-            .env("DATABASE_URL", db_url)
-            .env("HEREBY_LISTEN", "127.0.0.1:0")
-            .env("HEREBY_ANNOUNCE_CHANNEL", "CANNOUNCE")
-            .env("HEREBY_RETRY_BASE_MS", "50")
-            .env("HEREBY_LOG_FORMAT", "json")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("hereby starts");
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let sink = logs.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        for _ in 0..600 {
-            let addr = logs.lock().unwrap().iter().find_map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).ok()?;
-                (v["fields"]["message"] == "hereby is listening")
-                    .then(|| v["fields"]["addr"].as_str().map(str::to_string))?
-            });
-            if let Some(addr) = addr {
-                return Replica {
-                    child,
-                    addr: format!("http://{addr}"),
-                    logs,
-                };
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("hereby did not start: {:?}", logs.lock().unwrap());
-    }
-
-    async fn post(&self, client: &reqwest::Client, body: &str, retry: Option<&str>) -> u16 {
-        let ts = now_secs().to_string();
-        let mut req = client
-            .post(format!("{}/slack/events", self.addr))
-            .header("content-type", "application/json")
-            .header("x-slack-request-timestamp", &ts)
-            .header(
-                "x-slack-signature",
-                slack_signature(SIGNING_SECRET, &ts, body.as_bytes()),
-            );
-        if let Some(n) = retry {
-            req = req.header("x-slack-retry-num", n);
-        }
-        req.body(body.to_string())
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .unwrap_or(0)
-    }
-
-    /// SIGTERM, then the exit status (waiting a bounded while).
-    async fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        for _ in 0..600 {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                return (status, self.logs.lock().unwrap().clone());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = self.child.kill();
-        panic!("hereby did not stop after SIGTERM");
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-async fn database_url(dir: &tempfile::TempDir) -> String {
-    match std::env::var("HEREBY_TEST_POSTGRES_URL") {
-        Ok(server) if !server.is_empty() => {
-            use sqlx::Connection;
-            let server = server.trim_end_matches('/');
-            let name = format!("hereby_test_{:016x}", rand::random::<u64>());
-            let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-                .await
-                .unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            format!("{server}/{name}")
-        }
-        _ => format!("sqlite://{}", dir.path().join("shared.db").display()),
-    }
-}
+use crate::process::{database_url, Hereby as Replica};
 
 #[tokio::test]
 async fn json_logs_and_a_clean_exit_on_sigterm_with_nothing_acknowledged_lost() {
@@ -343,7 +226,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_delivery_and_processes_each_on
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let _ = Command::new("kill")
+    let _ = std::process::Command::new("kill")
         .args(["-KILL", &pid.to_string()])
         .status();
     let acked = sender.await.unwrap();
