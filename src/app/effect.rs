@@ -81,6 +81,12 @@ pub enum Effect {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         blocks: Option<serde_json::Value>,
     },
+    /// Tells the commander directly that hereby was removed from the incident channel (by
+    /// `by`), and what that means until it is invited back.
+    TellRemoved {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
     /// Tells a person what Slack refused for the incident and what to change: the commander
     /// in the incident channel, or the declarer when there is no channel.
     ReportRefusal { failed: String, error: String },

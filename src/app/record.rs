@@ -68,7 +68,9 @@ pub async fn apply(
         | Event::Reaction { team, channel, .. }
         | Event::Pin { team, channel, .. }
         | Event::MemberJoined { team, channel, .. }
-        | Event::ChannelNamed { team, channel, .. } => (team, channel),
+        | Event::ChannelNamed { team, channel, .. }
+        | Event::Removed { team, channel, .. }
+        | Event::Rejoined { team, channel, .. } => (team, channel),
         Event::Other(_) => return Ok(Recorded::Elsewhere),
     };
     let Some(incident) = channels.get(conn, team, channel).await? else {
@@ -125,6 +127,28 @@ pub async fn apply(
             incidents::add_timeline(conn, team, incident.id, &entry, Some(user), at(event_ts))
                 .await?;
             "channel renamed"
+        }
+        Event::Removed { by, event_ts, .. } if incident.status.is_open() => {
+            let effect = Effect::TellRemoved {
+                by: by.as_ref().map(UserId::to_string),
+            };
+            queue_again(conn, &incident, &[effect], event_ts, now).await?;
+            tracing::warn!(
+                incident = incident.number,
+                "hereby was removed from an open incident's channel; nothing said there is recorded until it is invited back"
+            );
+            "hereby removed from the incident channel"
+        }
+        Event::Rejoined { event_ts, .. } if incident.status.is_open() => {
+            // What was said while hereby was out is read back. Slack tells of one join twice
+            // (a `channel_join` message and `member_joined_channel`): one catch-up a second.
+            let second = event_ts.split('.').next().unwrap_or_default();
+            let tag = format!("rejoined-{second}");
+            queue_again(conn, &incident, &[Effect::CatchUp], tag, now).await?;
+            "hereby back in the incident channel"
+        }
+        Event::Removed { .. } | Event::Rejoined { .. } => {
+            "hereby's membership of a resolved incident's channel"
         }
         Event::Other(_) => "nothing",
     }))

@@ -49,12 +49,13 @@ impl CarryOut for Execute {
 
 /// Steps that post somewhere other than the incident channel (or nowhere): Slack refusing one
 /// of them says nothing about whether hereby can still post in the incident channel.
-const ELSEWHERE: [&str; 7] = [
+const ELSEWHERE: [&str; 8] = [
     "announce",
     "announce_change",
     "point_origin",
     "whisper",
     "remind_owner",
+    "tell_removed",
     "look_up_user",
     "look_up_bot",
 ];
@@ -330,6 +331,21 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 .await?;
             Completion::default()
         }
+        Effect::TellRemoved { by } => {
+            let commander = roles
+                .iter()
+                .find(|(role, _)| *role == crate::domain::roles::Role::Commander)
+                .map(|(_, user)| user.clone())
+                .unwrap_or_else(|| incident.declared_by.clone());
+            let text = views::removed_text(&incident, by.as_deref());
+            app.slack
+                .post_message(
+                    &ChannelId::new(commander.as_str()),
+                    &OutgoingMessage::plain(text, &claimed.dedupe_key),
+                )
+                .await?;
+            Completion::default()
+        }
         Effect::ReportRefusal { failed, error } => {
             let text = crate::slack::refusals::refusal_text(incident.number, &failed, &error);
             let commander = roles
@@ -430,6 +446,7 @@ mod tests {
                 text: "x".into(),
                 blocks: None,
             },
+            Effect::TellRemoved { by: None },
             Effect::LookUpUser { user: "U1".into() },
             Effect::LookUpBot { bot: "B1".into() },
         ];

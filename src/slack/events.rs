@@ -159,6 +159,19 @@ pub enum Event {
         user: UserId,
         event_ts: String,
     },
+    /// hereby was removed from a channel (Slack's `channel_left`, `group_left`), by `by`.
+    Removed {
+        team: TeamId,
+        channel: ChannelId,
+        by: Option<UserId>,
+        event_ts: String,
+    },
+    /// hereby joined a channel: invited into it, or back after being removed.
+    Rejoined {
+        team: TeamId,
+        channel: ChannelId,
+        event_ts: String,
+    },
     /// Anything hereby does not act on; the string is the event type (and subtype).
     Other(String),
 }
@@ -349,10 +362,26 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
             }
         }
         // hereby joining a channel is not someone taking part in the incident.
-        ("message", Some("channel_join"), _) | ("member_joined_channel", _, _)
+        ("message", Some("channel_join"), Some(channel))
+        | ("member_joined_channel", _, Some(channel))
             if str_of(event, "user").is_some() && str_of(event, "user") == bot_user =>
         {
-            return Ok(Event::Other("hereby's own join".into()));
+            return Ok(Event::Rejoined {
+                team,
+                channel,
+                event_ts: str_of(event, "event_ts")
+                    .or_else(|| str_of(event, "ts"))
+                    .unwrap_or_default(),
+            });
+        }
+        // Sent only to the one who left: hereby.
+        ("channel_left" | "group_left", _, Some(channel)) => {
+            return Ok(Event::Removed {
+                team,
+                channel,
+                by: str_of(event, "actor_id").map(UserId::new),
+                event_ts: str_of(event, "event_ts").unwrap_or_default(),
+            });
         }
         ("message", Some("channel_join"), Some(channel)) => {
             if let (Some(user), Some(ts)) = (str_of(event, "user"), str_of(event, "ts")) {
@@ -487,14 +516,38 @@ mod tests {
     }
 
     #[test]
-    fn herebys_own_join_is_not_someone_taking_part() {
+    fn herebys_own_join_is_not_someone_taking_part_but_hereby_back_in_the_channel() {
         let own_join = HUMAN
             .replace(
                 r#""type":"message","#,
                 r#""type":"message","subtype":"channel_join","#,
             )
             .replace(r#""user":"W222""#, r#""user":"UB111""#);
-        assert!(matches!(decode(&own_join).unwrap(), Event::Other(_)));
+        assert_eq!(
+            decode(&own_join).unwrap(),
+            Event::Rejoined {
+                team: TeamId::new("T111"),
+                channel: ChannelId::new("C1"),
+                event_ts: "1610261539.000900".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn hereby_removed_from_a_channel_is_decoded_with_who_removed_it() {
+        // Slack's shape (channel_left as delivered to a bot, with the remover as `actor_id`).
+        let left = r#"{"token":"aaaa","team_id":"T111","api_app_id":"A1","event":{"type":"channel_left","channel":"C1","actor_id":"W222","event_ts":"1664827321.000300"},"type":"event_callback","event_id":"Ev2","event_time":1664827321,"authorizations":[{"enterprise_id":null,"team_id":"T111","user_id":"UB111","is_bot":true,"is_enterprise_install":false}],"is_ext_shared_channel":false}"#;
+        assert_eq!(
+            decode(left).unwrap(),
+            Event::Removed {
+                team: TeamId::new("T111"),
+                channel: ChannelId::new("C1"),
+                by: Some(UserId::new("W222")),
+                event_ts: "1664827321.000300".into(),
+            }
+        );
+        let private = left.replace("channel_left", "group_left");
+        assert!(matches!(decode(&private).unwrap(), Event::Removed { .. }));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub fn step_in_words(step: &str) -> &'static str {
         "draft_canvas" => "put the draft in a canvas",
         "rename_channel" => "rename the channel",
         "remind_owner" => "remind an action item's owner",
+        "tell_removed" => "tell the commander that hereby was removed from the channel",
         _ => "do a step of this incident",
     }
 }

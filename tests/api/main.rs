@@ -15,6 +15,7 @@ mod helpers;
 mod hostile;
 mod ingress;
 mod manifest;
+mod membership;
 mod migrations;
 mod panics;
 mod postmortem;

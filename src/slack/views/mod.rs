@@ -317,6 +317,20 @@ pub fn pointer_text(i: &Incident) -> String {
     text
 }
 
+/// Told to the commander directly when hereby is removed from the incident channel.
+pub fn removed_text(i: &Incident, by: Option<&str>) -> String {
+    let channel = i
+        .channel
+        .as_ref()
+        .map(|c| format!("<#{}>", c.id))
+        .unwrap_or_else(|| "the incident channel".into());
+    let by = by.map(|u| format!(" by <@{u}>")).unwrap_or_default();
+    format!(
+        ":warning: hereby was removed from {channel}{by}, the channel of {}. Until someone invites it back (`/invite @hereby` in the channel), nothing said there is recorded and hereby cannot post there. Once it is back, it reads what was said meanwhile from the channel's history.",
+        escape(&incident_label(i)),
+    )
+}
+
 /// The announcement channel's message about a new incident.
 pub fn announcement_text(i: &Incident) -> String {
     if i.private {

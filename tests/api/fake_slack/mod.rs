@@ -302,6 +302,30 @@ impl FakeSlack {
         c.archived = true;
     }
 
+    /// Someone removes `user` from a channel (`/remove @hereby`, say).
+    pub fn remove_member(&self, channel: &str, user: &str) {
+        let mut s = self.state.lock().unwrap();
+        let c = s
+            .channels
+            .iter_mut()
+            .find(|c| c.id == channel)
+            .expect("a channel to remove someone from");
+        c.members.retain(|m| m != user);
+    }
+
+    /// Someone invites `user` into a channel from Slack.
+    pub fn add_member(&self, channel: &str, user: &str) {
+        let mut s = self.state.lock().unwrap();
+        let c = s
+            .channels
+            .iter_mut()
+            .find(|c| c.id == channel)
+            .expect("a channel to invite someone into");
+        if !c.members.iter().any(|m| m == user) {
+            c.members.push(user.to_string());
+        }
+    }
+
     pub fn channel_named(&self, name: &str) -> Option<Channel> {
         self.channels().into_iter().find(|c| c.name == name)
     }
