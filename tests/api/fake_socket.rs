@@ -90,7 +90,8 @@ impl FakeSocket {
             };
             if let Some(envelope) = next {
                 if envelope["type"] == "disconnect" {
-                    closing_at = Some(tokio::time::Instant::now() + Duration::from_millis(1500));
+                    // Slack closes the socket about 10 s after announcing it.
+                    closing_at = Some(tokio::time::Instant::now() + Duration::from_secs(10));
                 }
                 if tx
                     .send(Message::Text(envelope.to_string().into()))
