@@ -138,25 +138,20 @@ async fn a_locked_database_gets_503_and_an_unhealthy_healthz_then_recovers() {
     assert_eq!(health.status(), 503);
 
     lock.rollback().await.unwrap();
-    let retry = app
-        .post_signed_at(
-            "/slack/events",
-            &payload,
-            "application/json",
-            now_secs(),
-            &[("x-slack-retry-num", "1")],
-        )
-        .await;
-    assert_eq!(retry.status(), 200);
-    assert_eq!(
-        app.client
-            .get(format!("{}/healthz", app.addr))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    // Slack retries; on a busy machine the first retry may still meet the writer catching up.
+    let payload: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(app.deliver_as_slack(&payload).await, 200);
+    // A load balancer polls /healthz: it is healthy again within a few polls.
+    let mut healthy = false;
+    for _ in 0..20 {
+        let health = app.client.get(format!("{}/healthz", app.addr)).send();
+        if health.await.unwrap().status() == 200 {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(healthy, "/healthz is 200 again once the lock is gone");
     app.eventually("the incident is declared after all", |s| {
         !s.channels().is_empty()
     })
