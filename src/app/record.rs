@@ -14,7 +14,7 @@ use crate::domain::links;
 use crate::domain::slack_ts::to_time as ts_to_time;
 use crate::domain::timeline::TimelineEntry;
 use crate::domain::{ChannelId, TeamId, UserId};
-use crate::slack::events::{ChangedMessage, Event, PostedMessage};
+use crate::slack::events::{ChangedMessage, Event, Huddle, PostedMessage};
 use crate::store::incidents::{self, Incident};
 use crate::store::record::{self, LinkMention, NewMessage};
 
@@ -70,7 +70,8 @@ pub async fn apply(
         | Event::MemberJoined { team, channel, .. }
         | Event::ChannelNamed { team, channel, .. }
         | Event::Removed { team, channel, .. }
-        | Event::Rejoined { team, channel, .. } => (team, channel),
+        | Event::Rejoined { team, channel, .. }
+        | Event::HuddleEnded { team, channel, .. } => (team, channel),
         Event::Other(_) => return Ok(Recorded::Elsewhere),
     };
     let Some(incident) = channels.get(conn, team, channel).await? else {
@@ -150,8 +151,36 @@ pub async fn apply(
         Event::Removed { .. } | Event::Rejoined { .. } => {
             "hereby's membership of a resolved incident's channel"
         }
+        Event::HuddleEnded { huddle, .. } => huddle_held(conn, &incident, huddle, now).await?,
         Event::Other(_) => "nothing",
     }))
+}
+
+/// Records a huddle held in the incident channel once: a timeline entry (when it ran, who
+/// started it and who joined), and everyone who joined as taking part.
+pub async fn huddle_held(
+    conn: &mut AnyConnection,
+    incident: &Incident,
+    huddle: &Huddle,
+    now: DateTime<Utc>,
+) -> anyhow::Result<&'static str> {
+    if !record::add_huddle(conn, &incident.team, incident.id, &huddle.room).await? {
+        return Ok("huddle already recorded");
+    }
+    let entry = TimelineEntry::Huddle {
+        room: huddle.room.clone(),
+        ended: huddle.ended,
+        participants: huddle.participants.iter().map(UserId::to_string).collect(),
+    };
+    let (team, started_by) = (&incident.team, huddle.started_by.as_ref());
+    incidents::add_timeline(conn, team, incident.id, &entry, started_by, huddle.started).await?;
+    let seen: Vec<(&UserId, DateTime<Utc>)> = huddle
+        .participants
+        .iter()
+        .map(|u| (u, huddle.started))
+        .collect();
+    participants(conn, incident, &seen, now).await?;
+    Ok("huddle")
 }
 
 /// What [`messages`] says of a message that was recorded before.

@@ -111,6 +111,16 @@ pub enum TimelineEntry {
     },
     /// `/incident note`: something said outside the chat.
     Note { text: String },
+    /// A huddle (Slack's call) held in the incident channel; its start is the entry's time and
+    /// whoever started it its actor.
+    Huddle {
+        /// Slack's room ID.
+        room: String,
+        #[serde(with = "chrono::serde::ts_seconds")]
+        ended: chrono::DateTime<chrono::Utc>,
+        /// Everyone who joined it, by user ID, in Slack's order.
+        participants: Vec<String>,
+    },
     /// `/incident docs`: documentation that got in the way.
     Docs { text: String },
     ActionAdded {
@@ -404,6 +414,10 @@ mod tests {
             ("action_changed", json!({"number": 2, "due": "2026-12-10"})),
             ("postmortem_status", json!({"to": "in-review"})),
             ("postmortem_owner", json!({"user": "UCAROL"})),
+            (
+                "huddle",
+                json!({"room": "R1", "ended": 1_790_000_600, "participants": ["UBOB", "UCAROL"]}),
+            ),
         ]
     }
 

@@ -172,8 +172,60 @@ pub enum Event {
         channel: ChannelId,
         event_ts: String,
     },
+    /// A huddle held in a channel has ended.
+    HuddleEnded {
+        team: TeamId,
+        channel: ChannelId,
+        huddle: Huddle,
+    },
     /// Anything hereby does not act on; the string is the event type (and subtype).
     Other(String),
+}
+
+/// A huddle (Slack's call in a channel) that has ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Huddle {
+    /// Slack's room ID (`R…`).
+    pub room: String,
+    pub started_by: Option<UserId>,
+    pub started: chrono::DateTime<chrono::Utc>,
+    pub ended: chrono::DateTime<chrono::Utc>,
+    /// Everyone who joined it.
+    pub participants: Vec<UserId>,
+}
+
+/// The huddle a `huddle_thread` message tells of, once it has ended (`room.has_ended`).
+fn ended_huddle(message: &Value) -> Option<Huddle> {
+    let room = message.get("room")?;
+    if room.get("has_ended").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    let at = |k: &str| {
+        room.get(k)
+            .and_then(Value::as_i64)
+            .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+    };
+    let (started, ended) = (at("date_start")?, at("date_end")?);
+    let participants = room
+        .get("participant_history")
+        .and_then(Value::as_array)
+        .map(|ps| {
+            ps.iter()
+                .filter_map(Value::as_str)
+                .map(UserId::new)
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Huddle {
+        room: room.get("id").and_then(Value::as_str)?.to_string(),
+        started_by: room
+            .get("created_by")
+            .and_then(Value::as_str)
+            .map(UserId::new),
+        started,
+        ended: ended.max(started),
+        participants,
+    })
 }
 
 /// Why a stored delivery could not be decoded at all.
@@ -322,6 +374,23 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
         );
     }
     match (kind.as_str(), subtype.as_deref(), channel) {
+        ("message", Some("message_changed"), Some(channel))
+            if event
+                .get("message")
+                .is_some_and(|m| str_of(m, "subtype").as_deref() == Some("huddle_thread")) =>
+        {
+            // Slack's message about a huddle changes as it goes; once it has ended, it says
+            // when it ran and who joined.
+            let message = event.get("message").unwrap_or(&Value::Null);
+            return Ok(match ended_huddle(message) {
+                Some(huddle) => Event::HuddleEnded {
+                    team,
+                    channel,
+                    huddle,
+                },
+                None => Event::Other("a huddle still running".into()),
+            });
+        }
         ("message", Some("message_changed"), Some(channel)) => {
             let message = event.get("message").unwrap_or(&Value::Null);
             let Some(ts) = str_of(message, "ts") else {
@@ -530,6 +599,38 @@ mod tests {
                 channel: ChannelId::new("C1"),
                 event_ts: "1610261539.000900".into(),
             }
+        );
+    }
+
+    #[test]
+    fn a_huddle_is_decoded_once_it_has_ended_with_when_and_who() {
+        let changed = |has_ended: bool| {
+            serde_json::json!({"type": "event_callback", "team_id": "T111", "event_id": "Ev3",
+                "authorizations": [{"team_id": "T111", "user_id": "UB111", "is_bot": true}],
+                "event": {"type": "message", "subtype": "message_changed", "hidden": true,
+                    "channel": "C1", "channel_type": "channel", "ts": "1759867394.232700",
+                    "message": {"type": "message", "subtype": "huddle_thread", "user": "USLACKBOT",
+                        "text": "", "ts": "1759867369.537409",
+                        "room": {"id": "R1", "created_by": "W222", "date_start": 1759867369,
+                            "date_end": if has_ended { 1759867394 } else { 0 },
+                            "has_ended": has_ended, "participants": [],
+                            "participant_history": ["W222", "W333"]}}}})
+            .to_string()
+        };
+        assert!(matches!(decode(&changed(false)).unwrap(), Event::Other(_)));
+        let Event::HuddleEnded {
+            huddle, channel, ..
+        } = decode(&changed(true)).unwrap()
+        else {
+            panic!("expected a huddle")
+        };
+        assert_eq!(channel, ChannelId::new("C1"));
+        assert_eq!(huddle.room, "R1");
+        assert_eq!(huddle.started_by, Some(UserId::new("W222")));
+        assert_eq!((huddle.ended - huddle.started).num_seconds(), 25);
+        assert_eq!(
+            huddle.participants,
+            [UserId::new("W222"), UserId::new("W333")]
         );
     }
 

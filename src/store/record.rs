@@ -450,6 +450,26 @@ pub async fn add_participant(
     Ok(!new.is_empty())
 }
 
+/// Notes a huddle held in the incident's channel; `false` if it was noted before.
+pub async fn add_huddle(
+    conn: &mut AnyConnection,
+    team: &TeamId,
+    incident: i64,
+    room: &str,
+) -> anyhow::Result<bool> {
+    let added = sqlx::query(
+        "INSERT INTO huddles (team_id, incident_id, room_id) VALUES ($1, $2, $3)
+         ON CONFLICT (team_id, incident_id, room_id) DO NOTHING",
+    )
+    .bind(team.to_string())
+    .bind(incident)
+    .bind(room)
+    .execute(conn)
+    .await
+    .context("Failed to note a huddle")?;
+    Ok(added.rows_affected() == 1)
+}
+
 /// Notes that people took part, each seen at a time; keeps the earliest time seen for each.
 /// Returns those new to the incident, in the order first seen.
 pub async fn add_participants(

@@ -113,6 +113,7 @@ pub fn layout(record: &Record, end: DateTime<Utc>) -> (Vec<Band>, Vec<Marker>) {
             | TimelineEntry::RoleUnassigned { .. }
             | TimelineEntry::Renamed { .. }
             | TimelineEntry::Note { .. }
+            | TimelineEntry::Huddle { .. }
             | TimelineEntry::Docs { .. }
             | TimelineEntry::ActionAdded { .. }
             | TimelineEntry::ActionClosed { .. }

@@ -13,6 +13,7 @@ mod fake_socket;
 mod faults;
 mod helpers;
 mod hostile;
+mod huddles;
 mod ingress;
 mod manifest;
 mod membership;

@@ -14,6 +14,7 @@ use crate::domain::fixes::tried_outcome;
 use crate::domain::markdown;
 use crate::domain::roles::Role;
 use crate::domain::timeline::TimelineEntry;
+use crate::domain::UserId;
 
 /// How long a quoted first line may be, about: enough to keep the point.
 pub const QUOTE_CHARS: usize = 200;
@@ -257,6 +258,29 @@ fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
             "note",
             format!("Note by {who} (outside the chat): {}", f.md(text)),
         ),
+        TimelineEntry::Huddle {
+            ended,
+            participants,
+            ..
+        } => {
+            let minutes = (*ended - e.at).num_minutes().max(0);
+            let with = if participants.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<String> = participants
+                    .iter()
+                    .map(|p| f.who(&UserId::new(p.clone())))
+                    .collect();
+                format!(" with {}", names.join(", "))
+            };
+            (
+                "call",
+                format!(
+                    "Huddle in the channel, started by {who}{with}, until {} ({minutes} min)",
+                    f.time(*ended),
+                ),
+            )
+        }
         TimelineEntry::Docs { text } => (
             "docs",
             format!("Documentation trouble noted by {who}: {}", f.md(text)),
