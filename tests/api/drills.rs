@@ -164,16 +164,8 @@ async fn hostile_or_broken_input_gets_a_4xx_or_a_helpful_answer_and_stores_nothi
     let post = |path: &'static str, body: Vec<u8>, ct: &'static str| {
         let app = &app;
         async move {
-            let ts = now_secs().to_string();
-            app.client
-                .post(format!("{}{path}", app.addr))
-                .header("content-type", ct)
-                .header("x-slack-request-timestamp", &ts)
-                .header(
-                    "x-slack-signature",
-                    slack_signature(SIGNING_SECRET, &ts, &body),
-                )
-                .body(body)
+            let url = format!("{}{path}", app.addr);
+            signed_post(&app.client, &url, ct, &body, now_secs())
                 .send()
                 .await
                 .unwrap()

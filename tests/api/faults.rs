@@ -356,16 +356,9 @@ async fn slack_deliveries_are_served_while_slow_connections_flood_the_server() {
     for i in 0..5 {
         let body =
             message_event(&format!("EvFlood{i}"), "C111", "W111", &ts(i), "hello").to_string();
-        let stamp = now_secs().to_string();
-        let r = slack
-            .post(format!("{}/slack/events", app.addr))
-            .header("content-type", "application/json")
-            .header("x-slack-request-timestamp", &stamp)
-            .header(
-                "x-slack-signature",
-                slack_signature(SIGNING_SECRET, &stamp, body.as_bytes()),
-            )
-            .body(body)
+        let url = format!("{}/slack/events", app.addr);
+        let json = "application/json";
+        let r = signed_post(&slack, &url, json, body.as_bytes(), now_secs())
             .send()
             .await
             .expect("Slack's delivery is answered during the flood");

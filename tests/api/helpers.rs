@@ -221,20 +221,12 @@ impl TestApp {
         timestamp: i64,
         extra: &[(&str, &str)],
     ) -> reqwest::Response {
-        let ts = timestamp.to_string();
-        let mut req = self
-            .client
-            .post(format!("{}{path}", self.addr))
-            .header("content-type", content_type)
-            .header("x-slack-request-timestamp", &ts)
-            .header(
-                "x-slack-signature",
-                slack_signature(SIGNING_SECRET, &ts, body.as_bytes()),
-            );
+        let url = format!("{}{path}", self.addr);
+        let mut req = signed_post(&self.client, &url, content_type, body.as_bytes(), timestamp);
         for (k, v) in extra {
             req = req.header(*k, *v);
         }
-        req.body(body.to_string()).send().await.unwrap()
+        req.send().await.unwrap()
     }
 
     pub async fn post_event(&self, payload: &Value) -> reqwest::Response {
@@ -566,6 +558,26 @@ pub fn ts(n: u64) -> String {
             .or_insert_with(|| format!("{}.{n:06}", now_secs()))
             .clone()
     })
+}
+
+/// A POST of `body` to `url`, signed as Slack signs it at `timestamp` (seconds).
+pub fn signed_post(
+    client: &reqwest::Client,
+    url: &str,
+    content_type: &str,
+    body: &[u8],
+    timestamp: i64,
+) -> reqwest::RequestBuilder {
+    let ts = timestamp.to_string();
+    client
+        .post(url)
+        .header("content-type", content_type)
+        .header("x-slack-request-timestamp", &ts)
+        .header(
+            "x-slack-signature",
+            slack_signature(SIGNING_SECRET, &ts, body),
+        )
+        .body(body.to_vec())
 }
 
 /// The form fields of `/incident <text>` typed by `user` in `channel`, as Slack sends them

@@ -79,23 +79,12 @@ impl Hereby {
         body: &str,
         retry: Option<&str>,
     ) -> u16 {
-        let ts = now_secs().to_string();
-        let mut req = client
-            .post(format!("{}{path}", self.addr))
-            .header("content-type", content_type)
-            .header("x-slack-request-timestamp", &ts)
-            .header(
-                "x-slack-signature",
-                slack_signature(SIGNING_SECRET, &ts, body.as_bytes()),
-            );
+        let url = format!("{}{path}", self.addr);
+        let mut req = signed_post(client, &url, content_type, body.as_bytes(), now_secs());
         if let Some(n) = retry {
             req = req.header("x-slack-retry-num", n);
         }
-        req.body(body.to_string())
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .unwrap_or(0)
+        req.send().await.map(|r| r.status().as_u16()).unwrap_or(0)
     }
 
     /// Delivers an Events API `body` (a retry if `retry` is its number); the status.

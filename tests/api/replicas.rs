@@ -193,16 +193,9 @@ async fn sigkill_mid_stream_loses_no_acknowledged_delivery_and_processes_each_on
                     ),
                 )
                 .to_string();
-                let stamp = now_secs().to_string();
-                let status = client
-                    .post(format!("{addr}/slack/events"))
-                    .header("content-type", "application/json")
-                    .header("x-slack-request-timestamp", &stamp)
-                    .header(
-                        "x-slack-signature",
-                        slack_signature(SIGNING_SECRET, &stamp, body.as_bytes()),
-                    )
-                    .body(body)
+                let url = format!("{addr}/slack/events");
+                let json = "application/json";
+                let status = signed_post(&client, &url, json, body.as_bytes(), now_secs())
                     .send()
                     .await
                     .map(|r| r.status().as_u16())

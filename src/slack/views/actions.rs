@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
-use super::{escape, incident_label, BLOCKS_MAX, SECTION_MAX};
+use super::{escape, in_channel, incident_label, BLOCKS_MAX, SECTION_MAX};
 use crate::domain::incident::Incident;
 use crate::domain::mrkdwn;
 use crate::domain::postmortem::ActionRow;
@@ -135,12 +135,11 @@ pub fn my_actions(mine: &[(Incident, Vec<ActionRow>)], today: NaiveDate) -> (Str
     let mut blocks = vec![section(&intro)];
     let mut shown = 0;
     for (incident, items) in mine {
-        let channel = incident
-            .channel
-            .as_ref()
-            .map(|c| format!(" in <#{}>", c.id))
-            .unwrap_or_default();
-        let heading = format!("*{}*{channel}", escape(&incident_label(incident)));
+        let heading = format!(
+            "*{}*{}",
+            escape(&incident_label(incident)),
+            in_channel(incident)
+        );
         text.push(heading.clone());
         for a in items {
             text.push(action_line(a, today));
@@ -229,14 +228,10 @@ pub fn due_reminder_text(i: &Incident, item: &ActionRow, today: NaiveDate) -> St
 
 /// A direct reminder to an owner of their open items: its first line, above the items.
 pub fn owner_reminder_intro(i: &Incident, theirs: usize) -> String {
-    let channel = i
-        .channel
-        .as_ref()
-        .map(|c| format!(" in <#{}>", c.id))
-        .unwrap_or_default();
     format!(
-        ":wave: A reminder from the follow-up review of {}{channel}: you own {}. Close each with its buttons when it is done.",
+        ":wave: A reminder from the follow-up review of {}{}: you own {}. Close each with its buttons when it is done.",
         escape(&incident_label(i)),
+        in_channel(i),
         plural(theirs, "open action item"),
     )
 }

@@ -22,6 +22,14 @@ pub fn incident_label(i: &Incident) -> String {
     }
 }
 
+/// " in #channel" naming the incident's channel as a link, or nothing before it has one.
+pub fn in_channel(i: &Incident) -> String {
+    i.channel
+        .as_ref()
+        .map(|c| format!(" in <#{}>", c.id))
+        .unwrap_or_default()
+}
+
 /// Plain text people typed, ready to post as mrkdwn: escaped, and with nothing in it that pings
 /// a channel or reorders text (see [`mrkdwn::safe`]).
 pub fn escape(text: &str) -> String {
@@ -340,13 +348,9 @@ pub fn announcement_text(i: &Incident) -> String {
             i.number, i.declared_by
         );
     }
-    let channel = i
-        .channel
-        .as_ref()
-        .map(|c| format!(" in <#{}>", c.id))
-        .unwrap_or_default();
     format!(
-        ":rotating_light: New incident declared{channel}: *{}*. Commander: <@{}>.",
+        ":rotating_light: New incident declared{}: *{}*. Commander: <@{}>.",
+        in_channel(i),
         escape(&incident_label(i)),
         i.declared_by
     )
