@@ -21,7 +21,7 @@ use super::progress::Progress;
 use super::record;
 use super::App;
 use crate::domain::{ChannelId, UserId};
-use crate::slack::events::{is_spoken, posted_from, PostedMessage};
+use crate::slack::events::{ended_huddle, is_spoken, posted_from, PostedMessage};
 use crate::store::incidents::Incident;
 
 /// Where a catch-up stands, saved with its effect.
@@ -222,8 +222,13 @@ async fn record_page(
     let now = Utc::now();
     let mut joined = Vec::new();
     let mut posted = Vec::new();
+    let mut huddles = Vec::new();
     for m in messages {
         let subtype = m.get("subtype").and_then(|s| s.as_str());
+        if subtype == Some("huddle_thread") {
+            huddles.extend(ended_huddle(m));
+            continue;
+        }
         if !is_spoken(subtype) {
             if let (Some("channel_join"), Some(user), Some(ts)) = (
                 subtype,
@@ -252,6 +257,9 @@ async fn record_page(
     record::participants(&mut tx, incident, &joined, now).await?;
     let posted: Vec<&PostedMessage> = posted.iter().collect();
     record::messages(&mut tx, incident, &posted, "history", now).await?;
+    for huddle in &huddles {
+        record::huddle_held(&mut tx, incident, huddle, now).await?;
+    }
     tx.commit()
         .await
         .context("Failed to commit recovered messages")?;

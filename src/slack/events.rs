@@ -194,8 +194,9 @@ pub struct Huddle {
     pub participants: Vec<UserId>,
 }
 
-/// The huddle a `huddle_thread` message tells of, once it has ended (`room.has_ended`).
-fn ended_huddle(message: &Value) -> Option<Huddle> {
+/// The huddle a `huddle_thread` message tells of, once it has ended (`room.has_ended`): from
+/// the event that changes the message, or from the channel's history.
+pub fn ended_huddle(message: &Value) -> Option<Huddle> {
     let room = message.get("room")?;
     if room.get("has_ended").and_then(Value::as_bool) != Some(true) {
         return None;

@@ -1,5 +1,6 @@
 //! Huddles (Slack's calls) held in an incident channel: one timeline entry each, saying when
-//! it ran, who started it and who joined, however often Slack tells of its end.
+//! it ran, who started it and who joined, whether Slack tells of its end by event (more than
+//! once) or hereby reads it from the channel's history after missing it.
 
 use serde_json::{json, Value};
 
@@ -61,4 +62,26 @@ async fn a_huddle_in_the_incident_channel_is_in_the_draft_with_when_it_ran_and_w
         "{md}"
     );
     assert!(md.contains("disp-w333"), "who joined took part: {md}");
+}
+
+#[tokio::test]
+async fn a_huddle_hereby_missed_is_read_from_the_channels_history() {
+    let app = spawn_app().await;
+    let c = app.declared("missed huddle").await;
+    let start = now_secs() + 5;
+    // Posted after the channel opened, as Slack's message about a huddle in it is.
+    let at = ts_now();
+    let message = huddle_thread(&c, &at, "R0HUDDLE2", (start, start + 12 * 60), true);
+    app.slack.add_slack_message(&c, &at, message);
+    // Catching up (as at resolution) finds it in the history; catching up again does not
+    // add it twice.
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
+        .await;
+    app.command(&c, "W111", "reopen").await;
+    app.command(&c, "W111", "resolve").await;
+    app.settle().await;
+    assert_eq!(huddle_entries(&app).await, 1);
+    let md = app.slack.shared_files().remove(0).content;
+    assert!(md.contains("(12 min)"), "{md}");
 }

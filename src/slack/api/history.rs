@@ -4,9 +4,18 @@ use slack_morphism::prelude::*;
 
 use super::*;
 
+/// A page of messages as Slack sent them.
+#[derive(serde::Deserialize)]
+struct RawPage {
+    #[serde(default)]
+    messages: Vec<serde_json::Value>,
+    response_metadata: Option<SlackResponseMetadata>,
+}
+
 impl SlackGateway {
-    /// One page of `conversations.history` newer than `oldest`, as JSON messages; the cursor
-    /// of the next page, if any.
+    /// One page of `conversations.history` newer than `oldest`, as JSON messages exactly as
+    /// Slack sent them; the cursor of the next page, if any. Read untyped: slack-morphism's
+    /// history message drops the fields it does not model, such as a huddle's `room`.
     #[tracing::instrument(name = "Reading channel history", skip(self))]
     pub async fn history_page(
         &self,
@@ -14,16 +23,30 @@ impl SlackGateway {
         oldest: Option<&str>,
         cursor: Option<String>,
     ) -> Result<(Vec<serde_json::Value>, Option<String>), CallError> {
-        let req = SlackApiConversationsHistoryRequest::new()
-            .with_channel(SlackChannelId::new(channel.to_string()))
-            .with_limit(PAGE_LIMIT)
-            .opt_oldest(oldest.map(|o| SlackTs::new(o.to_string())))
-            .opt_cursor(cursor.map(SlackCursorId::new));
+        let limit = PAGE_LIMIT.to_string();
+        let params = vec![
+            ("channel", Some(channel.as_str())),
+            ("limit", Some(limit.as_str())),
+            ("oldest", oldest),
+            ("cursor", cursor.as_deref()),
+        ];
         let session = self.client.open_session(&self.token);
         let r = self
-            .call("conversations.history", session.conversations_history(&req))
+            .call(
+                "conversations.history",
+                session.http_session_api.http_get::<RawPage, _, &str>(
+                    "conversations.history",
+                    &params,
+                    None,
+                ),
+            )
             .await?;
-        Ok(page(r.messages, r.response_metadata))
+        let next = r
+            .response_metadata
+            .and_then(|m| m.next_cursor)
+            .map(|c| c.0)
+            .filter(|c| !c.is_empty());
+        Ok((r.messages, next))
     }
     /// One page of `conversations.replies` of a thread after `oldest`, as JSON messages (the
     /// parent included).

@@ -156,6 +156,7 @@ pub(super) fn apply(s: &mut FakeState, method: &str, p: &Value) -> Value {
                 user: BOT_USER.into(),
                 metadata: p.get("metadata").cloned(),
                 blocks: p.get("blocks").cloned(),
+                extra: None,
             };
             let out = json!({"ok": true, "channel": m.channel, "ts": ts, "message": message_json(&m, &[], true)});
             s.messages.push(m);

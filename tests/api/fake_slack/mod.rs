@@ -99,6 +99,8 @@ pub struct Message {
     pub user: String,
     pub metadata: Option<Value>,
     pub blocks: Option<Value>,
+    /// Further fields of a message Slack itself posts (a huddle's `subtype` and `room`).
+    pub extra: Option<Value>,
 }
 
 /// A file shared with the v2 upload flow.
@@ -358,6 +360,23 @@ impl FakeSlack {
             user: user.into(),
             metadata: None,
             blocks: None,
+            extra: None,
+        });
+    }
+
+    /// A message Slack itself posted in `channel` (as `USLACKBOT`), with `fields` beside the
+    /// usual ones: a huddle's `subtype` and `room`, say.
+    pub fn add_slack_message(&self, channel: &str, ts: &str, fields: Value) {
+        let mut s = self.state.lock().unwrap();
+        s.messages.push(Message {
+            channel: channel.into(),
+            ts: ts.into(),
+            thread_ts: None,
+            text: String::new(),
+            user: "USLACKBOT".into(),
+            metadata: None,
+            blocks: None,
+            extra: Some(fields),
         });
     }
 
@@ -519,6 +538,11 @@ fn message_json(m: &Message, replies: &[&str], with_metadata: bool) -> Value {
     }
     if let (Some(md), true) = (&m.metadata, with_metadata) {
         v["metadata"] = md.clone();
+    }
+    if let Some(Value::Object(extra)) = &m.extra {
+        for (k, field) in extra {
+            v[k] = field.clone();
+        }
     }
     v
 }
