@@ -76,6 +76,10 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
     )
     .await?;
     drop(conn);
+    let commander = roles
+        .iter()
+        .find(|(role, _)| *role == crate::domain::roles::Role::Commander)
+        .map(|(_, user)| user.clone());
 
     let channel = incident.channel.as_ref().map(|c| c.id.clone());
     let need_channel = || channel.clone().context("The incident has no channel yet");
@@ -300,10 +304,6 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
                 Err(EffectError::Slack(CallError::Refused { code }))
                     if telling::not_a_member(&code) =>
                 {
-                    let commander = roles
-                        .iter()
-                        .find(|(role, _)| *role == crate::domain::roles::Role::Commander)
-                        .map(|(_, user)| user.clone());
                     let to = incident
                         .postmortem_owner
                         .clone()
@@ -332,11 +332,7 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
             Completion::default()
         }
         Effect::TellRemoved { by } => {
-            let commander = roles
-                .iter()
-                .find(|(role, _)| *role == crate::domain::roles::Role::Commander)
-                .map(|(_, user)| user.clone())
-                .unwrap_or_else(|| incident.declared_by.clone());
+            let commander = commander.unwrap_or_else(|| incident.declared_by.clone());
             let text = views::removed_text(&incident, by.as_deref());
             app.slack
                 .post_message(
@@ -348,10 +344,6 @@ pub async fn execute(app: &App, claimed: &ClaimedEffect, worker: &str) -> Result
         }
         Effect::ReportRefusal { failed, error } => {
             let text = crate::slack::refusals::refusal_text(incident.number, &failed, &error);
-            let commander = roles
-                .iter()
-                .find(|(role, _)| *role == crate::domain::roles::Role::Commander)
-                .map(|(_, user)| user.clone());
             match (&channel, failed.as_str(), commander) {
                 // hereby can no longer post in the incident channel (archived, or hereby
                 // removed): a report there would be refused the same way, so the commander

@@ -293,39 +293,30 @@ impl FakeSlack {
         self.state.lock().unwrap().channels.clone()
     }
 
+    /// Changes channel `id` as someone in Slack would.
+    fn change_channel(&self, id: &str, change: impl FnOnce(&mut Channel)) {
+        let mut s = self.state.lock().unwrap();
+        let c = s.channels.iter_mut().find(|c| c.id == id);
+        change(c.unwrap_or_else(|| panic!("no channel {id}")));
+    }
+
     /// Someone archives a channel, as teams do once an incident is over.
     pub fn archive(&self, channel: &str) {
-        let mut s = self.state.lock().unwrap();
-        let c = s
-            .channels
-            .iter_mut()
-            .find(|c| c.id == channel)
-            .expect("a channel to archive");
-        c.archived = true;
+        self.change_channel(channel, |c| c.archived = true);
     }
 
     /// Someone removes `user` from a channel (`/remove @hereby`, say).
     pub fn remove_member(&self, channel: &str, user: &str) {
-        let mut s = self.state.lock().unwrap();
-        let c = s
-            .channels
-            .iter_mut()
-            .find(|c| c.id == channel)
-            .expect("a channel to remove someone from");
-        c.members.retain(|m| m != user);
+        self.change_channel(channel, |c| c.members.retain(|m| m != user));
     }
 
     /// Someone invites `user` into a channel from Slack.
     pub fn add_member(&self, channel: &str, user: &str) {
-        let mut s = self.state.lock().unwrap();
-        let c = s
-            .channels
-            .iter_mut()
-            .find(|c| c.id == channel)
-            .expect("a channel to invite someone into");
-        if !c.members.iter().any(|m| m == user) {
-            c.members.push(user.to_string());
-        }
+        self.change_channel(channel, |c| {
+            if !c.members.iter().any(|m| m == user) {
+                c.members.push(user.to_string());
+            }
+        });
     }
 
     pub fn channel_named(&self, name: &str) -> Option<Channel> {
