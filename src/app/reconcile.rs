@@ -21,7 +21,7 @@ use super::progress::Progress;
 use super::record;
 use super::App;
 use crate::domain::{ChannelId, UserId};
-use crate::slack::events::{ended_huddle, is_spoken, posted_from, PostedMessage};
+use crate::slack::events::{huddle, is_spoken, posted_from, PostedMessage};
 use crate::store::incidents::Incident;
 
 /// Where a catch-up stands, saved with its effect.
@@ -226,7 +226,7 @@ async fn record_page(
     for m in messages {
         let subtype = m.get("subtype").and_then(|s| s.as_str());
         if subtype == Some("huddle_thread") {
-            huddles.extend(ended_huddle(m));
+            huddles.extend(huddle(m));
             continue;
         }
         if !is_spoken(subtype) {
@@ -257,8 +257,8 @@ async fn record_page(
     record::participants(&mut tx, incident, &joined, now).await?;
     let posted: Vec<&PostedMessage> = posted.iter().collect();
     record::messages(&mut tx, incident, &posted, "history", now).await?;
-    for huddle in &huddles {
-        record::huddle_held(&mut tx, incident, huddle, now).await?;
+    for seen in &huddles {
+        record::huddle_seen(&mut tx, incident, seen, now).await?;
     }
     tx.commit()
         .await

@@ -71,7 +71,7 @@ pub async fn apply(
         | Event::ChannelNamed { team, channel, .. }
         | Event::Removed { team, channel, .. }
         | Event::Rejoined { team, channel, .. }
-        | Event::HuddleEnded { team, channel, .. } => (team, channel),
+        | Event::Huddle { team, channel, .. } => (team, channel),
         Event::Other(_) => return Ok(Recorded::Elsewhere),
     };
     let Some(incident) = channels.get(conn, team, channel).await? else {
@@ -151,28 +151,47 @@ pub async fn apply(
         Event::Removed { .. } | Event::Rejoined { .. } => {
             "hereby's membership of a resolved incident's channel"
         }
-        Event::HuddleEnded { huddle, .. } => huddle_held(conn, &incident, huddle, now).await?,
+        Event::Huddle { huddle, .. } => huddle_seen(conn, &incident, huddle, now).await?,
         Event::Other(_) => "nothing",
     }))
 }
 
-/// Records a huddle held in the incident channel once: a timeline entry (when it ran, who
-/// started it and who joined), and everyone who joined as taking part.
-pub async fn huddle_held(
+/// Records a huddle in the incident channel: once as it starts (so that a draft made while it
+/// goes on tells of it), and once when it has ended (when it ran, who started it and who
+/// joined), however often Slack tells of either; everyone who joined takes part.
+pub async fn huddle_seen(
     conn: &mut AnyConnection,
     incident: &Incident,
     huddle: &Huddle,
     now: DateTime<Utc>,
 ) -> anyhow::Result<&'static str> {
-    if !record::add_huddle(conn, &incident.team, incident.id, &huddle.room).await? {
+    let (team, started_by) = (&incident.team, huddle.started_by.as_ref());
+    let news = record::note_huddle(
+        conn,
+        team,
+        incident.id,
+        &huddle.room,
+        huddle.ended.is_some(),
+    );
+    if !news.await? {
         return Ok("huddle already recorded");
     }
-    let entry = TimelineEntry::Huddle {
-        room: huddle.room.clone(),
-        ended: huddle.ended,
-        participants: huddle.participants.iter().map(UserId::to_string).collect(),
+    let (entry, what) = match huddle.ended {
+        Some(ended) => (
+            TimelineEntry::Huddle {
+                room: huddle.room.clone(),
+                ended,
+                participants: huddle.participants.iter().map(UserId::to_string).collect(),
+            },
+            "huddle",
+        ),
+        None => (
+            TimelineEntry::HuddleStarted {
+                room: huddle.room.clone(),
+            },
+            "huddle started",
+        ),
     };
-    let (team, started_by) = (&incident.team, huddle.started_by.as_ref());
     incidents::add_timeline(conn, team, incident.id, &entry, started_by, huddle.started).await?;
     let seen: Vec<(&UserId, DateTime<Utc>)> = huddle
         .participants
@@ -180,7 +199,7 @@ pub async fn huddle_held(
         .map(|u| (u, huddle.started))
         .collect();
     participants(conn, incident, &seen, now).await?;
-    Ok("huddle")
+    Ok(what)
 }
 
 /// What [`messages`] says of a message that was recorded before.

@@ -121,6 +121,12 @@ pub enum TimelineEntry {
         /// Everyone who joined it, by user ID, in Slack's order.
         participants: Vec<String>,
     },
+    /// A huddle started in the incident channel (who started it is the actor). The draft tells
+    /// it by this entry only while no [`TimelineEntry::Huddle`] says it ended.
+    HuddleStarted {
+        /// Slack's room ID.
+        room: String,
+    },
     /// `/incident docs`: documentation that got in the way.
     Docs { text: String },
     ActionAdded {
@@ -418,6 +424,7 @@ mod tests {
                 "huddle",
                 json!({"room": "R1", "ended": 1_790_000_600, "participants": ["UBOB", "UCAROL"]}),
             ),
+            ("huddle_started", json!({"room": "R1"})),
         ]
     }
 

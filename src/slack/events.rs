@@ -172,8 +172,9 @@ pub enum Event {
         channel: ChannelId,
         event_ts: String,
     },
-    /// A huddle held in a channel has ended.
-    HuddleEnded {
+    /// A huddle in a channel: started (Slack posts its message), changed as people join and
+    /// leave, or ended.
+    Huddle {
         team: TeamId,
         channel: ChannelId,
         huddle: Huddle,
@@ -182,31 +183,35 @@ pub enum Event {
     Other(String),
 }
 
-/// A huddle (Slack's call in a channel) that has ended.
+/// A huddle (Slack's call in a channel), as its `huddle_thread` message tells of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Huddle {
     /// Slack's room ID (`R…`).
     pub room: String,
     pub started_by: Option<UserId>,
     pub started: chrono::DateTime<chrono::Utc>,
-    pub ended: chrono::DateTime<chrono::Utc>,
-    /// Everyone who joined it.
+    /// When it ended; `None` while it is still going.
+    pub ended: Option<chrono::DateTime<chrono::Utc>>,
+    /// Everyone who has joined it so far.
     pub participants: Vec<UserId>,
 }
 
-/// The huddle a `huddle_thread` message tells of, once it has ended (`room.has_ended`): from
-/// the event that changes the message, or from the channel's history.
-pub fn ended_huddle(message: &Value) -> Option<Huddle> {
+/// The huddle a `huddle_thread` message tells of, running or ended (`room.has_ended`): from
+/// the message Slack posts when it starts, an event that changes that message, or the
+/// channel's history.
+pub fn huddle(message: &Value) -> Option<Huddle> {
     let room = message.get("room")?;
-    if room.get("has_ended").and_then(Value::as_bool) != Some(true) {
-        return None;
-    }
     let at = |k: &str| {
         room.get(k)
             .and_then(Value::as_i64)
             .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
     };
-    let (started, ended) = (at("date_start")?, at("date_end")?);
+    let started = at("date_start")?;
+    let ended = if room.get("has_ended").and_then(Value::as_bool) == Some(true) {
+        Some(at("date_end")?.max(started))
+    } else {
+        None
+    };
     let participants = room
         .get("participant_history")
         .and_then(Value::as_array)
@@ -224,9 +229,20 @@ pub fn ended_huddle(message: &Value) -> Option<Huddle> {
             .and_then(Value::as_str)
             .map(UserId::new),
         started,
-        ended: ended.max(started),
+        ended,
         participants,
     })
+}
+
+fn huddle_event(team: TeamId, channel: ChannelId, message: &Value) -> Event {
+    match huddle(message) {
+        Some(huddle) => Event::Huddle {
+            team,
+            channel,
+            huddle,
+        },
+        None => Event::Other("a huddle message without its room".into()),
+    }
 }
 
 /// Why a stored delivery could not be decoded at all.
@@ -383,14 +399,11 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
             // Slack's message about a huddle changes as it goes; once it has ended, it says
             // when it ran and who joined.
             let message = event.get("message").unwrap_or(&Value::Null);
-            return Ok(match ended_huddle(message) {
-                Some(huddle) => Event::HuddleEnded {
-                    team,
-                    channel,
-                    huddle,
-                },
-                None => Event::Other("a huddle still running".into()),
-            });
+            return Ok(huddle_event(team, channel, message));
+        }
+        ("message", Some("huddle_thread"), Some(channel)) => {
+            // Posted by Slack as the huddle starts.
+            return Ok(huddle_event(team, channel, event));
         }
         ("message", Some("message_changed"), Some(channel)) => {
             let message = event.get("message").unwrap_or(&Value::Null);
@@ -604,7 +617,7 @@ mod tests {
     }
 
     #[test]
-    fn a_huddle_is_decoded_once_it_has_ended_with_when_and_who() {
+    fn a_huddle_is_decoded_with_when_and_who_while_it_runs_and_once_it_has_ended() {
         let changed = |has_ended: bool| {
             serde_json::json!({"type": "event_callback", "team_id": "T111", "event_id": "Ev3",
                 "authorizations": [{"team_id": "T111", "user_id": "UB111", "is_bot": true}],
@@ -618,8 +631,11 @@ mod tests {
                             "participant_history": ["W222", "W333"]}}}})
             .to_string()
         };
-        assert!(matches!(decode(&changed(false)).unwrap(), Event::Other(_)));
-        let Event::HuddleEnded {
+        let Event::Huddle { huddle, .. } = decode(&changed(false)).unwrap() else {
+            panic!("expected a huddle")
+        };
+        assert_eq!((huddle.room.as_str(), huddle.ended), ("R1", None));
+        let Event::Huddle {
             huddle, channel, ..
         } = decode(&changed(true)).unwrap()
         else {
@@ -628,11 +644,31 @@ mod tests {
         assert_eq!(channel, ChannelId::new("C1"));
         assert_eq!(huddle.room, "R1");
         assert_eq!(huddle.started_by, Some(UserId::new("W222")));
-        assert_eq!((huddle.ended - huddle.started).num_seconds(), 25);
+        let ended = huddle.ended.expect("ended");
+        assert_eq!((ended - huddle.started).num_seconds(), 25);
         assert_eq!(
             huddle.participants,
             [UserId::new("W222"), UserId::new("W333")]
         );
+    }
+
+    #[test]
+    fn the_message_slack_posts_as_a_huddle_starts_is_a_running_huddle() {
+        let posted = serde_json::json!({"type": "event_callback", "team_id": "T111",
+            "event_id": "Ev4",
+            "authorizations": [{"team_id": "T111", "user_id": "UB111", "is_bot": true}],
+            "event": {"type": "message", "subtype": "huddle_thread", "user": "USLACKBOT",
+                "text": "", "ts": "1759867369.537409", "channel": "C1", "channel_type": "channel",
+                "room": {"id": "R1", "created_by": "W222", "date_start": 1759867369,
+                    "date_end": 0, "has_ended": false, "participants": ["W222"],
+                    "participant_history": ["W222"]}}})
+        .to_string();
+        let Event::Huddle { huddle, .. } = decode(&posted).unwrap() else {
+            panic!("expected a huddle")
+        };
+        assert_eq!(huddle.ended, None);
+        assert_eq!(huddle.started_by, Some(UserId::new("W222")));
+        assert_eq!(huddle.participants, [UserId::new("W222")]);
     }
 
     #[test]

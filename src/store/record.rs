@@ -450,24 +450,28 @@ pub async fn add_participant(
     Ok(!new.is_empty())
 }
 
-/// Notes a huddle held in the incident's channel; `false` if it was noted before.
-pub async fn add_huddle(
+/// Notes a huddle in the incident's channel, running or `ended`: `true` if that is news (the
+/// huddle was not noted before, or its end was not), `false` if it was noted before.
+pub async fn note_huddle(
     conn: &mut AnyConnection,
     team: &TeamId,
     incident: i64,
     room: &str,
+    ended: bool,
 ) -> anyhow::Result<bool> {
-    let added = sqlx::query(
-        "INSERT INTO huddles (team_id, incident_id, room_id) VALUES ($1, $2, $3)
-         ON CONFLICT (team_id, incident_id, room_id) DO NOTHING",
+    let noted = sqlx::query(
+        "INSERT INTO huddles (team_id, incident_id, room_id, ended) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (team_id, incident_id, room_id) DO UPDATE SET ended = 1
+         WHERE $4 = 1 AND huddles.ended = 0",
     )
     .bind(team.to_string())
     .bind(incident)
     .bind(room)
+    .bind(i64::from(ended))
     .execute(conn)
     .await
     .context("Failed to note a huddle")?;
-    Ok(added.rows_affected() == 1)
+    Ok(noted.rows_affected() == 1)
 }
 
 /// Notes that people took part, each seen at a time; keeps the earliest time seen for each.

@@ -114,6 +114,7 @@ pub fn layout(record: &Record, end: DateTime<Utc>) -> (Vec<Band>, Vec<Marker>) {
             | TimelineEntry::Renamed { .. }
             | TimelineEntry::Note { .. }
             | TimelineEntry::Huddle { .. }
+            | TimelineEntry::HuddleStarted { .. }
             | TimelineEntry::Docs { .. }
             | TimelineEntry::ActionAdded { .. }
             | TimelineEntry::ActionClosed { .. }

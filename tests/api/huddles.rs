@@ -1,6 +1,7 @@
-//! Huddles (Slack's calls) held in an incident channel: one timeline entry each, saying when
-//! it ran, who started it and who joined, whether Slack tells of its end by event (more than
-//! once) or hereby reads it from the channel's history after missing it.
+//! Huddles (Slack's calls) held in an incident channel: one timeline entry as each starts and
+//! one when it has ended, saying when it ran, who started it and who joined, whether Slack
+//! tells of it by event (more than once) or hereby reads it from the channel's history after
+//! missing it; a draft made while one goes on says a call is under way.
 
 use serde_json::{json, Value};
 
@@ -24,15 +25,22 @@ fn huddle_changed(channel: &str, message: Value) -> Value {
         "channel_type": "channel", "message": message, "event_ts": ts_now(), "ts": ts_now()})
 }
 
-async fn huddle_entries(app: &TestApp) -> usize {
+/// How many timeline entries of `kind` the first incident has.
+async fn entries_of(app: &TestApp, kind: &str) -> usize {
     let store = app.store().await;
     let mut conn = store.conn().await.unwrap();
     let kinds =
         hereby::store::incidents::timeline_kinds(&mut conn, &hereby::domain::TeamId::new(TEAM), 1)
             .await
             .unwrap();
-    kinds.iter().filter(|k| *k == "huddle").count()
+    kinds.iter().filter(|k| *k == kind).count()
 }
+
+async fn huddle_entries(app: &TestApp) -> usize {
+    entries_of(app, "huddle").await
+}
+
+const STILL_GOING: &str = "started by disp-w222, still going (no end recorded yet)";
 
 #[tokio::test]
 async fn a_huddle_in_the_incident_channel_is_in_the_draft_with_when_it_ran_and_who_joined() {
@@ -41,7 +49,7 @@ async fn a_huddle_in_the_incident_channel_is_in_the_draft_with_when_it_ran_and_w
     let start = now_secs() + 5;
     let span = (start, start + 33 * 60);
     let at = ts(20);
-    // Running: Slack changes the message as people join; nothing is recorded yet.
+    // Running: Slack changes the message as people join; its start is noted.
     let running = huddle_changed(&c, huddle_thread(&c, &at, "R0HUDDLE1", span, false));
     deliver(&app, "EvHuddle1", running).await;
     // Ended, told twice.
@@ -51,6 +59,7 @@ async fn a_huddle_in_the_incident_channel_is_in_the_draft_with_when_it_ran_and_w
     }
     app.wait_processed().await;
     assert_eq!(huddle_entries(&app).await, 1, "one entry for one huddle");
+    assert_eq!(entries_of(&app, "huddle_started").await, 1);
 
     app.command(&c, "W111", "resolve").await;
     app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
@@ -62,6 +71,71 @@ async fn a_huddle_in_the_incident_channel_is_in_the_draft_with_when_it_ran_and_w
         "{md}"
     );
     assert!(md.contains("disp-w333"), "who joined took part: {md}");
+    assert!(
+        !md.contains(STILL_GOING),
+        "its start is told by its end: {md}"
+    );
+}
+
+#[tokio::test]
+async fn a_draft_made_while_a_huddle_goes_on_says_a_call_is_under_way_and_its_end_comes_later() {
+    let app = spawn_app().await;
+    let c = app.declared("call still going").await;
+    let start = now_secs() + 5;
+    let span = (start, start + 40 * 60);
+    let at = ts(20);
+    // Slack posts the huddle's message as it starts, then changes it as people join.
+    let mut posted = huddle_thread(&c, &at, "R0HUDDLE3", span, false);
+    posted["event_ts"] = json!(at);
+    posted["channel_type"] = json!("channel");
+    deliver(&app, "EvHuddleStart", posted).await;
+    let joined = huddle_changed(&c, huddle_thread(&c, &at, "R0HUDDLE3", span, false));
+    deliver(&app, "EvHuddleJoin", joined).await;
+    app.wait_processed().await;
+    assert_eq!(entries_of(&app, "huddle_started").await, 1, "noted once");
+    assert_eq!(huddle_entries(&app).await, 0, "not ended yet");
+
+    // Resolved on the call, as teams do.
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
+        .await;
+    let first = app.slack.shared_files().remove(0).content;
+    assert!(first.contains(STILL_GOING), "{first}");
+    assert!(
+        first.contains("disp-w333"),
+        "who joined so far took part: {first}"
+    );
+
+    // The call ends after the draft; the record has it, and the next version tells it whole.
+    let ended = huddle_changed(&c, huddle_thread(&c, &at, "R0HUDDLE3", span, true));
+    deliver(&app, "EvHuddleEnd", ended).await;
+    app.wait_processed().await;
+    assert_eq!(huddle_entries(&app).await, 1);
+    app.command(&c, "W111", "reopen").await;
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("the second version is shared", |s| {
+        s.shared_files().len() == 2
+    })
+    .await;
+    let second = app.slack.shared_files().remove(1).content;
+    assert!(second.contains("(40 min)"), "{second}");
+    assert!(!second.contains(STILL_GOING), "{second}");
+}
+
+#[tokio::test]
+async fn a_huddle_going_on_that_hereby_missed_is_found_in_the_history_at_resolution() {
+    let app = spawn_app().await;
+    let c = app.declared("missed the start").await;
+    let start = now_secs() + 5;
+    let at = ts_now();
+    let message = huddle_thread(&c, &at, "R0HUDDLE4", (start, start + 60), false);
+    app.slack.add_slack_message(&c, &at, message);
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
+        .await;
+    let md = app.slack.shared_files().remove(0).content;
+    assert!(md.contains(STILL_GOING), "{md}");
+    assert_eq!(entries_of(&app, "huddle_started").await, 1);
 }
 
 #[tokio::test]

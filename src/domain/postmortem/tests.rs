@@ -426,3 +426,41 @@ fn the_drafts_counts_read_as_english() {
     assert!(md.contains("1 deleted message left out."), "{md}");
     assert!(!md.contains("(s)"), "{md}");
 }
+
+#[test]
+fn a_huddle_still_going_is_told_by_its_start_and_one_that_ended_by_its_end_alone() {
+    let mut record = realistic();
+    let started = |room: &str| {
+        let room = room.to_string();
+        entry(at(14, 10), "UBOB", TimelineEntry::HuddleStarted { room })
+    };
+    record.entries.push(started("R1"));
+    record.entries.push(started("R2"));
+    let ended = TimelineEntry::Huddle {
+        room: "R1".into(),
+        ended: at(14, 27),
+        participants: vec!["UBOB".into(), "UCAROL".into()],
+    };
+    record.entries.push(entry(at(14, 10), "UBOB", ended));
+    let zone = chrono_tz::Europe::Berlin;
+    let d = build(
+        &record,
+        zone,
+        NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+    );
+    let calls: Vec<&str> = d
+        .timeline
+        .iter()
+        .filter(|t| t.kind == "call")
+        .map(|t| t.text.as_str())
+        .collect();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(
+        calls.contains(&"Huddle in the channel, started by bob with bob, carol, until 2026-11-21 15:27:00 CET (UTC+01:00) (17 min)"),
+        "{calls:?}"
+    );
+    assert!(
+        calls.contains(&"Huddle in the channel, started by bob, still going (no end recorded yet)"),
+        "{calls:?}"
+    );
+}

@@ -28,8 +28,20 @@ pub(super) fn timeline(
     f: &Fmt,
 ) -> Vec<TimelineItem> {
     let by_ts: HashMap<&str, &LoggedMessage> = all.iter().map(|m| (m.ts.as_str(), m)).collect();
+    // A huddle that ended is told once, by its end (which says when it started); one still
+    // going, or whose end hereby never heard of, by its start.
+    let ended: HashSet<&str> = entries
+        .iter()
+        .filter_map(|e| match &e.what {
+            TimelineEntry::Huddle { room, .. } => Some(room.as_str()),
+            _ => None,
+        })
+        .collect();
     let mut moments: Vec<(DateTime<Utc>, TimelineItem)> = entries
         .iter()
+        .filter(|e| {
+            !matches!(&e.what, TimelineEntry::HuddleStarted { room } if ended.contains(room.as_str()))
+        })
         .filter_map(|e| entry_item(e, f).map(|item| (e.at, item)))
         .collect();
     for m in live.iter().filter(|m| m.highlighted) {
@@ -281,6 +293,10 @@ fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
                 ),
             )
         }
+        TimelineEntry::HuddleStarted { .. } => (
+            "call",
+            format!("Huddle in the channel, started by {who}, still going (no end recorded yet)"),
+        ),
         TimelineEntry::Docs { text } => (
             "docs",
             format!("Documentation trouble noted by {who}: {}", f.md(text)),
