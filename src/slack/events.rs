@@ -433,6 +433,31 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
                     .and_then(|p| str_of(p, "text")),
             }));
         }
+        ("message", Some("message_deleted"), Some(channel))
+            if event
+                .get("previous_message")
+                .is_some_and(|m| str_of(m, "subtype").as_deref() == Some("huddle_thread")) =>
+        {
+            // Slack takes a huddle's message away once everyone has left (unless someone replied
+            // in its thread or it had a topic): that is its end, if the message does not say.
+            let previous = event.get("previous_message").unwrap_or(&Value::Null);
+            let deleted = str_of(event, "ts").and_then(|ts| crate::domain::slack_ts::to_time(&ts));
+            return Ok(match huddle_event(team, channel, previous) {
+                Event::Huddle {
+                    team,
+                    channel,
+                    mut huddle,
+                } => {
+                    huddle.ended = huddle.ended.or(deleted.map(|at| at.max(huddle.started)));
+                    Event::Huddle {
+                        team,
+                        channel,
+                        huddle,
+                    }
+                }
+                other => other,
+            });
+        }
         ("message", Some("message_deleted"), Some(channel)) => {
             if let Some(ts) = str_of(event, "deleted_ts") {
                 let event_ts = str_of(event, "ts").unwrap_or_else(|| ts.clone());
@@ -669,6 +694,28 @@ mod tests {
         assert_eq!(huddle.ended, None);
         assert_eq!(huddle.started_by, Some(UserId::new("W222")));
         assert_eq!(huddle.participants, [UserId::new("W222")]);
+    }
+
+    #[test]
+    fn a_huddle_whose_message_slack_takes_away_ended_then() {
+        let deleted = serde_json::json!({"type": "event_callback", "team_id": "T111",
+            "event_id": "Ev5",
+            "authorizations": [{"team_id": "T111", "user_id": "UB111", "is_bot": true}],
+            "event": {"type": "message", "subtype": "message_deleted", "hidden": true,
+                "channel": "C1", "channel_type": "channel", "ts": "1759867969.000100",
+                "deleted_ts": "1759867369.537409",
+                "previous_message": {"type": "message", "subtype": "huddle_thread",
+                    "user": "USLACKBOT", "text": "", "ts": "1759867369.537409",
+                    "room": {"id": "R1", "created_by": "W222", "date_start": 1759867369,
+                        "date_end": 0, "has_ended": false, "participants": [],
+                        "participant_history": ["W222", "W333"]}}}})
+        .to_string();
+        let Event::Huddle { huddle, .. } = decode(&deleted).unwrap() else {
+            panic!("expected a huddle")
+        };
+        let ended = huddle.ended.expect("ended when its message went");
+        assert_eq!((ended - huddle.started).num_seconds(), 600);
+        assert_eq!(huddle.participants.len(), 2);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Huddles (Slack's calls) held in an incident channel: one timeline entry as each starts and
 //! one when it has ended, saying when it ran, who started it and who joined, whether Slack
 //! tells of it by event (more than once) or hereby reads it from the channel's history after
-//! missing it; a draft made while one goes on says a call is under way.
+//! missing it; a huddle whose message Slack takes away has ended then; a draft made while one
+//! goes on says a call is under way.
 
 use serde_json::{json, Value};
 
@@ -40,7 +41,7 @@ async fn huddle_entries(app: &TestApp) -> usize {
     entries_of(app, "huddle").await
 }
 
-const STILL_GOING: &str = "started by disp-w222, still going (no end recorded yet)";
+const STILL_GOING: &str = "started by disp-w222, with no end recorded yet";
 
 #[tokio::test]
 async fn a_huddle_in_the_incident_channel_is_in_the_draft_with_when_it_ran_and_who_joined() {
@@ -158,4 +159,29 @@ async fn a_huddle_hereby_missed_is_read_from_the_channels_history() {
     assert_eq!(huddle_entries(&app).await, 1);
     let md = app.slack.shared_files().remove(0).content;
     assert!(md.contains("(12 min)"), "{md}");
+}
+
+#[tokio::test]
+async fn a_huddle_whose_message_slack_takes_away_has_ended_at_that_moment() {
+    let app = spawn_app().await;
+    let c = app.declared("short call").await;
+    let start = now_secs() + 5;
+    let at = ts(20);
+    let running = huddle_thread(&c, &at, "R0HUDDLE5", (start, start), false);
+    deliver(&app, "EvShortStart", huddle_changed(&c, running.clone())).await;
+    // Everyone left and nobody replied in its thread: Slack deletes the huddle's message.
+    let gone = format!("{}.000300", start + 9 * 60);
+    let deleted = json!({"type": "message", "subtype": "message_deleted", "hidden": true,
+        "channel": c, "channel_type": "channel", "ts": gone, "event_ts": gone,
+        "deleted_ts": at, "previous_message": running});
+    deliver(&app, "EvShortGone", deleted).await;
+    app.wait_processed().await;
+    assert_eq!(huddle_entries(&app).await, 1);
+
+    app.command(&c, "W111", "resolve").await;
+    app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
+        .await;
+    let md = app.slack.shared_files().remove(0).content;
+    assert!(md.contains("(9 min)"), "{md}");
+    assert!(!md.contains(STILL_GOING), "{md}");
 }

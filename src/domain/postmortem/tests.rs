@@ -460,7 +460,7 @@ fn a_huddle_still_going_is_told_by_its_start_and_one_that_ended_by_its_end_alone
         "{calls:?}"
     );
     assert!(
-        calls.contains(&"Huddle in the channel, started by bob, still going (no end recorded yet)"),
+        calls.contains(&"Huddle in the channel, started by bob, with no end recorded yet"),
         "{calls:?}"
     );
 }

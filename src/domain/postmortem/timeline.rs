@@ -295,7 +295,7 @@ fn entry_item(e: &Entry, f: &Fmt) -> Option<TimelineItem> {
         }
         TimelineEntry::HuddleStarted { .. } => (
             "call",
-            format!("Huddle in the channel, started by {who}, still going (no end recorded yet)"),
+            format!("Huddle in the channel, started by {who}, with no end recorded yet"),
         ),
         TimelineEntry::Docs { text } => (
             "docs",
