@@ -41,6 +41,14 @@ async fn huddle_entries(app: &TestApp) -> usize {
     entries_of(app, "huddle").await
 }
 
+/// Resolves the incident of channel `c` and returns the draft it shares.
+async fn resolved_draft(app: &TestApp, c: &str) -> String {
+    app.command(c, "W111", "resolve").await;
+    app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
+        .await;
+    app.slack.shared_files().remove(0).content
+}
+
 const STILL_GOING: &str = "started by disp-w222, with no end recorded yet";
 
 #[tokio::test]
@@ -62,10 +70,7 @@ async fn a_huddle_in_the_incident_channel_is_in_the_draft_with_when_it_ran_and_w
     assert_eq!(huddle_entries(&app).await, 1, "one entry for one huddle");
     assert_eq!(entries_of(&app, "huddle_started").await, 1);
 
-    app.command(&c, "W111", "resolve").await;
-    app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
-        .await;
-    let md = app.slack.shared_files().remove(0).content;
+    let md = resolved_draft(&app, &c).await;
     assert!(
         md.contains("Huddle in the channel, started by disp-w222 with disp-w222, disp-w333, until")
             && md.contains("(33 min)"),
@@ -97,10 +102,7 @@ async fn a_draft_made_while_a_huddle_goes_on_says_a_call_is_under_way_and_its_en
     assert_eq!(huddle_entries(&app).await, 0, "not ended yet");
 
     // Resolved on the call, as teams do.
-    app.command(&c, "W111", "resolve").await;
-    app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
-        .await;
-    let first = app.slack.shared_files().remove(0).content;
+    let first = resolved_draft(&app, &c).await;
     assert!(first.contains(STILL_GOING), "{first}");
     assert!(
         first.contains("disp-w333"),
@@ -131,10 +133,7 @@ async fn a_huddle_going_on_that_hereby_missed_is_found_in_the_history_at_resolut
     let at = ts_now();
     let message = huddle_thread(&c, &at, "R0HUDDLE4", (start, start + 60), false);
     app.slack.add_slack_message(&c, &at, message);
-    app.command(&c, "W111", "resolve").await;
-    app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
-        .await;
-    let md = app.slack.shared_files().remove(0).content;
+    let md = resolved_draft(&app, &c).await;
     assert!(md.contains(STILL_GOING), "{md}");
     assert_eq!(entries_of(&app, "huddle_started").await, 1);
 }
@@ -178,10 +177,7 @@ async fn a_huddle_whose_message_slack_takes_away_has_ended_at_that_moment() {
     app.wait_processed().await;
     assert_eq!(huddle_entries(&app).await, 1);
 
-    app.command(&c, "W111", "resolve").await;
-    app.eventually("the draft is shared", |s| !s.shared_files().is_empty())
-        .await;
-    let md = app.slack.shared_files().remove(0).content;
+    let md = resolved_draft(&app, &c).await;
     assert!(md.contains("(9 min)"), "{md}");
     assert!(!md.contains(STILL_GOING), "{md}");
 }
