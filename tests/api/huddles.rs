@@ -49,7 +49,7 @@ async fn resolved_draft(app: &TestApp, c: &str) -> String {
     app.slack.shared_files().remove(0).content
 }
 
-const STILL_GOING: &str = "started by disp-w222, with no end recorded yet";
+const NO_END_YET: &str = "started by disp-w222, with no end recorded yet";
 
 #[tokio::test]
 async fn a_huddle_in_the_incident_channel_is_in_the_draft_with_when_it_ran_and_who_joined() {
@@ -78,7 +78,7 @@ async fn a_huddle_in_the_incident_channel_is_in_the_draft_with_when_it_ran_and_w
     );
     assert!(md.contains("disp-w333"), "who joined took part: {md}");
     assert!(
-        !md.contains(STILL_GOING),
+        !md.contains(NO_END_YET),
         "its start is told by its end: {md}"
     );
 }
@@ -103,7 +103,7 @@ async fn a_draft_made_while_a_huddle_goes_on_says_a_call_is_under_way_and_its_en
 
     // Resolved on the call, as teams do.
     let first = resolved_draft(&app, &c).await;
-    assert!(first.contains(STILL_GOING), "{first}");
+    assert!(first.contains(NO_END_YET), "{first}");
     assert!(
         first.contains("disp-w333"),
         "who joined so far took part: {first}"
@@ -122,7 +122,7 @@ async fn a_draft_made_while_a_huddle_goes_on_says_a_call_is_under_way_and_its_en
     .await;
     let second = app.slack.shared_files().remove(1).content;
     assert!(second.contains("(40 min)"), "{second}");
-    assert!(!second.contains(STILL_GOING), "{second}");
+    assert!(!second.contains(NO_END_YET), "{second}");
 }
 
 #[tokio::test]
@@ -134,7 +134,7 @@ async fn a_huddle_going_on_that_hereby_missed_is_found_in_the_history_at_resolut
     let message = huddle_thread(&c, &at, "R0HUDDLE4", (start, start + 60), false);
     app.slack.add_slack_message(&c, &at, message);
     let md = resolved_draft(&app, &c).await;
-    assert!(md.contains(STILL_GOING), "{md}");
+    assert!(md.contains(NO_END_YET), "{md}");
     assert_eq!(entries_of(&app, "huddle_started").await, 1);
 }
 
@@ -179,5 +179,5 @@ async fn a_huddle_whose_message_slack_takes_away_has_ended_at_that_moment() {
 
     let md = resolved_draft(&app, &c).await;
     assert!(md.contains("(9 min)"), "{md}");
-    assert!(!md.contains(STILL_GOING), "{md}");
+    assert!(!md.contains(NO_END_YET), "{md}");
 }

@@ -428,7 +428,7 @@ fn the_drafts_counts_read_as_english() {
 }
 
 #[test]
-fn a_huddle_still_going_is_told_by_its_start_and_one_that_ended_by_its_end_alone() {
+fn a_huddle_with_no_end_recorded_is_told_by_its_start_and_one_that_ended_by_its_end_alone() {
     let mut record = realistic();
     let started = |room: &str| {
         let room = room.to_string();
