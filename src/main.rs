@@ -107,8 +107,9 @@ fn main() -> ExitCode {
 /// core), and memory freed into one arena serves only the threads of that arena. hereby's
 /// threads (the runtime's, SQLite's one per connection, the log writer's) spread the same live
 /// data over several arenas, which under load holds a few MiB more at peak (BENCHMARKS.md,
-/// *Memory*). One arena keeps it in one place; on two cores its lock costs no measurable
-/// throughput. Set before any thread starts; `MALLOC_ARENA_MAX` in the environment still wins.
+/// *Memory*). One arena keeps it in one place, for a lock whose cost on two cores was within
+/// the machine's spread (perhaps a tenth of the throughput at 128 connections at full speed).
+/// Set before any thread starts; `MALLOC_ARENA_MAX` in the environment still wins.
 fn one_allocator_arena() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
