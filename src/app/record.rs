@@ -166,14 +166,8 @@ pub async fn huddle_seen(
     now: DateTime<Utc>,
 ) -> anyhow::Result<&'static str> {
     let (team, started_by) = (&incident.team, huddle.started_by.as_ref());
-    let news = record::note_huddle(
-        conn,
-        team,
-        incident.id,
-        &huddle.room,
-        huddle.ended.is_some(),
-    );
-    if !news.await? {
+    let ended = huddle.ended.is_some();
+    if !record::note_huddle(conn, team, incident.id, &huddle.room, ended).await? {
         return Ok("huddle already recorded");
     }
     let (entry, what) = match huddle.ended {

@@ -186,8 +186,13 @@ pub enum Event {
     Other(String),
 }
 
-fn huddle_event(team: TeamId, channel: ChannelId, message: &Value) -> Event {
-    match huddle(message) {
+/// Whether `message` (the one an event changes or deletes) is Slack's message about a huddle.
+fn is_huddle_message(message: Option<&Value>) -> bool {
+    message.is_some_and(|m| m.get("subtype").and_then(Value::as_str) == Some("huddle_thread"))
+}
+
+fn huddle_event(team: TeamId, channel: ChannelId, huddle: Option<Huddle>) -> Event {
+    match huddle {
         Some(huddle) => Event::Huddle {
             team,
             channel,
@@ -344,18 +349,16 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
     }
     match (kind.as_str(), subtype.as_deref(), channel) {
         ("message", Some("message_changed"), Some(channel))
-            if event
-                .get("message")
-                .is_some_and(|m| str_of(m, "subtype").as_deref() == Some("huddle_thread")) =>
+            if is_huddle_message(event.get("message")) =>
         {
             // Slack's message about a huddle changes as it goes; once it has ended, it says
             // when it ran and who joined.
             let message = event.get("message").unwrap_or(&Value::Null);
-            return Ok(huddle_event(team, channel, message));
+            return Ok(huddle_event(team, channel, huddle(message)));
         }
         ("message", Some("huddle_thread"), Some(channel)) => {
             // Posted by Slack as the huddle starts.
-            return Ok(huddle_event(team, channel, event));
+            return Ok(huddle_event(team, channel, huddle(event)));
         }
         ("message", Some("message_changed"), Some(channel)) => {
             let message = event.get("message").unwrap_or(&Value::Null);
@@ -386,29 +389,21 @@ pub fn decode(payload: &str) -> Result<Event, DecodeError> {
             }));
         }
         ("message", Some("message_deleted"), Some(channel))
-            if event
-                .get("previous_message")
-                .is_some_and(|m| str_of(m, "subtype").as_deref() == Some("huddle_thread")) =>
+            if is_huddle_message(event.get("previous_message")) =>
         {
             // Slack takes a huddle's message away once everyone has left (unless someone replied
             // in its thread or it had a topic): that is its end, if the message does not say.
             let previous = event.get("previous_message").unwrap_or(&Value::Null);
             let deleted = str_of(event, "ts").and_then(|ts| crate::domain::slack_ts::to_time(&ts));
-            return Ok(match huddle_event(team, channel, previous) {
-                Event::Huddle {
-                    team,
-                    channel,
-                    mut huddle,
-                } => {
-                    huddle.ended = huddle.ended.or(deleted.map(|at| at.max(huddle.started)));
-                    Event::Huddle {
-                        team,
-                        channel,
-                        huddle,
-                    }
-                }
-                other => other,
-            });
+            let ended_then = |mut h: Huddle| {
+                h.ended = h.ended.or(deleted.map(|at| at.max(h.started)));
+                h
+            };
+            return Ok(huddle_event(
+                team,
+                channel,
+                huddle(previous).map(ended_then),
+            ));
         }
         ("message", Some("message_deleted"), Some(channel)) => {
             if let Some(ts) = str_of(event, "deleted_ts") {

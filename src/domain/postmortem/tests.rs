@@ -272,8 +272,13 @@ pub fn realistic() -> Record {
 }
 
 pub fn draft() -> Draft {
+    draft_of(&realistic())
+}
+
+/// The draft of `record` in Berlin's time, on the incident's day.
+pub fn draft_of(record: &Record) -> Draft {
     build(
-        &realistic(),
+        record,
         chrono_tz::Europe::Berlin,
         NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
     )
@@ -442,12 +447,7 @@ fn a_huddle_with_no_end_recorded_is_told_by_its_start_and_one_that_ended_by_its_
         participants: vec!["UBOB".into(), "UCAROL".into()],
     };
     record.entries.push(entry(at(14, 10), "UBOB", ended));
-    let zone = chrono_tz::Europe::Berlin;
-    let d = build(
-        &record,
-        zone,
-        NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
-    );
+    let d = draft_of(&record);
     let calls: Vec<&str> = d
         .timeline
         .iter()
