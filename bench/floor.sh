@@ -31,23 +31,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "floor: interrupted" >&2; exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# Waits (at most 60 s) until the port accepts connections.
-wait_port() {
-  python3 - "$1" <<'PY'
-import socket, sys, time
-deadline = time.time() + 60
-while time.time() < deadline:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit("floor: port %s did not open within 60 s" % sys.argv[1])
-PY
-}
+. bench/ports.sh
 
 echo "== building (release)" >&2
 cargo build --release --bin hereby --example load --example ack_floor >&2

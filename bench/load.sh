@@ -72,9 +72,7 @@ stop() {
 
 log() { printf '\n== %s\n' "$*" >&2; }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. bench/ports.sh
 
 # Waits (at most 60 s) until GET http://127.0.0.1:$1$2 answers 200.
 wait_http() {
@@ -215,19 +213,10 @@ SLACK_BOT_TOKEN=$TOKEN SLACK_SIGNING_SECRET=$SECRET SLACK_API_URL=$SLACK_API_URL
 BOLT_PID=$!
 PIDS+=($BOLT_PID)
 BOLT_URL=http://127.0.0.1:$BOLT_PORT/slack/events
-# Bolt answers 404 to a GET; wait until the port accepts connections instead.
-python3 - "$BOLT_PORT" <<'PY'
-import socket, sys, time
-deadline = time.time() + 60
-while time.time() < deadline:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
-        time.sleep(2)  # let every worker finish importing Bolt and its auth.test
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.2)
-sys.exit("bench: the Bolt reference did not start within 60 s")
-PY
+# Bolt answers 404 to a GET; wait until the port accepts connections instead, then let every
+# worker finish importing Bolt and its auth.test.
+wait_port "$BOLT_PORT" "the Bolt reference"
+sleep 2
 
 log "Warming up both"
 warm_up "$HEREBY_URL" "$HEREBY_PID"
